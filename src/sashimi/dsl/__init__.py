@@ -1,0 +1,1 @@
+"""ShortcutDSL toolchain: parse, print, lint, validate, compile, decompile, catalog."""

@@ -1,0 +1,1 @@
+"""serve stage of the pipeline."""

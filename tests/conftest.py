@@ -1,0 +1,32 @@
+"""Shared fixtures. Tests that need the external corpus skip with a reason when `../shared` is absent."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SHORTCUTFORGE = ROOT.parent / "shared" / "data" / "shortcutforge"
+
+
+@pytest.fixture(scope="session")
+def shortcutforge_dir() -> Path:
+    """Directory of the external ShortcutForge data (train.jsonl + catalog), or skip."""
+    if not (SHORTCUTFORGE / "train.jsonl").is_file():
+        pytest.skip(f"external corpus not found at {SHORTCUTFORGE} (../shared absent)")
+    return SHORTCUTFORGE
+
+
+@pytest.fixture(scope="session")
+def corpus_rows(shortcutforge_dir: Path) -> list[dict]:
+    """The real train rows, read by path (never copied into the project)."""
+    with open(shortcutforge_dir / "train.jsonl", encoding="utf-8") as fh:
+        return [json.loads(line) for line in fh]
+
+
+@pytest.fixture(scope="session")
+def corpus_targets(corpus_rows: list[dict]) -> list[tuple[str, str]]:
+    """(shortcut_id, DSL target) for every real train row."""
+    return [(r["shortcut_id"], r["messages"][2]["content"]) for r in corpus_rows]
