@@ -96,7 +96,7 @@ def _check_one(row: CorpusRow, catalog, seed: int, report: CorpusReport) -> None
     if result.shortcut_bytes is None:
         return
     try:
-        back = decompile(result.shortcut_bytes, catalog, file=f"{file}.shortcut")
+        back = decompile(result.shortcut_bytes, catalog, file=f"{file}.shortcut", name=original.name)
     except SashimiError as err:
         _fail(report, row, "decompile", str(err))
         return

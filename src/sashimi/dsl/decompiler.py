@@ -1,0 +1,657 @@
+"""Decompiler: `.shortcut` (binary or XML plist) → ShortcutIR in the data's canonical style (§4).
+
+`print_program(decompile(data, catalog).ir)` gives DSL text written the way the training targets
+are: short names for `is.workflow.actions.*`, full identifiers otherwise (via
+`catalog.canonical_name`), hidden bookkeeping parameters, `@prev` where the producer is the
+block-scoped previous action, block-output and magic handles, `$Repeat_Item` and friends.
+
+It is the inverse of our compiler's rules, so `parse(print(decompile(compile(parse(t)))))` equals
+`parse(t)` for the data, with these deliberate normalisations (all documented in the report):
+- "previous action" = the last regular action with a `UUID` that is neither a `comment` nor a
+  Set Variable printed as SET, tracked block-scoped (§3.3.2); with no such action, a reference to
+  the lexically last action is also printed `@prev` (the compiler's fallback), with a warning.
+- A `Variable` that no Set Variable / Add to Variable in the file defines and that is not a loop
+  variable is printed as a named handle `@Name`: it is what the compiler emits for a handle it
+  could not resolve (§3.3.3 step 4), and undefined `$vars` are far rarer in the data.
+- Fixes of §4.2: UTF-16 offsets, list items with attachments as backtick strings, unknown condition
+  codes and malformed structure as `DecompileError`, unknown producers as a warning.
+
+Untrusted input never produces a traceback: every problem is one `DecompileError` line naming the
+file and, where it applies, the action index.
+"""
+
+from __future__ import annotations
+
+import math
+import plistlib
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import PurePath
+from typing import Any
+
+from sashimi.dsl import plist_refs as P
+from sashimi.dsl.ir import (
+    RESERVED_HANDLES,
+    ActionStatement,
+    BoolValue,
+    DictLiteral,
+    ForeachBlock,
+    HandleRef,
+    IfBlock,
+    InterpolatedString,
+    ListLiteral,
+    MenuBlock,
+    MenuCase,
+    NumberValue,
+    QuantityLiteral,
+    RepeatBlock,
+    SetVariable,
+    ShortcutIR,
+    StringValue,
+    VarRef,
+)
+from sashimi.errors import DecompileError, Location
+
+MAX_BYTES = 64 * 1024 * 1024
+MAX_DEPTH = 100  # block nesting and value nesting; real shortcuts stay far below
+
+# Parameters never printed for regular actions (§4.1).
+HIDDEN_PARAMS = frozenset(
+    {
+        "UUID",
+        "GroupingIdentifier",
+        "WFControlFlowMode",
+        "WFMenuItems",
+        "WFMenuItemTitle",
+        "WFMenuItemAttributedTitle",
+        "WFMenuPrompt",
+        "WFCondition",
+        "WFInput",
+        "AppIntentDescriptor",
+        "WFEnumeration",
+        "WFLinkEnumeration",
+        "WFNumberValue",
+        "WFConditionalActionString",
+        "CustomOutputName",
+    }
+)
+# ShortcutDSL's ACTION_NAME token (§1.2): identifiers outside it cannot be printed.
+_ACTION_NAME = re.compile(r"[A-Za-z_](?:[A-Za-z0-9_.-]*[A-Za-z0-9_])?")
+_REF_TYPES = frozenset({"ActionOutput", "Variable", "ExtensionInput", "CurrentDate", *P.MAGIC_HANDLES})
+
+
+@dataclass(frozen=True)
+class DecompileWarning:
+    category: str  # lossy_binary | prev_fallback | unknown_producer | dropped_param | ...
+    message: str
+    index: int | None = None  # action index in WFWorkflowActions
+
+
+@dataclass(frozen=True)
+class DecompiledShortcut:
+    ir: ShortcutIR
+    warnings: list = field(default_factory=list)
+
+
+def decompile(
+    data: bytes, catalog: Any, *, file: str = "<input>", name: str | None = None
+) -> DecompiledShortcut:
+    """Decompile `.shortcut` bytes (binary or XML plist).
+
+    Apple does not store the shortcut's name in the plist (it travels as the file name, §3.9), so
+    the name is: `name` if given, else `WFWorkflowName`, else the `file` name without `.shortcut`
+    (underscores read as spaces), else "Untitled"."""
+    if not isinstance(data, bytes | bytearray):
+        raise DecompileError("input is not bytes", Location(file))
+    if len(data) > MAX_BYTES:
+        raise DecompileError(f"file larger than {MAX_BYTES} bytes", Location(file))
+    if data[:4] == b"AEA1":
+        raise DecompileError(
+            "signed shortcut (Apple Encrypted Archive); only unsigned plists are readable", Location(file)
+        )
+    try:
+        plist = plistlib.loads(bytes(data))
+    except Exception as err:  # noqa: BLE001 - plistlib raises many types on corrupt input
+        detail = " ".join(str(err).split())[:120] or type(err).__name__
+        raise DecompileError(f"not a property list ({detail})", Location(file)) from None
+    return decompile_plist(plist, catalog, file=file, name=name)
+
+
+def decompile_plist(
+    plist: Any, catalog: Any, *, file: str = "<input>", name: str | None = None
+) -> DecompiledShortcut:
+    """Decompile an already-loaded plist dict."""
+    if not isinstance(plist, dict):
+        raise DecompileError(f"top level is a {type(plist).__name__}, not a dictionary", Location(file))
+    actions = plist.get("WFWorkflowActions")
+    if not isinstance(actions, list):
+        raise DecompileError("WFWorkflowActions missing or not a list", Location(file))
+    if name is None:
+        name = _shortcut_name(plist, file)
+    decompiler = _Decompiler(actions, catalog, file)
+    try:
+        statements = decompiler.run()
+    except RecursionError:
+        raise DecompileError("nesting too deep", Location(file)) from None
+    return DecompiledShortcut(ShortcutIR(name, tuple(statements)), decompiler.warnings)
+
+
+@dataclass
+class _Action:
+    index: int
+    identifier: str
+    params: dict
+    mode: int | None  # WFControlFlowMode, None for regular actions
+    group: str | None
+
+
+@dataclass(frozen=True)
+class _Producer:
+    handle: str  # the named handle printed when the producer is not `@prev`
+    index: int
+
+
+class _Decompiler:
+    def __init__(self, raw_actions: list, catalog: Any, file: str):
+        self.catalog = catalog
+        self.file = file
+        self.warnings: list[DecompileWarning] = []
+        self.actions = [self._normalise(i, a) for i, a in enumerate(raw_actions)]
+        self._check_structure()
+        self.all_uuids = {
+            a.params.get("UUID"): a.index for a in self.actions if isinstance(a.params.get("UUID"), str)
+        }
+        self.defined_vars = self._defined_variables()
+        self.producers: dict[str, _Producer] = {}
+        self.last_any: str | None = None  # UUID of the lexically last regular action
+        self.pos = 0
+        self.index: int | None = None
+
+    # ------------------------------------------------------------------ input checks
+
+    def error(self, message: str, index: int | None = None) -> DecompileError:
+        index = self.index if index is None else index
+        where = f"action #{index}: " if index is not None else ""
+        return DecompileError(where + message, Location(self.file))
+
+    def warn(self, category: str, message: str) -> None:
+        self.warnings.append(DecompileWarning(category, message, self.index))
+
+    def _normalise(self, i: int, raw: Any) -> _Action:
+        if not isinstance(raw, dict):
+            raise self.error(f"is a {type(raw).__name__}, not a dictionary", i)
+        identifier = raw.get("WFWorkflowActionIdentifier")
+        if not isinstance(identifier, str) or not identifier:
+            raise self.error("has no WFWorkflowActionIdentifier", i)
+        params = raw.get("WFWorkflowActionParameters", {})
+        if not isinstance(params, dict):
+            raise self.error("WFWorkflowActionParameters is not a dictionary", i)
+        if any(not isinstance(k, str) for k in params):
+            raise self.error("parameter name is not a string", i)
+        mode = params.get("WFControlFlowMode")
+        if mode is None:
+            return _Action(i, identifier, params, None, None)
+        if isinstance(mode, bool) or mode not in (0, 1, 2):
+            raise self.error(f"invalid WFControlFlowMode {mode!r}", i)
+        if identifier not in P.CONTROL_FLOW:
+            raise self.error(f"unsupported control-flow action {identifier}", i)
+        group = params.get("GroupingIdentifier")
+        if not isinstance(group, str):
+            raise self.error("control-flow marker without GroupingIdentifier", i)
+        return _Action(i, identifier, params, int(mode), group)
+
+    def _check_structure(self) -> None:
+        stack: list[_Action] = []
+        middles: dict[int, int] = {}
+        for a in self.actions:
+            if a.mode is None:
+                continue
+            if a.mode == 0:
+                stack.append(a)
+                if len(stack) > MAX_DEPTH:
+                    raise self.error("blocks nest too deeply", a.index)
+                middles[a.index] = 0
+                continue
+            if not stack or stack[-1].group != a.group or stack[-1].identifier != a.identifier:
+                raise self.error(
+                    f"unbalanced control flow: {'end' if a.mode == 2 else 'middle'} marker without matching start",
+                    a.index,
+                )
+            start = stack[-1]
+            if a.mode == 1:
+                middles[start.index] += 1
+                if a.identifier in (P.REPEAT_COUNT, P.REPEAT_EACH) or (
+                    a.identifier == P.CONDITIONAL and middles[start.index] > 1
+                ):
+                    raise self.error("unexpected middle marker", a.index)
+            else:
+                stack.pop()
+        if stack:
+            raise self.error("unbalanced control flow: block never closed", stack[-1].index)
+
+    def _defined_variables(self) -> set[str]:
+        names = set()
+        for a in self.actions:
+            if a.identifier in (P.SETVARIABLE, P.APPENDVARIABLE):
+                value = a.params.get("WFVariableName")
+                if isinstance(value, str):
+                    names.add(value)
+        return names
+
+    # ------------------------------------------------------------------ structure
+
+    def run(self) -> list:
+        statements, _ = self.body(prev=None)
+        return statements
+
+    def body(self, prev: str | None) -> tuple[list, _Action | None]:
+        """Statements up to the next middle/end marker (returned, not consumed) or the end."""
+        out: list = []
+        while self.pos < len(self.actions):
+            a = self.actions[self.pos]
+            self.index = a.index
+            if a.mode in (1, 2):
+                return out, a
+            if a.mode == 0:
+                out.append(self.block(a, prev))
+            else:
+                self.pos += 1
+                stmt, produces = self.regular(a, prev)
+                out.append(stmt)
+                if produces:
+                    prev = a.params["UUID"]
+        return out, None
+
+    def regular(self, a: _Action, prev: str | None):
+        """A non-marker action → (statement, whether it becomes the previous action)."""
+        params = a.params
+        var_name = params.get("WFVariableName")
+        if a.identifier == P.SETVARIABLE and isinstance(var_name, str) and var_name and "WFInput" in params:
+            stmt: Any = SetVariable(P.sanitize(var_name), self.value(params["WFInput"], prev, 0))
+            self.register(a, prev_candidate=False)
+            return stmt, False
+        name = self.catalog.canonical_name(a.identifier)
+        if not _ACTION_NAME.fullmatch(name):
+            raise self.error(f"action identifier {a.identifier!r} cannot be written in ShortcutDSL")
+        out = []
+        for key, raw in params.items():
+            if key in HIDDEN_PARAMS or key.startswith("Show-"):
+                continue
+            if not P.IDENT.fullmatch(key):
+                self.warn("dropped_param", f"parameter {key!r} cannot be written in ShortcutDSL")
+                continue
+            out.append((key, self.value(raw, prev, 0)))
+        produces = self.register(a, prev_candidate=a.identifier != P.COMMENT)
+        return ActionStatement(name, tuple(out)), produces
+
+    def register(self, a: _Action, *, prev_candidate: bool) -> bool:
+        action_uuid = a.params.get("UUID")
+        if not isinstance(action_uuid, str):
+            return False
+        custom = a.params.get("CustomOutputName")
+        label = custom if isinstance(custom, str) and custom else self.catalog.canonical_name(a.identifier)
+        self.producers[action_uuid] = _Producer(P.sanitize(label), a.index)
+        self.last_any = action_uuid
+        return prev_candidate
+
+    def block(self, start: _Action, prev: str | None):
+        self.pos += 1
+        ident, params = start.identifier, start.params
+        if ident == P.CONDITIONAL:
+            target = self.if_target(params, prev)
+            condition = self.condition(params)
+            compare = self.compare_value(params, prev)
+            then_body, marker = self.body(prev)
+            else_body = None
+            if marker is not None and marker.mode == 1:
+                self.pos += 1
+                else_body, marker = self.body(prev)
+                else_body = tuple(else_body)
+            self.end(start, marker)
+            return IfBlock(target, condition, compare, tuple(then_body), else_body)
+        if ident == P.MENU:
+            prompt = self.menu_prompt(params, prev)
+            labels = params.get("WFMenuItems")
+            cases = []
+            body, marker = self.body(prev)
+            if body:
+                raise self.error("menu actions before the first case", start.index)
+            while marker is not None and marker.mode == 1:
+                self.pos += 1
+                label = self.case_label(marker, len(cases), labels)
+                body, next_marker = self.body(prev)
+                cases.append(MenuCase(label, tuple(body)))
+                marker = next_marker
+            if not cases:
+                raise self.error("menu without cases", start.index)
+            self.end(start, marker)
+            return MenuBlock(prompt, tuple(cases))
+        if ident == P.REPEAT_COUNT:
+            count = self.repeat_count(params, prev)
+            body, marker = self.body(prev)
+            self.end(start, marker)
+            return RepeatBlock(count, tuple(body))
+        collection = self.loop_input(params, prev, "FOREACH collection")
+        body, marker = self.body(prev)
+        self.end(start, marker)
+        return ForeachBlock(collection, tuple(body))
+
+    def end(self, start: _Action, marker: _Action | None) -> None:
+        # _check_structure guarantees the marker exists and belongs to `start`.
+        assert marker is not None and marker.mode == 2 and marker.group == start.group
+        self.pos += 1
+        self.index = marker.index
+        end_uuid = marker.params.get("UUID")
+        if isinstance(end_uuid, str):
+            self.producers[end_uuid] = _Producer(P.BLOCK_HANDLE_OF[start.identifier], marker.index)
+
+    # ------------------------------------------------------------------ block heads
+
+    def if_target(self, params: dict, prev: str | None):
+        raw = params.get("WFInput")
+        if raw is None:
+            self.warn("implicit_input", "IF without WFInput compares the previous output")
+            return HandleRef("prev")
+        if isinstance(raw, dict) and raw.get("Type") == "Variable" and isinstance(raw.get("Variable"), dict):
+            raw = raw["Variable"]
+        value = self.value(raw, prev, 0)
+        if not isinstance(value, VarRef | HandleRef):
+            raise self.error("IF input is not a reference")
+        return value
+
+    def condition(self, params: dict) -> str:
+        code = params.get("WFCondition")
+        if code is None:
+            if "WFConditions" in params:
+                self.warn("multi_condition", "multi-condition IF (WFConditions) reduced to has_any_value")
+            return "has_any_value"  # Apple's default when the key is absent (§4.1)
+        if isinstance(code, bool) or not isinstance(code, int) or code not in P.CONDITION_WORDS:
+            raise self.error(f"unknown condition code {code!r}")
+        return P.CONDITION_WORDS[code]
+
+    def compare_value(self, params: dict, prev: str | None):
+        for key in P.COMPARE_KEYS:
+            if key in params:
+                return self.value(params[key], prev, 0)
+        for key in P.ENUM_COMPARE_KEYS:  # enumerations fold into strings (§1.7)
+            if key in params:
+                value = self.value(params[key], prev, 0)
+                if isinstance(value, NumberValue | BoolValue):
+                    value = StringValue(
+                        str(value.value).lower() if isinstance(value, BoolValue) else str(value.value)
+                    )
+                return value
+        return None
+
+    def menu_prompt(self, params: dict, prev: str | None):
+        raw = params.get("WFMenuPrompt", "Choose")
+        value = self.value(raw, prev, 0)
+        if isinstance(value, StringValue):
+            return value.value
+        if isinstance(value, InterpolatedString):
+            return value
+        if isinstance(value, VarRef | HandleRef):
+            return InterpolatedString((value,))
+        raise self.error("menu prompt is not text")
+
+    def case_label(self, marker: _Action, n: int, labels: Any) -> str:
+        title = marker.params.get("WFMenuItemTitle")
+        if isinstance(title, str):
+            return title
+        attributed = marker.params.get("WFMenuItemAttributedTitle")
+        if isinstance(attributed, dict) and isinstance(attributed.get("Value"), dict):
+            attributed = attributed["Value"]  # the text-token wrapper
+        if isinstance(attributed, dict) and isinstance(attributed.get("string"), str):
+            return attributed["string"]
+        if isinstance(labels, list) and n < len(labels) and isinstance(labels[n], str):
+            return labels[n]
+        return f"Case {n + 1}"
+
+    def repeat_count(self, params: dict, prev: str | None):
+        raw = params.get("WFRepeatCount", 1)
+        value = self.value(raw, prev, 0)
+        if isinstance(value, StringValue):
+            value = _number(value.value)
+        if isinstance(value, NumberValue | VarRef | HandleRef):
+            return value
+        raise self.error("REPEAT count is neither a number nor a reference")
+
+    def loop_input(self, params: dict, prev: str | None, what: str):
+        raw = params.get("WFInput")
+        if raw is None:
+            self.warn("implicit_input", f"{what} without WFInput iterates the previous output")
+            return HandleRef("prev")
+        value = self.value(raw, prev, 0)
+        if not isinstance(value, VarRef | HandleRef):
+            raise self.error(f"{what} is not a reference")
+        return value
+
+    # ------------------------------------------------------------------ references
+
+    def reference(self, raw: dict, prev: str | None):
+        kind = raw.get("Type")
+        if kind == "ActionOutput":
+            target = raw.get("OutputUUID")
+            if target == prev and prev is not None:
+                return HandleRef("prev")
+            if prev is None and target is not None and target == self.last_any:
+                self.warn("prev_fallback", "reference to the lexically last action printed as @prev")
+                return HandleRef("prev")
+            producer = self.producers.get(target) if isinstance(target, str) else None
+            if producer is not None:
+                if producer.handle in RESERVED_HANDLES:  # e.g. the `date` action vs `@date`
+                    self.warn("ambiguous_handle", f"@{producer.handle} also means a built-in handle")
+                return HandleRef(producer.handle)
+            output_name = raw.get("OutputName")
+            fallback = P.sanitize(output_name) if isinstance(output_name, str) and output_name else "prev"
+            self.warn(
+                "unknown_producer", f"OutputUUID {target!r} names no earlier action; printed as @{fallback}"
+            )
+            return HandleRef(fallback)
+        if kind == "Variable":
+            name = raw.get("VariableName")
+            if not isinstance(name, str) or not name:
+                raise self.error("variable reference without VariableName")
+            sanitized = P.sanitize(name)
+            if (
+                name in self.defined_vars
+                or P.REPEAT_VAR_APPLE.fullmatch(name)
+                or sanitized in RESERVED_HANDLES
+            ):
+                return VarRef(sanitized)
+            return HandleRef(sanitized)  # an unresolved handle (see module docstring)
+        if kind == "ExtensionInput":
+            return HandleRef("input")
+        if kind == "CurrentDate":
+            return HandleRef("date")
+        return HandleRef(kind)  # magic values: DeviceDetails, Ask, Clipboard, AskEachTime
+
+    # ------------------------------------------------------------------ values
+
+    def value(self, raw: Any, prev: str | None, depth: int):
+        if depth > MAX_DEPTH:
+            raise self.error("values nest too deeply")
+        if isinstance(raw, bool):
+            return BoolValue(raw)
+        if isinstance(raw, int):
+            return NumberValue(raw)
+        if isinstance(raw, float):
+            if not math.isfinite(raw):
+                raise self.error(f"non-finite number {raw!r}")
+            return NumberValue(int(raw) if raw.is_integer() else raw)  # the data's convention
+        if isinstance(raw, str):
+            return StringValue(raw)
+        if isinstance(raw, bytes | bytearray):
+            self.warn("lossy_binary", f"{len(raw)} bytes of binary data replaced by a placeholder")
+            return StringValue(f"<binary:{len(raw)}bytes>")
+        if isinstance(raw, datetime):
+            self.warn("date_as_text", "a date value is written as ISO text")
+            return StringValue(raw.isoformat())
+        if isinstance(raw, list):
+            return self.list_value(raw, prev, depth)
+        if isinstance(raw, dict):
+            return self.dict_value(raw, prev, depth)
+        raise self.error(f"unsupported plist value of type {type(raw).__name__}")
+
+    def dict_value(self, raw: dict, prev: str | None, depth: int):
+        if any(not isinstance(k, str) for k in raw):
+            raise self.error("dictionary key is not a string")
+        kind = raw.get("Type")
+        kind = kind if isinstance(kind, str) else None
+        if kind in _REF_TYPES and not (kind == "Variable" and "Variable" in raw):
+            return self.reference(raw, prev)
+        serialization = raw.get("WFSerializationType")
+        inner = raw.get("Value")
+        if kind == "Variable" and isinstance(raw.get("Variable"), dict):
+            return self.value(raw["Variable"], prev, depth + 1)  # the `variable_ref` wrapper
+        if serialization == "WFTextTokenAttachment" and isinstance(inner, dict):
+            value = self.value(inner, prev, depth + 1)
+            if isinstance(value, VarRef | HandleRef):
+                return value
+        if (
+            serialization == "WFTextTokenString"
+            and isinstance(inner, dict)
+            and isinstance(inner.get("string"), str)
+        ):
+            return self.text_token(inner, prev, depth)
+        if serialization == "WFQuantityFieldValue" and isinstance(inner, dict):
+            quantity = self.quantity(inner, prev, depth)
+            if quantity is not None:
+                return quantity
+        return DictLiteral(tuple((k, self.value(v, prev, depth + 1)) for k, v in raw.items()))
+
+    def text_token(self, inner: dict, prev: str | None, depth: int):
+        text = inner["string"]
+        ranges = inner.get("attachmentsByRange") or {}
+        if not isinstance(ranges, dict):
+            raise self.error("attachmentsByRange is not a dictionary")
+        units = text.encode("utf-16-le")
+        size = len(units) // 2
+        spans = []
+        for key, ref in ranges.items():
+            m = P.RANGE_KEY.fullmatch(key) if isinstance(key, str) else None
+            if not m:
+                raise self.error(f"malformed attachment range {key!r}")
+            start, length = int(m.group(1)), int(m.group(2))
+            if start + length > size:
+                raise self.error(f"attachment range {key!r} outside its string")
+            if not isinstance(ref, dict):
+                raise self.error("attachment is not a reference")
+            spans.append((start, length, ref))
+        spans.sort(key=lambda s: s[0])
+        parts: list = []
+        cursor = 0
+        for start, length, ref in spans:
+            if start < cursor:
+                raise self.error("overlapping attachment ranges")
+            parts.append(_utf16_slice(units, cursor, start))
+            covered = _utf16_slice(units, start, start + length)
+            if covered != P.OBJECT_REPLACEMENT:
+                self.warn("attachment_text", f"attachment range covers {covered!r}, not U+FFFC")
+            value = self.value(ref, prev, depth + 1)
+            if not isinstance(value, VarRef | HandleRef):
+                raise self.error("attachment is not a reference")
+            parts.append(value)
+            cursor = start + length
+        parts.append(_utf16_slice(units, cursor, size))
+        refs = [p for p in parts if not isinstance(p, str)]
+        if not refs:
+            return StringValue(text)
+        runs = [p for p in parts if isinstance(p, str)]
+        if any(ch in run for run in runs for ch in "`{}"):
+            # A backtick string cannot hold these characters: inline the references as text (§4.1).
+            self.warn("lossy_text", "text with ` { or } and placeholders printed as plain text")
+            return StringValue("".join(p if isinstance(p, str) else _ref_text(p) for p in parts))
+        merged = tuple(StringValue(p) if isinstance(p, str) else p for p in parts if p != "")
+        return InterpolatedString(merged)
+
+    def quantity(self, inner: dict, prev: str | None, depth: int):
+        unit = inner.get("Unit")
+        if not isinstance(unit, str) or "Magnitude" not in inner:
+            return None
+        magnitude = self.value(inner["Magnitude"], prev, depth + 1)
+        if isinstance(magnitude, StringValue):
+            magnitude = _number(magnitude.value)
+        if isinstance(magnitude, NumberValue):
+            return QuantityLiteral(magnitude.value, unit)
+        if isinstance(magnitude, VarRef | HandleRef):
+            return QuantityLiteral(magnitude, unit)
+        return None
+
+    def list_value(self, raw: list, prev: str | None, depth: int):
+        first = raw[0] if raw else None
+        if isinstance(first, dict) and "WFKey" in first:
+            return self.field_items(raw, prev, depth)
+        if isinstance(first, dict) and "WFValue" in first:
+            return ListLiteral(tuple(self.field_item_value(item, prev, depth) for item in raw))
+        return ListLiteral(tuple(self.value(item, prev, depth + 1) for item in raw))
+
+    def field_items(self, raw: list, prev: str | None, depth: int) -> DictLiteral:
+        entries = []
+        for item in raw:
+            if not isinstance(item, dict):
+                raise self.error("dictionary field item is not a dictionary")
+            key = self.value(item.get("WFKey", ""), prev, depth + 1)
+            if isinstance(key, InterpolatedString):
+                self.warn("lossy_text", "a dictionary key with placeholders is written as plain text")
+                key = StringValue(
+                    "".join(p.value if isinstance(p, StringValue) else _ref_text(p) for p in key.parts)
+                )
+            if not isinstance(key, StringValue):
+                raise self.error("dictionary field key is not text")
+            entries.append((key.value, self.field_item_value(item, prev, depth)))
+        return DictLiteral(tuple(entries))
+
+    def field_item_value(self, item: Any, prev: str | None, depth: int):
+        if not isinstance(item, dict) or "WFValue" not in item:
+            return self.value(item, prev, depth + 1)
+        item_type = item.get("WFItemType", 0)
+        raw = item["WFValue"]
+        inner = raw.get("Value") if isinstance(raw, dict) else None
+        if item_type == 1 and isinstance(inner, dict):
+            if isinstance(inner.get("Value"), dict):  # exported files sometimes wrap twice (§3.8)
+                inner = inner["Value"]
+            items = inner.get("WFDictionaryFieldValueItems")
+            if isinstance(items, list):
+                return self.field_items(items, prev, depth + 1) if items else DictLiteral(())
+        if item_type == 2 and isinstance(inner, list):
+            return ListLiteral(tuple(self.field_item_value(v, prev, depth + 1) for v in inner))
+        if item_type == 4 and isinstance(inner, bool):
+            return BoolValue(inner)
+        value = self.value(raw, prev, depth + 1)
+        if item_type == 3 and isinstance(value, StringValue):
+            number = _number(value.value)
+            return number if number is not None else value
+        return value
+
+
+def _shortcut_name(plist: dict, file: str) -> str:
+    """`WFWorkflowName` if stored, else the file name (Apple writes spaces as `_`, §3.9), else Untitled."""
+    stored = plist.get("WFWorkflowName")
+    if isinstance(stored, str):
+        return stored
+    base = PurePath(file).name
+    if base.lower().endswith(".shortcut") and len(base) > len(".shortcut"):
+        return base[: -len(".shortcut")].replace("_", " ")
+    return "Untitled"
+
+
+def _utf16_slice(units: bytes, start: int, end: int) -> str:
+    return units[2 * start : 2 * end].decode("utf-16-le", errors="replace")
+
+
+def _ref_text(ref: VarRef | HandleRef) -> str:
+    return f"${ref.name}" if isinstance(ref, VarRef) else f"@{ref.kind}"
+
+
+def _number(text: str) -> NumberValue | None:
+    try:
+        number = float(text.strip())
+    except ValueError:
+        return None
+    if not math.isfinite(number):
+        return None
+    if number.is_integer() and "." not in text and "e" not in text.lower():
+        return NumberValue(int(number))
+    return NumberValue(int(number) if number.is_integer() else number)

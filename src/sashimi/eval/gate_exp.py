@@ -1,0 +1,286 @@
+"""EXP-1.2: train and compare the three domain-gate heads, adopt one, and score saved gates on any file.
+
+Protocol (plan §1.2, architecture.md §5-6): embed every prompt of the labelled OOD set with the cached
+MiniLM encoder; split 80/20 by `template_id` (GroupShuffleSplit) so test templates are never seen in
+training; fit linear probe, 2-layer MLP and RBF SVM on the training part; report precision, recall, F1
+(positive class = OOD), false-accept and false-reject rates, AUROC, the confusion matrix and the time per
+prompt on the held-out part. Each head's threshold is calibrated on out-of-fold scores of the training
+part (5 folds grouped by template): the lowest threshold that refuses 97% of the OOD prompts. Adopt the simplest head with OOD precision >= 0.99 and recall >= 0.95 (if
+none does, the one with the best F1, and say so; an SVM is not eligible when the training part holds
+external-corpus prompts, since its support vectors are their embeddings), and save the head as fitted on the training part, so
+the metrics recorded beside it are held-out metrics of exactly the shipped weights.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import time
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+
+from sashimi.errors import DataError, Location
+from sashimi.io import read_jsonl
+
+LABELS = ("in_domain", "ood")
+PRECISION_BAR, RECALL_BAR = 0.99, 0.95
+RECALL_TARGET = 0.97  # threshold calibration aims a little above the recall bar (margin for new templates)
+
+
+def load_labelled(path: str | os.PathLike, *, need_template: bool = False) -> list[dict]:
+    """Rows {prompt, label[, category, template_id]}; a bad row raises a DataError at file:line."""
+    rows = read_jsonl(path)
+    if not rows:
+        raise DataError("no rows", Location(str(path)))
+    for line, row in enumerate(rows, start=1):  # read_jsonl skips blank lines; report the row number
+        loc = Location(str(path), line)
+        if not isinstance(row.get("prompt"), str) or not row["prompt"].strip():
+            raise DataError("row needs a non-empty string 'prompt'", loc)
+        if row.get("label") not in LABELS:
+            raise DataError(f"'label' must be one of {', '.join(LABELS)}, got {row.get('label')!r}", loc)
+        if need_template and not isinstance(row.get("template_id"), str):
+            raise DataError("row needs a string 'template_id' (the split is grouped by template)", loc)
+    return rows
+
+
+def ood_metrics(scores: np.ndarray, is_ood: np.ndarray, threshold: float) -> dict:
+    """Metrics with OOD as the positive class; a prompt is refused when its in-domain score < threshold."""
+    from sklearn.metrics import precision_recall_fscore_support, roc_auc_score
+
+    is_ood = np.asarray(is_ood, dtype=bool)
+    refused = np.asarray(scores) < threshold
+    p, r, f, _ = precision_recall_fscore_support(is_ood, refused, average="binary", zero_division=0)
+    n_ood, n_in = int(is_ood.sum()), int((~is_ood).sum())
+    auroc = float(roc_auc_score(is_ood, -np.asarray(scores))) if n_ood and n_in else None
+    return {
+        "n": int(len(is_ood)),
+        "n_ood": n_ood,
+        "n_in_domain": n_in,
+        "precision": round(float(p), 4),
+        "recall": round(float(r), 4),
+        "f1": round(float(f), 4),
+        "false_accept_rate": round(float((~refused & is_ood).sum() / n_ood), 4) if n_ood else None,
+        "false_reject_rate": round(float((refused & ~is_ood).sum() / n_in), 4) if n_in else None,
+        "auroc": round(auroc, 4) if auroc is not None else None,
+        "confusion": {
+            "ood_refused": int((refused & is_ood).sum()),
+            "ood_accepted": int((~refused & is_ood).sum()),
+            "in_domain_refused": int((refused & ~is_ood).sum()),
+            "in_domain_accepted": int((~refused & ~is_ood).sum()),
+        },
+        "threshold": threshold,
+    }
+
+
+def calibrate_threshold(scores: np.ndarray, is_ood: np.ndarray, recall_target: float = RECALL_TARGET) -> float:
+    """The lowest threshold that still refuses `recall_target` of the OOD prompts.
+
+    Refusing means score < threshold, so a lower threshold refuses fewer in-domain prompts: this is the
+    most precise threshold whose recall meets the target on these (out-of-fold) scores.
+    """
+    scores = np.asarray(scores, dtype=np.float64)
+    ood = np.sort(scores[np.asarray(is_ood, dtype=bool)])
+    if not len(ood):
+        return 0.5
+    k = min(len(ood), max(1, int(np.ceil(recall_target * len(ood)))))
+    edge = ood[k - 1]  # the k-th lowest OOD score must be refused
+    above = scores[scores > edge]
+    t = (edge + above.min()) / 2 if len(above) else min(1.0, edge + 1e-6)
+    return float(np.clip(t, 0.0, 1.0))
+
+
+def _oof_scores(kind: str, x: np.ndarray, is_ood: np.ndarray, groups: np.ndarray, seed: int, folds: int = 5):
+    """Out-of-fold scores on the training part, folds grouped by template."""
+    from sklearn.model_selection import GroupKFold
+
+    from sashimi.model.gate import fit_gate
+
+    out = np.zeros(len(x))
+    for tr, va in GroupKFold(n_splits=folds).split(x, is_ood, groups):
+        out[va] = fit_gate(kind, x[tr], ~is_ood[tr], seed=seed).scores(x[va])
+    return out
+
+
+def meets_bar(m: dict) -> bool:
+    return m["precision"] >= PRECISION_BAR and m["recall"] >= RECALL_BAR
+
+
+def _per_category(rows: list[dict], scores: np.ndarray, threshold: float) -> dict:
+    out: dict[str, dict] = {}
+    for cat in sorted({str(r.get("category", "")) for r in rows}):
+        idx = [i for i, r in enumerate(rows) if str(r.get("category", "")) == cat]
+        acc = float((scores[idx] >= threshold).mean())
+        out[cat or "-"] = {"n": len(idx), "accept_rate": round(acc, 4)}
+    return out
+
+
+def _latency(gate, texts: list[str]) -> dict:
+    """Time per prompt, one prompt at a time: uncached MiniLM encoding, and the gate head alone."""
+    from sashimi.model.encoder import Encoder
+
+    enc = Encoder(use_cache=False, progress=False)
+    enc.embed(["warm-up"])  # model load is not part of the per-prompt time
+    enc_times, head_times = [], []
+    for t in texts:
+        t0 = time.perf_counter()
+        e = enc.embed([t])
+        t1 = time.perf_counter()
+        gate.scores(e)
+        head_times.append(time.perf_counter() - t1)
+        enc_times.append(t1 - t0)
+    return {
+        "n_timed": len(texts),
+        "encoder_ms_p50": round(1000 * float(np.median(enc_times)), 2),
+        "head_ms_p50": round(1000 * float(np.median(head_times)), 4),
+        "total_ms_p50": round(1000 * float(np.median(np.add(enc_times, head_times))), 2),
+    }
+
+
+def _file_sha256(path: str | os.PathLike) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def experiment_command(
+    ood: str | os.PathLike,
+    *,
+    real_dev: str | os.PathLike | None = None,
+    save_dir: str | os.PathLike | None = None,
+    save: bool = True,
+    out_dir: str | os.PathLike | None = None,
+    cache_dir: str | os.PathLike | None = None,
+    seed: int = 0,
+    test_size: float = 0.2,
+    n_timed: int = 20,
+) -> dict:
+    """Run EXP-1.2 on a labelled OOD set; optionally save the adopted gate (default: the package asset)."""
+    from sklearn.model_selection import GroupShuffleSplit
+
+    from sashimi.io import run_metadata, write_json
+    from sashimi.model.encoder import Encoder
+    from sashimi.model.gate import ASSET_DIR, KINDS, fit_gate, save_gate
+
+    started = time.time()
+    rows = load_labelled(ood, need_template=True)
+    labels = Counter(r["label"] for r in rows)
+    if len(labels) < 2:
+        raise DataError("the OOD set needs both in_domain and ood rows", Location(str(ood)))
+    encoder = Encoder(cache_dir)
+    x = encoder.embed([r["prompt"] for r in rows])
+    is_ood = np.array([r["label"] == "ood" for r in rows])
+    groups = np.array([r["template_id"] for r in rows])
+    splitter = GroupShuffleSplit(n_splits=1, test_size=test_size, random_state=seed)
+    train_idx, test_idx = next(splitter.split(x, is_ood, groups))
+    if len(set(is_ood[test_idx])) < 2 or len(set(is_ood[train_idx])) < 2:
+        raise DataError("the template split left one class out of train or test; use more templates", Location(str(ood)))
+
+    dev_x = None
+    if real_dev is not None:
+        from sashimi.data.corpus import load_corpus
+
+        dev_x = encoder.embed([r.prompt for r in load_corpus(real_dev)])
+
+    candidates: dict[str, dict] = {}
+    gates = {}
+    test_rows = [rows[i] for i in test_idx]
+    for kind in KINDS:
+        t0 = time.perf_counter()
+        oof = _oof_scores(kind, x[train_idx], is_ood[train_idx], groups[train_idx], seed)
+        threshold = calibrate_threshold(oof, is_ood[train_idx])
+        gate = fit_gate(kind, x[train_idx], ~is_ood[train_idx], seed=seed, threshold=threshold)
+        fit_seconds = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        scores = gate.scores(x[test_idx])
+        head_us = 1e6 * (time.perf_counter() - t0) / len(test_idx)
+        m = ood_metrics(scores, is_ood[test_idx], gate.threshold)
+        m["meets_bar"] = meets_bar(m)
+        m["at_threshold_0.5"] = {
+            k: v for k, v in ood_metrics(scores, is_ood[test_idx], 0.5).items() if k in ("precision", "recall", "f1")
+        }
+        m["fit_seconds"] = round(fit_seconds, 3)
+        m["head_us_per_prompt_batched"] = round(head_us, 3)
+        m["per_category_accept_rate"] = _per_category(test_rows, scores, gate.threshold)
+        if dev_x is not None:
+            m["real_dev_false_reject_rate"] = round(float((gate.scores(dev_x) < gate.threshold).mean()), 4)
+        candidates[kind] = m
+        gates[kind] = gate
+
+    # An SVM's weights include its support vectors: embeddings of individual training prompts. When the
+    # training part holds prompts of the external corpus (template ids "real/..."), those may not ship
+    # in the package (no licence; nothing derived from it row by row), so the SVM cannot be adopted.
+    external = any(str(groups[i]).startswith("real/") for i in train_idx)
+    excluded = {"svm": "support vectors would be embeddings of individual external-corpus prompts"} if external else {}
+    eligible = [k for k in KINDS if k not in excluded]
+    passing = [k for k in eligible if candidates[k]["meets_bar"]]
+    adopted = passing[0] if passing else max(eligible, key=lambda k: (candidates[k]["f1"], -KINDS.index(k)))
+    timed = [rows[i]["prompt"] for i in test_idx[:n_timed]]
+    latency = _latency(gates[adopted], timed)
+    result = {
+        "experiment": "EXP-1.2",
+        "ood_file": str(ood),
+        "ood_file_sha256": _file_sha256(ood),
+        "n": len(rows),
+        "labels": dict(labels),
+        "n_train": int(len(train_idx)),
+        "n_test": int(len(test_idx)),
+        "n_templates_train": int(len(set(groups[train_idx]))),
+        "n_templates_test": int(len(set(groups[test_idx]))),
+        "templates_shared": int(len(set(groups[train_idx]) & set(groups[test_idx]))),
+        "positive_class": "ood",
+        "bar": {"precision": PRECISION_BAR, "recall": RECALL_BAR},
+        "candidates": candidates,
+        "adopted": adopted,
+        "adopted_meets_bar": bool(passing),
+        "excluded_from_adoption": excluded,
+        "trained_with_external_prompts": external,
+        "decision": (
+            f"{adopted}: simplest head with OOD precision >= {PRECISION_BAR} and recall >= {RECALL_BAR}"
+            if passing
+            else f"no eligible head meets the bar; {adopted} has the best F1 among {', '.join(eligible)}"
+        ),
+        "latency": latency,
+        "real_dev": str(real_dev) if real_dev is not None else None,
+        "real_dev_false_reject_rate": candidates[adopted].get("real_dev_false_reject_rate"),
+        "seed": seed,
+    }
+    if save:
+        target = Path(save_dir) if save_dir is not None else ASSET_DIR
+        keys = ("decision", "adopted_meets_bar", "excluded_from_adoption", "trained_with_external_prompts",
+                "ood_file_sha256", "n_train", "n_test", "seed")
+        info = {k: result[k] for k in keys}
+        info["heldout_metrics"] = {k: v for k, v in candidates[adopted].items() if k != "per_category_accept_rate"}
+        info["latency"] = latency
+        info["real_dev_false_reject_rate"] = result["real_dev_false_reject_rate"]
+        info["trained_on"] = "training part (80% of templates) of the OOD set above"
+        save_gate(gates[adopted], target, info)
+        result["saved_to"] = str(target)
+    result["seconds"] = round(time.time() - started, 2)
+    if out_dir is not None:
+        write_json(Path(out_dir) / "metrics.json", result)
+        write_json(Path(out_dir) / "run.json", run_metadata({"ood": str(ood), "seed": seed}, started=started, metrics=result))
+    return result
+
+
+def evaluate_command(
+    path: str | os.PathLike,
+    *,
+    gate_dir: str | os.PathLike | None = None,
+    cache_dir: str | os.PathLike | None = None,
+    encoder=None,
+) -> dict:
+    """Score a saved gate on a labelled file; one flat dict of metrics (plus a per-category breakdown)."""
+    from sashimi.model.encoder import Encoder
+    from sashimi.model.gate import load_gate
+
+    gate = load_gate(gate_dir)
+    rows = load_labelled(path)
+    encoder = encoder or Encoder(cache_dir)
+    scores = gate.scores(encoder.embed([r["prompt"] for r in rows]))
+    is_ood = np.array([r["label"] == "ood" for r in rows])
+    result = ood_metrics(scores, is_ood, gate.threshold)
+    result["gate"] = gate.kind
+    result["file"] = str(path)
+    if any("category" in r for r in rows):
+        result["per_category_accept_rate"] = _per_category(rows, scores, gate.threshold)
+    return result

@@ -1,0 +1,149 @@
+"""The domain gate: shipped asset, metrics, export/load round trip, and one-line errors on bad input."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from sashimi.cli import main
+from sashimi.errors import DataError
+from sashimi.eval.gate_exp import calibrate_threshold, evaluate_command, load_labelled, ood_metrics
+from sashimi.model.gate import ASSET_DIR, KINDS, Gate, fit_gate, load_gate, save_gate
+
+LABELLED = [
+    {"prompt": "Set a timer for 10 minutes", "label": "in_domain", "category": "hand"},
+    {"prompt": "Turn on Do Not Disturb until I leave the office", "label": "in_domain", "category": "hand"},
+    {"prompt": "Log 250 ml of water to Health", "label": "in_domain", "category": "hand"},
+    {"prompt": "Text my sister that I'm on my way", "label": "in_domain", "category": "hand"},
+    {"prompt": "What is the capital of France?", "label": "ood", "category": "hand"},
+    {"prompt": "Prove that the square root of two is irrational", "label": "ood", "category": "hand"},
+    {"prompt": "Write a Python function that sorts a list with quicksort", "label": "ood", "category": "hand"},
+    {"prompt": "Is free will compatible with determinism?", "label": "ood", "category": "hand"},
+]
+
+
+@pytest.fixture()
+def labelled_file(tmp_path):
+    path = tmp_path / "tiny.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in LABELLED))
+    return path
+
+
+def test_shipped_gate_refuses_ood_and_accepts_in_domain(encoder):
+    gate = load_gate()  # the package asset
+    assert (ASSET_DIR / "gate.json").is_file() and gate.kind in KINDS
+    refuse, accept = gate.decide(["What is the capital of France?", "Set a timer for 10 minutes"], encoder)
+    assert not refuse.accept and accept.accept
+    assert refuse.score < gate.threshold <= accept.score
+    meta = json.loads((ASSET_DIR / "gate.json").read_text())
+    assert "decision" in meta and "heldout_metrics" in meta
+
+
+def test_evaluate_on_a_tiny_file_gives_sane_json(labelled_file, encoder):
+    result = evaluate_command(labelled_file, encoder=encoder)
+    assert result["n"] == 8 and result["n_ood"] == 4 and result["n_in_domain"] == 4
+    for key in ("precision", "recall", "f1", "false_accept_rate", "false_reject_rate", "auroc"):
+        assert 0.0 <= result[key] <= 1.0, key
+    c = result["confusion"]
+    assert sum(c.values()) == 8
+    assert result["false_accept_rate"] == c["ood_accepted"] / 4
+    assert result["auroc"] >= 0.75  # obvious prompts: the shipped gate must rank them well
+    json.dumps(result)  # serialisable as is
+
+
+def test_cli_gate_and_evaluate(labelled_file, capsys, monkeypatch, tmp_path):
+    monkeypatch.setenv("SASHIMI_CACHE", str(tmp_path / "cache"))
+    assert main(["gate", "What is the capital of France?", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["accept"] is False and 0.0 <= out["score"] <= 1.0
+    assert main(["exp", "gate", "--evaluate", str(labelled_file), "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["n"] == 8 and {"precision", "recall", "f1", "false_accept_rate", "false_reject_rate", "auroc"} <= set(out)
+
+
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        ('{"prompt": "hi", "label": "in_domain"}\n{"prompt": "x", "label": "maybe"}\n', "tiny.jsonl:2"),
+        ('{"prompt": "hi", "label": "in_domain"}\n{not json\n', "tiny.jsonl:2:2"),
+        ('{"label": "ood"}\n', "tiny.jsonl:1"),
+        ("", "no rows"),
+    ],
+)
+def test_bad_labelled_files_give_one_line_errors(tmp_path, capsys, content, message):
+    path = tmp_path / "tiny.jsonl"
+    path.write_text(content)
+    with pytest.raises(DataError) as err:
+        load_labelled(path)
+    assert message in str(err.value) and "\n" not in str(err.value)
+    assert main(["exp", "gate", "--evaluate", str(path)]) == 2
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 1 and message in lines[0]
+
+
+def test_missing_file_and_missing_template_ids(tmp_path, labelled_file, capsys):
+    assert main(["exp", "gate", "--evaluate", str(tmp_path / "nope.jsonl")]) == 2
+    assert "file not found" in capsys.readouterr().err
+    assert main(["exp", "gate", "--ood", str(labelled_file), "--no-save"]) == 2
+    assert "template_id" in capsys.readouterr().err
+
+
+def _blobs(seed=0, n=120, dim=384):
+    rng = np.random.default_rng(seed)
+    centre = rng.normal(size=dim)
+    x = np.concatenate([rng.normal(size=(n, dim)) + centre, rng.normal(size=(n, dim)) - centre])
+    x /= np.linalg.norm(x, axis=1, keepdims=True)
+    return x.astype(np.float32), np.array([1] * n + [0] * n)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_each_head_fits_and_round_trips_through_safetensors(kind, tmp_path):
+    x, y = _blobs()
+    gate = fit_gate(kind, x[::2], y[::2], seed=0)
+    scores = gate.scores(x[1::2])
+    assert ((scores >= 0.5) == y[1::2].astype(bool)).mean() >= 0.95
+    save_gate(gate, tmp_path / "g", {"note": "test"})
+    again = load_gate(tmp_path / "g")
+    assert again.kind == kind and again.threshold == gate.threshold
+    assert np.array_equal(again.scores(x), gate.scores(x))
+    assert not list((tmp_path / "g").glob("*.pkl"))
+
+
+def test_corrupt_gate_assets_raise_data_errors(tmp_path):
+    x, y = _blobs(n=20)
+    save_gate(fit_gate("linear", x, y), tmp_path)
+    (tmp_path / "gate.safetensors").write_bytes(b"\x00garbage")
+    with pytest.raises(DataError, match="gate.safetensors"):
+        load_gate(tmp_path)
+    save_gate(fit_gate("linear", x, y), tmp_path)
+    (tmp_path / "gate.json").write_text('{"kind": "forest"}')
+    with pytest.raises(DataError, match="unknown gate kind"):
+        load_gate(tmp_path)
+    with pytest.raises(DataError, match="no gate here"):
+        load_gate(tmp_path / "missing")
+    with pytest.raises(DataError):
+        Gate("linear", {"w": np.zeros(3, np.float32), "b": np.zeros(1, np.float32)}).scores(np.zeros((2, 4)))
+
+
+def test_ood_metrics_on_known_scores():
+    scores = np.array([0.9, 0.8, 0.3, 0.2, 0.6, 0.1])  # in-domain score
+    is_ood = np.array([False, False, False, True, True, True])
+    m = ood_metrics(scores, is_ood, 0.5)
+    # refused: 0.3 (in), 0.2 (ood), 0.1 (ood) -> precision 2/3, recall 2/3; 0.6 is an OOD false accept
+    assert m["precision"] == pytest.approx(0.6667, abs=1e-4) and m["recall"] == pytest.approx(0.6667, abs=1e-4)
+    assert m["false_accept_rate"] == pytest.approx(1 / 3, abs=1e-4)
+    assert m["false_reject_rate"] == pytest.approx(1 / 3, abs=1e-4)
+    assert m["auroc"] == pytest.approx(7 / 9, abs=1e-4)
+    assert ood_metrics(scores[:3], is_ood[:3], 0.5)["auroc"] is None  # one class only
+
+
+def test_calibrated_threshold_is_the_lowest_meeting_the_recall_target():
+    rng = np.random.default_rng(0)
+    scores = np.concatenate([rng.uniform(0.3, 1.0, 200), rng.uniform(0.0, 0.6, 100)])
+    is_ood = np.array([False] * 200 + [True] * 100)
+    t = calibrate_threshold(scores, is_ood, 0.9)
+    assert (scores[is_ood] < t).mean() >= 0.9
+    lower = np.sort(scores[scores < t])[-1]  # the next lower threshold refuses one prompt fewer
+    assert (scores[is_ood] < lower).mean() < 0.9
