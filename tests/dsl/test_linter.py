@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import re
 
 import pytest
@@ -172,7 +173,7 @@ def test_alias_table_rewrites_to_canonical_spelling():
 def test_fuzzy_action_repair_and_valid_names_untouched():
     result = lint('SHORTCUT "A"\nACTION getclipbaord\nACTION showreslt Text="x"\n', CORE)
     assert result.text == 'SHORTCUT "A"\nACTION getclipboard\nACTION showresult Text="x"\n'
-    assert all(c.kind == "action" and 0.65 <= c.confidence < 1 for c in result.changes)
+    assert all(c.kind == "action" and 0.8 <= c.confidence < 1 for c in result.changes)
     # a name of another namespace tier with a dissimilar suffix is not "repaired"
     odd = 'SHORTCUT "A"\nACTION com.example.app.DoThingIntent x=1\n'
     assert lint(odd, CORE).text == odd
@@ -393,9 +394,10 @@ def test_second_header_and_trailing_prose_dropped():
 
 
 def test_complete_unknown_last_action_is_kept_for_the_validator():
-    # no sign of truncation: the line ends with a newline and is no prefix of a catalog name
-    raw = 'SHORTCUT "A"\nACTION vibrate\nACTION zzqqx\n'
-    assert lint(raw, CORE).text == raw
+    # no sign of truncation: the raw text ends with a line break (even if the name looks cut off)
+    for name in ("zzqqx", "true"):
+        raw = f'SHORTCUT "A"\nACTION vibrate\nACTION {name}\n'
+        assert lint(raw, CORE).text == raw
 
 
 def test_repair_tables():
@@ -442,7 +444,7 @@ def _without_action_names(text: str) -> str:
     return re.sub(r"(?m)^ACTION [^\s]+", "ACTION _", text)
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(ir=programs())
 def test_printed_programs_only_get_action_name_repairs(ir):
     """Canonical text of any IR: the only repairs allowed are of action names the catalog does not
@@ -453,3 +455,49 @@ def test_printed_programs_only_get_action_name_repairs(ir):
     assert _without_action_names(result.text) == _without_action_names(text)
     if not result.changes:
         assert result.text == text
+
+
+def test_fuzzy_action_repair_precision(corpus_targets):
+    """Fuzzy repair must fix typos without rewriting real actions the catalog lacks.
+
+    False repairs: action names of the corpus (real Apple actions) unknown to the core catalog that
+    lint rewrites anyway. True repairs: seeded one-edit typos of core names that lint restores.
+    Measured (FUZZY_ACTION_CUTOFF 0.8): 2 of 299 names rewritten, 203 of 213 typos restored
+    (with the reference's 0.65: 38 of 299 and 211 of 213).
+    """
+
+    def repaired(name: str) -> str:
+        text = lint(f'SHORTCUT "A"\nACTION vibrate\nACTION {name} X=1\n', CORE).text
+        return text.split("\n")[2].split()[1]
+
+    def known(name: str) -> bool:
+        return CORE.get(CORE.resolve(name) or "") is not None
+
+    names = {
+        line.split()[1] for _, t in corpus_targets for line in t.split("\n") if line.startswith("ACTION ")
+    }
+    unknown = sorted(n for n in names if not known(n))
+    false = [n for n in unknown if repaired(n) != n]
+    assert len(false) <= 0.02 * len(unknown), false
+
+    rng = random.Random(0)
+    restored = total = 0
+    for name in sorted({CORE.canonical_name(i) for i in CORE.identifiers}):
+        chars = list(name)
+        i = rng.randrange(len(chars))
+        op = rng.choice("dts")
+        if op == "d" and len(chars) > 3:
+            del chars[i]
+        elif op == "t" and i < len(chars) - 1:
+            chars[i], chars[i + 1] = chars[i + 1], chars[i]
+        else:
+            chars[i] = rng.choice("abcdefghijklmnopqrstuvwxyz")
+        typo = "".join(chars)
+        if typo == name or known(typo) or not typo[0].isalpha() or typo.endswith((".", "-")):
+            continue
+        total += 1
+        restored += repaired(typo) == name
+    assert total > 100 and restored >= 0.9 * total, (restored, total)
+    print(
+        f"fuzzy repair: {len(false)}/{len(unknown)} real names rewritten, {restored}/{total} typos restored"
+    )

@@ -54,7 +54,9 @@ def test_action_sequences_skip_comments_and_domains_follow_actions():
     assert action_category("com.example.fitness.LogWorkoutIntent", cat) == "health"
     assert action_category("com.example.todo.AddItemIntent", cat) == "app_intents"
     # generic plumbing does not name a domain
-    assert program_domain(["is.workflow.actions.setvariable", "is.workflow.actions.comment"], cat) == "general"
+    assert (
+        program_domain(["is.workflow.actions.setvariable", "is.workflow.actions.comment"], cat) == "general"
+    )
 
 
 def test_tiny_end_to_end_run(tmp_path, encoder):
@@ -78,3 +80,15 @@ def test_tiny_end_to_end_run(tmp_path, encoder):
     saved = json.loads((tmp_path / "out" / "metrics.json").read_text())
     assert saved["separation_ratio"] == result["separation_ratio"]
     assert "git_commit" in json.loads((tmp_path / "out" / "run.json").read_text())
+
+
+def test_cli_bad_data_gives_one_line_errors(tmp_path, capsys):
+    from sashimi.cli import main
+
+    assert main(["exp", "encoder", "--data", str(tmp_path / "none.jsonl"), "--out", str(tmp_path / "o")]) == 2
+    assert "file not found" in capsys.readouterr().err
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"shortcut_id": "a", "messages": []}\n{"shortcut_id": 3}\n')
+    assert main(["exp", "encoder", "--data", str(bad), "--out", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "bad.jsonl:1" in err[0]

@@ -19,7 +19,11 @@ LABELLED = [
     {"prompt": "Text my sister that I'm on my way", "label": "in_domain", "category": "hand"},
     {"prompt": "What is the capital of France?", "label": "ood", "category": "hand"},
     {"prompt": "Prove that the square root of two is irrational", "label": "ood", "category": "hand"},
-    {"prompt": "Write a Python function that sorts a list with quicksort", "label": "ood", "category": "hand"},
+    {
+        "prompt": "Write a Python function that sorts a list with quicksort",
+        "label": "ood",
+        "category": "hand",
+    },
     {"prompt": "Is free will compatible with determinism?", "label": "ood", "category": "hand"},
 ]
 
@@ -60,7 +64,14 @@ def test_cli_gate_and_evaluate(labelled_file, capsys, monkeypatch, tmp_path):
     assert out["accept"] is False and 0.0 <= out["score"] <= 1.0
     assert main(["exp", "gate", "--evaluate", str(labelled_file), "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
-    assert out["n"] == 8 and {"precision", "recall", "f1", "false_accept_rate", "false_reject_rate", "auroc"} <= set(out)
+    assert out["n"] == 8 and {
+        "precision",
+        "recall",
+        "f1",
+        "false_accept_rate",
+        "false_reject_rate",
+        "auroc",
+    } <= set(out)
 
 
 @pytest.mark.parametrize(
@@ -132,18 +143,26 @@ def test_ood_metrics_on_known_scores():
     is_ood = np.array([False, False, False, True, True, True])
     m = ood_metrics(scores, is_ood, 0.5)
     # refused: 0.3 (in), 0.2 (ood), 0.1 (ood) -> precision 2/3, recall 2/3; 0.6 is an OOD false accept
-    assert m["precision"] == pytest.approx(0.6667, abs=1e-4) and m["recall"] == pytest.approx(0.6667, abs=1e-4)
+    assert m["precision"] == pytest.approx(0.6667, abs=1e-4) and m["recall"] == pytest.approx(
+        0.6667, abs=1e-4
+    )
     assert m["false_accept_rate"] == pytest.approx(1 / 3, abs=1e-4)
     assert m["false_reject_rate"] == pytest.approx(1 / 3, abs=1e-4)
-    assert m["auroc"] == pytest.approx(7 / 9, abs=1e-4)
+    assert m["auroc"] == pytest.approx(8 / 9, abs=1e-4)  # 8 of 9 (ood, in) pairs ranked right
     assert ood_metrics(scores[:3], is_ood[:3], 0.5)["auroc"] is None  # one class only
 
 
-def test_calibrated_threshold_is_the_lowest_meeting_the_recall_target():
+def test_calibrated_threshold_maximises_recall_at_the_precision_target():
+    scores = np.array([0.1, 0.2, 0.3, 0.4, 0.5, 0.9])
+    is_ood = np.array([True, True, True, False, True, False])
+    assert calibrate_threshold(scores, is_ood, 0.99) == pytest.approx(0.35)  # refuse the 3 lowest
+    assert calibrate_threshold(scores, is_ood, 0.75) == pytest.approx(0.7)  # 4 of 5 refusals correct
+    assert calibrate_threshold(np.array([0.1, 0.2]), np.array([False, True]), 0.99) == 0.5  # nothing works
     rng = np.random.default_rng(0)
     scores = np.concatenate([rng.uniform(0.3, 1.0, 200), rng.uniform(0.0, 0.6, 100)])
     is_ood = np.array([False] * 200 + [True] * 100)
-    t = calibrate_threshold(scores, is_ood, 0.9)
-    assert (scores[is_ood] < t).mean() >= 0.9
-    lower = np.sort(scores[scores < t])[-1]  # the next lower threshold refuses one prompt fewer
-    assert (scores[is_ood] < lower).mean() < 0.9
+    t = calibrate_threshold(scores, is_ood, 0.95)
+    refused = scores < t
+    assert is_ood[refused].mean() >= 0.95
+    above = np.sort(scores[scores >= t])[0]  # refusing one more prompt would break the target
+    assert is_ood[scores <= above].mean() < 0.95

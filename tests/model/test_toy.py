@@ -23,7 +23,13 @@ def test_target_order_follows_meaning_not_word_order():
     vocab = output_vocab()
     for e in make_dataset(200, seed=1):
         trig, a1, v1, a2, v2 = e.combo
-        assert [vocab[t] for t in e.target] == [f"TRIG_{trig}", f"ACT_{a1}", f"ARG_{a1}:{v1}", f"ACT_{a2}", f"ARG_{a2}:{v2}"]
+        assert [vocab[t] for t in e.target] == [
+            f"TRIG_{trig}",
+            f"ACT_{a1}",
+            f"ARG_{a1}:{v1}",
+            f"ACT_{a2}",
+            f"ARG_{a2}:{v2}",
+        ]
         if " after you " in e.prompt:  # "B after you A": the first action is spoken second
             verbs_a1 = ACTIONS[a1][0]
             later = e.prompt.split(" after you ", 1)[1]
@@ -53,4 +59,7 @@ def test_cli_writes_run_folder(tmp_path, capsys, monkeypatch):
         assert key in out
     meta = json.loads((tmp_path / "run" / "run.json").read_text())
     assert meta["config"]["steps"] == 5 and "git_commit" in meta and "wall_seconds" in meta
-    assert json.loads((tmp_path / "run" / "metrics.json").read_text())["ternary_accuracy"] == out["ternary_accuracy"]
+    assert (
+        json.loads((tmp_path / "run" / "metrics.json").read_text())["ternary_accuracy"]
+        == out["ternary_accuracy"]
+    )

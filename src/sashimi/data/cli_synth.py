@@ -18,14 +18,18 @@ def register(groups: dict) -> None:
     p.add_argument("--n", type=int, default=5000, help="total examples over all splits (default 5000)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", required=True, help="output directory")
-    p.add_argument("--no-comment", action="store_true", help="omit the leading comment action holding the request")
+    p.add_argument(
+        "--no-comment", action="store_true", help="omit the leading comment action holding the request"
+    )
     p.add_argument(
         "--check",
         action="store_true",
         help="also parse/validate/compile (strict, core catalog) and typed-IR round-trip every program; "
         "writes check.json",
     )
-    p.add_argument("--baseline", action="store_true", help="also run the bag-of-words baseline; writes baseline.json")
+    p.add_argument(
+        "--baseline", action="store_true", help="also run the bag-of-words baseline; writes baseline.json"
+    )
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=_synth)
 
@@ -81,7 +85,9 @@ def _synth(args: argparse.Namespace) -> int:
 
         results = run_baseline(args.out, seed=args.seed)
         # elapsed time stays out of the file so reruns stay byte-identical
-        write_json(Path(args.out) / "baseline.json", {k: v for k, v in results.items() if k != "elapsed_seconds"})
+        write_json(
+            Path(args.out) / "baseline.json", {k: v for k, v in results.items() if k != "elapsed_seconds"}
+        )
         print(format_results(results))
     return code
 

@@ -388,6 +388,7 @@ class _LinterDraft:
     condition_edits: list[tuple[int, str]] = field(default_factory=list)  # (IF ordinal, word)
     substitutions: list[tuple[str, str]] = field(default_factory=list)  # sentinel -> text
     line_edit: Callable[[str, ShortcutIR], str | None] | None = None  # structural edit on the text
+    cut_off: bool = False  # the text stops mid-line (a truncated generation): no final line break
 
 
 _PROPERTIES = ("name", "text", "value", "count", "title", "url", "first", "contents", "date", "output")
@@ -494,7 +495,8 @@ def _lx_property_access(ctx: _Context, d: _LinterDraft) -> bool:
 
 
 def _lx_truncated_tail(ctx: _Context, d: _LinterDraft) -> bool:
-    """A generation cut off mid-name: a last `ACTION` line with a stub no catalog name resembles."""
+    """A generation cut off mid-name: the text ends, without a line break, in an `ACTION` line with
+    a stub no catalog name resembles (the linter only treats an unterminated last line as cut off)."""
     names = sorted(n for ns in ctx.tables.names_by_namespace.values() for n in ns if len(n) >= 9)
     for _ in range(6):
         name = _pick(ctx.rng, names)
@@ -509,6 +511,7 @@ def _lx_truncated_tail(ctx: _Context, d: _LinterDraft) -> bool:
             tail = ActionStatement(stub)
             d.literal = replace(d.literal, statements=(*d.literal.statements, tail))
             d.printable = replace(d.printable, statements=(*d.printable.statements, tail))
+            d.cut_off = True
             d.ops.append("truncated_tail")
             d.expect.append(("structure", f"ACTION {stub}"))
             return True
@@ -626,7 +629,7 @@ _PREAMBLES = (
 def _noise(rng: random.Random, text: str) -> tuple[str, str, tuple[str, str]]:
     """IR-neutral noise the linter strips: (new text, operator, expected change)."""
     kind = rng.randrange(5)
-    if kind == 0:
+    if kind == 0 and text.endswith("\n"):  # a cut-off text cannot be followed by a closing fence
         fence = _pick(rng, ["```", "```dsl", "```text"])
         return f"{fence}\n{text}```\n", "fence", ("structure", "```")
     if kind == 1:
@@ -671,7 +674,7 @@ def _render(ctx: _Context, d: _LinterDraft) -> str | None:
         if text.count(sentinel) != 1:
             return None
         text = text.replace(sentinel, spelled)
-    return text
+    return text.rstrip("\n") if d.cut_off else text
 
 
 # Relative weights: operators that apply to every program (a truncated tail) would otherwise crowd

@@ -31,9 +31,11 @@ from pathlib import Path
 import numpy as np
 
 from sashimi.data.corpus import load_corpus
-from sashimi.errors import SashimiError
+from sashimi.errors import DataError, Location, SashimiError
 
-GENERIC_CATEGORIES = frozenset({"control_flow", "scripting", "notes_text", "lists_dicts", "clipboard", "dates"})
+GENERIC_CATEGORIES = frozenset(
+    {"control_flow", "scripting", "notes_text", "lists_dicts", "clipboard", "dates"}
+)
 KEYWORD_DOMAINS: tuple[tuple[tuple[str, ...], str], ...] = (
     (("health", "workout", "fitness", "medication"), "health"),
     (("timer", "alarm", "stopwatch"), "timers_alarms"),
@@ -45,8 +47,24 @@ KEYWORD_DOMAINS: tuple[tuple[tuple[str, ...], str], ...] = (
     (("map", "location", "weather", "address", "travel"), "location_maps"),
     (("url", "web", "safari", "http", "rss", "browser", "article"), "web_api"),
     (
-        ("bluetooth", "wifi", "vpn", "airplane", "brightness", "volume", "donotdisturb", "focus",
-         "lowpower", "appearance", "cellular", "hotspot", "setting", "flashlight", "orientation", "sound"),
+        (
+            "bluetooth",
+            "wifi",
+            "vpn",
+            "airplane",
+            "brightness",
+            "volume",
+            "donotdisturb",
+            "focus",
+            "lowpower",
+            "appearance",
+            "cellular",
+            "hotspot",
+            "setting",
+            "flashlight",
+            "orientation",
+            "sound",
+        ),
         "device_settings",
     ),
     (("note", "text", "translate", "dictate"), "notes_text"),
@@ -148,7 +166,14 @@ def _map_png(points: np.ndarray, domains: list[str], title: str) -> bytes:
     fig, ax = plt.subplots(figsize=(9, 7), dpi=110)
     for k, name in enumerate(names):
         mask = np.array([d == name for d in domains])
-        ax.scatter(points[mask, 0], points[mask, 1], s=7, alpha=0.7, color=cmap((2 * k) % 20 + (k // 10) % 2), label=f"{name} ({mask.sum()})")
+        ax.scatter(
+            points[mask, 0],
+            points[mask, 1],
+            s=7,
+            alpha=0.7,
+            color=cmap((2 * k) % 20 + (k // 10) % 2),
+            label=f"{name} ({mask.sum()})",
+        )
     ax.set_title(title, fontsize=10)
     ax.set_xlabel("component 1")
     ax.set_ylabel("component 2")
@@ -181,11 +206,11 @@ def run_encoder_experiment(
     catalog = catalog or Catalog.core()
     rows = load_corpus(data)
     if len(rows) < 3:
-        raise SashimiError(f"need at least 3 rows, found {len(rows)}", None)
+        raise DataError(f"need at least 3 rows, found {len(rows)}", Location(str(data)))
     seqs = [action_sequence(r.program, catalog) for r in rows]
     keep = [i for i, s in enumerate(seqs) if s is not None]
     if len(keep) < 3:
-        raise SashimiError("fewer than 3 programs parse; nothing to measure")
+        raise DataError("fewer than 3 programs parse; nothing to measure", Location(str(data)))
     prompts = [rows[i].prompt for i in keep]
     labels = [seqs[i] for i in keep]
     domains = [program_domain(list(seqs[i]), catalog) for i in keep]
@@ -204,7 +229,11 @@ def run_encoder_experiment(
         sub_dom = [domains[i] for i in valid]
         sil = silhouette_samples(emb[valid], sub_dom, metric="cosine")
         sil_mean = float(sil.mean())
-        sil_by = {d: round(float(sil[[j for j, x in enumerate(sub_dom) if x == d]].mean()), 4) for d in counts if counts[d] >= 2}
+        sil_by = {
+            d: round(float(sil[[j for j, x in enumerate(sub_dom) if x == d]].mean()), 4)
+            for d in counts
+            if counts[d] >= 2
+        }
 
     try:  # UMAP when installed (plan), else PCA
         import umap  # type: ignore[import-not-found]
@@ -246,5 +275,7 @@ def run_encoder_experiment(
         "seconds": round(time.time() - started, 2),
     }
     write_json(out_dir / "metrics.json", result)
-    write_json(out_dir / "run.json", run_metadata({"data": str(data), "seed": seed}, started=started, metrics=result))
+    write_json(
+        out_dir / "run.json", run_metadata({"data": str(data), "seed": seed}, started=started, metrics=result)
+    )
     return result

@@ -5,7 +5,8 @@ MiniLM encoder; split 80/20 by `template_id` (GroupShuffleSplit) so test templat
 training; fit linear probe, 2-layer MLP and RBF SVM on the training part; report precision, recall, F1
 (positive class = OOD), false-accept and false-reject rates, AUROC, the confusion matrix and the time per
 prompt on the held-out part. Each head's threshold is calibrated on out-of-fold scores of the training
-part (5 folds grouped by template): the lowest threshold that refuses 97% of the OOD prompts. Adopt the simplest head with OOD precision >= 0.99 and recall >= 0.95 (if
+part (5 folds grouped by template) by a rule: "f1" (default, best F1), "precision" (the most OOD refused
+at >= 99% precision, Phase 1's stop/go), or "fixed" (0.5; the heads are trained class-balanced). Adopt the simplest head with OOD precision >= 0.99 and recall >= 0.95 (if
 none does, the one with the best F1, and say so; an SVM is not eligible when the training part holds
 external-corpus prompts, since its support vectors are their embeddings), and save the head as fitted on the training part, so
 the metrics recorded beside it are held-out metrics of exactly the shipped weights.
@@ -26,7 +27,6 @@ from sashimi.io import read_jsonl
 
 LABELS = ("in_domain", "ood")
 PRECISION_BAR, RECALL_BAR = 0.99, 0.95
-RECALL_TARGET = 0.97  # threshold calibration aims a little above the recall bar (margin for new templates)
 
 
 def load_labelled(path: str | os.PathLike, *, need_template: bool = False) -> list[dict]:
@@ -74,21 +74,54 @@ def ood_metrics(scores: np.ndarray, is_ood: np.ndarray, threshold: float) -> dic
     }
 
 
-def calibrate_threshold(scores: np.ndarray, is_ood: np.ndarray, recall_target: float = RECALL_TARGET) -> float:
-    """The lowest threshold that still refuses `recall_target` of the OOD prompts.
+def calibrate_threshold(
+    scores: np.ndarray, is_ood: np.ndarray, precision_target: float = PRECISION_BAR
+) -> float:
+    """The threshold that refuses the most OOD prompts while refusals stay `precision_target` correct.
 
-    Refusing means score < threshold, so a lower threshold refuses fewer in-domain prompts: this is the
-    most precise threshold whose recall meets the target on these (out-of-fold) scores.
+    Refusing means score < threshold. Phase 1's stop/go is OOD precision >= 0.99 (a refused request must
+    really be out of domain), so precision is the constraint and recall what is maximised under it. On
+    these (out-of-fold) scores: the largest refusal set, lowest scores first, whose precision meets the
+    target; 0.5 if even the single lowest-scored prompt is in-domain.
     """
     scores = np.asarray(scores, dtype=np.float64)
-    ood = np.sort(scores[np.asarray(is_ood, dtype=bool)])
-    if not len(ood):
+    order = np.argsort(scores, kind="stable")
+    s, ood = scores[order], np.asarray(is_ood, dtype=bool)[order]
+    precision = np.cumsum(ood) / np.arange(1, len(s) + 1)  # refuse the k + 1 lowest scores
+    cut_ok = np.append(s[1:] > s[:-1], True)  # a threshold can only fall between distinct scores
+    good = np.flatnonzero((precision >= precision_target) & cut_ok)
+    if not len(good):
         return 0.5
-    k = min(len(ood), max(1, int(np.ceil(recall_target * len(ood)))))
-    edge = ood[k - 1]  # the k-th lowest OOD score must be refused
-    above = scores[scores > edge]
-    t = (edge + above.min()) / 2 if len(above) else min(1.0, edge + 1e-6)
+    k = good[-1]
+    t = (s[k] + s[k + 1]) / 2 if k + 1 < len(s) else min(1.0, s[k] + 1e-6)
     return float(np.clip(t, 0.0, 1.0))
+
+
+def f1_threshold(scores: np.ndarray, is_ood: np.ndarray) -> float:
+    """The threshold with the best F1 (OOD positive) on these scores; refusing means score < threshold."""
+    scores = np.asarray(scores, dtype=np.float64)
+    order = np.argsort(scores, kind="stable")
+    s, ood = scores[order], np.asarray(is_ood, dtype=bool)[order]
+    n_ood = max(int(ood.sum()), 1)
+    tp = np.cumsum(ood)
+    f1 = 2 * tp / (np.arange(1, len(s) + 1) + n_ood)  # 2TP / (refused + actual OOD)
+    f1[~np.append(s[1:] > s[:-1], True)] = -1.0  # only cuts between distinct scores
+    k = int(np.argmax(f1))
+    t = (s[k] + s[k + 1]) / 2 if k + 1 < len(s) else min(1.0, s[k] + 1e-6)
+    return float(np.clip(t, 0.0, 1.0))
+
+
+THRESHOLD_RULES = ("f1", "precision", "fixed")
+
+
+def choose_threshold(rule: str, scores: np.ndarray, is_ood: np.ndarray) -> float:
+    if rule == "f1":
+        return f1_threshold(scores, is_ood)
+    if rule == "precision":
+        return calibrate_threshold(scores, is_ood)
+    if rule == "fixed":
+        return 0.5
+    raise DataError(f"unknown threshold rule {rule!r} (expected one of {', '.join(THRESHOLD_RULES)})")
 
 
 def _oof_scores(kind: str, x: np.ndarray, is_ood: np.ndarray, groups: np.ndarray, seed: int, folds: int = 5):
@@ -151,6 +184,7 @@ def experiment_command(
     out_dir: str | os.PathLike | None = None,
     cache_dir: str | os.PathLike | None = None,
     seed: int = 0,
+    threshold_rule: str = "f1",
     test_size: float = 0.2,
     n_timed: int = 20,
 ) -> dict:
@@ -173,7 +207,9 @@ def experiment_command(
     splitter = GroupShuffleSplit(n_splits=1, test_size=test_size, random_state=seed)
     train_idx, test_idx = next(splitter.split(x, is_ood, groups))
     if len(set(is_ood[test_idx])) < 2 or len(set(is_ood[train_idx])) < 2:
-        raise DataError("the template split left one class out of train or test; use more templates", Location(str(ood)))
+        raise DataError(
+            "the template split left one class out of train or test; use more templates", Location(str(ood))
+        )
 
     dev_x = None
     if real_dev is not None:
@@ -187,7 +223,7 @@ def experiment_command(
     for kind in KINDS:
         t0 = time.perf_counter()
         oof = _oof_scores(kind, x[train_idx], is_ood[train_idx], groups[train_idx], seed)
-        threshold = calibrate_threshold(oof, is_ood[train_idx])
+        threshold = choose_threshold(threshold_rule, oof, is_ood[train_idx])
         gate = fit_gate(kind, x[train_idx], ~is_ood[train_idx], seed=seed, threshold=threshold)
         fit_seconds = time.perf_counter() - t0
         t0 = time.perf_counter()
@@ -196,7 +232,9 @@ def experiment_command(
         m = ood_metrics(scores, is_ood[test_idx], gate.threshold)
         m["meets_bar"] = meets_bar(m)
         m["at_threshold_0.5"] = {
-            k: v for k, v in ood_metrics(scores, is_ood[test_idx], 0.5).items() if k in ("precision", "recall", "f1")
+            k: v
+            for k, v in ood_metrics(scores, is_ood[test_idx], 0.5).items()
+            if k in ("precision", "recall", "f1")
         }
         m["fit_seconds"] = round(fit_seconds, 3)
         m["head_us_per_prompt_batched"] = round(head_us, 3)
@@ -210,7 +248,11 @@ def experiment_command(
     # training part holds prompts of the external corpus (template ids "real/..."), those may not ship
     # in the package (no licence; nothing derived from it row by row), so the SVM cannot be adopted.
     external = any(str(groups[i]).startswith("real/") for i in train_idx)
-    excluded = {"svm": "support vectors would be embeddings of individual external-corpus prompts"} if external else {}
+    excluded = (
+        {"svm": "support vectors would be embeddings of individual external-corpus prompts"}
+        if external
+        else {}
+    )
     eligible = [k for k in KINDS if k not in excluded]
     passing = [k for k in eligible if candidates[k]["meets_bar"]]
     adopted = passing[0] if passing else max(eligible, key=lambda k: (candidates[k]["f1"], -KINDS.index(k)))
@@ -243,13 +285,25 @@ def experiment_command(
         "real_dev": str(real_dev) if real_dev is not None else None,
         "real_dev_false_reject_rate": candidates[adopted].get("real_dev_false_reject_rate"),
         "seed": seed,
+        "threshold_rule": threshold_rule,
     }
     if save:
         target = Path(save_dir) if save_dir is not None else ASSET_DIR
-        keys = ("decision", "adopted_meets_bar", "excluded_from_adoption", "trained_with_external_prompts",
-                "ood_file_sha256", "n_train", "n_test", "seed")
+        keys = (
+            "decision",
+            "adopted_meets_bar",
+            "excluded_from_adoption",
+            "trained_with_external_prompts",
+            "ood_file_sha256",
+            "n_train",
+            "n_test",
+            "seed",
+            "threshold_rule",
+        )
         info = {k: result[k] for k in keys}
-        info["heldout_metrics"] = {k: v for k, v in candidates[adopted].items() if k != "per_category_accept_rate"}
+        info["heldout_metrics"] = {
+            k: v for k, v in candidates[adopted].items() if k != "per_category_accept_rate"
+        }
         info["latency"] = latency
         info["real_dev_false_reject_rate"] = result["real_dev_false_reject_rate"]
         info["trained_on"] = "training part (80% of templates) of the OOD set above"
@@ -258,7 +312,10 @@ def experiment_command(
     result["seconds"] = round(time.time() - started, 2)
     if out_dir is not None:
         write_json(Path(out_dir) / "metrics.json", result)
-        write_json(Path(out_dir) / "run.json", run_metadata({"ood": str(ood), "seed": seed}, started=started, metrics=result))
+        write_json(
+            Path(out_dir) / "run.json",
+            run_metadata({"ood": str(ood), "seed": seed}, started=started, metrics=result),
+        )
     return result
 
 

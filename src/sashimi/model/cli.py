@@ -32,15 +32,27 @@ def register(groups: dict) -> None:
     p.set_defaults(func=_cmd_encoder)
 
     p = exp.add_parser("gate", help="EXP-1.2: train/compare domain gates, or --evaluate the shipped gate")
-    p.add_argument("--ood", type=Path, help="labelled prompts {prompt, label, template_id} to train and test on")
+    p.add_argument(
+        "--ood", type=Path, help="labelled prompts {prompt, label, template_id} to train and test on"
+    )
     p.add_argument("--evaluate", type=Path, help="score the saved gate on a labelled JSONL {prompt, label}")
-    p.add_argument("--real-dev", type=Path, help="corpus JSONL of in-domain prompts: report the false-reject rate")
+    p.add_argument(
+        "--real-dev", type=Path, help="corpus JSONL of in-domain prompts: report the false-reject rate"
+    )
     p.add_argument("--gate", type=Path, default=None, help="gate asset folder (default: the shipped one)")
-    p.add_argument("--save", type=Path, default=None, help="where to save the adopted gate (default: shipped)")
+    p.add_argument(
+        "--save", type=Path, default=None, help="where to save the adopted gate (default: shipped)"
+    )
     p.add_argument("--no-save", action="store_true", help="compare only; do not write the adopted gate")
     p.add_argument("--out", type=Path, default=None, help="run folder for the metrics JSON")
     p.add_argument("--cache-dir", type=Path, default=None)
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument(
+        "--threshold-rule",
+        choices=("f1", "precision", "fixed"),
+        default="f1",
+        help="how each head's threshold is set on out-of-fold training scores (default: best F1)",
+    )
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(func=_cmd_exp_gate)
 
@@ -120,6 +132,7 @@ def _cmd_exp_gate(args: argparse.Namespace) -> int:
             out_dir=args.out,
             cache_dir=args.cache_dir,
             seed=args.seed,
+            threshold_rule=args.threshold_rule,
         )
         lines = [f"adopted: {result['adopted']}"] + [
             f"  {name}: precision {m['precision']:.4f} recall {m['recall']:.4f} FAR {m['false_accept_rate']:.4f}"
@@ -127,7 +140,10 @@ def _cmd_exp_gate(args: argparse.Namespace) -> int:
             for name, m in result["candidates"].items()
         ]
     else:
-        print("error: give --ood FILE (train and compare) or --evaluate FILE (score the saved gate)", file=sys.stderr)
+        print(
+            "error: give --ood FILE (train and compare) or --evaluate FILE (score the saved gate)",
+            file=sys.stderr,
+        )
         return 2
     _print(result, args.json, lines)
     return 0
@@ -140,5 +156,7 @@ def _cmd_gate(args: argparse.Namespace) -> int:
     decision = gate.decide([args.text])[0]
     obj = {"accept": decision.accept, "score": round(decision.score, 4), "threshold": gate.threshold}
     verdict = "accept" if decision.accept else "refuse: this does not look like a request a Shortcut can do"
-    _print(obj, args.json, [f"{verdict} (in-domain score {decision.score:.3f}, threshold {gate.threshold:.3f})"])
+    _print(
+        obj, args.json, [f"{verdict} (in-domain score {decision.score:.3f}, threshold {gate.threshold:.3f})"]
+    )
     return 0

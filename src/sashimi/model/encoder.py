@@ -230,10 +230,16 @@ class Encoder:
     def _run_model(self, texts: list[str], kind: str) -> list[np.ndarray]:
         from tqdm import tqdm
 
-        show = self.progress if self.progress is not None else (sys.stderr.isatty() and len(texts) > self.batch_size)
+        show = (
+            self.progress
+            if self.progress is not None
+            else (sys.stderr.isatty() and len(texts) > self.batch_size)
+        )
         out: list[np.ndarray] = []
         batches = range(0, len(texts), self.batch_size)
-        for start in tqdm(batches, desc=f"encoding ({kind})", unit="batch", disable=not show, file=sys.stderr):
+        for start in tqdm(
+            batches, desc=f"encoding ({kind})", unit="batch", disable=not show, file=sys.stderr
+        ):
             batch = texts[start : start + self.batch_size]
             if kind == "pooled":
                 vecs = self.model.encode(

@@ -17,7 +17,6 @@ threshold, encoder id, and the decision and metrics that chose it).
 
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -89,7 +88,9 @@ class Gate:
 # -------------------------------------------------------------------------------------- fitting
 
 
-def fit_gate(kind: str, x: np.ndarray, in_domain: np.ndarray, *, seed: int = 0, threshold: float = 0.5) -> Gate:
+def fit_gate(
+    kind: str, x: np.ndarray, in_domain: np.ndarray, *, seed: int = 0, threshold: float = 0.5
+) -> Gate:
     """Fit one head on embeddings `x` with labels `in_domain` (1 = in-domain, 0 = OOD)."""
     from sklearn.linear_model import LogisticRegression
     from sklearn.neural_network import MLPClassifier
@@ -106,11 +107,21 @@ def fit_gate(kind: str, x: np.ndarray, in_domain: np.ndarray, *, seed: int = 0, 
         clf = MLPClassifier(
             hidden_layer_sizes=(128,), alpha=1e-3, max_iter=300, early_stopping=False, random_state=seed
         ).fit(x, y)
-        arrays = {"w1": clf.coefs_[0], "b1": clf.intercepts_[0], "w2": clf.coefs_[1], "b2": clf.intercepts_[1]}
+        arrays = {
+            "w1": clf.coefs_[0],
+            "b1": clf.intercepts_[0],
+            "w2": clf.coefs_[1],
+            "b2": clf.intercepts_[1],
+        }
     elif kind == "svm":
         gamma = 1.0 / (x.shape[1] * x.var())  # sklearn's "scale", computed here so it can be exported
         clf = SVC(kernel="rbf", C=10.0, gamma=gamma, class_weight="balanced", random_state=seed).fit(x, y)
-        arrays = {"sv": clf.support_vectors_, "alpha": clf.dual_coef_[0], "b": clf.intercept_, "gamma": np.array([gamma])}
+        arrays = {
+            "sv": clf.support_vectors_,
+            "alpha": clf.dual_coef_[0],
+            "b": clf.intercept_,
+            "gamma": np.array([gamma]),
+        }
     else:
         raise DataError(f"unknown gate kind {kind!r} (expected one of {', '.join(KINDS)})")
     return Gate(kind, {k: np.asarray(v, dtype=np.float32) for k, v in arrays.items()}, threshold)
@@ -127,7 +138,9 @@ def save_gate(gate: Gate, directory: str | os.PathLike, info: dict | None = None
     from sashimi.model.encoder import model_id
 
     directory = Path(directory)
-    atomic_write_bytes(directory / "gate.safetensors", save({k: np.ascontiguousarray(v) for k, v in gate.arrays.items()}))
+    atomic_write_bytes(
+        directory / "gate.safetensors", save({k: np.ascontiguousarray(v) for k, v in gate.arrays.items()})
+    )
     meta = {"kind": gate.kind, "threshold": gate.threshold, "encoder": model_id(), **(info or {})}
     write_json(directory / "gate.json", meta)
     return directory
@@ -150,7 +163,9 @@ def load_gate(directory: str | os.PathLike | None = None) -> Gate:
     try:
         arrays = load(weights_path.read_bytes())
     except (SafetensorError, OSError, ValueError) as err:
-        raise DataError(f"unreadable gate weights: {err}".splitlines()[0], Location(str(weights_path))) from None
+        raise DataError(
+            f"unreadable gate weights: {err}".splitlines()[0], Location(str(weights_path))
+        ) from None
     try:
         threshold = float(meta.get("threshold", 0.5))
     except (TypeError, ValueError):
@@ -160,7 +175,3 @@ def load_gate(directory: str | os.PathLike | None = None) -> Gate:
     except DataError as err:
         raise err.with_file(str(meta_path)) from None
     return gate
-
-
-def gate_summary(gate: Gate) -> str:
-    return json.dumps({"kind": gate.kind, "threshold": gate.threshold, "dim": gate.dim})

@@ -166,7 +166,9 @@ def pack_ternary(codes: torch.Tensor) -> torch.Tensor:
     return u[:, 0] | (u[:, 1] << 2) | (u[:, 2] << 4) | (u[:, 3] << 6)
 
 
-def unpack_ternary(packed: torch.Tensor, shape: Iterable[int], dtype: torch.dtype = torch.float32) -> torch.Tensor:
+def unpack_ternary(
+    packed: torch.Tensor, shape: Iterable[int], dtype: torch.dtype = torch.float32
+) -> torch.Tensor:
     """Inverse of `pack_ternary`: a tensor of the given shape with values in {-1, 0, +1}."""
     shape = tuple(int(s) for s in shape)
     n = math.prod(shape)
@@ -193,7 +195,9 @@ class PackedBitLinear(nn.Module):
         self.out_features = layer.out_features
         self.register_buffer("packed", pack_ternary(codes))
         self.register_buffer("gamma", gamma)
-        self.bias = None if layer.bias is None else nn.Parameter(layer.bias.detach().clone(), requires_grad=False)
+        self.bias = (
+            None if layer.bias is None else nn.Parameter(layer.bias.detach().clone(), requires_grad=False)
+        )
         self.norm = copy.deepcopy(layer.norm)
         self.act_bits = layer.act_bits
         self.eps = layer.eps
@@ -312,9 +316,7 @@ def pack_model(model: nn.Module) -> nn.Module:
 def packed_size_bytes(model: nn.Module) -> dict[str, int]:
     """Bytes of a packed model: 2-bit ternary weights + scales, and everything else (float tensors)."""
     ternary = sum(m.packed_bytes() for m in model.modules() if isinstance(m, PackedBitLinear))
-    skip = {
-        id(t) for m in model.modules() if isinstance(m, PackedBitLinear) for t in (m.packed, m.gamma)
-    }
+    skip = {id(t) for m in model.modules() if isinstance(m, PackedBitLinear) for t in (m.packed, m.gamma)}
     other = sum(
         t.numel() * t.element_size()
         for t in list(model.parameters()) + list(model.buffers())

@@ -54,12 +54,19 @@ ACTIONS: dict[str, tuple[tuple[str, ...], dict[str, tuple[str, ...]]]] = {
     "call": (("call", "phone", "ring"), CONTACTS),
     "play": (
         ("put on some", "play some", "start"),
-        {"jazz": ("jazz", "smooth jazz"), "news": ("the news", "news radio"), "rain": ("rain sounds", "rainfall")},
+        {
+            "jazz": ("jazz", "smooth jazz"),
+            "news": ("the news", "news radio"),
+            "rain": ("rain sounds", "rainfall"),
+        },
     ),
     "timer": (
         ("set a timer for", "start a countdown of", "time"),
-        {"short": ("five minutes", "a few minutes"), "medium": ("half an hour", "thirty minutes"),
-         "long": ("two hours", "a couple of hours")},
+        {
+            "short": ("five minutes", "a few minutes"),
+            "medium": ("half an hour", "thirty minutes"),
+            "long": ("two hours", "a couple of hours"),
+        },
     ),
 }
 TEMPLATES = (
@@ -126,8 +133,11 @@ def make_dataset(n: int, seed: int) -> list[ToyExample]:
             t=rng.choice(TRIGGERS[trig]), p=rng.choice(POLITE), a1=phrase(a1, v1), a2=phrase(a2, v2)
         )
         target = (
-            index[f"TRIG_{trig}"], index[f"ACT_{a1}"], index[f"ARG_{a1}:{v1}"],
-            index[f"ACT_{a2}"], index[f"ARG_{a2}:{v2}"],
+            index[f"TRIG_{trig}"],
+            index[f"ACT_{a1}"],
+            index[f"ARG_{a1}:{v1}"],
+            index[f"ACT_{a2}"],
+            index[f"ARG_{a2}:{v2}"],
         )
         out.append(ToyExample(" ".join(prompt.split()), target, combo))
     return out
@@ -246,8 +256,11 @@ def _train_toy(cfg: ToyConfig, regime: str) -> dict:
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     sched = torch.optim.lr_scheduler.LambdaLR(
         opt,
-        lambda s: min(1.0, (s + 1) / cfg.warmup_steps)
-        * 0.5 * (1 + math.cos(math.pi * min(s, cfg.steps) / cfg.steps)),
+        lambda s: (
+            min(1.0, (s + 1) / cfg.warmup_steps)
+            * 0.5
+            * (1 + math.cos(math.pi * min(s, cfg.steps) / cfg.steps))
+        ),
     )
     gen = torch.Generator().manual_seed(cfg.seed)
     bos = torch.zeros(len(train), 1, dtype=torch.long)
@@ -283,7 +296,9 @@ def _train_toy(cfg: ToyConfig, regime: str) -> dict:
             )
         result["packed_same_outputs"] = bool(same)
         result["packed_sizes"] = packed_size_bytes(packed)
-        result["ternary_shares"] = {k: {m: round(v, 4) for m, v in s.items()} for k, s in ternary_shares(model).items()}
+        result["ternary_shares"] = {
+            k: {m: round(v, 4) for m, v in s.items()} for k, s in ternary_shares(model).items()
+        }
     return result
 
 

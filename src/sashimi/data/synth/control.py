@@ -82,8 +82,18 @@ def item(id_, title, kinds, phrases, build, slots=None) -> ItemTemplate:
     return ItemTemplate(id_, title, frozenset(kinds), tuple(phrases), build, tuple(slots.items()))
 
 
-QUESTIONS = V.pooled(("Are you at home?", "Is it a workday?", "Ready to start?", "Did you sleep well?",
-                      "Are you driving?", "Is this urgent?", "Going to the gym today?"), quote=True)
+QUESTIONS = V.pooled(
+    (
+        "Are you at home?",
+        "Is it a workday?",
+        "Ready to start?",
+        "Did you sleep well?",
+        "Are you driving?",
+        "Is this urgent?",
+        "Going to the gym today?",
+    ),
+    quote=True,
+)
 
 CONDITIONS: tuple[ConditionTemplate, ...] = (
     cond(
@@ -116,7 +126,12 @@ CONDITIONS: tuple[ConditionTemplate, ...] = (
         "cond.answer_yes",
         "Yes/No",
         ["I answer yes to {question}", "I say yes when you ask {question}", "my answer to {question} is yes"],
-        lambda v: ((act("ask", WFAskActionPrompt=v["question"].value),), PREV, "equals_string", StringValue("yes")),
+        lambda v: (
+            (act("ask", WFAskActionPrompt=v["question"].value),),
+            PREV,
+            "equals_string",
+            StringValue("yes"),
+        ),
         {"question": QUESTIONS},
     ),
     cond(
@@ -158,7 +173,11 @@ CONDITIONS: tuple[ConditionTemplate, ...] = (
     cond(
         "cond.number_above",
         "Number Check",
-        ["the number I type is more than {n}", "the number I enter is above {n}", "I enter a number bigger than {n}"],
+        [
+            "the number I type is more than {n}",
+            "the number I enter is above {n}",
+            "I enter a number bigger than {n}",
+        ],
         lambda v: (
             (act("ask", WFInputType="Number", WFAskActionPrompt="Enter a number"),),
             PREV,
@@ -176,78 +195,176 @@ def _listed(v):
 
 def _lines(v):
     return (
-        (act("getclipboard"), act("text.split", text=PREV, WFTextSeparator="New Lines"), SetVariable("Lines", PREV)),
+        (
+            act("getclipboard"),
+            act("text.split", text=PREV, WFTextSeparator="New Lines"),
+            SetVariable("Lines", PREV),
+        ),
         VarRef("Lines"),
     )
 
 
 COLLECTIONS: tuple[CollectionTemplate, ...] = (
-    each("each.files", "Selected Files", "file", ["each file I pick", "every file I select", "all the files I choose"],
-         lambda v: ((act("file.select", SelectMultiple=True),), PREV)),
-    each("each.photos", "Selected Photos", "image",
-         ["each photo I pick", "every picture I select", "all the photos I choose"],
-         lambda v: ((act("selectphoto", WFSelectMultiplePhotos=True),), PREV)),
-    each("each.latest_photos", "Latest Photos", "image",
-         ["each of my last {n} photos", "every one of my {n} latest pictures", "my {n} most recent photos, one by one"],
-         lambda v: ((act("getlastphoto", WFGetLatestPhotoCount=v["n"].value),), PREV),
-         {"n": V.integer(2, 12)}),
-    each("each.clipboard_lines", "Clipboard Lines", "text",
-         ["each line of my clipboard", "every line I copied", "all the lines on the clipboard"], _lines),
-    each("each.items", "List", "text", ["each of {items}", "every item in the list {items}", "each one of {items}"],
-         _listed, {"items": V.list_items}),
-    each("each.events", "Upcoming Events", "event",
-         ["each of my next {n} events", "every one of my next {n} calendar events", "my next {n} events, one by one"],
-         lambda v: ((act("getupcomingevents", WFGetUpcomingItemCount=v["n"].value),), PREV),
-         {"n": V.integer(2, 8)}),
-    each("each.contacts", "Selected Contacts", "contact",
-         ["each contact I pick", "every person I select", "all the contacts I choose"],
-         lambda v: ((act("selectcontacts", WFSelectMultiple=True),), PREV)),
+    each(
+        "each.files",
+        "Selected Files",
+        "file",
+        ["each file I pick", "every file I select", "all the files I choose"],
+        lambda v: ((act("file.select", SelectMultiple=True),), PREV),
+    ),
+    each(
+        "each.photos",
+        "Selected Photos",
+        "image",
+        ["each photo I pick", "every picture I select", "all the photos I choose"],
+        lambda v: ((act("selectphoto", WFSelectMultiplePhotos=True),), PREV),
+    ),
+    each(
+        "each.latest_photos",
+        "Latest Photos",
+        "image",
+        [
+            "each of my last {n} photos",
+            "every one of my {n} latest pictures",
+            "my {n} most recent photos, one by one",
+        ],
+        lambda v: ((act("getlastphoto", WFGetLatestPhotoCount=v["n"].value),), PREV),
+        {"n": V.integer(2, 12)},
+    ),
+    each(
+        "each.clipboard_lines",
+        "Clipboard Lines",
+        "text",
+        ["each line of my clipboard", "every line I copied", "all the lines on the clipboard"],
+        _lines,
+    ),
+    each(
+        "each.items",
+        "List",
+        "text",
+        ["each of {items}", "every item in the list {items}", "each one of {items}"],
+        _listed,
+        {"items": V.list_items},
+    ),
+    each(
+        "each.events",
+        "Upcoming Events",
+        "event",
+        [
+            "each of my next {n} events",
+            "every one of my next {n} calendar events",
+            "my next {n} events, one by one",
+        ],
+        lambda v: ((act("getupcomingevents", WFGetUpcomingItemCount=v["n"].value),), PREV),
+        {"n": V.integer(2, 8)},
+    ),
+    each(
+        "each.contacts",
+        "Selected Contacts",
+        "contact",
+        ["each contact I pick", "every person I select", "all the contacts I choose"],
+        lambda v: ((act("selectcontacts", WFSelectMultiple=True),), PREV),
+    ),
 )
 
 ITEMS: tuple[ItemTemplate, ...] = (
-    item("item.add_reminder", "Add Reminders", {"text", "event"},
-         ["add it as a reminder", "create a reminder for it", "make it a reminder"],
-         lambda v: (act("addnewreminder", WFCalendarItemTitle=interp(ITEM)),)),
-    item("item.speak", "Speak Each", {"text", "event"}, ["read it aloud", "speak it", "say it out loud"],
-         lambda v: (act("speaktext", WFText=interp(ITEM)),)),
-    item("item.show", "Show Each", {"text", "event", "file", "image", "contact"},
-         ["show it", "display it", "show it to me"],
-         lambda v: (act("showresult", Text=interp(ITEM)),)),
-    item("item.share", "Share Each", {"file", "image"}, ["share it", "open the share sheet for it", "share it out"],
-         lambda v: (act("share", WFInput=ITEM),)),
-    item("item.resize", "Resize Each", {"image"},
-         ["resize it to {width} pixels wide and save it", "shrink it to {width}px and save the copy",
-          "make it {width} pixels wide and keep it"],
-         lambda v: (
-             act("image.resize", WFImage=ITEM, WFImageResizeWidth=v["width"].value),
-             act("savetocameraroll", WFInput=PREV),
-         ),
-         {"width": V.integer(320, 2048, step=32)}),
-    item("item.convert", "Convert Each", {"image"},
-         ["convert it to {fmt} and save it", "turn it into a {fmt} and save it", "save it as {fmt}"],
-         lambda v: (
-             act("image.convert", WFInput=ITEM, WFImageFormat=v["fmt"].value),
-             act("savetocameraroll", WFInput=PREV),
-         ),
-         {"fmt": V.choice((("JPEG", "JPEG"), ("PNG", "PNG"), ("HEIF", "HEIF")))}),
-    item("item.append_note", "Append Each", {"text", "event"},
-         ['append it to my "{note}" note', 'add it to the "{note}" note', 'put it in my "{note}" note'],
-         lambda v: (act("appendnote", WFNote=v["note"].value, WFInput=ITEM),),
-         {"note": V.NOTE_TITLE}),
-    item("item.send", "Send Each", {"text", "file", "image"},
-         ["send it to {who}", "text it to {who}", "message it to {who}"],
-         lambda v: (act("sendmessage", WFSendMessageActionRecipients=v["who"].value, WFSendMessageContent=ITEM),),
-         {"who": V.PERSON}),
-    item("item.save_copy", "Copy Each", {"file", "image"},
-         ['save a copy in "{folder}"', 'save it to the "{folder}" folder', 'copy it into "{folder}"'],
-         lambda v: (
-             act("documentpicker.save", WFInput=ITEM, WFAskWhereToSave=False, WFFileDestinationPath=v["folder"].value),
-         ),
-         {"folder": V.folder}),
-    item("item.text_contact", "Text Each", {"contact"},
-         ["text them {msg}", "send them the message {msg}", "message them {msg}"],
-         lambda v: (act("sendmessage", WFSendMessageActionRecipients=ITEM, WFSendMessageContent=v["msg"].value),),
-         {"msg": V.MESSAGE}),
+    item(
+        "item.add_reminder",
+        "Add Reminders",
+        {"text", "event"},
+        ["add it as a reminder", "create a reminder for it", "make it a reminder"],
+        lambda v: (act("addnewreminder", WFCalendarItemTitle=interp(ITEM)),),
+    ),
+    item(
+        "item.speak",
+        "Speak Each",
+        {"text", "event"},
+        ["read it aloud", "speak it", "say it out loud"],
+        lambda v: (act("speaktext", WFText=interp(ITEM)),),
+    ),
+    item(
+        "item.show",
+        "Show Each",
+        {"text", "event", "file", "image", "contact"},
+        ["show it", "display it", "show it to me"],
+        lambda v: (act("showresult", Text=interp(ITEM)),),
+    ),
+    item(
+        "item.share",
+        "Share Each",
+        {"file", "image"},
+        ["share it", "open the share sheet for it", "share it out"],
+        lambda v: (act("share", WFInput=ITEM),),
+    ),
+    item(
+        "item.resize",
+        "Resize Each",
+        {"image"},
+        [
+            "resize it to {width} pixels wide and save it",
+            "shrink it to {width}px and save the copy",
+            "make it {width} pixels wide and keep it",
+        ],
+        lambda v: (
+            act("image.resize", WFImage=ITEM, WFImageResizeWidth=v["width"].value),
+            act("savetocameraroll", WFInput=PREV),
+        ),
+        {"width": V.integer(320, 2048, step=32)},
+    ),
+    item(
+        "item.convert",
+        "Convert Each",
+        {"image"},
+        ["convert it to {fmt} and save it", "turn it into a {fmt} and save it", "save it as {fmt}"],
+        lambda v: (
+            act("image.convert", WFInput=ITEM, WFImageFormat=v["fmt"].value),
+            act("savetocameraroll", WFInput=PREV),
+        ),
+        {"fmt": V.choice((("JPEG", "JPEG"), ("PNG", "PNG"), ("HEIF", "HEIF")))},
+    ),
+    item(
+        "item.append_note",
+        "Append Each",
+        {"text", "event"},
+        ['append it to my "{note}" note', 'add it to the "{note}" note', 'put it in my "{note}" note'],
+        lambda v: (act("appendnote", WFNote=v["note"].value, WFInput=ITEM),),
+        {"note": V.NOTE_TITLE},
+    ),
+    item(
+        "item.send",
+        "Send Each",
+        {"text", "file", "image"},
+        ["send it to {who}", "text it to {who}", "message it to {who}"],
+        lambda v: (
+            act("sendmessage", WFSendMessageActionRecipients=v["who"].value, WFSendMessageContent=ITEM),
+        ),
+        {"who": V.PERSON},
+    ),
+    item(
+        "item.save_copy",
+        "Copy Each",
+        {"file", "image"},
+        ['save a copy in "{folder}"', 'save it to the "{folder}" folder', 'copy it into "{folder}"'],
+        lambda v: (
+            act(
+                "documentpicker.save",
+                WFInput=ITEM,
+                WFAskWhereToSave=False,
+                WFFileDestinationPath=v["folder"].value,
+            ),
+        ),
+        {"folder": V.folder},
+    ),
+    item(
+        "item.text_contact",
+        "Text Each",
+        {"contact"},
+        ["text them {msg}", "send them the message {msg}", "message them {msg}"],
+        lambda v: (
+            act("sendmessage", WFSendMessageActionRecipients=ITEM, WFSendMessageContent=v["msg"].value),
+        ),
+        {"msg": V.MESSAGE},
+    ),
 )
 
 # The domain each control template belongs to (for per-domain counts; "control" if none fits).

@@ -17,9 +17,8 @@ Everything random flows through one `random.Random(seed)`, so a seed fixes the c
 
 from __future__ import annotations
 
-import hashlib
 import random
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from sashimi.data.corpus import CorpusRow
@@ -33,6 +32,11 @@ from sashimi.data.synth.control import (
     ItemTemplate,
 )
 from sashimi.data.synth.domains import ALL_TEMPLATES
+from sashimi.data.synth.splits import (
+    intent_pairs,
+    is_heldout,
+    split_sizes,
+)
 from sashimi.data.synth.templates import IntentTemplate, act
 from sashimi.data.synth.values import MENU_PROMPT, Val
 from sashimi.dsl.ir import (
@@ -61,9 +65,6 @@ SHAPES: tuple[tuple[str, float], ...] = (
     ("foreach", 0.11),
     ("repeat", 0.05),
 )
-SPLIT_FRACTIONS = {"train": 0.8, "dev": 0.1, "test": 0.1}
-COMPOSITIONAL_FRACTION = 0.1
-HOLDOUT_RATE = 0.08  # share of intent pairs reserved for test_compositional
 
 TEMPLATE_BY_ID = {t.id: t for t in ALL_TEMPLATES}
 REPEATABLE = tuple(t for t in ALL_TEMPLATES if "repeatable" in t.tags)
@@ -237,10 +238,13 @@ def _foreach(rng: random.Random) -> _Draft:
     style = _style(rng)
     it = " and ".join(rng.choice(i.phrases).format(**_texts(v)) for i, v in zip(items, ivals, strict=True))
     frame = _frame(P.FOREACH, style, rng)
-    text = frame.format(coll=rng.choice(coll.phrases).format(**_texts(cvals)), it=it, It=P.cap(it))
+    cphrase = rng.choice(coll.phrases).format(**_texts(cvals))
+    text = frame.format(coll=cphrase, Coll=P.cap(cphrase), it=it)
     text = P.cap(text) if style != "casual" else text
     name = f"{items[0].title}: {coll.title}"
-    return _Draft(text, name, setup + (ForeachBlock(ref, body),), (coll.id, *(i.id for i in items)), style, "foreach")
+    return _Draft(
+        text, name, setup + (ForeachBlock(ref, body),), (coll.id, *(i.id for i in items)), style, "foreach"
+    )
 
 
 def _repeat(rng: random.Random) -> _Draft:
@@ -275,7 +279,9 @@ def control_flow_kinds(statements: tuple[Statement, ...]) -> tuple[str, ...]:
     return tuple(k for k in ("if", "menu", "foreach", "repeat") if k in found)
 
 
-def build_program(name: str, prompt: str, statements: tuple[Statement, ...], *, comment: bool = True) -> ShortcutIR:
+def build_program(
+    name: str, prompt: str, statements: tuple[Statement, ...], *, comment: bool = True
+) -> ShortcutIR:
     """The program for a request; `comment` adds the corpus convention of a leading comment action."""
     head = (act("comment", WFCommentActionText=prompt),) if comment else ()
     return ShortcutIR(name, head + tuple(statements))
@@ -290,27 +296,6 @@ def draw(rng: random.Random, *, comment: bool = True) -> tuple[_Draft, ShortcutI
     shape = rng.choices([s for s, _ in SHAPES], weights=[w for _, w in SHAPES])[0]
     draft = BUILDERS[shape](rng)
     return draft, build_program(draft.name, draft.prompt, draft.statements, comment=comment)
-
-
-def intent_pairs(intents: tuple[str, ...]) -> Iterator[tuple[str, str]]:
-    uniq = sorted(set(intents))
-    for i, a in enumerate(uniq):
-        for b in uniq[i + 1 :]:
-            yield a, b
-
-
-def is_heldout(pair: tuple[str, str], seed: int) -> bool:
-    """Deterministic hash split of intent pairs; held-out pairs only appear in test_compositional."""
-    digest = hashlib.sha256(f"synth-holdout|{seed}|{pair[0]}|{pair[1]}".encode()).digest()
-    return int.from_bytes(digest[:8], "big") / 2**64 < HOLDOUT_RATE
-
-
-def split_sizes(n: int) -> dict[str, int]:
-    comp = round(n * COMPOSITIONAL_FRACTION)
-    rest = n - comp
-    dev = round(rest * SPLIT_FRACTIONS["dev"])
-    test = round(rest * SPLIT_FRACTIONS["test"])
-    return {"train": rest - dev - test, "dev": dev, "test": test, "test_compositional": comp}
 
 
 def generate_corpus(

@@ -20,8 +20,11 @@ SEQUENCE = {
 SEQ_JOIN = {"terse": ("; ", "; "), "default": (", then ", ", and finally ")}
 
 CONDITIONAL = {
-    "imperative": ["If {cond}, {a}; otherwise {b}", "Check whether {cond}: if so {a}, if not {b}",
-                   "{a} if {cond}, else {b}"],
+    "imperative": [
+        "If {cond}, {a}; otherwise {b}",
+        "Check whether {cond}: if so {a}, if not {b}",
+        "{a} if {cond}, else {b}",
+    ],
     "question": ["Can you {a} if {cond}, and {b} otherwise?", "If {cond}, could you {a}? Otherwise {b}"],
     "casual": ["if {cond} then {a}, else just {b}", "so if {cond}, {a}, or else {b}"],
     "terse": ["if {cond}: {a} | else: {b}", "{cond}? {a} : {b}"],
@@ -35,8 +38,11 @@ CONDITIONAL_NO_ELSE = {
     "polite": ["Please {a}, but only if {cond}.", "If {cond}, please {a}."],
 }
 MENU = {
-    "imperative": ["Let me pick between: {options}", "Give me a menu to {options}",
-                   'Show a menu called "{mp}" with options to {options}'],
+    "imperative": [
+        "Let me pick between: {options}",
+        "Give me a menu to {options}",
+        'Show a menu called "{mp}" with options to {options}',
+    ],
     "question": ["Can you ask me whether to {options}?", 'Could you show a "{mp}" menu to {options}?'],
     "casual": ["gimme a menu: {options}", "let me choose, {options}"],
     "terse": ["menu: {options}", 'menu "{mp}": {options}'],
@@ -48,7 +54,7 @@ FOREACH = {
     "imperative": ["For {coll}, {it}", "Go through {coll} and {it}", "Take {coll} and {it}"],
     "question": ["Can you {it} for {coll}?", "Could you go through {coll} and {it}?"],
     "casual": ["loop over {coll} and {it}", "take {coll} and {it}"],
-    "terse": ["foreach {coll}: {it}", "{coll} -> {it}"],
+    "terse": ["{Coll}: {it}", "{coll} -> {it}"],
     "polite": ["Please {it} for {coll}.", "For {coll}, please {it}."],
 }
 REPEAT = {
@@ -90,8 +96,5 @@ def polish(text: str, style: str, rng: random.Random) -> tuple[str, str]:
     if style != "imperative" or rng.random() >= 0.3:
         return text, style
     if rng.random() < 0.5:
-        prefix = rng.choice(POLITE_PREFIX)
-        return prefix + (lower_first(text) if not prefix.startswith("Hey") and not prefix.startswith("Hi") else text), (
-            "imperative+polite"
-        )
+        return rng.choice(POLITE_PREFIX) + lower_first(text), "imperative+polite"
     return text.rstrip(".") + rng.choice(POLITE_SUFFIX), "imperative+polite"

@@ -11,12 +11,9 @@ from collections import Counter
 from pathlib import Path
 
 from sashimi.data.corpus import save_corpus
-from sashimi.data.synth.generator import (
-    COMPOSITIONAL_FRACTION,
-    GENERATOR_VERSION,
-    HOLDOUT_RATE,
-    SynthExample,
-)
+from sashimi.data.synth.generator import GENERATOR_VERSION, SynthExample
+from sashimi.data.synth.splits import COMPOSITIONAL_FRACTION, HOLDOUT_RATE
+from sashimi.errors import DataError, Location
 from sashimi.io import write_json, write_jsonl
 
 SPLITS = ("train", "dev", "test", "test_compositional")
@@ -40,7 +37,9 @@ def summarise(splits: dict[str, list[SynthExample]]) -> dict:
             "shapes": _sorted(Counter(e.shape for e in ex)),
             "intent_count": _sorted(Counter(str(len(e.intents)) for e in ex)),
         }
-    out["control_flow_share"] = round(sum(bool(e.control_flow) for e in all_examples) / max(len(all_examples), 1), 4)
+    out["control_flow_share"] = round(
+        sum(bool(e.control_flow) for e in all_examples) / max(len(all_examples), 1), 4
+    )
     out["control_flow_kinds"] = _sorted(Counter(k for e in all_examples for k in e.control_flow))
     out["styles"] = _sorted(Counter(e.style for e in all_examples))
     out["templates"] = {
@@ -50,10 +49,15 @@ def summarise(splits: dict[str, list[SynthExample]]) -> dict:
     return out
 
 
-def write_corpus(splits: dict[str, list[SynthExample]], out_dir: str | os.PathLike, *, seed: int, n: int) -> dict:
+def write_corpus(
+    splits: dict[str, list[SynthExample]], out_dir: str | os.PathLike, *, seed: int, n: int
+) -> dict:
     """Write `<split>.jsonl`, `metadata.jsonl` and `manifest.json` into `out_dir`; return the manifest."""
     out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as err:  # e.g. the path is an existing file
+        raise DataError(f"cannot create output directory: {err.strerror}", Location(str(out))) from None
     for name in SPLITS:
         save_corpus(out / f"{name}.jsonl", [e.row for e in splits[name]])
     write_jsonl(out / "metadata.jsonl", (e.metadata(name) for name in SPLITS for e in splits[name]))

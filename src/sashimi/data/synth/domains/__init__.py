@@ -20,8 +20,22 @@ from sashimi.data.synth.domains import (
 )
 from sashimi.data.synth.templates import IntentTemplate
 
-MODULES = (health, timers, calendar, notes, clipboard, web, files, photos, music, device, messaging,
-           location, apps, dates)
+MODULES = (
+    health,
+    timers,
+    calendar,
+    notes,
+    clipboard,
+    web,
+    files,
+    photos,
+    music,
+    device,
+    messaging,
+    location,
+    apps,
+    dates,
+)
 
 ALL_TEMPLATES: tuple[IntentTemplate, ...] = tuple(t for m in MODULES for t in m.TEMPLATES)
 DOMAINS: tuple[str, ...] = tuple(dict.fromkeys(t.domain for t in ALL_TEMPLATES))

@@ -6,11 +6,23 @@ from sashimi.data.synth import values as V
 from sashimi.data.synth.templates import PREV, act, intent, show
 from sashimi.dsl.ir import DictLiteral, StringValue
 
-HOSTS = V.pooled(("192.168.1.10", "raspberrypi.local", "nas.local", "10.0.0.5", "homeserver.lan",
-                  "mac-mini.local"))
+HOSTS = V.pooled(
+    ("192.168.1.10", "raspberrypi.local", "nas.local", "10.0.0.5", "homeserver.lan", "mac-mini.local")
+)
 USERS = V.pooled(("pi", "admin", "root", "ubuntu", "me"))
-COMMANDS = V.pooled(("sudo reboot", "uptime", "df -h", "docker ps", "git pull", "ls ~/Downloads",
-                     "sudo apt update", "systemctl restart nginx"), quote=True)
+COMMANDS = V.pooled(
+    (
+        "sudo reboot",
+        "uptime",
+        "df -h",
+        "docker ps",
+        "git pull",
+        "ls ~/Downloads",
+        "sudo apt update",
+        "systemctl restart nginx",
+    ),
+    quote=True,
+)
 TIP = V.integer(10, 25, step=1, fmt="{}%")
 
 
@@ -79,7 +91,12 @@ TEMPLATES = (
         ],
         clauses=["run {cmd} on {host} as {user}", "ssh into {host} as {user} and run {cmd}"],
         build=lambda v: (
-            act("runsshscript", WFSSHHost=v["host"].value, WFSSHUser=v["user"].value, WFSSHScript=v["cmd"].value),
+            act(
+                "runsshscript",
+                WFSSHHost=v["host"].value,
+                WFSSHUser=v["user"].value,
+                WFSSHScript=v["cmd"].value,
+            ),
         ),
     ),
     intent(
@@ -98,6 +115,45 @@ TEMPLATES = (
             act("ask", WFInputType="Number", WFAskActionPrompt="Bill amount?"),
             act("math", WFInput=PREV, WFMathOperation="×", WFMathOperand=round(v["pct"].value / 100, 2)),
             show("Tip: ", PREV),
+        ),
+    ),
+    intent(
+        "apps.calculate",
+        "Calculator",
+        slots={
+            "expr": V.pooled(
+                ("12*7+3", "(45+55)/4", "2^10", "19.99*3", "1500/12", "365*24", "3.5*4.2", "100-37.5")
+            )
+        },
+        phrasings=[
+            "I: Calculate {expr}",
+            "Q: What is {expr}?",
+            "C: quick maths: {expr}",
+            "T: = {expr}",
+            "D: Evaluates the expression {expr} and shows the result.",
+        ],
+        clauses=["calculate {expr}", "work out {expr}"],
+        build=lambda v: (act("calculateexpression", Input=v["expr"].value), show(PREV)),
+    ),
+    intent(
+        "apps.hash_text",
+        "Hash Text",
+        slots={
+            "text": V.MESSAGE,
+            "algo": V.choice((("MD5", "MD5"), ("SHA1", "SHA1"), ("SHA256", "SHA256"), ("SHA512", "SHA512"))),
+        },
+        phrasings=[
+            "I: Copy the {algo} hash of {text}",
+            "Q: Can you hash {text} with {algo} and put it on the clipboard?",
+            "C: {algo} of {text}, copy it",
+            "T: {algo}({text}) -> clipboard",
+            "D: Computes the {algo} hash of {text} and copies it.",
+        ],
+        clauses=["copy the {algo} hash of {text}", "hash {text} with {algo}"],
+        build=lambda v: (
+            act("gettext", WFTextActionText=v["text"].value),
+            act("hash", WFInput=PREV, WFHashType=v["algo"].value),
+            act("setclipboard"),
         ),
     ),
 )

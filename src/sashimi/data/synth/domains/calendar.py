@@ -51,7 +51,9 @@ TEMPLATES = (
         ],
         clauses=['add "{title}" to my {list} list', 'put "{title}" on the {list} list'],
         build=lambda v: (
-            act("addnewreminder", WFCalendarItemTitle=v["title"].value, WFCalendarItemCalendar=v["list"].value),
+            act(
+                "addnewreminder", WFCalendarItemTitle=v["title"].value, WFCalendarItemCalendar=v["list"].value
+            ),
         ),
     ),
     intent(
@@ -117,12 +119,29 @@ TEMPLATES = (
             "T: ask title, event in {duration}",
             "D: Asks for an event title, stores it in a variable and adds it to Calendar {duration} from now.",
         ],
-        clauses=["ask me for an event and schedule it {duration} from now"],
+        clauses=[
+            "ask me for an event and schedule it {duration} from now",
+            "prompt me for an event title and add it {duration} from now",
+        ],
         build=lambda v: (
             act("ask", WFAskActionPrompt="What's the event?"),
             SetVar("Title", PREV),
             act("adjustdate", WFDate=DATE, WFAdjustOperation="Add", WFDuration=v["duration"].value),
             act("addnewevent", WFCalendarItemTitle=VarRef("Title"), WFCalendarItemStartDate=PREV),
         ),
+    ),
+    intent(
+        "calendar.upcoming_reminders",
+        "Upcoming Reminders",
+        slots={"count": V.integer(1, 15)},
+        phrasings=[
+            "I: Show my next {count} reminders",
+            "Q: Which {count} reminders are due next?",
+            "C: what's on my todo list, next {count}",
+            "T: next {count} reminders",
+            "D: Gets the {count} upcoming reminders and lists them.",
+        ],
+        clauses=["show my next {count} reminders", "list the {count} upcoming reminders"],
+        build=lambda v: (act("getupcomingreminders", WFGetUpcomingItemCount=v["count"].value), show(PREV)),
     ),
 )

@@ -6,8 +6,16 @@ from sashimi.data.synth import values as V
 from sashimi.data.synth.templates import PREV, act, intent, show
 
 CASES = V.choice(V.CASE_TYPE)
-ENGINES = V.choice((("Google", "Google"), ("DuckDuckGo", "DuckDuckGo"), ("Bing", "Bing"),
-                    ("Wikipedia", "Wikipedia"), ("YouTube", "YouTube"), ("Amazon", "Amazon")))
+ENGINES = V.choice(
+    (
+        ("Google", "Google"),
+        ("DuckDuckGo", "DuckDuckGo"),
+        ("Bing", "Bing"),
+        ("Wikipedia", "Wikipedia"),
+        ("YouTube", "YouTube"),
+        ("Amazon", "Amazon"),
+    )
+)
 
 TEMPLATES = (
     intent(
@@ -87,7 +95,10 @@ TEMPLATES = (
     intent(
         "clipboard.replace",
         "Clean Clipboard",
-        slots={"find": V.WORD, "repl": V.pooled(("TODO", "done", "[redacted]", "n/a", "ASAP", "note"), quote=True)},
+        slots={
+            "find": V.WORD,
+            "repl": V.pooled(("TODO", "done", "[redacted]", "n/a", "ASAP", "note"), quote=True),
+        },
         phrasings=[
             "I: Replace {find} with {repl} in my clipboard",
             "Q: Can you swap every {find} for {repl} in the copied text?",
@@ -98,7 +109,12 @@ TEMPLATES = (
         clauses=["replace {find} with {repl} on the clipboard", "swap {find} for {repl} in the copied text"],
         build=lambda v: (
             act("getclipboard"),
-            act("text.replace", WFInput=PREV, WFReplaceTextFind=v["find"].value, WFReplaceTextReplace=v["repl"].value),
+            act(
+                "text.replace",
+                WFInput=PREV,
+                WFReplaceTextFind=v["find"].value,
+                WFReplaceTextReplace=v["repl"].value,
+            ),
             act("setclipboard"),
         ),
     ),
@@ -114,7 +130,11 @@ TEMPLATES = (
             "D: Counts the words in the clipboard and shows the number.",
         ],
         clauses=["count the words on the clipboard", "show the clipboard word count"],
-        build=lambda v: (act("getclipboard"), act("count", WFCountType="Words", Input=PREV), show(PREV, " words")),
+        build=lambda v: (
+            act("getclipboard"),
+            act("count", WFCountType="Words", Input=PREV),
+            show(PREV, " words"),
+        ),
     ),
     intent(
         "clipboard.search",
@@ -128,7 +148,10 @@ TEMPLATES = (
             "D: Runs a {engine} search for the clipboard contents.",
         ],
         clauses=["search {engine} for the clipboard text", "look up the copied text on {engine}"],
-        build=lambda v: (act("getclipboard"), act("searchweb", WFSearchWebDestination=v["engine"].value, WFInputText=PREV)),
+        build=lambda v: (
+            act("getclipboard"),
+            act("searchweb", WFSearchWebDestination=v["engine"].value, WFInputText=PREV),
+        ),
     ),
     intent(
         "clipboard.save_file",
@@ -144,7 +167,12 @@ TEMPLATES = (
         clauses=["save the clipboard as {file}", "write the clipboard to {file}"],
         build=lambda v: (
             act("getclipboard"),
-            act("documentpicker.save", WFInput=PREV, WFAskWhereToSave=False, WFFileDestinationPath=v["file"].value),
+            act(
+                "documentpicker.save",
+                WFInput=PREV,
+                WFAskWhereToSave=False,
+                WFFileDestinationPath=v["file"].value,
+            ),
         ),
     ),
 )

@@ -6,8 +6,13 @@ from sashimi.data.synth import values as V
 from sashimi.data.synth.templates import DATE, PREV, act, intent, show
 
 DATE_FORMATS = V.choice(
-    (("yyyy-MM-dd", "yyyy-MM-dd"), ("dd/MM/yyyy", "dd/MM/yyyy"), ("MM-dd-yy", "MM-dd-yy"),
-     ("d MMMM yyyy", "d MMMM yyyy"), ("EEEE, MMM d", "EEEE, MMM d"))
+    (
+        ("yyyy-MM-dd", "yyyy-MM-dd"),
+        ("dd/MM/yyyy", "dd/MM/yyyy"),
+        ("MM-dd-yy", "MM-dd-yy"),
+        ("d MMMM yyyy", "d MMMM yyyy"),
+        ("EEEE, MMM d", "EEEE, MMM d"),
+    )
 )
 OFFSET = V.quantity((("days", "days", 2, 90, 1), ("weeks", "weeks", 1, 12, 1), ("months", "months", 1, 6, 1)))
 

@@ -8,7 +8,7 @@ from sashimi.data.synth.templates import PREV, act, intent, show
 MODES = V.choice((("dark", "dark"), ("light", "light")))
 
 
-def _toggle(id_, title, action, noun, param="OnValue"):
+def _toggle(id_, title, action, noun, terse, param="OnValue"):
     return intent(
         id_,
         title,
@@ -17,7 +17,7 @@ def _toggle(id_, title, action, noun, param="OnValue"):
             f"I: Turn {noun} {{state}}",
             f"Q: Can you switch {noun} {{state}}?",
             f"C: {noun} {{state}} real quick",
-            f"T: {noun} {{state}}",
+            f"T: {terse} {{state}}",
             f"P: Please set {noun} to {{state}}.",
         ],
         clauses=[f"turn {noun} {{state}}", f"switch {noun} {{state}}"],
@@ -40,11 +40,11 @@ TEMPLATES = (
         clauses=["set brightness to {level}", "dim the screen to {level}"],
         build=lambda v: (act("setbrightness", WFBrightness=v["level"].value),),
     ),
-    _toggle("device.low_power", "Low Power Mode", "lowpowermode.set", "Low Power Mode"),
-    _toggle("device.wifi", "Wi-Fi", "wifi.set", "Wi-Fi"),
-    _toggle("device.bluetooth", "Bluetooth", "bluetooth.set", "Bluetooth"),
-    _toggle("device.airplane", "Airplane Mode", "airplanemode.set", "airplane mode"),
-    _toggle("device.cellular", "Cellular Data", "cellulardata.set", "mobile data"),
+    _toggle("device.low_power", "Low Power Mode", "lowpowermode.set", "Low Power Mode", "battery saver"),
+    _toggle("device.wifi", "Wi-Fi", "wifi.set", "Wi-Fi", "wlan"),
+    _toggle("device.bluetooth", "Bluetooth", "bluetooth.set", "Bluetooth", "bt"),
+    _toggle("device.airplane", "Airplane Mode", "airplanemode.set", "airplane mode", "flight mode"),
+    _toggle("device.cellular", "Cellular Data", "cellulardata.set", "mobile data", "cell data"),
     intent(
         "device.appearance",
         "Appearance",
@@ -96,9 +96,27 @@ TEMPLATES = (
             "Q: Could you switch the torch {state}?",
             "C: flashlight {state}, it's dark",
             "T: torch {state}",
-            "P: Please turn {state} the flashlight.",
+            "P: Would you mind switching the light on my phone {state}?",
         ],
         clauses=["turn the flashlight {state}", "switch the torch {state}"],
         build=lambda v: (act("flashlight", WFFlashlightSetting=v["state"].value),),
+    ),
+    _toggle("device.night_shift", "Night Shift", "nightshift.set", "Night Shift", "warm screen"),
+    _toggle("device.rotation_lock", "Rotation Lock", "orientationlock.set", "rotation lock", "portrait lock"),
+    _toggle("device.hotspot", "Hotspot", "personalhotspot.set", "the personal hotspot", "tethering"),
+    intent(
+        "device.vibrate",
+        "Vibrate",
+        slots={},
+        phrasings=[
+            "I: Vibrate my phone",
+            "Q: Can you make the phone buzz?",
+            "C: buzz",
+            "T: vibrate",
+            "D: Makes the device vibrate once.",
+        ],
+        clauses=["vibrate the phone", "make the phone buzz"],
+        build=lambda v: (act("vibrate"),),
+        tags=("repeatable",),
     ),
 )

@@ -36,7 +36,12 @@ TEMPLATES = (
         clauses=["save {text} as {file}", "write {text} into {file}"],
         build=lambda v: (
             act("gettext", WFTextActionText=v["text"].value),
-            act("documentpicker.save", WFInput=PREV, WFAskWhereToSave=False, WFFileDestinationPath=v["file"].value),
+            act(
+                "documentpicker.save",
+                WFInput=PREV,
+                WFAskWhereToSave=False,
+                WFFileDestinationPath=v["file"].value,
+            ),
         ),
     ),
     intent(
@@ -146,6 +151,28 @@ TEMPLATES = (
             "D: Extracts the chosen archive and saves the files it contains.",
         ],
         clauses=["unzip an archive I pick", "extract a zip file"],
-        build=lambda v: (act("file.select"), act("unzip", WFArchive=PREV), act("documentpicker.save", WFInput=PREV)),
+        build=lambda v: (
+            act("file.select"),
+            act("unzip", WFArchive=PREV),
+            act("documentpicker.save", WFInput=PREV),
+        ),
+    ),
+    intent(
+        "files.make_pdf",
+        "Make PDF",
+        slots={},
+        phrasings=[
+            "I: Turn a file I pick into a PDF and save it",
+            "Q: Can you convert a document I select to PDF?",
+            "C: pdf-ify a file for me",
+            "T: file -> pdf",
+            "D: Makes a PDF from the chosen file and saves it.",
+        ],
+        clauses=["turn a file I pick into a PDF", "make a PDF of a document I choose"],
+        build=lambda v: (
+            act("file.select"),
+            act("makepdf", WFInput=PREV),
+            act("documentpicker.save", WFInput=PREV),
+        ),
     ),
 )

@@ -95,13 +95,16 @@ TEMPLATES = (
         "Log Workout",
         slots={"workout": V.WORKOUT, "duration": V.quantity((("min", "minutes", 10, 120, 5),))},
         phrasings=[
-            "I: Log a {duration} {workout} workout",
-            "Q: Can you add a {workout} workout of {duration} to Health?",
+            "I: Log {duration} of {workout} as a workout",
+            "Q: Can you add a workout to Health: {workout}, {duration}?",
             "C: did {duration} of {workout} today, save it as a workout",
             "T: workout {workout} {duration}",
-            "D: Logs a {workout} workout lasting {duration} in the Health app.",
+            "D: Logs a workout of type {workout} lasting {duration} in the Health app.",
         ],
-        clauses=["log a {duration} {workout} workout", "save a {workout} workout of {duration}"],
+        clauses=[
+            "log {duration} of {workout} as a workout",
+            "save a workout of {workout} lasting {duration}",
+        ],
         build=lambda v: (
             act(
                 "health.workout.log",
@@ -131,5 +134,27 @@ TEMPLATES = (
             ),
             show("Logged ", HandleRef("ask"), " mg of caffeine"),
         ),
+    ),
+    intent(
+        "health.start_workout",
+        "Start Workout",
+        slots={
+            "workout": V.pooled(("Outdoor Run", "Indoor Walk", "Outdoor Cycle", "Pool Swim", "Yoga", "HIIT")),
+            "goal": V.quantity(
+                (("min", "minutes", 10, 90, 5), ("kcal", "kcal", 100, 800, 50), ("km", "km", 2, 25, 1))
+            ),
+        },
+        phrasings=[
+            "I: Start my {workout} workout with a goal of {goal}",
+            "Q: Can you begin the {workout} session on my watch, target {goal}?",
+            "C: heading out for my {workout}, set the goal to {goal}",
+            "T: workout {workout} goal {goal}",
+            "D: Starts the {workout} workout with a goal of {goal}.",
+        ],
+        clauses=[
+            "start my {workout} workout aiming for {goal}",
+            "begin the {workout} workout with a goal of {goal}",
+        ],
+        build=lambda v: (act("workout.start", workoutName=v["workout"].value, WorkoutGoal=v["goal"].value),),
     ),
 )

@@ -5,8 +5,9 @@ from __future__ import annotations
 from sashimi.data.synth import values as V
 from sashimi.data.synth.templates import PREV, act, intent, interp, show
 
-MODES = V.choice((("driving", "Driving"), ("walking", "Walking"), ("by transit", "Transit"),
-                  ("by bike", "Biking")))
+MODES = V.choice(
+    (("driving", "Driving"), ("walking", "Walking"), ("by transit", "Transit"), ("by bike", "Biking"))
+)
 DEST = V.pooled(V.PLACES + V.CITIES)
 FORECAST = V.choice((("daily", "Daily"), ("hourly", "Hourly")))
 NOTE = "com.apple.mobilenotes.SharingExtension"
@@ -83,7 +84,11 @@ TEMPLATES = (
         ],
         clauses=["show the {kind} forecast for {city}", "get the {kind} weather for {city}"],
         build=lambda v: (
-            act("weather.forecast", WFWeatherCustomLocation=v["city"].value, WFWeatherForecastType=v["kind"].value),
+            act(
+                "weather.forecast",
+                WFWeatherCustomLocation=v["city"].value,
+                WFWeatherForecastType=v["kind"].value,
+            ),
             show(PREV),
         ),
     ),
@@ -137,6 +142,43 @@ TEMPLATES = (
                 WFSendMessageActionRecipients=v["who"].value,
                 WFSendMessageContent=interp("I'll be at ", v["dest"].value, " in ", PREV),
             ),
+        ),
+    ),
+    intent(
+        "location.parked_car",
+        "Find My Car",
+        slots={},
+        phrasings=[
+            "I: Take me back to where I parked",
+            "Q: Where did I leave the car? Give me walking directions",
+            "C: lost my car again, walk me there",
+            "T: directions to parked car",
+            "D: Gets the parked car location and shows walking directions to it.",
+        ],
+        clauses=["walk me back to my car", "show the way to my parked car"],
+        build=lambda v: (
+            act("getparkedcarlocation"),
+            act("getdirections", WFDestination=PREV, WFGetDirectionsActionMode="Walking"),
+        ),
+    ),
+    intent(
+        "location.nearby",
+        "Search Nearby",
+        slots={
+            "what": V.pooled(("coffee", "pharmacy", "gas station", "sushi", "ATM", "bakery", "bike shop")),
+            "radius": V.quantity((("km", "km", 1, 20, 1), ("mi", "miles", 1, 10, 1))),
+        },
+        phrasings=[
+            'I: Find "{what}" places within {radius}',
+            'Q: Are there any "{what}" spots within {radius} of me?',
+            'C: "{what}" near me, {radius} max',
+            'T: nearby "{what}" {radius}',
+            'D: Searches local businesses matching "{what}" within {radius} and shows them.',
+        ],
+        clauses=['find "{what}" within {radius}', 'search for "{what}" nearby within {radius}'],
+        build=lambda v: (
+            act("searchlocalbusinesses", WFSearchQuery=v["what"].value, WFSearchRadius=v["radius"].value),
+            show(PREV),
         ),
     ),
 )

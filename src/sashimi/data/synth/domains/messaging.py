@@ -17,12 +17,16 @@ TEMPLATES = (
             "I: Text {who} {text}",
             "Q: Can you send {who} a message saying {text}?",
             "C: msg {who}: {text}",
-            "T: text {who} {text}",
+            "T: {who} <- {text}",
             "P: Please send {text} to {who}.",
         ],
         clauses=["text {who} {text}", "send {who} the message {text}"],
         build=lambda v: (
-            act("sendmessage", WFSendMessageActionRecipients=v["who"].value, WFSendMessageContent=v["text"].value),
+            act(
+                "sendmessage",
+                WFSendMessageActionRecipients=v["who"].value,
+                WFSendMessageContent=v["text"].value,
+            ),
         ),
     ),
     intent(
@@ -81,7 +85,11 @@ TEMPLATES = (
         clauses=["send {who} my location", "text {who} where I am"],
         build=lambda v: (
             act("getcurrentlocation"),
-            act("sendmessage", WFSendMessageActionRecipients=v["who"].value, WFSendMessageContent=interp("I'm at ", PREV)),
+            act(
+                "sendmessage",
+                WFSendMessageActionRecipients=v["who"].value,
+                WFSendMessageContent=interp("I'm at ", PREV),
+            ),
         ),
     ),
     intent(
@@ -95,7 +103,10 @@ TEMPLATES = (
             "T: clipboard -> {to} {subject}",
             "D: Sends the clipboard contents to {to} by email with the subject {subject}.",
         ],
-        clauses=["email the clipboard to {to} as {subject}", "send my clipboard to {to}"],
+        clauses=[
+            "email the clipboard to {to} as {subject}",
+            "send my clipboard to {to} with the subject {subject}",
+        ],
         build=lambda v: (
             act("getclipboard"),
             act(
@@ -144,5 +155,19 @@ TEMPLATES = (
                 WFSendMessageContent=interp(VarRef("Message")),
             ),
         ),
+    ),
+    intent(
+        "messaging.call",
+        "Call",
+        slots={"who": V.PERSON},
+        phrasings=[
+            "I: Call {who}",
+            "Q: Could you phone {who} for me?",
+            "C: ring {who}",
+            "T: dial {who}",
+            "P: Please start a phone call with {who}.",
+        ],
+        clauses=["call {who}", "phone {who}"],
+        build=lambda v: (act("com.apple.mobilephone.call", WFCallContact=v["who"].value),),
     ),
 )

@@ -32,7 +32,9 @@ TEMPLATES = (
             'P: Please play my "{playlist}" playlist in random order.',
         ],
         clauses=['shuffle "{playlist}"', 'play "{playlist}" on shuffle'],
-        build=lambda v: (act("playmusic", WFMediaItems=v["playlist"].value, WFPlayMusicActionShuffle="Songs"),),
+        build=lambda v: (
+            act("playmusic", WFMediaItems=v["playlist"].value, WFPlayMusicActionShuffle="Songs"),
+        ),
     ),
     intent(
         "music.pause",
@@ -118,6 +120,8 @@ TEMPLATES = (
             'D: Sets the playback destination to "{speaker}".',
         ],
         clauses=['switch audio to "{speaker}"', 'play on "{speaker}"'],
-        build=lambda v: (act("setplaybackdestination", WFMediaRouteOperation="Set", WFMediaRoute=v["speaker"].value),),
+        build=lambda v: (
+            act("setplaybackdestination", WFMediaRouteOperation="Set", WFMediaRoute=v["speaker"].value),
+        ),
     ),
 )

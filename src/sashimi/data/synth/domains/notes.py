@@ -55,8 +55,10 @@ TEMPLATES = (
     intent(
         "notes.alert",
         "Show Alert",
-        slots={"title": V.pooled(("Heads up", "Reminder", "Done", "Warning", "Break time", "Hello")),
-               "text": V.SPEAK},
+        slots={
+            "title": V.pooled(("Heads up", "Reminder", "Done", "Warning", "Break time", "Hello")),
+            "text": V.SPEAK,
+        },
         phrasings=[
             'I: Show an alert titled "{title}" with the message {text}',
             'Q: Can you pop up an alert "{title}" that says {text}?',

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from sashimi.data.synth import values as V
-from sashimi.data.synth.templates import PREV, act, intent
+from sashimi.data.synth.templates import PREV, act, intent, show
 
 FORMATS = V.choice((("JPEG", "JPEG"), ("PNG", "PNG"), ("HEIF", "HEIF"), ("TIFF", "TIFF"), ("GIF", "GIF")))
-COMBINE = V.choice((("side by side", "Horizontally"), ("stacked vertically", "Vertically"),
-                    ("in a grid", "In a Grid")))
+COMBINE = V.choice(
+    (("side by side", "Horizontally"), ("stacked vertically", "Vertically"), ("in a grid", "In a Grid"))
+)
 ALBUMS = V.pooled(("Receipts", "Favorites", "Family", "Travel", "Whiteboards", "Recipes", "Pets"))
 
 TEMPLATES = (
@@ -159,6 +160,37 @@ TEMPLATES = (
         build=lambda v: (
             act("takephoto"),
             act("savetocameraroll", WFInput=PREV, WFCameraRollSelectedGroup=v["album"].value),
+        ),
+    ),
+    intent(
+        "photos.scan_code",
+        "Scan Code",
+        slots={},
+        phrasings=[
+            "I: Scan a QR code and show me what it says",
+            "Q: Could you read a barcode with the camera?",
+            "C: scan this qr thing",
+            "T: scan code",
+            "D: Scans a QR code or barcode and shows its contents.",
+        ],
+        clauses=["scan a QR code", "read a barcode"],
+        build=lambda v: (act("scanbarcode"), show(PREV)),
+    ),
+    intent(
+        "photos.record_video",
+        "Record Video",
+        slots={"cam": V.choice((("front", "Front"), ("back", "Back")))},
+        phrasings=[
+            "I: Record a video with the {cam} camera and save it",
+            "Q: Can you film a clip using the {cam} camera?",
+            "C: video time, {cam} cam",
+            "T: video {cam} cam",
+            "D: Records a video with the {cam} camera and saves it to Photos.",
+        ],
+        clauses=["record a video with the {cam} camera", "film a clip on the {cam} camera"],
+        build=lambda v: (
+            act("takevideo", WFCameraCaptureDevice=v["cam"].value),
+            act("savetocameraroll", WFInput=PREV),
         ),
     ),
 )

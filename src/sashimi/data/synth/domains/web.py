@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 from sashimi.data.synth import values as V
-from sashimi.data.synth.templates import PREV, act, intent, show
+from sashimi.data.synth.templates import PREV, act, intent, interp, show
 from sashimi.dsl.ir import DictLiteral, IfBlock, StringValue
 
-ENGINES = V.choice((("Google", "Google"), ("DuckDuckGo", "DuckDuckGo"), ("Bing", "Bing"),
-                    ("Wikipedia", "Wikipedia"), ("YouTube", "YouTube")))
+ENGINES = V.choice(
+    (
+        ("Google", "Google"),
+        ("DuckDuckGo", "DuckDuckGo"),
+        ("Bing", "Bing"),
+        ("Wikipedia", "Wikipedia"),
+        ("YouTube", "YouTube"),
+    )
+)
 METHODS = V.choice((("POST", "POST"), ("PUT", "PUT"), ("PATCH", "PATCH")))
 
 
@@ -62,7 +69,7 @@ TEMPLATES = (
             'I: Send a {method} request to {url} with JSON "{key}" set to {text}',
             'Q: Could you {method} {{"{key}": {text}}} to {url}?',
             'C: {method} to {url}, body "{key}" = {text}',
-            'T: {method} {url} {key}={text}',
+            "T: {method} {url} {key}={text}",
             'D: Sends a JSON {method} request to {url} whose "{key}" field is {text} and shows the response.',
         ],
         clauses=['{method} "{key}" = {text} to {url}', 'send {text} as "{key}" to {url} with {method}'],
@@ -114,7 +121,11 @@ TEMPLATES = (
             "D: Expands the shortened URL {url} and copies the destination to the clipboard.",
         ],
         clauses=["expand {url} and copy it", "unshorten {url}"],
-        build=lambda v: (act("url", WFURLActionURL=v["url"].value), act("url.expand", URL=PREV), act("setclipboard")),
+        build=lambda v: (
+            act("url", WFURLActionURL=v["url"].value),
+            act("url.expand", URL=PREV),
+            act("setclipboard"),
+        ),
     ),
     intent(
         "web.download_file",
@@ -175,5 +186,82 @@ TEMPLATES = (
                 (act("notification", WFNotificationActionBody="Service is down!"),),
             ),
         ),
+    ),
+    intent(
+        "web.qr_code",
+        "QR Code",
+        slots={"url": V.site},
+        phrasings=[
+            "I: Make a QR code for {url}",
+            "Q: Can you generate a QR code that opens {url}?",
+            "C: need a qr for {url}",
+            "T: qr {url}",
+            "D: Generates a QR code for the link {url} and previews it.",
+        ],
+        clauses=["make a QR code for {url}", "generate a QR code of {url}"],
+        build=lambda v: (
+            act("url", WFURLActionURL=v["url"].value),
+            act("generatebarcode", WFText=interp(PREV)),
+            act("previewdocument"),
+        ),
+    ),
+    intent(
+        "web.rss",
+        "RSS Headlines",
+        slots={
+            "feed": V.pooled(
+                tuple(
+                    f"https://{h}/feed.xml"
+                    for h in (
+                        "blog.example.com",
+                        "news.acme.co",
+                        "daringfireball.net",
+                        "www.theverge.com",
+                        "sixcolors.com",
+                    )
+                )
+            ),
+            "count": V.integer(3, 20),
+        },
+        phrasings=[
+            "I: Show the latest {count} items from {feed}",
+            "Q: What are the newest {count} posts on {feed}?",
+            "C: grab {count} headlines from {feed}",
+            "T: rss {feed} x{count}",
+            "D: Gets {count} items from the RSS feed {feed} and shows them.",
+        ],
+        clauses=["show {count} items from {feed}", "get the latest {count} posts from {feed}"],
+        build=lambda v: (
+            act("rss", WFRSSFeedURL=v["feed"].value, WFRSSItemQuantity=v["count"].value),
+            show(PREV),
+        ),
+    ),
+    intent(
+        "web.reading_list",
+        "Read Later",
+        slots={"url": V.site},
+        phrasings=[
+            "I: Add {url} to my Reading List",
+            "Q: Could you save {url} to read later?",
+            "C: reading list {url}, later",
+            "T: read later {url}",
+            "D: Adds the page {url} to the Safari Reading List.",
+        ],
+        clauses=["add {url} to my Reading List", "save {url} for later"],
+        build=lambda v: (act("url", WFURLActionURL=v["url"].value), act("readinglist", WFURL=PREV)),
+    ),
+    intent(
+        "web.ip_address",
+        "My IP",
+        slots={"kind": V.choice((("public", "External"), ("local", "Local")))},
+        phrasings=[
+            "I: Show my {kind} IP address",
+            "Q: What's my {kind} IP?",
+            "C: {kind} ip pls",
+            "T: ip {kind}",
+            "D: Gets the device's {kind} IP address and shows it.",
+        ],
+        clauses=["show my {kind} IP address", "tell me my {kind} IP"],
+        build=lambda v: (act("getipaddress", WFIPAddressSourceOption=v["kind"].value), show(PREV)),
     ),
 )
