@@ -113,6 +113,7 @@ _ROWS: dict[str, str] = {
     "selectphoto": "Photos",
     "getlastphoto": "Latest Photos",
     "getlastscreenshot": "Latest Screenshots",
+    "takescreenshot": "Screenshot",
     "image.resize": "Resized Image",
     "image.crop": "Cropped Image",
     "image.convert": "Converted Image",

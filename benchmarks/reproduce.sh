@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# Reproduces every figure in docs/RESULTS.md and docs/DATA.md. Needs ../shared (the external corpus,
+# read by path, never copied). CPU only; about 15-25 minutes on a 2-core machine, most of it the
+# first (uncached) MiniLM encoding. Usage: bash benchmarks/reproduce.sh [OUT_DIR] [STEP ...]
+# Steps: toolchain typed-ir synth negatives ood encoder toy gate (default: all, in this order).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1
+S=../shared/data/shortcutforge
+OUT=${1:-runs/bench}
+shift || true
+STEPS=${*:-toolchain typed-ir synth negatives ood encoder toy gate}
+[ -f "$S/train.jsonl" ] || { echo "error: $S/train.jsonl not found (../shared absent)" >&2; exit 2; }
+mkdir -p "$OUT"
+TIMES="$OUT/timings.tsv"
+
+step() {  # step NAME COMMAND... : run, time, append to timings.tsv
+  local name=$1; shift
+  local t0=$EPOCHREALTIME
+  echo ">> $name: $*" >&2
+  "$@"
+  printf '%s\t%s\n' "$name" "$(python3 -c "print(round($EPOCHREALTIME - $t0, 2))")" >> "$TIMES"
+}
+
+split() { [ -f "$OUT/split/train.jsonl" ] || step split sashimi data split --data $S/train.jsonl --out "$OUT/split" --seed 0 --dev-fraction 0.1; }
+
+for s in $STEPS; do case $s in
+  toolchain)
+    step corpus-check sh -c "sashimi dsl corpus-check --data $S/train.jsonl --catalog-dir $S --json > '$OUT/corpus_check.json'" ;;
+  typed-ir)
+    split
+    step typed-ir sashimi data typed-ir --data $S/train.jsonl --catalog-dir $S --out "$OUT/typed_ir.jsonl" --report "$OUT/typed_ir_report.json"
+    step vocab sashimi data vocab --data "$OUT/split/train.jsonl" --catalog-dir $S --out "$OUT/vocab"
+    step coverage sh -c "sashimi exp coverage --vocab '$OUT/vocab' --data '$OUT/split/dev.jsonl' --json > '$OUT/coverage.json'" ;;
+  synth)
+    step synth sashimi data synth --n 5000 --seed 0 --out "$OUT/synth" --check --baseline ;;
+  negatives)
+    split
+    step negatives sashimi data negatives --data "$OUT/split/train.jsonl" --catalog-dir $S --out "$OUT/negatives.jsonl" --seed 0 ;;
+  ood)
+    split
+    step ood sashimi data ood --out "$OUT/ood.jsonl" --data "$OUT/split/train.jsonl" --seed 0 ;;
+  encoder)
+    split
+    [ -f "$OUT/synth/train.jsonl" ] || step synth sashimi data synth --n 5000 --seed 0 --out "$OUT/synth"
+    step encoder-real sashimi exp encoder --data "$OUT/split/train.jsonl" --out "$OUT/encoder_real"
+    step encoder-real-cached sashimi exp encoder --data "$OUT/split/train.jsonl" --out "$OUT/encoder_real_cached"
+    step encoder-synth sashimi exp encoder --data "$OUT/synth/train.jsonl" --out "$OUT/encoder_synth" ;;
+  toy)
+    for seed in 0 1 2; do
+      step "toy-seed$seed" sh -c "sashimi exp toy --json --seed $seed --out '$OUT/toy_seed$seed' > '$OUT/toy_seed$seed.json'"
+    done ;;
+  gate)
+    split
+    [ -f "$OUT/ood.jsonl" ] || step ood sashimi data ood --out "$OUT/ood.jsonl" --data "$OUT/split/train.jsonl" --seed 0
+    step gate sh -c "sashimi exp gate --ood '$OUT/ood.jsonl' --real-dev '$OUT/split/dev.jsonl' --no-save --json > '$OUT/gate.json'" ;;
+  *) echo "error: unknown step '$s'" >&2; exit 2 ;;
+esac; done
+echo "done: results in $OUT (timings in $TIMES)" >&2
