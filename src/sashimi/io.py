@@ -85,7 +85,9 @@ def read_jsonl(path: str | os.PathLike) -> list[dict]:
                 try:
                     row = json.loads(line)
                 except json.JSONDecodeError as err:
-                    raise DataError(f"invalid JSON: {err.msg}", Location(str(path), lineno, err.colno)) from None
+                    raise DataError(
+                        f"invalid JSON: {err.msg}", Location(str(path), lineno, err.colno)
+                    ) from None
                 if not isinstance(row, dict):
                     raise DataError("expected a JSON object on each line", Location(str(path), lineno, 1))
                 rows.append(row)
@@ -102,7 +104,10 @@ def git_commit(cwd: str | os.PathLike | None = None) -> str | None:
         ).stdout.strip()
         dirty = subprocess.run(
             ["git", "status", "--porcelain", "--untracked-files=no"],
-            cwd=cwd, capture_output=True, text=True, timeout=5,
+            cwd=cwd,
+            capture_output=True,
+            text=True,
+            timeout=5,
         ).stdout.strip()
         return sha + ("+dirty" if dirty else "")
     except (OSError, subprocess.SubprocessError):

@@ -42,8 +42,11 @@ def test_examples_check_compile_decompile(example, tmp_path, capsys):
 
 def test_check_reports_repairs(tmp_path, capsys):
     src = tmp_path / "messy.dsl"
-    src.write_text('Here you go:\n```\nSHORTCUT "Messy"\nACTION getcontentsofurl\nIF @prev is_empty\n'
-                   'ACTION showresult Text="none"\n```\n', encoding="utf-8")
+    src.write_text(
+        'Here you go:\n```\nSHORTCUT "Messy"\nACTION getcontentsofurl\nIF @prev is_empty\n'
+        'ACTION showresult Text="none"\n```\n',
+        encoding="utf-8",
+    )
     code, out, _ = _run(capsys, "dsl", "check", str(src), "--json")
     report = json.loads(out)
     assert report["parsed"] and report["strict_valid"], report
@@ -85,7 +88,11 @@ def test_missing_file_is_one_line(capsys):
 
 def test_corpus_check_json(tmp_path, capsys):
     rows = [
-        CorpusRow("ok-1", "copy hello", 'SHORTCUT "A"\nACTION gettext WFTextActionText="hello"\nACTION setclipboard\n'),
+        CorpusRow(
+            "ok-1",
+            "copy hello",
+            'SHORTCUT "A"\nACTION gettext WFTextActionText="hello"\nACTION setclipboard\n',
+        ),
         CorpusRow("broken", "nothing", 'SHORTCUT "B"\nSET $x = = 1\n'),
         CorpusRow("unknown", "x", 'SHORTCUT "C"\nACTION com.nobody.Foo.Bar\n'),
     ]
@@ -94,9 +101,19 @@ def test_corpus_check_json(tmp_path, capsys):
     code, out, _ = _run(capsys, "dsl", "corpus-check", "--data", str(data), "--json")
     assert code == 0
     report = json.loads(out)
-    for key in ("n", "parse_rate", "validate_strict_rate", "validate_permissive_rate", "compile_strict_rate",
-                "compile_permissive_rate", "runtime_unverified_rate", "print_identity_rate",
-                "roundtrip_rate", "lint_changed_rate", "failures"):
+    for key in (
+        "n",
+        "parse_rate",
+        "validate_strict_rate",
+        "validate_permissive_rate",
+        "compile_strict_rate",
+        "compile_permissive_rate",
+        "runtime_unverified_rate",
+        "print_identity_rate",
+        "roundtrip_rate",
+        "lint_changed_rate",
+        "failures",
+    ):
         assert key in report
     assert report["n"] == 3
     assert report["compile_strict_rate"] == pytest.approx(1 / 3, abs=1e-4)

@@ -30,7 +30,7 @@ SEEDS = [
     'ACTION ask WFAskActionPrompt="How many minutes?"\n'
     "SET $Minutes = @prev\n"
     "IF $Minutes is_greater_than 10\n"
-    'ACTION showresult Text=`Long: {$Minutes}`\n'
+    "ACTION showresult Text=`Long: {$Minutes}`\n"
     "ELSE\n"
     'ACTION gettext WFTextActionText="short"\n'
     "ENDIF\n"
@@ -45,11 +45,11 @@ SEEDS = [
     'ACTION list WFItems=["a", "b", "c"]\n'
     "FOREACH @prev\n"
     "REPEAT 2\n"
-    'ACTION gettext WFTextActionText=`{$Repeat_Item} {@date}`\n'
+    "ACTION gettext WFTextActionText=`{$Repeat_Item} {@date}`\n"
     "ENDREPEAT\n"
     "ENDFOREACH\n"
     'ACTION dictionary WFItems={"k": "v", "n": 3}\n'
-    "ACTION getvalueforkey WFDictionaryKey=\"k\"\n",
+    'ACTION getvalueforkey WFDictionaryKey="k"\n',
 ]
 
 LOCATED = re.compile(r"^[^\n]*?:\d+(:\d+)?: |^[^\n:]+: ")  # file:line[:col]: … (or file: … for whole-file)

@@ -13,7 +13,7 @@ from sashimi.errors import DataError, Location
 from sashimi.io import read_jsonl, write_jsonl
 
 SYSTEM_PROMPT = (
-    'You are ShortcutForge, an expert Apple Shortcuts DSL generator. Given a natural language description, '
+    "You are ShortcutForge, an expert Apple Shortcuts DSL generator. Given a natural language description, "
     'output ONLY the DSL code. Start with SHORTCUT "Name" and include all necessary ACTION, SET, IF/ENDIF, '
     "MENU/ENDMENU, REPEAT/ENDREPEAT, and FOREACH/ENDFOREACH blocks. Do not include any explanation or commentary."
 )

@@ -25,8 +25,11 @@ def register(groups: dict) -> None:
     p.add_argument("-o", "--out", required=True, help="output .shortcut path")
     _catalog_arg(p)
     p.add_argument("--seed", type=int, default=0, help="seed of the UUID generator (deterministic output)")
-    p.add_argument("--permissive", action="store_true",
-                   help="also compile programs that are only permissive-valid (uncatalogued vendor actions)")
+    p.add_argument(
+        "--permissive",
+        action="store_true",
+        help="also compile programs that are only permissive-valid (uncatalogued vendor actions)",
+    )
     p.add_argument("--no-lint", action="store_true", help="parse the text as is, without repairs")
     p.set_defaults(func=cmd_compile)
 
@@ -41,14 +44,19 @@ def register(groups: dict) -> None:
     _catalog_arg(p)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--json", action="store_true", help="print one JSON object (default: a summary table)")
-    p.add_argument("--max-failures", type=int, default=200, help="failures listed in the output (default 200)")
+    p.add_argument(
+        "--max-failures", type=int, default=200, help="failures listed in the output (default 200)"
+    )
     p.set_defaults(func=cmd_corpus_check)
 
 
 def _catalog_arg(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--catalog-dir", default=None,
-                   help="reference-format catalog directory (action_catalog.json + param_schemas.json); "
-                        "default: the core catalog shipped with sashimi")
+    p.add_argument(
+        "--catalog-dir",
+        default=None,
+        help="reference-format catalog directory (action_catalog.json + param_schemas.json); "
+        "default: the core catalog shipped with sashimi",
+    )
 
 
 def _load_catalog(args: argparse.Namespace):
@@ -71,7 +79,10 @@ def _read_text(path: str) -> tuple[str, str]:
 
 
 def _issue_json(issue) -> dict:
-    return {k: getattr(issue, k, None) for k in ("severity", "category", "message", "action_name", "param_name", "line")}
+    return {
+        k: getattr(issue, k, None)
+        for k in ("severity", "category", "message", "action_name", "param_name", "line")
+    }
 
 
 def _issue_text(issue, file: str) -> str:
@@ -100,8 +111,10 @@ def cmd_check(args: argparse.Namespace) -> int:
         print(json.dumps(out, ensure_ascii=False, indent=2, default=str))
     else:
         for c in result.lint_changes:
-            print(f"{file}:{c.line}: repaired ({c.kind}, confidence {c.confidence:.2f}): "
-                  f"{c.original!r} -> {c.replacement!r}: {c.reason}")
+            print(
+                f"{file}:{c.line}: repaired ({c.kind}, confidence {c.confidence:.2f}): "
+                f"{c.original!r} -> {c.replacement!r}: {c.reason}"
+            )
         if not result.parsed:
             print(result.error)
         for issue in result.strict_errors:
@@ -109,10 +122,17 @@ def cmd_check(args: argparse.Namespace) -> int:
         for issue in result.warnings:
             print(_issue_text(issue, file))
         if result.parsed:
-            verdict = ("valid (strict)" if result.strict_valid else
-                       "valid (permissive only)" if result.permissive_valid else "invalid")
-            print(f"{file}: {verdict}; {len(result.lint_changes)} repair(s), "
-                  f"{len(result.strict_errors)} error(s), {len(result.warnings)} warning(s)")
+            verdict = (
+                "valid (strict)"
+                if result.strict_valid
+                else "valid (permissive only)"
+                if result.permissive_valid
+                else "invalid"
+            )
+            print(
+                f"{file}: {verdict}; {len(result.lint_changes)} repair(s), "
+                f"{len(result.strict_errors)} error(s), {len(result.warnings)} warning(s)"
+            )
     return 0 if result.strict_valid else 1
 
 
@@ -141,8 +161,10 @@ def cmd_compile(args: argparse.Namespace) -> int:
     for issue in result.warnings:
         print(_issue_text(issue, file), file=sys.stderr)
     atomic_write_bytes(args.out, result.shortcut_bytes)
-    print(f"wrote {args.out} ({len(result.shortcut_bytes)} bytes, "
-          f"{'strict' if result.compiled_strict else 'permissive: runtime-unverified'})")
+    print(
+        f"wrote {args.out} ({len(result.shortcut_bytes)} bytes, "
+        f"{'strict' if result.compiled_strict else 'permissive: runtime-unverified'})"
+    )
     return 0
 
 
@@ -190,5 +212,3 @@ def cmd_corpus_check(args: argparse.Namespace) -> int:
         if len(report.failures) > 20:
             print(f"  … {len(report.failures) - 20} more (use --json)")
     return 0
-
-
