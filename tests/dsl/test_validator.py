@@ -251,3 +251,17 @@ def test_corpus_validates_strict_and_permissive(corpus_targets, reference_catalo
     # the enum check runs on the corpus (the reference catalog knows some closed sets), never fires
     assert enum_checked > 0
     assert counts["strict:invalid_enum"] == 0
+
+
+def test_duplicate_param_in_parsed_text_warns():
+    from sashimi.dsl.catalog import Catalog
+    from sashimi.dsl.parser import parse
+    from sashimi.dsl.validator import validate
+
+    ir = parse('SHORTCUT "d"\nACTION gettext WFTextActionText="a" WFTextActionText="b"\n')
+    (action,) = ir.statements
+    assert action.params == (("WFTextActionText", action.param("WFTextActionText")),)
+    assert action.param("WFTextActionText").value == "b"
+    result = validate(ir, Catalog.core())
+    assert result.valid
+    assert [w.param_name for w in result.warnings if w.category == "duplicate_param"] == ["WFTextActionText"]

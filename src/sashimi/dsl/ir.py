@@ -126,6 +126,9 @@ class ActionStatement:
     params: tuple[tuple[str, Value], ...] = ()  # ordered, unique names (last value wins at parse)
     line: int | None = field(**_POS)
     span: Span | None = field(**_POS)
+    # Names the source text gave more than once (the parser keeps the last value); for the
+    # validator's `duplicate_param` warning. Not part of the program's meaning.
+    duplicate_params: tuple[str, ...] = field(default=(), compare=False, repr=False)
 
     def param(self, name: str) -> Value | None:
         for key, value in self.params:

@@ -133,9 +133,18 @@ class _ToIR(Transformer):
     def action(self, c):
         kw, name, *params, nl = c
         merged: dict[str, object] = {}
+        duplicates: list[str] = []
         for key, value in params:  # last value wins, first position kept (§1.3)
+            if key in merged and key not in duplicates:
+                duplicates.append(key)
             merged[key] = value
-        return ActionStatement(name.value, tuple(merged.items()), line=kw.line, span=_span(kw, nl.start_pos))
+        return ActionStatement(
+            name.value,
+            tuple(merged.items()),
+            line=kw.line,
+            span=_span(kw, nl.start_pos),
+            duplicate_params=tuple(duplicates),
+        )
 
     def param(self, c):
         return (c[0].value, c[1])

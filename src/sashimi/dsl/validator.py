@@ -248,13 +248,16 @@ class _Validator:
         spec = self.catalog.get(ident) if ident is not None else None
         for key, value in stmt.params:
             self.uses(value, scope, stmt, name, key)
+        # The parser merges repeated names (last value wins) and records them; an IR built by hand
+        # may still carry the same name twice.
         seen: set[str] = set()
+        repeated = list(stmt.duplicate_params)
         for key in stmt.param_names:
-            if key in seen:
-                self.warn(
-                    "duplicate_param", f"parameter {key} given twice; the last value wins", stmt, name, key
-                )
+            if key in seen and key not in repeated:
+                repeated.append(key)
             seen.add(key)
+        for key in repeated:
+            self.warn("duplicate_param", f"parameter {key} given twice; the last value wins", stmt, name, key)
         for key, value in stmt.params:
             if any(isinstance(v, StringValue) and _BINARY.fullmatch(v.value) for v in walk_values(value)):
                 self.warn(
