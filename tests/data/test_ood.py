@@ -25,7 +25,7 @@ from sashimi.data.ood import (
     filler_targets,
     load_ood_set,
 )
-from sashimi.data.ood_templates import CATEGORY_TEMPLATES
+from sashimi.data.ood_templates import CATEGORY_TEMPLATES, CONTRAST_TEMPLATES
 from sashimi.errors import DataError
 
 NEAR_DOMAIN = {
@@ -56,6 +56,24 @@ def test_counts_and_categories(ood_set):
     assert len({r.prompt for r in ood_set.rows}) == len(ood_set.rows)  # no duplicate prompts
 
 
+def test_in_domain_contrast_prompts(ood_set):
+    """One in-domain prompt in ten is ours: a DO-on-iOS request, from templates without fillers."""
+    contrast = [r for r in ood_set.rows if r.category == "contrast"]
+    assert len(contrast) == 50 and all(r.label == IN_DOMAIN for r in contrast)
+    assert all(r.template_id.startswith("own/contrast/") for r in contrast)
+    assert len({r.template_id for r in contrast}) == len(CONTRAST_TEMPLATES)
+    for template in CONTRAST_TEMPLATES:
+        for v in expand_template(template):
+            assert "{" not in v and not any(f.present(v) for f in FILLERS), v
+
+
+def test_larger_sets_build_and_too_large_ones_say_why():
+    big = build_ood_set(seed=0, per_category=95, in_domain=100)
+    assert min(Counter(r.category for r in big.rows if r.label == OOD).values()) == 95
+    with pytest.raises(DataError, match="use --per-category"):
+        build_ood_set(seed=0, per_category=400, in_domain=100)
+
+
 def test_template_ids(ood_set):
     by_category: dict[str, set[str]] = {}
     for r in ood_set.rows:
@@ -64,7 +82,7 @@ def test_template_ids(ood_set):
             assert r.template_id.startswith(f"ood/{r.category}/")
             by_category.setdefault(r.category, set()).add(r.template_id)
         else:
-            assert r.template_id.startswith(("synth/", "real/"))
+            assert r.template_id.startswith(("synth/", "real/", "own/contrast/"))
     # Many distinct templates per category, so the gate can be tested on templates it never saw.
     assert min(len(t) for t in by_category.values()) >= 10
 
@@ -150,7 +168,7 @@ def test_deterministic():
 def test_with_real_prompts(shortcutforge_dir):
     result = build_ood_set(seed=0, per_category=50, in_domain=600, data=shortcutforge_dir / "train.jsonl")
     cats = Counter(r.category for r in result.rows if r.label == IN_DOMAIN)
-    assert cats["real_train"] == 300 and cats["synthetic"] == 300
+    assert cats["real_train"] == 300 and cats["contrast"] == 60 and cats["synthetic"] == 240
     assert result.report["filler"]["max_gap_points"] <= MAX_RATE_GAP_POINTS
     assert all(r.template_id.startswith("real/") for r in result.rows if r.category == "real_train")
 

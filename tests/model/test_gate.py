@@ -166,3 +166,57 @@ def test_calibrated_threshold_maximises_recall_at_the_precision_target():
     assert is_ood[refused].mean() >= 0.95
     above = np.sort(scores[scores >= t])[0]  # refusing one more prompt would break the target
     assert is_ood[scores <= above].mean() < 0.95
+
+
+_TEXTS_IN = [
+    "Turn on Low Power Mode",
+    "Text Mom that I am late",
+    "Start a 10 minute timer",
+    "Play my jazz playlist",
+]
+_TEXTS_OOD = [
+    "Write a Tasker profile for Wi-Fi",
+    "Explain PowerShell remoting",
+    "Why is my iPhone hot?",
+    "Write a poem",
+]
+
+
+def test_lexical_gate_round_trips_as_json_and_needs_texts(tmp_path):
+    from sashimi.model.gate import LexicalView
+
+    texts = (_TEXTS_IN + _TEXTS_OOD) * 3  # min_df needs repeats
+    x, _ = _blobs(n=12)
+    y = np.array([1] * 4 + [0] * 4)
+    y = np.concatenate([y, y, y])
+    view = LexicalView.fit(texts)
+    assert "tasker" in view.vocab["word"] and view.size == len(view.vocab["word"]) + len(view.vocab["char"])
+    gate = fit_gate("linear", x, y, texts=texts, lexical=view)
+    assert gate.embedding_dim == 384 and gate.dim == 384 + view.size
+    save_gate(gate, tmp_path / "g")
+    meta = json.loads((tmp_path / "g" / "gate.json").read_text())
+    assert meta["features"] == "embedding+lexical" and meta["lexical"]["vocab"]["word"] == view.vocab["word"]
+    again = load_gate(tmp_path / "g")
+    assert np.array_equal(again.scores(x, texts), gate.scores(x, texts))
+    # the lexical block moves the score: same embedding, different words
+    assert (
+        gate.scores(x[:1], ["Write a Tasker profile"])[0] != gate.scores(x[:1], ["Turn on Low Power Mode"])[0]
+    )
+    with pytest.raises(DataError, match="needs the texts"):
+        gate.scores(x)
+    meta["lexical"]["idf"]["word"] = meta["lexical"]["idf"]["word"][:-1]
+    (tmp_path / "g" / "gate.json").write_text(json.dumps(meta))
+    with pytest.raises(DataError, match="gate.json"):
+        load_gate(tmp_path / "g")
+
+
+def test_lexical_vocabulary_never_comes_from_real_prompts():
+    from sashimi.eval.gate_exp import _fit
+
+    texts = (_TEXTS_IN + _TEXTS_OOD) * 2 + ["zorblax quuxfrob shortcut"] * 4
+    groups = np.array(["synth/a"] * 8 + ["ood/b/c"] * 8 + ["real/family"] * 4)
+    is_ood = np.array(([False] * 4 + [True] * 4) * 2 + [False] * 4)
+    x = np.random.default_rng(0).normal(size=(len(texts), 384))
+    gate = _fit("linear", "embedding+lexical", x, is_ood, groups, texts, seed=0)
+    vocab = " ".join(gate.lexical.vocab["word"] + gate.lexical.vocab["char"])
+    assert "zorblax" not in vocab and "quux" not in vocab and "tasker" in vocab

@@ -33,13 +33,14 @@ from dataclasses import dataclass, field
 from itertools import product
 from pathlib import Path
 
-from sashimi.data.ood_templates import CATEGORY_TEMPLATES, PAIRED_SLOTS, SLOTS, Template
+from sashimi.data.ood_templates import CATEGORY_TEMPLATES, CONTRAST_TEMPLATES, PAIRED_SLOTS, SLOTS, Template
 from sashimi.errors import DataError, Location
 
 IN_DOMAIN, OOD = "in_domain", "ood"
 LABELS = (IN_DOMAIN, OOD)
 MAX_RATE_GAP_POINTS = 5.0
 MIN_PER_CATEGORY = 50
+CONTRAST_SHARE = 10  # one in-domain prompt in this many is an own contrast prompt
 
 
 @dataclass(frozen=True)
@@ -132,13 +133,42 @@ def ood_base_prompts(per_category: int, seed: int, exclude: Iterable[str] = ()) 
                     break
         if len(picked) < per_category:
             raise DataError(
-                f"category {category!r} has only {len(picked)} distinct prompts (< {per_category})"
+                f"category {category!r} has only {len(picked)} distinct prompts (< {per_category}); "
+                f"use --per-category {len(picked)} or less, or add templates to sashimi.data.ood_templates"
             )
         rows.extend(picked)
     return rows
 
 
 # ------------------------------------------------------------------------------- in-domain prompts
+
+
+def contrast_prompts(n: int, seed: int) -> list[BasePrompt]:
+    """`n` distinct in-domain contrast prompts (ours: DO-on-iOS requests), round-robin over templates."""
+    rng = random.Random(f"contrast:{seed}")
+    pools = []
+    for template in CONTRAST_TEMPLATES:
+        variants = expand_template(template)
+        rng.shuffle(variants)
+        pools.append((template, variants))
+    rng.shuffle(pools)
+    picked: list[BasePrompt] = []
+    seen: set[str] = set()
+    while len(picked) < n and any(v for _, v in pools):
+        for template, variants in pools:
+            while variants and len(picked) < n:
+                text = variants.pop()
+                if _norm(text) in seen:
+                    continue
+                seen.add(_norm(text))
+                tid = f"own/contrast/{template.template_id}"
+                # mode from the text: "Every night at 9 pm, turn on ..." is not verb-initial
+                picked.append(BasePrompt(text, IN_DOMAIN, "contrast", tid, prompt_mode(text)))
+                break
+    if len(picked) < n:
+        raise DataError(f"contrast templates give only {len(picked)} distinct prompts (< {n})")
+    return picked
+
 
 # Verbs a request can start with; used to decide whether "Can you <prompt>?" reads naturally.
 _IMPERATIVE_VERBS = frozenset(
@@ -403,13 +433,15 @@ def build_ood_set(
     data: str | Path | None = None,
     progress: bool = False,
 ) -> OODSet:
-    """Build the labelled prompt set. Without `data` every in-domain prompt is synthetic; with it,
-    half come from the real corpus (as many as it has) and the rest from the synthetic corpus."""
+    """Build the labelled prompt set. In-domain: one prompt in CONTRAST_SHARE is an own contrast prompt
+    (DO-on-iOS, `own/contrast/...`); with `data`, half come from the real corpus (as many as it has);
+    the rest come from the synthetic corpus."""
     if per_category < 1 or in_domain < 1:
         raise DataError("per_category and in_domain must be positive")
     real = real_prompts(data, in_domain // 2, seed) if data is not None else []
-    synth = synthetic_prompts(in_domain - len(real), seed)
-    inside = synth + real
+    contrast = contrast_prompts(in_domain // CONTRAST_SHARE, seed)
+    synth = synthetic_prompts(in_domain - len(real) - len(contrast), seed)
+    inside = synth + contrast + real
     ood = ood_base_prompts(per_category, seed, exclude=(p.text for p in inside))
     if progress:
         print(f"base prompts: {len(inside)} in-domain ({len(real)} real), {len(ood)} out-of-domain")

@@ -503,6 +503,8 @@ _ZAPS = (
     "notifies a Discord channel about new RSS items",
     "copies Stripe payments into QuickBooks",
     "adds Calendly bookings to HubSpot",
+    "posts new Shopify orders to a Slack channel",
+    "copies Typeform answers into Airtable",
 )
 _IFTTT = (
     "turns on my Philips Hue lights when it rains",
@@ -554,6 +556,8 @@ _ROUTINES = (
     "starts the coffee maker at 7 am",
     "announces when the laundry is done",
     "locks the front door at bedtime",
+    "dims the living room lights at sunset",
+    "starts the robot vacuum when everyone leaves",
 )
 _PS_TASKS = (
     "renames every file in a folder by date",
@@ -564,6 +568,10 @@ _PS_TASKS = (
     "restarts the print spooler",
     "backs up my Documents folder to a network share",
     "logs CPU usage every minute",
+    "renames every file in a folder by date",
+    "lists the ten largest files on drive C",
+    "restarts a stuck Windows service",
+    "exports the installed programs to a CSV file",
 )
 _SCHED = (
     "runs a backup every night at 2 am",
@@ -571,6 +579,8 @@ _SCHED = (
     "shuts down the PC at midnight",
     "runs a Python script every hour",
     "cleans the Downloads folder weekly",
+    "defragments the disk every Sunday",
+    "empties the Recycle Bin on the first of the month",
 )
 _BATCH = (
     "map a network drive",
@@ -721,6 +731,61 @@ _IPHONE_SAFE = (
     "leave Bluetooth on",
 )
 
+_ANDROID_ADB = (
+    "disables the lock screen",
+    "grants Tasker the WRITE_SECURE_SETTINGS permission",
+    "changes the screen timeout",
+    "uninstalls a system app",
+    "takes a screenshot",
+)
+_ANDROID_BG = (
+    "syncs my notes every hour",
+    "uploads photos on Wi-Fi",
+    "checks a web page for changes",
+    "cleans the cache every night",
+    "backs up my contacts",
+)
+_SWIFTUI_MODS = (
+    "adds a shimmer effect",
+    "rounds only the top corners",
+    "shakes a view on error",
+    "applies a card style",
+    "hides the keyboard on tap",
+)
+_IOS_TOGGLES = (
+    "Low Power Mode",
+    "Wi-Fi",
+    "Bluetooth",
+    "Do Not Disturb",
+    "Airplane Mode",
+    "Dark Mode",
+    "the flashlight",
+    "cellular data",
+    "Night Shift",
+    "the Sleep Focus",
+)
+_TIMES = ("7 am", "10 pm", "6:30 in the morning", "midnight", "9 pm", "noon")
+_PERCENTS = ("20", "30", "50", "15", "80")
+_CONTACTS = ("my wife", "Mom", "my boss", "Alex", "the group chat", "my brother")
+_PLAYLISTS = ("my running playlist", "some jazz", "my Liked Songs", "a podcast", "the Chill Mix")
+_IOS_APPS = ("Spotify", "Maps", "the Camera", "Notes", "Slack", "WhatsApp", "Reminders")
+_PHONE_FACTS = (
+    "battery level",
+    "current location",
+    "Wi-Fi network name",
+    "free storage",
+    "screen time today",
+)
+_TRIGGERS = (
+    "I connect to CarPlay",
+    "my AirPods connect",
+    "I arrive at work",
+    "I leave home",
+    "I open the Camera",
+    "my alarm goes off",
+)
+_MINUTES = ("5", "10", "25", "45", "90")
+
 # ------------------------------------------------------------------------ templates by category
 
 CATEGORY_TEMPLATES: MappingProxyType = MappingProxyType(
@@ -811,6 +876,12 @@ CATEGORY_TEMPLATES: MappingProxyType = MappingProxyType(
             _t("broken", QUE, "My Tasker task to {android_task} stopped working on Android 14. Why?"),
             _t("receiver", IMP, "Write an Android broadcast receiver that reacts when {android_event}."),
             _t("plugin", QUE, "Which Tasker plugin lets me {android_task}?"),
+            _t("adb", IMP, "Write an ADB shell command that {android_adb}."),
+            _t("workmanager", IMP, "Write a Kotlin WorkManager job that {android_bg}."),
+            _t("assistant", IMP, "Set up Google Assistant on my Android phone to {android_task}."),
+            _t("qs_tile", IMP, "Write an Android Quick Settings tile in Kotlin that {android_widget}."),
+            _t("compare", IMP, "Compare Tasker and MacroDroid for {automation_use}."),
+            _t("root", QUE, "Do I have to root my Galaxy phone so that Tasker can {android_task}?"),
         ),
         "near_swiftui_ios_code": (
             _t("swiftui_view", IMP, "Write a SwiftUI view that {swiftui_view}."),
@@ -829,6 +900,16 @@ CATEGORY_TEMPLATES: MappingProxyType = MappingProxyType(
             _t("difference", IMP, "Explain the difference between {swift_pair}."),
             _t("watchos", IMP, "Write Swift code for a watchOS complication that {android_widget}."),
             _t("core_data", IMP, "Design a Core Data model in Swift for {data_model}."),
+            _t("modifier", IMP, "Write a SwiftUI view modifier that {swiftui_mod}."),
+            _t("testflight", QUE, "How do I ship {data_model} to TestFlight from Xcode?"),
+            _t("objc", IMP, "Write an Objective-C method for a function that {tested_func}."),
+            _t("live_activity", IMP, "Add a Live Activity to my iOS app that {android_widget}."),
+            _t("port", IMP, "Port my Android app to iOS in Swift; it {app_idea}."),
+            _t(
+                "observation",
+                IMP,
+                "Refactor my SwiftUI code for {data_model} to use the Observation framework.",
+            ),
         ),
         "near_ifttt_zapier": (
             _t("zap", IMP, "Make a Zapier zap that {zap}."),
@@ -843,6 +924,10 @@ CATEGORY_TEMPLATES: MappingProxyType = MappingProxyType(
             _t("ifttt_service", QUE, "Which IFTTT service lets me {ifttt_service}?"),
             _t("alexa", IMP, "Create an Alexa routine that {routine}."),
             _t("google_home", IMP, "Create a Google Home routine that {routine}."),
+            _t("home_assistant", IMP, "Write a Home Assistant automation in YAML that {routine}."),
+            _t("smartthings", IMP, "Build a SmartThings routine that {routine}."),
+            _t("pipedream", IMP, "Set up a Pipedream workflow that {zap}."),
+            _t("pricing", QUE, "Which Zapier plan do I need for {automation_use}?"),
         ),
         "near_windows_powershell": (
             _t("ps_script", IMP, "Write a PowerShell script that {ps_task}."),
@@ -857,6 +942,10 @@ CATEGORY_TEMPLATES: MappingProxyType = MappingProxyType(
             _t("vba", QUE, "How do I automate {vba} on Windows with VBA?"),
             _t("ps_oneliner", IMP, "Write a PowerShell one-liner to {ps_oneliner}."),
             _t("win_hotkey", IMP, "Make a Windows keyboard shortcut that {win_hotkey}."),
+            _t("ps_logon", QUE, "How do I run a PowerShell script that {ps_task} at logon?"),
+            _t("python_win", IMP, "Write a Python script for Windows that {ps_task}."),
+            _t("scheduled_ps", IMP, "Schedule a PowerShell task that {sched}."),
+            _t("wsh", IMP, "Write a Windows Script Host file that {ahk}."),
         ),
         "near_ios_questions": (
             _t("why_problem", QUE, "Why does my iPhone {iphone_problem}?"),
@@ -871,6 +960,12 @@ CATEGORY_TEMPLATES: MappingProxyType = MappingProxyType(
             _t("difference", QUE, "What is the difference between {ios_pair} on iOS?"),
             _t("release", QUE, "When did Apple release iOS {ios_version}, and which iPhones got it?"),
             _t("safe", QUE, "Is it safe to {iphone_safe} with an iPhone?"),
+            _t("greyed_out", QUE, "Why is {ios_feature} greyed out in Settings on my iPhone?"),
+            _t("should_off", QUE, "Should I turn off {ios_feature} on my iPhone?"),
+            _t("what_happens", QUE, "What happens if I disable {ios_feature} on iOS {ios_version}?"),
+            _t("which_support", QUE, "Which iPhones support {iphone_feature}?"),
+            _t("worth", QUE, "Is {service} worth it for an iPhone owner?"),
+            _t("toggle_meaning", QUE, "What does {ios_toggle} actually do on an iPhone?"),
         ),
     }
 )
@@ -969,8 +1064,52 @@ SLOTS: MappingProxyType = MappingProxyType(
         "ipad_cant": _IPAD_CANT,
         "ios_pair": _IOS_PAIRS,
         "iphone_safe": _IPHONE_SAFE,
+        "android_adb": _ANDROID_ADB,
+        "android_bg": _ANDROID_BG,
+        "swiftui_mod": _SWIFTUI_MODS,
+        "ios_toggle": _IOS_TOGGLES,
+        "time": _TIMES,
+        "percent": _PERCENTS,
+        "contact": _CONTACTS,
+        "playlist": _PLAYLISTS,
+        "ios_app": _IOS_APPS,
+        "phone_fact": _PHONE_FACTS,
+        "trigger": _TRIGGERS,
+        "minutes": _MINUTES,
     }
 )
 
 # Slots that are filled together from one tuple-valued slot list.
 PAIRED_SLOTS: MappingProxyType = MappingProxyType({("app_a", "app_b"): "app_pair"})
+
+# ------------------------------------------------------------------------ in-domain contrast templates
+
+# In-domain requests written by us that DO something on the iPhone, in the vocabulary of the
+# near-domain OOD categories (iOS settings, apps, automations). They teach the gate the line between
+# "turn off Low Power Mode" (a Shortcut can) and "should I turn off Low Power Mode?" (a question about
+# iOS, OOD). Every one is something Shortcuts' actions can do (sashimi's catalog: toggles, timers,
+# messages, notes, media, location). Template id `own/contrast/<template>`.
+CONTRAST_TEMPLATES: tuple[Template, ...] = (
+    _t("toggle_on", IMP, "Turn on {ios_toggle} on my iPhone."),
+    _t("toggle_at", IMP, "Turn off {ios_toggle} every day at {time}."),
+    _t(
+        "battery",
+        IMP,
+        "Make a shortcut that turns on {ios_toggle} when my battery drops below {percent} percent.",
+    ),
+    _t("trigger_toggle", IMP, "Set up an automation that turns off {ios_toggle} when {trigger}."),
+    _t("trigger_music", IMP, "Create an iPhone automation that plays {playlist} when {trigger}."),
+    _t("text_location", IMP, "Build a shortcut that texts {contact} my current location."),
+    _t("save_fact", IMP, "Make a shortcut that saves my {phone_fact} to a note."),
+    _t("show_fact", IMP, "Show my {phone_fact} in a notification."),
+    _t("open_app", IMP, "Write a shortcut that opens {ios_app} and sets the volume to {percent} percent."),
+    _t("timer", IMP, "Add a home screen shortcut that starts a {minutes}-minute timer."),
+    _t(
+        "night",
+        IMP,
+        "Every night at {time}, turn on {ios_toggle} and set the brightness to {percent} percent.",
+    ),
+    _t("message_when", IMP, "When {trigger}, send {contact} a message saying I am on my way."),
+    _t("remind", IMP, "Remind me to charge my phone at {time} if the battery is under {percent} percent."),
+    _t("focus_app", IMP, "Open {ios_app} and turn on {ios_toggle} when {trigger}."),
+)

@@ -1,12 +1,15 @@
 """EXP-1.2: train and compare the three domain-gate heads, adopt one, and score saved gates on any file.
 
 Protocol (plan §1.2, architecture.md §5-6): embed every prompt of the labelled OOD set with the cached
-MiniLM encoder; split 80/20 by `template_id` (GroupShuffleSplit) so test templates are never seen in
+MiniLM encoder; each head reads either the embedding alone ("embedding") or the embedding plus the TF-IDF
+lexical view ("embedding+lexical", vocabulary fitted on our own prompts of the training part only, never
+on "real/..." rows; see sashimi.model.gate); split 80/20 by `template_id` (GroupShuffleSplit) so test templates are never seen in
 training; fit linear probe, 2-layer MLP and RBF SVM on the training part; report precision, recall, F1
 (positive class = OOD), false-accept and false-reject rates, AUROC, the confusion matrix and the time per
 prompt on the held-out part. Each head's threshold is calibrated on out-of-fold scores of the training
 part (5 folds grouped by template) by a rule: "f1" (default, best F1), "precision" (the most OOD refused
-at >= 99% precision, Phase 1's stop/go), or "fixed" (0.5; the heads are trained class-balanced). Adopt the simplest head with OOD precision >= 0.99 and recall >= 0.95 (if
+at >= 99% precision, Phase 1's stop/go), or "fixed" (0.5; the heads are trained class-balanced). Adopt the simplest candidate (embedding before embedding+lexical, then linear, MLP, SVM) with OOD
+precision >= 0.99 and recall >= 0.95 (if
 none does, the one with the best F1, and say so; an SVM is not eligible when the training part holds
 external-corpus prompts, since its support vectors are their embeddings), and save the head as fitted on the training part, so
 the metrics recorded beside it are held-out metrics of exactly the shipped weights.
@@ -124,15 +127,34 @@ def choose_threshold(rule: str, scores: np.ndarray, is_ood: np.ndarray) -> float
     raise DataError(f"unknown threshold rule {rule!r} (expected one of {', '.join(THRESHOLD_RULES)})")
 
 
-def _oof_scores(kind: str, x: np.ndarray, is_ood: np.ndarray, groups: np.ndarray, seed: int, folds: int = 5):
+FEATURE_SETS = ("embedding", "embedding+lexical")
+
+
+def _fit(kind: str, feature_set: str, x, is_ood, groups, texts, seed: int, threshold: float = 0.5):
+    """Fit one candidate; a lexical view is fitted on our own prompts among these rows only."""
+    from sashimi.model.gate import LexicalView, fit_gate
+
+    lexical = None
+    if feature_set == "embedding+lexical":
+        own = [t for t, g in zip(texts, groups, strict=True) if not str(g).startswith("real/")]
+        if not own:
+            raise DataError("the lexical view needs some of our own (non-'real/') prompts to fit on")
+        lexical = LexicalView.fit(own)
+    elif feature_set != "embedding":
+        raise DataError(f"unknown feature set {feature_set!r} (expected one of {', '.join(FEATURE_SETS)})")
+    return fit_gate(kind, x, ~is_ood, seed=seed, threshold=threshold, texts=list(texts), lexical=lexical)
+
+
+def _oof_scores(
+    kind: str, feature_set: str, x, is_ood, groups, texts, seed: int, folds: int = 5
+) -> np.ndarray:
     """Out-of-fold scores on the training part, folds grouped by template."""
     from sklearn.model_selection import GroupKFold
 
-    from sashimi.model.gate import fit_gate
-
     out = np.zeros(len(x))
     for tr, va in GroupKFold(n_splits=folds).split(x, is_ood, groups):
-        out[va] = fit_gate(kind, x[tr], ~is_ood[tr], seed=seed).scores(x[va])
+        gate = _fit(kind, feature_set, x[tr], is_ood[tr], groups[tr], [texts[i] for i in tr], seed)
+        out[va] = gate.scores(x[va], [texts[i] for i in va])
     return out
 
 
@@ -160,7 +182,7 @@ def _latency(gate, texts: list[str]) -> dict:
         t0 = time.perf_counter()
         e = enc.embed([t])
         t1 = time.perf_counter()
-        gate.scores(e)
+        gate.scores(e, [t])
         head_times.append(time.perf_counter() - t1)
         enc_times.append(t1 - t0)
     return {
@@ -187,13 +209,14 @@ def experiment_command(
     threshold_rule: str = "f1",
     test_size: float = 0.2,
     n_timed: int = 20,
+    features: tuple[str, ...] = FEATURE_SETS,
 ) -> dict:
     """Run EXP-1.2 on a labelled OOD set; optionally save the adopted gate (default: the package asset)."""
     from sklearn.model_selection import GroupShuffleSplit
 
     from sashimi.io import run_metadata, write_json
     from sashimi.model.encoder import Encoder
-    from sashimi.model.gate import ASSET_DIR, KINDS, fit_gate, save_gate
+    from sashimi.model.gate import ASSET_DIR, KINDS, save_gate
 
     started = time.time()
     rows = load_labelled(ood, need_template=True)
@@ -201,7 +224,8 @@ def experiment_command(
     if len(labels) < 2:
         raise DataError("the OOD set needs both in_domain and ood rows", Location(str(ood)))
     encoder = Encoder(cache_dir)
-    x = encoder.embed([r["prompt"] for r in rows])
+    texts = [r["prompt"] for r in rows]
+    x = encoder.embed(texts)
     is_ood = np.array([r["label"] == "ood" for r in rows])
     groups = np.array([r["template_id"] for r in rows])
     splitter = GroupShuffleSplit(n_splits=1, test_size=test_size, random_state=seed)
@@ -215,47 +239,62 @@ def experiment_command(
     if real_dev is not None:
         from sashimi.data.corpus import load_corpus
 
-        dev_x = encoder.embed([r.prompt for r in load_corpus(real_dev)])
+        dev_texts = [r.prompt for r in load_corpus(real_dev)]
+        dev_x = encoder.embed(dev_texts)
 
     candidates: dict[str, dict] = {}
     gates = {}
     test_rows = [rows[i] for i in test_idx]
-    for kind in KINDS:
-        t0 = time.perf_counter()
-        oof = _oof_scores(kind, x[train_idx], is_ood[train_idx], groups[train_idx], seed)
-        threshold = choose_threshold(threshold_rule, oof, is_ood[train_idx])
-        gate = fit_gate(kind, x[train_idx], ~is_ood[train_idx], seed=seed, threshold=threshold)
-        fit_seconds = time.perf_counter() - t0
-        t0 = time.perf_counter()
-        scores = gate.scores(x[test_idx])
-        head_us = 1e6 * (time.perf_counter() - t0) / len(test_idx)
-        m = ood_metrics(scores, is_ood[test_idx], gate.threshold)
-        m["meets_bar"] = meets_bar(m)
-        m["at_threshold_0.5"] = {
-            k: v
-            for k, v in ood_metrics(scores, is_ood[test_idx], 0.5).items()
-            if k in ("precision", "recall", "f1")
-        }
-        m["fit_seconds"] = round(fit_seconds, 3)
-        m["head_us_per_prompt_batched"] = round(head_us, 3)
-        m["per_category_accept_rate"] = _per_category(test_rows, scores, gate.threshold)
-        if dev_x is not None:
-            m["real_dev_false_reject_rate"] = round(float((gate.scores(dev_x) < gate.threshold).mean()), 4)
-        candidates[kind] = m
-        gates[kind] = gate
+    train_texts, test_texts = [texts[i] for i in train_idx], [texts[i] for i in test_idx]
+    names = []
+    for feature_set in features:
+        for kind in KINDS:
+            name = kind if feature_set == "embedding" else f"{kind}+lexical"
+            names.append(name)
+            t0 = time.perf_counter()
+            train = (x[train_idx], is_ood[train_idx], groups[train_idx], train_texts)
+            oof = _oof_scores(kind, feature_set, *train, seed)
+            threshold = choose_threshold(threshold_rule, oof, is_ood[train_idx])
+            gate = _fit(kind, feature_set, *train, seed, threshold=threshold)
+            fit_seconds = time.perf_counter() - t0
+            t0 = time.perf_counter()
+            scores = gate.scores(x[test_idx], test_texts)
+            head_us = 1e6 * (time.perf_counter() - t0) / len(test_idx)
+            m = ood_metrics(scores, is_ood[test_idx], gate.threshold)
+            m["features"] = feature_set
+            cv = ood_metrics(oof, is_ood[train_idx], gate.threshold)
+            m["cv_train"] = {k: cv[k] for k in ("precision", "recall", "f1", "auroc")}
+            m["meets_bar"] = meets_bar(m)
+            m["at_threshold_0.5"] = {
+                k: v
+                for k, v in ood_metrics(scores, is_ood[test_idx], 0.5).items()
+                if k in ("precision", "recall", "f1")
+            }
+            m["fit_seconds"] = round(fit_seconds, 3)
+            m["head_us_per_prompt_batched"] = round(head_us, 3)
+            m["per_category_accept_rate"] = _per_category(test_rows, scores, gate.threshold)
+            if dev_x is not None:
+                dev_scores = gate.scores(dev_x, dev_texts)
+                m["real_dev_false_reject_rate"] = round(float((dev_scores < gate.threshold).mean()), 4)
+            candidates[name] = m
+            gates[name] = gate
 
     # An SVM's weights include its support vectors: embeddings of individual training prompts. When the
     # training part holds prompts of the external corpus (template ids "real/..."), those may not ship
     # in the package (no licence; nothing derived from it row by row), so the SVM cannot be adopted.
     external = any(str(groups[i]).startswith("real/") for i in train_idx)
     excluded = (
-        {"svm": "support vectors would be embeddings of individual external-corpus prompts"}
+        {
+            k: "support vectors would be embeddings of individual external-corpus prompts"
+            for k in names
+            if k.startswith("svm")
+        }
         if external
         else {}
     )
-    eligible = [k for k in KINDS if k not in excluded]
+    eligible = [k for k in names if k not in excluded]  # `names` runs simplest first
     passing = [k for k in eligible if candidates[k]["meets_bar"]]
-    adopted = passing[0] if passing else max(eligible, key=lambda k: (candidates[k]["f1"], -KINDS.index(k)))
+    adopted = passing[0] if passing else max(eligible, key=lambda k: (candidates[k]["f1"], -names.index(k)))
     timed = [rows[i]["prompt"] for i in test_idx[:n_timed]]
     latency = _latency(gates[adopted], timed)
     result = {
@@ -286,6 +325,7 @@ def experiment_command(
         "real_dev_false_reject_rate": candidates[adopted].get("real_dev_false_reject_rate"),
         "seed": seed,
         "threshold_rule": threshold_rule,
+        "features": list(features),
     }
     if save:
         target = Path(save_dir) if save_dir is not None else ASSET_DIR
@@ -333,10 +373,12 @@ def evaluate_command(
     gate = load_gate(gate_dir)
     rows = load_labelled(path)
     encoder = encoder or Encoder(cache_dir)
-    scores = gate.scores(encoder.embed([r["prompt"] for r in rows]))
+    texts = [r["prompt"] for r in rows]
+    scores = gate.scores(encoder.embed(texts), texts)
     is_ood = np.array([r["label"] == "ood" for r in rows])
     result = ood_metrics(scores, is_ood, gate.threshold)
     result["gate"] = gate.kind
+    result["features"] = "embedding+lexical" if gate.lexical is not None else "embedding"
     result["file"] = str(path)
     if any("category" in r for r in rows):
         result["per_category_accept_rate"] = _per_category(rows, scores, gate.threshold)

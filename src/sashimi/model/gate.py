@@ -1,11 +1,21 @@
 """The domain gate: is a request something a Shortcut can do? (architecture.md §1, §3; plan EXP-1.2)
 
-Three heads on the 384-d MiniLM embedding, fitted with scikit-learn and exported to plain arrays so that
-the shipped gate is numpy arithmetic over a safetensors file (no pickle, no scikit-learn at inference):
+Three heads, fitted with scikit-learn and exported to plain arrays so that the shipped gate is numpy
+arithmetic over a safetensors file plus JSON (no pickle):
 
 - `linear`: logistic regression (the linear probe), score = sigmoid(x.w + b);
 - `mlp`: two linear layers with a ReLU between them, score = sigmoid(relu(x W1 + b1) W2 + b2);
 - `svm`: RBF support-vector machine, score = sigmoid(sum_i a_i exp(-g |x - s_i|^2) + b).
+
+The heads read either the 384-d MiniLM embedding alone or, with a `LexicalView`, the embedding
+concatenated with TF-IDF word (1-2) and character (3-5, within words) n-grams. The lexical view is a
+deviation from architecture.md §3 (heads "on the embedding"): on templates the gate never saw, the
+embedding alone ranks well (AUROC ~0.96-0.98) but cannot separate "do this on my phone" from "tell me
+about my phone / write Android code" sharply enough for 99% precision, while platform words (Tasker,
+PowerShell, SwiftUI, Zapier) and request shapes are strong, legitimate cues. Its vocabulary and idf
+weights are stored as JSON and are fitted on prompts we generate ourselves only (our OOD templates and
+our synthetic corpus), never on the external corpus, and hold n-grams that occur in several prompts, not
+prompts.
 
 A score is "in-domain-ness" in [0, 1]; the gate accepts when score >= threshold. For the metrics, the
 positive class is OOD (what the gate must catch): precision = refused prompts that really are OOD,
@@ -27,11 +37,81 @@ from sashimi.errors import DataError, Location
 
 KINDS = ("linear", "mlp", "svm")  # simplest first: the adoption rule takes the first that meets the bar
 ASSET_DIR = Path(__file__).parent / "assets" / "gate"
+# TF-IDF settings of the lexical view; the vocabulary caps keep the MLP's first layer small.
+LEXICAL_PARAMS = {
+    "word": {"analyzer": "word", "ngram_range": (1, 2), "min_df": 2, "max_features": 2000},
+    "char": {"analyzer": "char_wb", "ngram_range": (3, 5), "min_df": 3, "max_features": 4000},
+}
+# Norm of the lexical block beside the unit-norm embedding; 2.0 had the best out-of-fold F1 and recall
+# at 99% precision among 0.5/1/2/3 in template-grouped cross-validation on the training templates.
+LEXICAL_WEIGHT = 2.0
 _ARRAYS = {"linear": ("w", "b"), "mlp": ("w1", "b1", "w2", "b2"), "svm": ("sv", "alpha", "b", "gamma")}
 
 
 def _sigmoid(z: np.ndarray) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-np.clip(z, -60, 60)))
+
+
+@dataclass(frozen=True)
+class LexicalView:
+    """TF-IDF word and character n-grams over a fixed vocabulary, each block L2-normalised and scaled
+    by `weight / sqrt(2)` so the lexical part has norm `weight` next to the unit-norm embedding."""
+
+    vocab: dict  # {"word": [terms...], "char": [terms...]}, column order
+    idf: dict  # {"word": np.ndarray, "char": np.ndarray}
+    weight: float = 1.0
+    _vectorizers: dict = field(default_factory=dict, compare=False, repr=False)
+
+    @property
+    def size(self) -> int:
+        return sum(len(v) for v in self.vocab.values())
+
+    @classmethod
+    def fit(cls, texts: list[str], weight: float = LEXICAL_WEIGHT) -> LexicalView:
+        from sklearn.feature_extraction.text import TfidfVectorizer
+
+        vocab, idf = {}, {}
+        for name, params in LEXICAL_PARAMS.items():
+            vec = TfidfVectorizer(sublinear_tf=True, **params).fit(texts)
+            terms = vec.get_feature_names_out()
+            vocab[name] = [str(t) for t in terms]
+            idf[name] = np.asarray(vec.idf_, dtype=np.float64)
+        return cls(vocab, idf, float(weight))
+
+    def _vectorizer(self, name: str):
+        if name not in self._vectorizers:
+            from sklearn.feature_extraction.text import TfidfVectorizer
+
+            params = {k: v for k, v in LEXICAL_PARAMS[name].items() if k not in ("min_df", "max_features")}
+            vec = TfidfVectorizer(sublinear_tf=True, vocabulary=self.vocab[name], **params)
+            vec.idf_ = np.asarray(self.idf[name], dtype=np.float64)  # a fixed, already-fitted vocabulary
+            self._vectorizers[name] = vec
+        return self._vectorizers[name]
+
+    def transform(self, texts: list[str]) -> np.ndarray:
+        blocks = [self._vectorizer(name).transform(list(texts)).toarray() for name in LEXICAL_PARAMS]
+        return np.hstack(blocks) * (self.weight / np.sqrt(len(blocks)))
+
+    def to_json(self) -> dict:
+        return {
+            "weight": self.weight,
+            "vocab": self.vocab,
+            "idf": {k: v.tolist() for k, v in self.idf.items()},
+        }
+
+    @classmethod
+    def from_json(cls, obj) -> LexicalView:
+        """From `to_json` output; a malformed object raises a DataError (the caller adds the file)."""
+        try:
+            vocab = {name: [str(t) for t in obj["vocab"][name]] for name in LEXICAL_PARAMS}
+            idf = {name: np.asarray(obj["idf"][name], dtype=np.float64) for name in LEXICAL_PARAMS}
+            weight = float(obj["weight"])
+        except (KeyError, TypeError, ValueError) as err:
+            raise DataError(f"malformed 'lexical' view in gate.json ({type(err).__name__}: {err})") from None
+        for name in LEXICAL_PARAMS:
+            if idf[name].shape != (len(vocab[name]),) or len(set(vocab[name])) != len(vocab[name]):
+                raise DataError(f"malformed 'lexical' view in gate.json ({name} vocabulary and idf differ)")
+        return cls(vocab, idf, weight)
 
 
 @dataclass(frozen=True)
@@ -46,6 +126,7 @@ class Gate:
     arrays: dict[str, np.ndarray] = field(repr=False)
     threshold: float = 0.5
     meta: dict = field(default_factory=dict, repr=False)
+    lexical: LexicalView | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         if self.kind not in _ARRAYS:
@@ -55,17 +136,34 @@ class Gate:
             raise DataError(f"{self.kind} gate lacks arrays {missing}")
         if not 0.0 <= self.threshold <= 1.0:
             raise DataError(f"gate threshold {self.threshold} outside [0, 1]")
+        if self.lexical is not None and self.dim <= self.lexical.size:
+            raise DataError(
+                f"gate weights ({self.dim} inputs) do not fit its lexical view ({self.lexical.size})"
+            )
 
     @property
     def dim(self) -> int:
         first = {"linear": "w", "mlp": "w1", "svm": "sv"}[self.kind]
         return int(self.arrays[first].shape[0] if self.kind != "svm" else self.arrays[first].shape[1])
 
-    def scores(self, emb: np.ndarray) -> np.ndarray:
-        """In-domain scores in [0, 1] for embeddings of shape (n, 384)."""
+    @property
+    def embedding_dim(self) -> int:
+        return self.dim - (self.lexical.size if self.lexical is not None else 0)
+
+    def features(self, emb: np.ndarray, texts: list[str] | None = None) -> np.ndarray:
+        """The head's input: the embeddings, plus the lexical view of `texts` when the gate has one."""
         x = np.asarray(emb, dtype=np.float64)
-        if x.ndim != 2 or x.shape[1] != self.dim:
-            raise DataError(f"gate expects embeddings of shape (n, {self.dim}), got {x.shape}")
+        if x.ndim != 2 or x.shape[1] != self.embedding_dim:
+            raise DataError(f"gate expects embeddings of shape (n, {self.embedding_dim}), got {x.shape}")
+        if self.lexical is None:
+            return x
+        if texts is None or len(texts) != len(x):
+            raise DataError("this gate has a lexical view: scores() needs the texts beside their embeddings")
+        return np.hstack([x, self.lexical.transform(list(texts))])
+
+    def scores(self, emb: np.ndarray, texts: list[str] | None = None) -> np.ndarray:
+        """In-domain scores in [0, 1] for embeddings of shape (n, 384) (and their texts, for a lexical gate)."""
+        x = self.features(emb, texts)
         a = {k: v.astype(np.float64) for k, v in self.arrays.items()}
         if self.kind == "linear":
             z = x @ a["w"] + a["b"][0]
@@ -81,7 +179,7 @@ class Gate:
         from sashimi.model.encoder import Encoder
 
         encoder = encoder or Encoder()
-        scores = self.scores(encoder.embed(list(texts)))
+        scores = self.scores(encoder.embed(list(texts)), list(texts))
         return [GateDecision(bool(s >= self.threshold), float(s)) for s in scores]
 
 
@@ -89,9 +187,19 @@ class Gate:
 
 
 def fit_gate(
-    kind: str, x: np.ndarray, in_domain: np.ndarray, *, seed: int = 0, threshold: float = 0.5
+    kind: str,
+    x: np.ndarray,
+    in_domain: np.ndarray,
+    *,
+    seed: int = 0,
+    threshold: float = 0.5,
+    texts: list[str] | None = None,
+    lexical: LexicalView | None = None,
 ) -> Gate:
-    """Fit one head on embeddings `x` with labels `in_domain` (1 = in-domain, 0 = OOD)."""
+    """Fit one head on embeddings `x` with labels `in_domain` (1 = in-domain, 0 = OOD).
+
+    With a `lexical` view (fitted beforehand, on our own prompts), the head reads the embedding plus the
+    view of `texts` (the prompts of `x`, in order)."""
     from sklearn.linear_model import LogisticRegression
     from sklearn.neural_network import MLPClassifier
     from sklearn.svm import SVC
@@ -100,6 +208,10 @@ def fit_gate(
     if set(np.unique(y)) != {0, 1}:
         raise DataError("gate training data needs both in-domain and OOD prompts")
     x = np.asarray(x, dtype=np.float64)
+    if lexical is not None:
+        if texts is None or len(texts) != len(x):
+            raise DataError("a lexical gate needs the texts of its training embeddings")
+        x = np.hstack([x, lexical.transform(list(texts))])
     if kind == "linear":
         clf = LogisticRegression(C=10.0, class_weight="balanced", max_iter=2000, random_state=seed).fit(x, y)
         arrays = {"w": clf.coef_[0], "b": clf.intercept_}
@@ -124,7 +236,9 @@ def fit_gate(
         }
     else:
         raise DataError(f"unknown gate kind {kind!r} (expected one of {', '.join(KINDS)})")
-    return Gate(kind, {k: np.asarray(v, dtype=np.float32) for k, v in arrays.items()}, threshold)
+    return Gate(
+        kind, {k: np.asarray(v, dtype=np.float32) for k, v in arrays.items()}, threshold, lexical=lexical
+    )
 
 
 # -------------------------------------------------------------------------------------- storage
@@ -142,6 +256,9 @@ def save_gate(gate: Gate, directory: str | os.PathLike, info: dict | None = None
         directory / "gate.safetensors", save({k: np.ascontiguousarray(v) for k, v in gate.arrays.items()})
     )
     meta = {"kind": gate.kind, "threshold": gate.threshold, "encoder": model_id(), **(info or {})}
+    meta["features"] = "embedding+lexical" if gate.lexical is not None else "embedding"
+    if gate.lexical is not None:
+        meta["lexical"] = gate.lexical.to_json()
     write_json(directory / "gate.json", meta)
     return directory
 
@@ -171,7 +288,8 @@ def load_gate(directory: str | os.PathLike | None = None) -> Gate:
     except (TypeError, ValueError):
         raise DataError("threshold must be a number", Location(str(meta_path))) from None
     try:
-        gate = Gate(meta["kind"], arrays, threshold, meta)
+        lexical = LexicalView.from_json(meta["lexical"]) if meta.get("lexical") is not None else None
+        gate = Gate(meta["kind"], arrays, threshold, meta, lexical)
     except DataError as err:
         raise err.with_file(str(meta_path)) from None
     return gate
