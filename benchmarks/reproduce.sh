@@ -39,7 +39,8 @@ for s in $STEPS; do case $s in
     step negatives sashimi data negatives --data "$OUT/split/train.jsonl" --catalog-dir $S --out "$OUT/negatives.jsonl" --seed 0 ;;
   ood)
     split
-    step ood sashimi data ood --out "$OUT/ood.jsonl" --data "$OUT/split/train.jsonl" --seed 0 ;;
+    step ood sashimi data ood --out "$OUT/ood.jsonl" --data "$OUT/split/train.jsonl" --in-domain 1200 --per-category 60 --seed 0
+    step ood-own sashimi data ood --out "$OUT/ood_own.jsonl" --in-domain 1200 --per-category 60 --seed 0 ;;
   encoder)
     split
     [ -f "$OUT/synth/train.jsonl" ] || step synth sashimi data synth --n 5000 --seed 0 --out "$OUT/synth"
@@ -52,8 +53,11 @@ for s in $STEPS; do case $s in
     done ;;
   gate)
     split
-    [ -f "$OUT/ood.jsonl" ] || step ood sashimi data ood --out "$OUT/ood.jsonl" --data "$OUT/split/train.jsonl" --seed 0
-    step gate sh -c "sashimi exp gate --ood '$OUT/ood.jsonl' --real-dev '$OUT/split/dev.jsonl' --no-save --json > '$OUT/gate.json'" ;;
+    [ -f "$OUT/ood.jsonl" ] || step ood sashimi data ood --out "$OUT/ood.jsonl" --data "$OUT/split/train.jsonl" --in-domain 1200 --per-category 60 --seed 0
+    [ -f "$OUT/ood_own.jsonl" ] || step ood-own sashimi data ood --out "$OUT/ood_own.jsonl" --in-domain 1200 --per-category 60 --seed 0
+    step gate sh -c "sashimi exp gate --ood '$OUT/ood.jsonl' --real-dev '$OUT/split/dev.jsonl' --no-save --json > '$OUT/gate.json'"
+    step gate-own sh -c "sashimi exp gate --ood '$OUT/ood_own.jsonl' --real-dev '$OUT/split/dev.jsonl' --no-save --json > '$OUT/gate_own.json'"
+    step gate-evaluate sh -c "sashimi exp gate --evaluate '$OUT/ood_own.jsonl' --json > '$OUT/gate_evaluate_own.json'" ;;
   *) echo "error: unknown step '$s'" >&2; exit 2 ;;
 esac; done
 echo "done: results in $OUT (timings in $TIMES)" >&2

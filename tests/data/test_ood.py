@@ -57,9 +57,9 @@ def test_counts_and_categories(ood_set):
 
 
 def test_in_domain_contrast_prompts(ood_set):
-    """One in-domain prompt in ten is ours: a DO-on-iOS request, from templates without fillers."""
+    """One in-domain prompt in five is ours: a DO-on-iOS request, from templates without fillers."""
     contrast = [r for r in ood_set.rows if r.category == "contrast"]
-    assert len(contrast) == 50 and all(r.label == IN_DOMAIN for r in contrast)
+    assert len(contrast) == 100 and all(r.label == IN_DOMAIN for r in contrast)
     assert all(r.template_id.startswith("own/contrast/") for r in contrast)
     assert len({r.template_id for r in contrast}) == len(CONTRAST_TEMPLATES)
     for template in CONTRAST_TEMPLATES:
@@ -168,7 +168,7 @@ def test_deterministic():
 def test_with_real_prompts(shortcutforge_dir):
     result = build_ood_set(seed=0, per_category=50, in_domain=600, data=shortcutforge_dir / "train.jsonl")
     cats = Counter(r.category for r in result.rows if r.label == IN_DOMAIN)
-    assert cats["real_train"] == 300 and cats["contrast"] == 60 and cats["synthetic"] == 240
+    assert cats["real_train"] == 300 and cats["contrast"] == 120 and cats["synthetic"] == 180
     assert result.report["filler"]["max_gap_points"] <= MAX_RATE_GAP_POINTS
     assert all(r.template_id.startswith("real/") for r in result.rows if r.category == "real_train")
 

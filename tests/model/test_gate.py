@@ -220,3 +220,27 @@ def test_lexical_vocabulary_never_comes_from_real_prompts():
     gate = _fit("linear", "embedding+lexical", x, is_ood, groups, texts, seed=0)
     vocab = " ".join(gate.lexical.vocab["word"] + gate.lexical.vocab["char"])
     assert "zorblax" not in vocab and "quux" not in vocab and "tasker" in vocab
+
+
+def test_experiment_compares_feature_sets_and_saves_a_usable_gate(tmp_path, encoder):
+    from sashimi.data.ood import build_ood_set
+    from sashimi.eval.gate_exp import experiment_command
+
+    rows = build_ood_set(seed=0, per_category=12, in_domain=100).rows
+    path = tmp_path / "ood.jsonl"
+    path.write_text("".join(json.dumps(r.to_json()) + "\n" for r in rows))
+    result = experiment_command(
+        path, save_dir=tmp_path / "g", cache_dir=encoder.cache_root, kinds=("linear",), n_timed=2
+    )
+    assert set(result["candidates"]) == {"linear", "linear+lexical"}
+    lex = result["candidates"]["linear+lexical"]
+    assert lex["features"] == "embedding+lexical" and 0.0 <= lex["cv_train"]["recall"] <= 1.0
+    assert result["templates_shared"] == 0  # held-out templates are unseen
+    gate = load_gate(tmp_path / "g")
+    meta = json.loads((tmp_path / "g" / "gate.json").read_text())
+    assert meta["features"] == ("embedding+lexical" if gate.lexical else "embedding")
+    assert meta["heldout_metrics"] == {
+        k: v for k, v in result["candidates"][result["adopted"]].items() if k != "per_category_accept_rate"
+    }
+    decisions = gate.decide(["What is the capital of France?", "Set a timer for 10 minutes"], encoder)
+    assert len(decisions) == 2

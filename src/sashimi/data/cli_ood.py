@@ -16,7 +16,9 @@ def register(groups: dict) -> None:
         help="build the OOD prompt set (in-domain vs out-of-domain, template ids, balanced fillers)",
         description=(
             "Write {prompt, label, category, template_id} rows: in-domain prompts from the synthetic "
-            "corpus (plus real prompts with --data) and out-of-domain prompts from our templates, with a "
+            "corpus, our own 'do this on the iPhone' contrast prompts (the counterpart of the OOD "
+            "questions about iOS) and, with --data, real prompts; out-of-domain prompts from our "
+            "templates; with a "
             "shared filler layer that keeps politeness/filler-word rates equal in both classes. A report "
             "JSON with counts and filler rates is written beside the output (<out stem>.report.json)."
         ),

@@ -40,7 +40,7 @@ IN_DOMAIN, OOD = "in_domain", "ood"
 LABELS = (IN_DOMAIN, OOD)
 MAX_RATE_GAP_POINTS = 5.0
 MIN_PER_CATEGORY = 50
-CONTRAST_SHARE = 10  # one in-domain prompt in this many is an own contrast prompt
+CONTRAST_SHARE = 5  # one in-domain prompt in this many is an own contrast prompt
 
 
 @dataclass(frozen=True)

@@ -784,6 +784,7 @@ _TRIGGERS = (
     "I open the Camera",
     "my alarm goes off",
 )
+_ALBUMS = ("Receipts", "Family", "Work", "Travel", "Ideas")
 _MINUTES = ("5", "10", "25", "45", "90")
 
 # ------------------------------------------------------------------------ templates by category
@@ -1076,6 +1077,7 @@ SLOTS: MappingProxyType = MappingProxyType(
         "phone_fact": _PHONE_FACTS,
         "trigger": _TRIGGERS,
         "minutes": _MINUTES,
+        "album": _ALBUMS,
     }
 )
 
@@ -1112,4 +1114,26 @@ CONTRAST_TEMPLATES: tuple[Template, ...] = (
     _t("message_when", IMP, "When {trigger}, send {contact} a message saying I am on my way."),
     _t("remind", IMP, "Remind me to charge my phone at {time} if the battery is under {percent} percent."),
     _t("focus_app", IMP, "Open {ios_app} and turn on {ios_toggle} when {trigger}."),
+    _t("personal_auto", IMP, "Create a personal automation that turns on {ios_toggle} when {trigger}."),
+    _t("make_auto", IMP, "Make an automation: when {trigger}, play {playlist}."),
+    _t("text_when", IMP, "Set up a shortcut to text {contact} when {trigger}."),
+    _t("toggle_open", IMP, "Create a shortcut that turns on {ios_toggle} and opens {ios_app}."),
+    _t("share_fact", IMP, "Create a shortcut that shares my {phone_fact} with {contact}."),
+    _t("button", IMP, "Build a home screen button that turns off {ios_toggle}."),
+    _t("album", IMP, "Write a shortcut that saves the last photo I took to the {album} album."),
+    _t("speak_fact", IMP, "Make a shortcut that reads my {phone_fact} out loud."),
+    _t("volume_music", IMP, "When {trigger}, set the volume to {percent} percent and play {playlist}."),
+    _t("weekdays", IMP, "Set up a shortcut that turns off {ios_toggle} at {time} on weekdays."),
+    _t("email_fact", IMP, "Make an iPhone shortcut that emails {contact} my {phone_fact}."),
+    _t("siri_fact", IMP, "Set up a Siri shortcut that tells me my {phone_fact}."),
+    _t(
+        "timer_toggle", IMP, "Make a shortcut that starts a {minutes}-minute timer and turns on {ios_toggle}."
+    ),
+    _t(
+        "log_note",
+        IMP,
+        "Build a shortcut that asks me for a note and adds it to the {album} folder in Notes.",
+    ),
+    _t("automate_alarm", IMP, "Automate my iPhone so that {ios_toggle} turns off at {time}."),
+    _t("wallpaper", IMP, "Create an automation that changes the wallpaper when {trigger}."),
 )

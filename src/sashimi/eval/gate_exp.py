@@ -12,7 +12,11 @@ at >= 99% precision, Phase 1's stop/go), or "fixed" (0.5; the heads are trained 
 precision >= 0.99 and recall >= 0.95 (if
 none does, the one with the best F1, and say so; an SVM is not eligible when the training part holds
 external-corpus prompts, since its support vectors are their embeddings), and save the head as fitted on the training part, so
-the metrics recorded beside it are held-out metrics of exactly the shipped weights.
+the metrics recorded beside it are held-out metrics of exactly the shipped weights. `features` and `kinds`
+restrict the candidates (recorded in the result and in gate.json as `feature_sets` and `kinds`).
+
+Each candidate also records `cv_train`: the out-of-fold metrics on the training templates at the chosen
+threshold, the only numbers any choice (lexical weight, threshold rule) was made on.
 """
 
 from __future__ import annotations
@@ -210,6 +214,7 @@ def experiment_command(
     test_size: float = 0.2,
     n_timed: int = 20,
     features: tuple[str, ...] = FEATURE_SETS,
+    kinds: tuple[str, ...] | None = None,
 ) -> dict:
     """Run EXP-1.2 on a labelled OOD set; optionally save the adopted gate (default: the package asset)."""
     from sklearn.model_selection import GroupShuffleSplit
@@ -248,7 +253,7 @@ def experiment_command(
     train_texts, test_texts = [texts[i] for i in train_idx], [texts[i] for i in test_idx]
     names = []
     for feature_set in features:
-        for kind in KINDS:
+        for kind in kinds or KINDS:
             name = kind if feature_set == "embedding" else f"{kind}+lexical"
             names.append(name)
             t0 = time.perf_counter()
@@ -325,7 +330,8 @@ def experiment_command(
         "real_dev_false_reject_rate": candidates[adopted].get("real_dev_false_reject_rate"),
         "seed": seed,
         "threshold_rule": threshold_rule,
-        "features": list(features),
+        "feature_sets": list(features),
+        "kinds": list(kinds or KINDS),
     }
     if save:
         target = Path(save_dir) if save_dir is not None else ASSET_DIR
@@ -339,6 +345,8 @@ def experiment_command(
             "n_test",
             "seed",
             "threshold_rule",
+            "feature_sets",
+            "kinds",
         )
         info = {k: result[k] for k in keys}
         info["heldout_metrics"] = {

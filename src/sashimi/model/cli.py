@@ -50,8 +50,23 @@ def register(groups: dict) -> None:
     p.add_argument(
         "--threshold-rule",
         choices=("f1", "precision", "fixed"),
-        default="f1",
-        help="how each head's threshold is set on out-of-fold training scores (default: best F1)",
+        default="precision",
+        help="how each head's threshold is set on out-of-fold training scores: 'precision' = the most "
+        "OOD caught at >= 0.99 precision (the plan's bar; default), 'f1' = best F1, 'fixed' = 0.5",
+    )
+    p.add_argument(
+        "--features",
+        nargs="+",
+        choices=("embedding", "embedding+lexical"),
+        default=("embedding", "embedding+lexical"),
+        help="feature sets to compare (default: both)",
+    )
+    p.add_argument(
+        "--kinds",
+        nargs="+",
+        choices=("linear", "mlp", "svm"),
+        default=None,
+        help="gate heads to compare (default: all three; the simplest one meeting the bar is adopted)",
     )
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(func=_cmd_exp_gate)
@@ -133,6 +148,8 @@ def _cmd_exp_gate(args: argparse.Namespace) -> int:
             cache_dir=args.cache_dir,
             seed=args.seed,
             threshold_rule=args.threshold_rule,
+            features=tuple(args.features),
+            kinds=tuple(args.kinds) if args.kinds else None,
         )
         lines = [f"adopted: {result['adopted']}"] + [
             f"  {name}: precision {m['precision']:.4f} recall {m['recall']:.4f} FAR {m['false_accept_rate']:.4f}"
