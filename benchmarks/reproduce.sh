@@ -57,6 +57,9 @@ for s in $STEPS; do case $s in
     [ -f "$OUT/ood_own.jsonl" ] || step ood-own sashimi data ood --out "$OUT/ood_own.jsonl" --in-domain 1200 --per-category 60 --seed 0
     step gate sh -c "sashimi exp gate --ood '$OUT/ood.jsonl' --real-dev '$OUT/split/dev.jsonl' --no-save --json > '$OUT/gate.json'"
     step gate-own sh -c "sashimi exp gate --ood '$OUT/ood_own.jsonl' --real-dev '$OUT/split/dev.jsonl' --no-save --json > '$OUT/gate_own.json'"
+    for seed in 0 1 2 3 4; do
+      step "gate-linear-lexical-seed$seed" sh -c "sashimi exp gate --ood '$OUT/ood.jsonl' --real-dev '$OUT/split/dev.jsonl' --kinds linear --features embedding+lexical --seed $seed --no-save --json > '$OUT/gate_linear_lexical_seed$seed.json'"
+    done
     step gate-evaluate sh -c "sashimi exp gate --evaluate '$OUT/ood_own.jsonl' --json > '$OUT/gate_evaluate_own.json'" ;;
   *) echo "error: unknown step '$s'" >&2; exit 2 ;;
 esac; done
