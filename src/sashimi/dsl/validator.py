@@ -22,7 +22,6 @@ reference rule, so this is a `prev_fallback` warning; only when nothing precedes
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -45,6 +44,7 @@ from sashimi.dsl.ir import (
     VarRef,
     walk_values,
 )
+from sashimi.dsl.plist_refs import BINARY_PLACEHOLDER, MAGIC_HANDLES, sanitize
 
 if TYPE_CHECKING:
     from sashimi.dsl.catalog import Catalog
@@ -52,7 +52,6 @@ if TYPE_CHECKING:
 MODES = ("strict", "permissive")
 APPLE = "is.workflow.actions."
 
-MAGIC_HANDLES = frozenset({"DeviceDetails", "Ask", "Clipboard", "AskEachTime"})
 # Block-output handles (§3.3.3 step 2) -> the block kind whose end marker produces them.
 BLOCK_OUTPUT_HANDLES = {
     "conditional": "IF",
@@ -60,7 +59,6 @@ BLOCK_OUTPUT_HANDLES = {
     "repeat_each": "FOREACH",
     "repeat_count": "REPEAT",
 }
-_BINARY = re.compile(r"<binary:\d+bytes>")
 
 
 @dataclass(frozen=True)
@@ -92,12 +90,6 @@ class ValidationResult:
 
     def categories(self) -> set[str]:
         return {i.category for i in self.issues}
-
-
-def sanitise(name: str) -> str:
-    """A name as the decompiler writes it: non-`[A-Za-z0-9_]` -> `_`, leading digit gets `_`."""
-    out = re.sub(r"[^A-Za-z0-9_]", "_", name)
-    return "_" + out if out[:1].isdigit() else out
 
 
 @dataclass
@@ -259,7 +251,10 @@ class _Validator:
         for key in repeated:
             self.warn("duplicate_param", f"parameter {key} given twice; the last value wins", stmt, name, key)
         for key, value in stmt.params:
-            if any(isinstance(v, StringValue) and _BINARY.fullmatch(v.value) for v in walk_values(value)):
+            if any(
+                isinstance(v, StringValue) and BINARY_PLACEHOLDER.fullmatch(v.value)
+                for v in walk_values(value)
+            ):
                 self.warn(
                     "lossy_binary",
                     f"{key} holds a binary placeholder; the original data is lost",
@@ -293,9 +288,9 @@ class _Validator:
         if ident in {APPLE + "setvariable", APPLE + "appendvariable"}:
             var = stmt.param("WFVariableName")
             if isinstance(var, StringValue):
-                scope.defined.add(sanitise(var.value))
+                scope.defined.add(sanitize(var.value))
         self.lexical_any = True
-        self.action_handles.add(sanitise(name))
+        self.action_handles.add(sanitize(name))
         if ident != APPLE + "comment":
             scope.prev = True
 

@@ -29,10 +29,10 @@ from pathlib import Path
 
 import numpy as np
 
+from sashimi.data.ood import LABELS
 from sashimi.errors import DataError, Location
 from sashimi.io import read_jsonl
 
-LABELS = ("in_domain", "ood")
 PRECISION_BAR, RECALL_BAR = 0.99, 0.95
 
 

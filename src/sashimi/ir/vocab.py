@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from sashimi.dsl.ir import CONDITIONS, ShortcutIR
-from sashimi.dsl.plist_refs import BLOCK_HANDLES, MAGIC_HANDLES
+from sashimi.dsl.plist_refs import BLOCK_HANDLES, MAGIC_HANDLES, sanitize
 from sashimi.errors import DataError, Location
 from sashimi.io import read_json, write_json
 from sashimi.ir.typed import (
@@ -48,7 +48,6 @@ MANIFEST_FILE = "vocab_manifest.json"
 FORMAT_VERSION = 1
 
 _ABSTRACT_VARIABLE = re.compile(r"\$VAR_([1-9][0-9]*)")
-_NON_IDENT = re.compile(r"[^A-Za-z0-9_]")
 # The Apple loop variables always exist, whatever training happens to use.
 _BASE_BUILTIN_VARIABLES = ("$Repeat_Index", "$Repeat_Item")
 TIER1_CATEGORIES = (
@@ -129,7 +128,7 @@ class Vocab:
 
 def sanitised_handle(action_name: str) -> str:
     """The named handle the decompiler writes for an action's output (shortcutdsl.md §3.3.3 step 3)."""
-    return "@" + _NON_IDENT.sub("_", action_name)
+    return "@" + sanitize(action_name)
 
 
 def build_vocab(
