@@ -31,7 +31,10 @@ def register(groups: dict) -> None:
     p.add_argument("--json", action="store_true", help="print the metrics as one JSON object")
     p.set_defaults(func=_cmd_encoder)
 
-    p = exp.add_parser("gate", help="EXP-1.2: train/compare domain gates, or --evaluate the shipped gate")
+    p = exp.add_parser(
+        "gate",
+        help="EXP-1.2: train/compare domain gates, --cv K to cross-validate, or --evaluate the shipped gate",
+    )
     p.add_argument(
         "--ood", type=Path, help="labelled prompts {prompt, label, template_id} to train and test on"
     )
@@ -67,6 +70,15 @@ def register(groups: dict) -> None:
         choices=("linear", "mlp", "svm"),
         default=None,
         help="gate heads to compare (default: all three; the simplest one meeting the bar is adopted)",
+    )
+    p.add_argument(
+        "--cv",
+        type=int,
+        default=None,
+        metavar="K",
+        help="with --ood: pooled K-fold cross-validation grouped by template (every prompt scored once by "
+        "a gate that never saw its template); evaluates the protocol only, never saves a gate "
+        "(--save/--no-save are ignored)",
     )
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(func=_cmd_exp_gate)
@@ -132,25 +144,47 @@ def _cmd_encoder(args: argparse.Namespace) -> int:
     return 0
 
 
-def _cmd_exp_gate(args: argparse.Namespace) -> int:
-    from sashimi.eval.gate_exp import evaluate_command, experiment_command
+def _fmt(value) -> str:
+    return "-" if value is None else f"{value:.4f}"
 
-    if args.evaluate is not None:
+
+def _cmd_exp_gate(args: argparse.Namespace) -> int:
+    from sashimi.eval.gate_exp import cross_validate_command, evaluate_command, experiment_command
+
+    if args.cv is not None and args.evaluate is not None:
+        print(
+            "error: --cv cross-validates training on --ood FILE; it cannot be combined with --evaluate",
+            file=sys.stderr,
+        )
+        return 2
+    if args.cv is not None and args.ood is None:
+        print("error: --cv needs --ood FILE (the labelled set to cross-validate on)", file=sys.stderr)
+        return 2
+    common = {  # what both training protocols take
+        "real_dev": args.real_dev,
+        "out_dir": args.out,
+        "cache_dir": args.cache_dir,
+        "seed": args.seed,
+        "threshold_rule": args.threshold_rule,
+        "features": tuple(args.features),
+        "kinds": tuple(args.kinds) if args.kinds else None,
+    }
+    if args.cv is not None:
+        result = cross_validate_command(args.ood, folds=args.cv, **common)
+        lines = [
+            f"best: {result['best']}" + ("" if result["best_meets_bar"] else " (no candidate meets the bar)")
+        ]
+        lines += [
+            f"  {name}: pooled precision {_fmt(m['precision'])} recall {_fmt(m['recall'])}"
+            f" FAR {_fmt(m['false_accept_rate'])} FRR {_fmt(m['false_reject_rate'])} AUROC {_fmt(m['auroc'])}"
+            f" folds meeting bar {m['folds_meeting_bar']}/{result['folds']}"
+            for name, m in result["candidates"].items()
+        ]
+    elif args.evaluate is not None:
         result = evaluate_command(args.evaluate, gate_dir=args.gate, cache_dir=args.cache_dir)
         lines = [f"{k}: {v}" for k, v in result.items() if not isinstance(v, dict | list)]
     elif args.ood is not None:
-        result = experiment_command(
-            args.ood,
-            real_dev=args.real_dev,
-            save_dir=args.save,
-            save=not args.no_save,
-            out_dir=args.out,
-            cache_dir=args.cache_dir,
-            seed=args.seed,
-            threshold_rule=args.threshold_rule,
-            features=tuple(args.features),
-            kinds=tuple(args.kinds) if args.kinds else None,
-        )
+        result = experiment_command(args.ood, save_dir=args.save, save=not args.no_save, **common)
         lines = [f"adopted: {result['adopted']}"] + [
             f"  {name}: precision {m['precision']:.4f} recall {m['recall']:.4f} FAR {m['false_accept_rate']:.4f}"
             f" FRR {m['false_reject_rate']:.4f} AUROC {m['auroc']:.4f}"

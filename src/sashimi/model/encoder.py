@@ -6,6 +6,8 @@ before the library is imported). Outputs:
 
 - `Encoder.embed(texts)`: pooled, L2-normalised 384-d embeddings, float32 array (n, 384).
 - `Encoder.token_states(texts)`: per-text token states (n_tokens incl. [CLS]/[SEP], 384), float32.
+- `Encoder.hidden_states(texts, layer)`: the same shape, after transformer layer `layer` (0 = the word
+  embeddings, 6 = the last layer); the fine-tuned gate starts from these (`sashimi.model.gate_lora`).
 
 Both are cached on disk, keyed by sha256(model id, output kind, text), in `.npz` shards loaded with
 `allow_pickle=False` (no pickle anywhere). Each call that encodes new texts appends one shard, written
@@ -34,6 +36,7 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 MODEL_NAME = "all-MiniLM-L6-v2"
 EMBED_DIM = 384
+N_LAYERS = 6  # transformer layers of MiniLM-L6
 _MAX_SHARDS = 32  # merge shards beyond this many so loading the index stays fast
 
 
@@ -202,6 +205,12 @@ class Encoder:
         """Contextual token states per text (word pieces incl. [CLS] and [SEP]), each (n_tokens, 384)."""
         return self._lookup(texts, "tokens")
 
+    def hidden_states(self, texts: Sequence[str], layer: int) -> list[np.ndarray]:
+        """Per-text states after transformer layer `layer` (0..6), each (n_tokens, 384), float32."""
+        if not 0 <= int(layer) <= N_LAYERS:
+            raise DataError(f"MiniLM has layers 0..{N_LAYERS}, not {layer}")
+        return self._lookup(texts, f"layer{int(layer)}")
+
     def _lookup(self, texts: Sequence[str], kind: str) -> list[np.ndarray]:
         if isinstance(texts, str):
             raise TypeError("pass a sequence of texts, not a single string")
@@ -246,8 +255,22 @@ class Encoder:
                     batch, batch_size=len(batch), normalize_embeddings=True, convert_to_numpy=True
                 )
                 out.extend(np.asarray(v, dtype=np.float32) for v in vecs)
-            else:
+            elif kind == "tokens":
                 states = self.model.encode(batch, batch_size=len(batch), output_value="token_embeddings")
                 out.extend(s.detach().cpu().numpy().astype(np.float32) for s in states)
+            else:  # "layer<k>": states after transformer layer k, padding removed
+                out.extend(self._layer_states(batch, int(kind.removeprefix("layer"))))
         self.encoded_count += len(texts)
         return out
+
+    def _layer_states(self, batch: list[str], layer: int) -> list[np.ndarray]:
+        import torch
+
+        transformer = self.model[0]
+        enc = transformer.tokenizer(
+            batch, padding=True, truncation=True, max_length=self.model.max_seq_length, return_tensors="pt"
+        )
+        with torch.no_grad():
+            states = transformer.auto_model(**enc, output_hidden_states=True).hidden_states[layer]
+        lengths = enc["attention_mask"].sum(1).tolist()
+        return [states[i, :n].numpy().astype(np.float32) for i, n in enumerate(lengths)]

@@ -1,0 +1,269 @@
+"""Why the domain gate misses its bar: a study on the TRAINING templates only (EXP-1.2 follow-up).
+
+For each template split seed s (the same 80/20 GroupShuffleSplit as `sashimi exp gate --seed s`), only
+the training part is used; the held-out 20 % is never read. On it, 5 folds grouped by template give
+out-of-fold scores, and each variant is summarised by
+
+- `recall_at_p99`: the most OOD prompts refused while refusals stay >= 99 % OOD (the plan's precision
+  bar), as a share of all OOD prompts: the recall the bar would allow if the threshold were perfect;
+- `auroc`.
+
+Variants:
+- `embedding`, `embedding+lexical`: the linear heads of `sashimi exp gate` (frozen MiniLM);
+- `learning_curve`: `embedding+lexical` trained with 50 / 75 / 100 % of the OOD training templates of
+  each fold: does more template variety still help?
+- `finetune`: the last K MiniLM layers fine-tuned per fold (binary cross-entropy through a linear head on
+  the pooled, normalised embedding), then a linear probe on the fine-tuned embedding; and that probe's
+  score fused with `embedding+lexical` (sum of z-scored logits). This is the plan's remedy when the
+  frozen encoder separates poorly (EXP-1.1 said "fine-tune" for the real corpus);
+- `ranking_top`: for `embedding+lexical`, which sources the in-domain prompts come from that score as
+  OOD above the cut where 95 % of OOD would be refused (counts by source only: real prompts are external
+  data and are never printed).
+
+Usage (needs the OOD set of `benchmarks/reproduce.sh`, which needs ../shared):
+    python benchmarks/gate_study.py --ood runs/bench/ood.jsonl --out runs/bench/gate_study
+Writes `study.json`, `run.json` and `recall_at_p99.png` into --out. About 2 minutes without fine-tuning
+(`--finetune-seeds 0`), plus about 5 minutes per fine-tuning seed on a 2-core CPU.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+
+from sashimi.errors import SashimiError
+
+FOLDS = 5
+PRECISION = 0.99
+
+
+def recall_at_precision(ood_score: np.ndarray, is_ood: np.ndarray, target: float = PRECISION) -> float:
+    """Largest share of OOD refused by any cut (highest OOD scores first) whose precision >= target."""
+    order = np.argsort(-ood_score, kind="stable")
+    hits = np.cumsum(is_ood[order])
+    ok = np.flatnonzero(hits / np.arange(1, len(order) + 1) >= target)
+    return float(hits[ok[-1]] / is_ood.sum()) if len(ok) else 0.0
+
+
+def summary(ood_score: np.ndarray, is_ood: np.ndarray) -> dict:
+    from sklearn.metrics import roc_auc_score
+
+    return {
+        "recall_at_p99": round(recall_at_precision(ood_score, is_ood), 4),
+        "auroc": round(float(roc_auc_score(is_ood, ood_score)), 4),
+    }
+
+
+def zscore(a: np.ndarray) -> np.ndarray:
+    return (a - a.mean()) / (a.std() + 1e-12)
+
+
+class Study:
+    def __init__(self, ood_path: Path, cache_dir: Path | None) -> None:
+        from sashimi.eval.gate_exp import load_labelled
+        from sashimi.model.encoder import Encoder
+
+        rows = load_labelled(ood_path, need_template=True)
+        self.texts = np.array([r["prompt"] for r in rows], dtype=object)
+        self.groups = np.array([r["template_id"] for r in rows])
+        self.is_ood = np.array([r["label"] == "ood" for r in rows])
+        self.encoder = Encoder(cache_dir)
+        self.emb = self.encoder.embed(list(self.texts))
+        self._hidden = None
+
+    def split(self, seed: int) -> np.ndarray:
+        from sklearn.model_selection import GroupShuffleSplit
+
+        train, _ = next(
+            GroupShuffleSplit(n_splits=1, test_size=0.2, random_state=seed).split(
+                self.emb, self.is_ood, self.groups
+            )
+        )
+        return train
+
+    def folds(self, idx: np.ndarray):
+        from sklearn.model_selection import GroupKFold
+
+        for a, b in GroupKFold(n_splits=FOLDS).split(idx, self.is_ood[idx], self.groups[idx]):
+            yield idx[a], idx[b]
+
+    def lexical(self, idx: np.ndarray):
+        from sashimi.model.gate import LexicalView
+
+        own = [t for t, g in zip(self.texts[idx], self.groups[idx], strict=True) if not g.startswith("real/")]
+        return LexicalView.fit(own)
+
+    def linear_oof(self, idx: np.ndarray, features: str, ood_template_share: float = 1.0, seed: int = 0):
+        """Out-of-fold OOD logits of the linear head (same settings as sashimi.model.gate.fit_gate)."""
+        from sklearn.linear_model import LogisticRegression
+
+        rng = np.random.default_rng(seed)
+        out = np.zeros(len(idx))
+        pos = {i: k for k, i in enumerate(idx)}
+        for a, b in self.folds(idx):
+            if ood_template_share < 1.0:
+                ood_templates = sorted(set(self.groups[a][self.is_ood[a]]))
+                keep = set(
+                    rng.choice(ood_templates, int(ood_template_share * len(ood_templates)), replace=False)
+                )
+                a = np.array([i for i in a if not self.is_ood[i] or self.groups[i] in keep])
+            xa, xb = self.emb[a], self.emb[b]
+            if features == "lexical":
+                xa, xb = xa[:, :0], xb[:, :0]
+            if features != "embedding":
+                lex = self.lexical(a)
+                xa = np.hstack([xa, lex.transform(list(self.texts[a]))])
+                xb = np.hstack([xb, lex.transform(list(self.texts[b]))])
+            clf = LogisticRegression(C=10.0, class_weight="balanced", max_iter=3000).fit(xa, self.is_ood[a])
+            out[[pos[i] for i in b]] = clf.decision_function(xb)
+        return out
+
+    def finetune_oof(self, idx: np.ndarray, config, seed: int) -> np.ndarray:
+        """Out-of-fold OOD logits of a fine-tuned gate encoder (sashimi.model.gate_lora) per fold."""
+        from tqdm import tqdm
+
+        from sashimi.model import gate_lora
+
+        states = self.encoder.hidden_states(list(self.texts), config.first_layer)
+        out = np.zeros(len(idx))
+        pos = {i: n for n, i in enumerate(idx)}
+        for a, b in tqdm(
+            list(self.folds(idx)),
+            desc=f"fine-tune layers={config.layers} rank={config.rank}",
+            file=sys.stderr,
+        ):
+            model = gate_lora.train(self.encoder, [states[i] for i in a], self.is_ood[a], config, seed=seed)
+            out[[pos[i] for i in b]] = gate_lora.ood_logits(model, [states[i] for i in b])
+        return out
+
+
+def source(group: str) -> str:
+    return group.split("/")[0] + ("/contrast" if group.startswith("own/contrast") else "")
+
+
+def ranking_top(study: Study, idx: np.ndarray, score: np.ndarray, recall: float = 0.95) -> dict:
+    """In-domain prompts scored above the cut that refuses `recall` of the OOD prompts, by source."""
+    ood = study.is_ood[idx]
+    order = np.argsort(-score, kind="stable")
+    need = int(np.ceil(recall * ood.sum()))
+    cut = order[: int(np.flatnonzero(np.cumsum(ood[order]) >= need)[0]) + 1]
+    inside = [study.groups[idx][j] for j in cut if not ood[j]]
+    return {"n_in_domain_above_cut": len(inside), "by_source": dict(Counter(map(source, inside)))}
+
+
+def plot(result: dict, path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    names = list(result["variants"])
+    fig, ax = plt.subplots(figsize=(8, 3.8))
+    for x, name in enumerate(names):
+        vals = [r["recall_at_p99"] for r in result["variants"][name]]
+        ax.bar(x, np.mean(vals), color="#8fb3d9", width=0.6)
+        ax.scatter([x] * len(vals), vals, color="#1f3b5c", zorder=3, s=14)
+    ax.axhline(0.95, color="#c0392b", ls="--", lw=1, label="bar: recall 0.95 at precision 0.99")
+    ax.set_xticks(range(len(names)), [n.replace(" ", "\n") for n in names], fontsize=7)
+    ax.set_ylabel("OOD recall at 99% precision\n(out-of-fold, training templates)")
+    ax.set_ylim(0, 1)
+    ax.legend(loc="lower right", fontsize=8)
+    ax.set_title(
+        "Domain gate: what the training templates allow (bars = mean, dots = split seeds)", fontsize=9
+    )
+    fig.tight_layout()
+    tmp = path.with_suffix(".tmp.png")
+    fig.savefig(tmp, dpi=130)
+    tmp.replace(path)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--ood", type=Path, required=True, help="labelled OOD set (sashimi data ood)")
+    ap.add_argument("--out", type=Path, required=True, help="run folder")
+    ap.add_argument("--seeds", type=int, default=3, help="template split seeds 0..N-1")
+    ap.add_argument("--finetune-seeds", type=int, default=1, help="split seeds with fine-tuning (0: skip)")
+    ap.add_argument(
+        "--finetune",
+        nargs="*",
+        default=["lora:layers=3,rank=8,lr=1e-3", "full:layers=3,rank=0,lr=1e-4"],
+        help="fine-tuning variants NAME:key=value,... (sashimi.model.gate_lora.LoRAConfig; rank=0 = "
+        "every weight of the top layers learns)",
+    )
+    ap.add_argument("--cache-dir", type=Path, default=None)
+    args = ap.parse_args(argv)
+    from sashimi.io import run_metadata, write_json
+
+    started = time.time()
+    try:
+        from sashimi.model.gate_lora import LoRAConfig
+
+        finetunes = {}
+        for spec in args.finetune:
+            name, _, kv = spec.partition(":")
+            pairs = dict(item.split("=", 1) for item in kv.split(",") if item)
+            finetunes[f"fine-tuned {name}"] = LoRAConfig.from_dict(pairs)
+        study = Study(args.ood, args.cache_dir)
+    except SashimiError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    variants: dict[str, list[dict]] = {}
+    tops = []
+    for seed in range(args.seeds):
+        idx = study.split(seed)
+        ood = study.is_ood[idx]
+        both = study.linear_oof(idx, "embedding+lexical")
+        scores = {"embedding": study.linear_oof(idx, "embedding")}
+        for share in (0.5, 0.75):  # the learning curve over OOD template variety, then the full set
+            name = f"embedding+lexical {int(share * 100)}% OOD templates"
+            scores[name] = study.linear_oof(idx, "embedding+lexical", share, seed)
+        scores["embedding+lexical"] = both
+        scores["lexical"] = study.linear_oof(idx, "lexical")
+        for name, config in finetunes.items() if seed < args.finetune_seeds else ():
+            ft = study.finetune_oof(idx, config, seed)
+            scores[name] = ft
+            scores[f"{name} + lexical"] = zscore(ft) + zscore(scores["lexical"])
+            scores[f"{name} + embedding+lexical"] = zscore(ft) + zscore(both)
+        for name, s in scores.items():
+            variants.setdefault(name, []).append({"seed": seed, **summary(s, ood)})
+        tops.append({"seed": seed, **ranking_top(study, idx, scores["embedding+lexical"])})
+        print(
+            f"seed {seed}: " + ", ".join(f"{k} {v[-1]['recall_at_p99']}" for k, v in variants.items()),
+            file=sys.stderr,
+        )
+    result = {
+        "ood_file": str(args.ood),
+        "n": int(len(study.texts)),
+        "protocol": f"training part of each 80/20 template split; {FOLDS} template-grouped folds; held-out part never read",
+        "precision_target": PRECISION,
+        "variants": variants,
+        "mean_recall_at_p99": {
+            k: round(float(np.mean([r["recall_at_p99"] for r in v])), 4) for k, v in variants.items()
+        },
+        "ranking_top_embedding+lexical": tops,
+        "finetune": {name: c.to_dict() for name, c in finetunes.items()},
+        "finetune_seeds": args.finetune_seeds,
+        "seconds": round(time.time() - started, 1),
+    }
+    args.out.mkdir(parents=True, exist_ok=True)
+    write_json(args.out / "study.json", result)
+    write_json(
+        args.out / "run.json",
+        run_metadata(
+            {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()},
+            started=started,
+            metrics=result,
+        ),
+    )
+    plot(result, args.out / "recall_at_p99.png")
+    print(f"wrote {args.out / 'study.json'} and {args.out / 'recall_at_p99.png'} ({result['seconds']} s)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
