@@ -1,15 +1,15 @@
 #!/usr/bin/env bash
 # Reproduces every figure in docs/RESULTS.md and docs/DATA.md. Needs ../shared (the external corpus,
-# read by path, never copied). CPU only; about 15-25 minutes on a 2-core machine, most of it the
+# read by path, never copied). CPU only; about 15-25 minutes on a 2-core machine (plus ~45 for gate-study), most of it the
 # first (uncached) MiniLM encoding. Usage: bash benchmarks/reproduce.sh [OUT_DIR] [STEP ...]
-# Steps: toolchain typed-ir synth negatives ood encoder toy gate (default: all, in this order).
+# Steps: toolchain typed-ir synth negatives ood encoder toy gate gate-study (default: all, in this order).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1
 S=../shared/data/shortcutforge
 OUT=${1:-runs/bench}
 shift || true
-STEPS=${*:-toolchain typed-ir synth negatives ood encoder toy gate}
+STEPS=${*:-toolchain typed-ir synth negatives ood encoder toy gate gate-study}
 [ -f "$S/train.jsonl" ] || { echo "error: $S/train.jsonl not found (../shared absent)" >&2; exit 2; }
 mkdir -p "$OUT"
 TIMES="$OUT/timings.tsv"
@@ -60,7 +60,11 @@ for s in $STEPS; do case $s in
     for seed in 0 1 2 3 4; do
       step "gate-linear-lexical-seed$seed" sh -c "sashimi exp gate --ood '$OUT/ood.jsonl' --real-dev '$OUT/split/dev.jsonl' --kinds linear --features embedding+lexical --seed $seed --no-save --json > '$OUT/gate_linear_lexical_seed$seed.json'"
     done
-    step gate-evaluate sh -c "sashimi exp gate --evaluate '$OUT/ood_own.jsonl' --json > '$OUT/gate_evaluate_own.json'" ;;
+    step gate-evaluate sh -c "sashimi exp gate --evaluate '$OUT/ood_own.jsonl' --json > '$OUT/gate_evaluate_own.json'"
+    step gate-cv sh -c "sashimi exp gate --ood '$OUT/ood.jsonl' --real-dev '$OUT/split/dev.jsonl' --cv 5 --kinds linear --json --out '$OUT/gate_cv' > '$OUT/gate_cv.json'" ;;
+  gate-study)  # training templates only; about 45 minutes on 2 cores (fine-tuning MiniLM layers)
+    [ -f "$OUT/ood.jsonl" ] || { echo "error: run the ood step first" >&2; exit 2; }
+    step gate-study python benchmarks/gate_study.py --ood "$OUT/ood.jsonl" --out "$OUT/gate_study" --seeds 3 --finetune-seeds 2 ;;
   *) echo "error: unknown step '$s'" >&2; exit 2 ;;
 esac; done
 echo "done: results in $OUT (timings in $TIMES)" >&2
