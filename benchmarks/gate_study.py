@@ -1,7 +1,7 @@
 """Why the domain gate misses its bar: a study on the TRAINING templates only (EXP-1.2 follow-up).
 
 For each template split seed s (the same 80/20 GroupShuffleSplit as `sashimi exp gate --seed s`), only
-the training part is used; the held-out 20 % is never read. On it, 5 folds grouped by template give
+the training part is used; the held-out 20 % is never read (except by `--held-out`, below). On it, 5 folds grouped by template give
 out-of-fold scores, and each variant is summarised by
 
 - `recall_at_p99`: the most OOD prompts refused while refusals stay >= 99 % OOD (the plan's precision
@@ -16,6 +16,11 @@ Variants:
   the pooled, normalised embedding), then a linear probe on the fine-tuned embedding; and that probe's
   score fused with `embedding+lexical` (sum of z-scored logits). This is the plan's remedy when the
   frozen encoder separates poorly (EXP-1.1 said "fine-tune" for the real corpus);
+- `held_out` (with `--held-out`): for the split seeds with fine-tuning, the protocol of `sashimi exp
+  gate` applied to the fine-tuned fusions: each component refitted on the whole training part, fused with
+  the out-of-fold z-score statistics, threshold = the most OOD refused at >= 99 % precision on the
+  out-of-fold fused scores; then the held-out templates are scored ONCE (precision, recall, false
+  reject, and false reject on `--real-dev` when given). This part reads the held-out 20 %.
 - `ranking_top`: for `embedding+lexical`, which sources the in-domain prompts come from that score as
   OOD above the cut where 95 % of OOD would be refused (counts by source only: real prompts are external
   data and are never printed).
@@ -64,8 +69,8 @@ def zscore(a: np.ndarray) -> np.ndarray:
 
 
 class Study:
-    def __init__(self, ood_path: Path, cache_dir: Path | None) -> None:
-        from sashimi.eval.gate_exp import load_labelled
+    def __init__(self, ood_path: Path, cache_dir: Path | None, real_dev: Path | None = None) -> None:
+        from sashimi.eval.gate_exp import _embed_real_dev, load_labelled
         from sashimi.model.encoder import Encoder
 
         rows = load_labelled(ood_path, need_template=True)
@@ -74,6 +79,9 @@ class Study:
         self.is_ood = np.array([r["label"] == "ood" for r in rows])
         self.encoder = Encoder(cache_dir)
         self.emb = self.encoder.embed(list(self.texts))
+        dev_texts, dev_emb = _embed_real_dev(self.encoder, real_dev)  # real in-domain prompts, scored only
+        self.dev_texts = dev_texts or []
+        self.dev_emb = dev_emb if dev_emb is not None else self.emb[:0]
         self._hidden = None
 
     def split(self, seed: int) -> np.ndarray:
@@ -98,10 +106,26 @@ class Study:
         own = [t for t, g in zip(self.texts[idx], self.groups[idx], strict=True) if not g.startswith("real/")]
         return LexicalView.fit(own)
 
-    def linear_oof(self, idx: np.ndarray, features: str, ood_template_share: float = 1.0, seed: int = 0):
-        """Out-of-fold OOD logits of the linear head (same settings as sashimi.model.gate.fit_gate)."""
+    def linear_score(self, a: np.ndarray, b: np.ndarray, features: str, dev: bool = False) -> np.ndarray:
+        """OOD logits on rows b (then the real dev prompts, with dev) of the linear head fitted on rows a
+        (the settings of sashimi.model.gate.fit_gate)."""
         from sklearn.linear_model import LogisticRegression
 
+        xa, xb = self.emb[a], self.emb[b]
+        texts_b = list(self.texts[b])
+        if dev:
+            xb, texts_b = np.vstack([xb, self.dev_emb]), texts_b + self.dev_texts
+        if features == "lexical":
+            xa, xb = xa[:, :0], xb[:, :0]
+        if features != "embedding":
+            lex = self.lexical(a)
+            xa = np.hstack([xa, lex.transform(list(self.texts[a]))])
+            xb = np.hstack([xb, lex.transform(texts_b)])
+        clf = LogisticRegression(C=10.0, class_weight="balanced", max_iter=3000).fit(xa, self.is_ood[a])
+        return clf.decision_function(xb)
+
+    def linear_oof(self, idx: np.ndarray, features: str, ood_template_share: float = 1.0, seed: int = 0):
+        """Out-of-fold OOD logits of the linear head on the training part idx."""
         rng = np.random.default_rng(seed)
         out = np.zeros(len(idx))
         pos = {i: k for k, i in enumerate(idx)}
@@ -112,19 +136,14 @@ class Study:
                     rng.choice(ood_templates, int(ood_template_share * len(ood_templates)), replace=False)
                 )
                 a = np.array([i for i in a if not self.is_ood[i] or self.groups[i] in keep])
-            xa, xb = self.emb[a], self.emb[b]
-            if features == "lexical":
-                xa, xb = xa[:, :0], xb[:, :0]
-            if features != "embedding":
-                lex = self.lexical(a)
-                xa = np.hstack([xa, lex.transform(list(self.texts[a]))])
-                xb = np.hstack([xb, lex.transform(list(self.texts[b]))])
-            clf = LogisticRegression(C=10.0, class_weight="balanced", max_iter=3000).fit(xa, self.is_ood[a])
-            out[[pos[i] for i in b]] = clf.decision_function(xb)
+            out[[pos[i] for i in b]] = self.linear_score(a, b, features)
         return out
 
-    def finetune_oof(self, idx: np.ndarray, config, seed: int) -> np.ndarray:
-        """Out-of-fold OOD logits of a fine-tuned gate encoder (sashimi.model.gate_lora) per fold."""
+    def finetune_oof(
+        self, idx: np.ndarray, config, seed: int, score_texts: list[str] | None = None
+    ) -> tuple[np.ndarray, np.ndarray | None]:
+        """Out-of-fold OOD logits of a fine-tuned gate encoder (sashimi.model.gate_lora) per fold; with
+        score_texts, also a model fitted on the whole of idx and its logits on those texts."""
         from tqdm import tqdm
 
         from sashimi.model import gate_lora
@@ -132,14 +151,17 @@ class Study:
         states = self.encoder.hidden_states(list(self.texts), config.first_layer)
         out = np.zeros(len(idx))
         pos = {i: n for n, i in enumerate(idx)}
-        for a, b in tqdm(
-            list(self.folds(idx)),
-            desc=f"fine-tune layers={config.layers} rank={config.rank}",
-            file=sys.stderr,
-        ):
+        jobs = [(a, b) for a, b in self.folds(idx)] + ([(idx, None)] if score_texts is not None else [])
+        extra = None
+        for a, b in tqdm(jobs, desc=f"fine-tune layers={config.layers} rank={config.rank}", file=sys.stderr):
             model = gate_lora.train(self.encoder, [states[i] for i in a], self.is_ood[a], config, seed=seed)
-            out[[pos[i] for i in b]] = gate_lora.ood_logits(model, [states[i] for i in b])
-        return out
+            if b is not None:
+                out[[pos[i] for i in b]] = gate_lora.ood_logits(model, [states[i] for i in b])
+            else:
+                extra = gate_lora.ood_logits(
+                    model, self.encoder.hidden_states(score_texts, config.first_layer)
+                )
+        return out, extra
 
 
 def source(group: str) -> str:
@@ -156,6 +178,31 @@ def ranking_top(study: Study, idx: np.ndarray, score: np.ndarray, recall: float 
     return {"n_in_domain_above_cut": len(inside), "by_source": dict(Counter(map(source, inside)))}
 
 
+def held_out_metrics(
+    oof: dict, refit: dict, is_ood_oof: np.ndarray, is_ood_test: np.ndarray, n_test: int
+) -> dict:
+    """`sashimi exp gate`'s protocol for a sum of z-scored OOD logits.
+
+    oof[k]: out-of-fold logits of component k on the training part; refit[k]: logits of k refitted on the
+    whole training part, on the held-out rows first (n_test of them), then on any extra texts (real dev).
+    Both are z-scored with the out-of-fold statistics; the threshold comes from the out-of-fold sum only.
+    """
+    from sashimi.eval.gate_exp import calibrate_threshold, ood_metrics
+
+    def fused(parts: dict) -> np.ndarray:
+        z = sum((parts[k] - oof[k].mean()) / (oof[k].std() + 1e-12) for k in oof)
+        return 1.0 / (1.0 + np.exp(np.clip(z, -50, 50)))  # an in-domain score in (0, 1), as the gate's
+
+    threshold = calibrate_threshold(fused(oof), is_ood_oof)
+    scores = fused(refit)
+    test = ood_metrics(scores[:n_test], is_ood_test, threshold)
+    out = {k: test[k] for k in ("precision", "recall", "false_reject_rate", "auroc", "confusion")}
+    out["meets_bar"] = bool(test["precision"] >= PRECISION and test["recall"] >= 0.95)
+    if len(scores) > n_test:
+        out["real_dev_false_reject_rate"] = round(float(np.mean(scores[n_test:] < threshold)), 4)
+    return out
+
+
 def plot(result: dict, path: Path) -> None:
     import matplotlib
 
@@ -163,16 +210,18 @@ def plot(result: dict, path: Path) -> None:
     import matplotlib.pyplot as plt
 
     names = list(result["variants"])
-    fig, ax = plt.subplots(figsize=(8, 3.8))
-    for x, name in enumerate(names):
+    fig, ax = plt.subplots(figsize=(8, 0.42 * len(names) + 1.2))
+    for y, name in enumerate(names):  # horizontal bars: the variant names stay readable
         vals = [r["recall_at_p99"] for r in result["variants"][name]]
-        ax.bar(x, np.mean(vals), color="#8fb3d9", width=0.6)
-        ax.scatter([x] * len(vals), vals, color="#1f3b5c", zorder=3, s=14)
-    ax.axhline(0.95, color="#c0392b", ls="--", lw=1, label="bar: recall 0.95 at precision 0.99")
-    ax.set_xticks(range(len(names)), [n.replace(" ", "\n") for n in names], fontsize=7)
-    ax.set_ylabel("OOD recall at 99% precision\n(out-of-fold, training templates)")
-    ax.set_ylim(0, 1)
-    ax.legend(loc="lower right", fontsize=8)
+        ax.barh(y, np.mean(vals), color="#8fb3d9", height=0.6)
+        ax.scatter(vals, [y] * len(vals), color="#1f3b5c", zorder=3, s=14)
+        ax.text(1.01, y, f"{np.mean(vals):.3f}", va="center", fontsize=7)
+    ax.axvline(0.95, color="#c0392b", ls="--", lw=1, label="bar: recall 0.95 at precision 0.99")
+    ax.set_yticks(range(len(names)), names, fontsize=8)
+    ax.invert_yaxis()
+    ax.set_xlabel("OOD recall at 99% precision (out-of-fold, training templates)")
+    ax.set_xlim(0, 1)
+    ax.legend(loc="lower left", fontsize=8)
     ax.set_title(
         "Domain gate: what the training templates allow (bars = mean, dots = split seeds)", fontsize=9
     )
@@ -195,6 +244,14 @@ def main(argv: list[str] | None = None) -> int:
         help="fine-tuning variants NAME:key=value,... (sashimi.model.gate_lora.LoRAConfig; rank=0 = "
         "every weight of the top layers learns)",
     )
+    ap.add_argument(
+        "--held-out",
+        action="store_true",
+        help="also score the held-out templates once with the fine-tuned fusions (sashimi exp gate's protocol)",
+    )
+    ap.add_argument(
+        "--real-dev", type=Path, default=None, help="real dev split JSONL: false reject there (--held-out)"
+    )
     ap.add_argument("--cache-dir", type=Path, default=None)
     args = ap.parse_args(argv)
     from sashimi.io import run_metadata, write_json
@@ -208,15 +265,17 @@ def main(argv: list[str] | None = None) -> int:
             name, _, kv = spec.partition(":")
             pairs = dict(item.split("=", 1) for item in kv.split(",") if item)
             finetunes[f"fine-tuned {name}"] = LoRAConfig.from_dict(pairs)
-        study = Study(args.ood, args.cache_dir)
+        study = Study(args.ood, args.cache_dir, args.real_dev)
     except SashimiError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
     variants: dict[str, list[dict]] = {}
-    tops = []
+    tops, held_out = [], []
     for seed in range(args.seeds):
         idx = study.split(seed)
         ood = study.is_ood[idx]
+        rest = np.setdiff1d(np.arange(len(study.texts)), idx)
+        score_texts = list(study.texts[rest]) + study.dev_texts if args.held_out else None
         both = study.linear_oof(idx, "embedding+lexical")
         scores = {"embedding": study.linear_oof(idx, "embedding")}
         for share in (0.5, 0.75):  # the learning curve over OOD template variety, then the full set
@@ -224,16 +283,45 @@ def main(argv: list[str] | None = None) -> int:
             scores[name] = study.linear_oof(idx, "embedding+lexical", share, seed)
         scores["embedding+lexical"] = both
         scores["lexical"] = study.linear_oof(idx, "lexical")
+        refit = {}  # components refitted on the whole training part: logits on held-out rows + real dev
+        if args.held_out and seed < args.finetune_seeds:
+            for features in ("lexical", "embedding+lexical"):
+                refit[features] = study.linear_score(idx, rest, features, dev=True)
+        report = {"seed": seed}
         for name, config in finetunes.items() if seed < args.finetune_seeds else ():
-            ft = study.finetune_oof(idx, config, seed)
+            ft, ft_refit = study.finetune_oof(idx, config, seed, score_texts if refit else None)
             scores[name] = ft
             scores[f"{name} + lexical"] = zscore(ft) + zscore(scores["lexical"])
             scores[f"{name} + embedding+lexical"] = zscore(ft) + zscore(both)
+            if refit:
+                for other in ("lexical", "embedding+lexical"):
+                    report[f"{name} + {other}"] = held_out_metrics(
+                        {name: ft, other: scores[other]},
+                        {name: ft_refit, other: refit[other]},
+                        ood,
+                        study.is_ood[rest],
+                        len(rest),
+                    )
+        if refit:
+            report["embedding+lexical"] = held_out_metrics(
+                {"e": both}, {"e": refit["embedding+lexical"]}, ood, study.is_ood[rest], len(rest)
+            )
+            held_out.append(report)
+            print(
+                f"seed {seed} held out: "
+                + ", ".join(
+                    f"{k} P {v['precision']} R {v['recall']}" for k, v in report.items() if k != "seed"
+                ),
+                file=sys.stderr,
+            )
         for name, s in scores.items():
             variants.setdefault(name, []).append({"seed": seed, **summary(s, ood)})
         tops.append({"seed": seed, **ranking_top(study, idx, scores["embedding+lexical"])})
         print(
-            f"seed {seed}: " + ", ".join(f"{k} {v[-1]['recall_at_p99']}" for k, v in variants.items()),
+            f"seed {seed}: "
+            + ", ".join(
+                f"{k} {v[-1]['recall_at_p99']}" for k, v in variants.items() if v[-1]["seed"] == seed
+            ),
             file=sys.stderr,
         )
     result = {
@@ -248,6 +336,12 @@ def main(argv: list[str] | None = None) -> int:
         "ranking_top_embedding+lexical": tops,
         "finetune": {name: c.to_dict() for name, c in finetunes.items()},
         "finetune_seeds": args.finetune_seeds,
+        "held_out": held_out,
+        "held_out_meets_bar": {
+            k: f"{sum(r[k]['meets_bar'] for r in held_out)}/{len(held_out)}"
+            for k in (held_out[0] if held_out else {})
+            if k != "seed"
+        },
         "seconds": round(time.time() - started, 1),
     }
     args.out.mkdir(parents=True, exist_ok=True)
