@@ -1,8 +1,8 @@
 """Why the domain gate misses its bar: a study on the TRAINING templates only (EXP-1.2 follow-up).
 
 For each template split seed s (the same 80/20 GroupShuffleSplit as `sashimi exp gate --seed s`), only
-the training part is used; the held-out 20 % is never read (except by `--held-out`, below). On it, 5 folds grouped by template give
-out-of-fold scores, and each variant is summarised by
+the training part is used; the held-out 20 % is never read (except by `--held-out`, below). On the
+training part, 5 folds grouped by template give out-of-fold scores, and each variant is summarised by
 
 - `recall_at_p99`: the most OOD prompts refused while refusals stay >= 99 % OOD (the plan's precision
   bar), as a share of all OOD prompts: the recall the bar would allow if the threshold were perfect;
@@ -82,7 +82,6 @@ class Study:
         dev_texts, dev_emb = _embed_real_dev(self.encoder, real_dev)  # real in-domain prompts, scored only
         self.dev_texts = dev_texts or []
         self.dev_emb = dev_emb if dev_emb is not None else self.emb[:0]
-        self._hidden = None
 
     def split(self, seed: int) -> np.ndarray:
         from sklearn.model_selection import GroupShuffleSplit
@@ -187,7 +186,7 @@ def held_out_metrics(
     whole training part, on the held-out rows first (n_test of them), then on any extra texts (real dev).
     Both are z-scored with the out-of-fold statistics; the threshold comes from the out-of-fold sum only.
     """
-    from sashimi.eval.gate_exp import calibrate_threshold, ood_metrics
+    from sashimi.eval.gate_exp import calibrate_threshold, meets_bar, ood_metrics
 
     def fused(parts: dict) -> np.ndarray:
         z = sum((parts[k] - oof[k].mean()) / (oof[k].std() + 1e-12) for k in oof)
@@ -197,7 +196,7 @@ def held_out_metrics(
     scores = fused(refit)
     test = ood_metrics(scores[:n_test], is_ood_test, threshold)
     out = {k: test[k] for k in ("precision", "recall", "false_reject_rate", "auroc", "confusion")}
-    out["meets_bar"] = bool(test["precision"] >= PRECISION and test["recall"] >= 0.95)
+    out["meets_bar"] = meets_bar(test)
     if len(scores) > n_test:
         out["real_dev_false_reject_rate"] = round(float(np.mean(scores[n_test:] < threshold)), 4)
     return out
