@@ -234,8 +234,19 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--ood", type=Path, required=True, help="labelled OOD set (sashimi data ood)")
     ap.add_argument("--out", type=Path, required=True, help="run folder")
-    ap.add_argument("--seeds", type=int, default=3, help="template split seeds 0..N-1")
-    ap.add_argument("--finetune-seeds", type=int, default=1, help="split seeds with fine-tuning (0: skip)")
+    ap.add_argument("--seeds", type=int, default=3, help="number of template split seeds, from --first-seed")
+    ap.add_argument(
+        "--first-seed",
+        type=int,
+        default=0,
+        help="first template split seed (per-seed results do not depend on it)",
+    )
+    ap.add_argument(
+        "--finetune-seeds",
+        type=int,
+        default=1,
+        help="how many of those seeds, from the first, fine-tune (0: skip)",
+    )
     ap.add_argument(
         "--finetune",
         nargs="*",
@@ -270,7 +281,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     variants: dict[str, list[dict]] = {}
     tops, held_out = [], []
-    for seed in range(args.seeds):
+    for seed in range(args.first_seed, args.first_seed + args.seeds):
         idx = study.split(seed)
         ood = study.is_ood[idx]
         rest = np.setdiff1d(np.arange(len(study.texts)), idx)
@@ -283,11 +294,12 @@ def main(argv: list[str] | None = None) -> int:
         scores["embedding+lexical"] = both
         scores["lexical"] = study.linear_oof(idx, "lexical")
         refit = {}  # components refitted on the whole training part: logits on held-out rows + real dev
-        if args.held_out and seed < args.finetune_seeds:
+        finetuning = seed < args.first_seed + args.finetune_seeds
+        if args.held_out and finetuning:
             for features in ("lexical", "embedding+lexical"):
                 refit[features] = study.linear_score(idx, rest, features, dev=True)
         report = {"seed": seed}
-        for name, config in finetunes.items() if seed < args.finetune_seeds else ():
+        for name, config in finetunes.items() if finetuning else ():
             ft, ft_refit = study.finetune_oof(idx, config, seed, score_texts if refit else None)
             scores[name] = ft
             scores[f"{name} + lexical"] = zscore(ft) + zscore(scores["lexical"])

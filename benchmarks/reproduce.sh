@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Reproduces every figure in docs/RESULTS.md and docs/DATA.md. Needs ../shared (the external corpus,
 # read by path, never copied). CPU only; about 15-25 minutes on a 2-core machine for the first steps, most of it the
-# first (uncached) MiniLM encoding; gate-study, gate-heldout and gate-heldout6 fine-tune MiniLM layers (~25, ~40, ~40 min).
+# first (uncached) MiniLM encoding; gate-study, gate-heldout and gate-heldout6 fine-tune MiniLM layers (~25, ~40, ~70 min).
 # Usage: bash benchmarks/reproduce.sh [OUT_DIR] [STEP ...]
 # Steps: toolchain typed-ir synth negatives ood encoder toy gate gate-study gate-heldout gate-heldout6 (default: all, in order).
 set -euo pipefail
@@ -71,10 +71,10 @@ for s in $STEPS; do case $s in
     split
     step gate-heldout python benchmarks/gate_study.py --ood "$OUT/ood.jsonl" --out "$OUT/gate_heldout" --seeds 5 --finetune-seeds 5 \
       --held-out --real-dev "$OUT/split/dev.jsonl" --finetune full:layers=3,rank=0,lr=1e-4 ;;
-  gate-heldout6)  # the same with all 6 MiniLM layers fine-tuned, 3 splits; about 40 minutes
+  gate-heldout6)  # the same with all 6 MiniLM layers fine-tuned, 5 splits; about 70 minutes
     [ -f "$OUT/ood.jsonl" ] || { echo "error: run the ood step first" >&2; exit 2; }
     split
-    step gate-heldout6 python benchmarks/gate_study.py --ood "$OUT/ood.jsonl" --out "$OUT/gate_heldout_l6" --seeds 3 --finetune-seeds 3 \
+    step gate-heldout6 python benchmarks/gate_study.py --ood "$OUT/ood.jsonl" --out "$OUT/gate_heldout_l6" --seeds 5 --finetune-seeds 5 \
       --held-out --real-dev "$OUT/split/dev.jsonl" --finetune full6:layers=6,rank=0,lr=1e-4 ;;
   *) echo "error: unknown step '$s'" >&2; exit 2 ;;
 esac; done
