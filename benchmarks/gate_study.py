@@ -64,13 +64,15 @@ def summary(ood_score: np.ndarray, is_ood: np.ndarray) -> dict:
     }
 
 
-def zscore(a: np.ndarray) -> np.ndarray:
-    return (a - a.mean()) / (a.std() + 1e-12)
+def zscore(a: np.ndarray, ref: np.ndarray | None = None) -> np.ndarray:
+    """a standardised with the mean and spread of ref (default: a itself)."""
+    ref = a if ref is None else ref
+    return (a - ref.mean()) / (ref.std() + 1e-12)
 
 
 class Study:
     def __init__(self, ood_path: Path, cache_dir: Path | None, real_dev: Path | None = None) -> None:
-        from sashimi.eval.gate_exp import _embed_real_dev, load_labelled
+        from sashimi.eval.gate_exp import embed_real_dev, load_labelled
         from sashimi.model.encoder import Encoder
 
         rows = load_labelled(ood_path, need_template=True)
@@ -79,7 +81,7 @@ class Study:
         self.is_ood = np.array([r["label"] == "ood" for r in rows])
         self.encoder = Encoder(cache_dir)
         self.emb = self.encoder.embed(list(self.texts))
-        dev_texts, dev_emb = _embed_real_dev(self.encoder, real_dev)  # real in-domain prompts, scored only
+        dev_texts, dev_emb = embed_real_dev(self.encoder, real_dev)  # real in-domain prompts, scored only
         self.dev_texts = dev_texts or []
         self.dev_emb = dev_emb if dev_emb is not None else self.emb[:0]
 
@@ -189,7 +191,7 @@ def held_out_metrics(
     from sashimi.eval.gate_exp import calibrate_threshold, meets_bar, ood_metrics
 
     def fused(parts: dict) -> np.ndarray:
-        z = sum((parts[k] - oof[k].mean()) / (oof[k].std() + 1e-12) for k in oof)
+        z = sum(zscore(parts[k], oof[k]) for k in oof)
         return 1.0 / (1.0 + np.exp(np.clip(z, -50, 50)))  # an in-domain score in (0, 1), as the gate's
 
     threshold = calibrate_threshold(fused(oof), is_ood_oof)

@@ -243,7 +243,7 @@ def _load_embedded(ood: str | os.PathLike, cache_dir: str | os.PathLike | None) 
     return _Embedded(rows, labels, encoder, texts, x, is_ood, groups)
 
 
-def _embed_real_dev(encoder, real_dev: str | os.PathLike | None):
+def embed_real_dev(encoder, real_dev: str | os.PathLike | None):
     """(texts, embeddings) of the real in-domain dev prompts, or (None, None) without a file."""
     if real_dev is None:
         return None, None
@@ -304,7 +304,7 @@ def experiment_command(
             "the template split left one class out of train or test; use more templates", Location(str(ood))
         )
 
-    dev_texts, dev_x = _embed_real_dev(data.encoder, real_dev)
+    dev_texts, dev_x = embed_real_dev(data.encoder, real_dev)
 
     candidates: dict[str, dict] = {}
     gates = {}
@@ -493,7 +493,7 @@ def cross_validate_command(
                 "templates_shared": len(train_templates & test_templates),
             }
         )
-    dev_texts, dev_x = _embed_real_dev(data.encoder, real_dev)
+    dev_texts, dev_x = embed_real_dev(data.encoder, real_dev)
 
     candidates: dict[str, dict] = {}
     names = []
