@@ -22,7 +22,7 @@ from sashimi.data.synth.generator import TEMPLATE_BY_ID, build_program
 from sashimi.data.synth.splits import intent_pairs, is_heldout, split_sizes
 from sashimi.data.synth.templates import slot_names
 from sashimi.dsl.catalog import Catalog
-from sashimi.dsl.ir import ForeachBlock, IfBlock, StringValue
+from sashimi.dsl.ast import ForeachBlock, IfBlock, StringValue
 from sashimi.dsl.printer import print_program, quote
 
 REQUIRED_DOMAINS = {

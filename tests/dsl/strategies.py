@@ -15,7 +15,7 @@ from functools import cache
 
 from hypothesis import strategies as st
 
-from sashimi.dsl.ir import (
+from sashimi.dsl.ast import (
     CONDITIONS,
     RESERVED_HANDLES,
     ActionStatement,

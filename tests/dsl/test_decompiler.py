@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from sashimi.dsl.compiler import compile_program, to_binary
 from sashimi.dsl.decompiler import decompile, decompile_plist
-from sashimi.dsl.ir import (
+from sashimi.dsl.ast import (
     ActionStatement,
     HandleRef,
     IfBlock,

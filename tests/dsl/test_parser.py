@@ -8,7 +8,7 @@ from collections import Counter
 
 import pytest
 
-from sashimi.dsl.ir import (
+from sashimi.dsl.ast import (
     ActionStatement,
     BoolValue,
     Comment,

@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from sashimi.dsl.ir import (
+from sashimi.dsl.ast import (
     ActionStatement,
     BoolValue,
     Comment,

@@ -7,7 +7,7 @@ import collections
 import pytest
 
 from sashimi.dsl.catalog import Catalog
-from sashimi.dsl.ir import ActionStatement, HandleRef, IfBlock, MenuBlock, ShortcutIR, StringValue
+from sashimi.dsl.ast import ActionStatement, HandleRef, IfBlock, MenuBlock, ShortcutIR, StringValue
 from sashimi.dsl.parser import parse
 from sashimi.dsl.validator import Issue, ValidationResult, validate
 

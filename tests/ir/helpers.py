@@ -4,7 +4,7 @@ catalog, whose content grows over time)."""
 from __future__ import annotations
 
 from sashimi.dsl.catalog import ActionSpec, Catalog, ParamSpec
-from sashimi.dsl.ir import (
+from sashimi.dsl.ast import (
     ActionStatement,
     BoolValue,
     Comment,

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from sashimi.dsl.ir import (
+from sashimi.dsl.ast import (
     ActionStatement,
     BoolValue,
     Comment,

@@ -58,7 +58,7 @@ from functools import cached_property
 
 from sashimi.data.corpus import CorpusRow
 from sashimi.dsl.catalog import Catalog
-from sashimi.dsl.ir import (
+from sashimi.dsl.ast import (
     CONDITIONS,
     ActionStatement,
     BoolValue,

@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sashimi.dsl import plist_refs as P
-from sashimi.dsl.ir import (
+from sashimi.dsl.ast import (
     ActionStatement,
     BoolValue,
     Comment,

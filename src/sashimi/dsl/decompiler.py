@@ -31,7 +31,7 @@ from pathlib import PurePath
 from typing import Any
 
 from sashimi.dsl import plist_refs as P
-from sashimi.dsl.ir import (
+from sashimi.dsl.ast import (
     RESERVED_HANDLES,
     ActionStatement,
     BoolValue,

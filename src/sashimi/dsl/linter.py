@@ -47,7 +47,7 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from sashimi.dsl.ir import CONDITIONS
+from sashimi.dsl.ast import CONDITIONS
 from sashimi.dsl.repair_tables import (
     CONDITION_SYNONYMS,
     HALLUCINATION_ALIASES,

@@ -22,7 +22,7 @@ from pathlib import Path
 from lark import Lark, Token, Transformer
 from lark.exceptions import UnexpectedInput, UnexpectedToken
 
-from sashimi.dsl.ir import (
+from sashimi.dsl.ast import (
     RESERVED_HANDLES,
     ActionStatement,
     BoolValue,

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from sashimi.dsl.compiler import compile_program, self_check, to_binary
-from sashimi.dsl.ir import ShortcutIR
+from sashimi.dsl.ast import ShortcutIR
 from sashimi.dsl.linter import LintChange, lint
 from sashimi.dsl.parser import parse
 from sashimi.dsl.validator import Issue, validate

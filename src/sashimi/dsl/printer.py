@@ -15,7 +15,7 @@ from __future__ import annotations
 import math
 import re
 
-from sashimi.dsl.ir import (
+from sashimi.dsl.ast import (
     CONDITIONS,
     ActionStatement,
     BoolValue,

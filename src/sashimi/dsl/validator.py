@@ -25,7 +25,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from sashimi.dsl.ir import (
+from sashimi.dsl.ast import (
     CONDITIONS,
     ActionStatement,
     Comment,

@@ -12,7 +12,7 @@ from tqdm import tqdm
 
 from sashimi.data.corpus import CorpusRow, load_corpus
 from sashimi.data.splits import file_sha256, write_split
-from sashimi.dsl.ir import ShortcutIR
+from sashimi.dsl.ast import ShortcutIR
 from sashimi.errors import DataError, Location, SashimiError
 from sashimi.io import write_json, write_jsonl
 

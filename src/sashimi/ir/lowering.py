@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from sashimi.dsl.ir import (
+from sashimi.dsl.ast import (
     CONDITIONS,
     ActionStatement,
     BoolValue,

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sashimi.dsl.ir import CONDITIONS, ShortcutIR
+from sashimi.dsl.ast import CONDITIONS, ShortcutIR
 from sashimi.dsl.plist_refs import BLOCK_HANDLES, MAGIC_HANDLES, sanitize
 from sashimi.errors import DataError, Location
 from sashimi.io import read_json, write_json

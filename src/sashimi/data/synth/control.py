@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from sashimi.data.synth import values as V
 from sashimi.data.synth.templates import DATE, INPUT, ITEM, PREV, act, interp, slot_names
 from sashimi.data.synth.values import Sampler, Val
-from sashimi.dsl.ir import HandleRef, NumberValue, SetVariable, Statement, StringValue, Value, VarRef
+from sashimi.dsl.ast import HandleRef, NumberValue, SetVariable, Statement, StringValue, Value, VarRef
 
 # setup statements, IF target, condition word, comparison value
 CondParts = tuple[tuple[Statement, ...], VarRef | HandleRef, str, Value | None]

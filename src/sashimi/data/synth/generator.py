@@ -39,7 +39,7 @@ from sashimi.data.synth.splits import (
 )
 from sashimi.data.synth.templates import IntentTemplate, act
 from sashimi.data.synth.values import MENU_PROMPT, Val
-from sashimi.dsl.ir import (
+from sashimi.dsl.ast import (
     ForeachBlock,
     IfBlock,
     MenuBlock,

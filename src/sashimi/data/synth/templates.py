@@ -1,7 +1,7 @@
 """Intent templates: one user intent, its phrasings, its slots and the program it stands for.
 
 A template is data plus a small `build` function that turns sampled slot values into IR statements
-(sashimi.dsl.ir dataclasses). Programs are built as IR, never as text, so every generated program is
+(sashimi.dsl.ast dataclasses). Programs are built as IR, never as text, so every generated program is
 well-formed by construction; the canonical printer turns them into DSL text.
 
 Phrasings are whole sentences in different registers (imperative, question, casual, terse, polite,
@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sashimi.data.synth.values import Sampler, Val
-from sashimi.dsl.ir import (
+from sashimi.dsl.ast import (
     ActionStatement,
     BoolValue,
     DictLiteral,

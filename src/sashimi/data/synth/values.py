@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sashimi.dsl.ir import QuantityLiteral
+from sashimi.dsl.ast import QuantityLiteral
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sashimi.data.synth import values as V
 from sashimi.data.synth.templates import PREV, act, intent, show
-from sashimi.dsl.ir import DictLiteral, StringValue
+from sashimi.dsl.ast import DictLiteral, StringValue
 
 HOSTS = V.pooled(
     ("192.168.1.10", "raspberrypi.local", "nas.local", "10.0.0.5", "homeserver.lan", "mac-mini.local")

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from sashimi.data.synth import values as V
 from sashimi.data.synth.templates import DATE, PREV, act, intent, show
-from sashimi.dsl.ir import SetVariable as SetVar
-from sashimi.dsl.ir import VarRef
+from sashimi.dsl.ast import SetVariable as SetVar
+from sashimi.dsl.ast import VarRef
 
 TEMPLATES = (
     intent(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sashimi.data.synth import values as V
 from sashimi.data.synth.templates import PREV, act, intent, qty, show
-from sashimi.dsl.ir import HandleRef
+from sashimi.dsl.ast import HandleRef
 
 CAFFEINE = V.integer(20, 400, step=5, fmt="{} mg")
 WATER = V.quantity((("mL", "ml", 150, 1000, 50), ("fl_oz_us", "oz", 4, 32, 2)))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sashimi.data.synth import values as V
 from sashimi.data.synth.templates import PREV, act, intent, interp
-from sashimi.dsl.ir import SetVariable, VarRef
+from sashimi.dsl.ast import SetVariable, VarRef
 
 LATE = V.integer(5, 45, step=5)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sashimi.data.synth import values as V
 from sashimi.data.synth.templates import PREV, act, intent, interp, show
-from sashimi.dsl.ir import DictLiteral, IfBlock, StringValue
+from sashimi.dsl.ast import DictLiteral, IfBlock, StringValue
 
 ENGINES = V.choice(
     (
