@@ -9,7 +9,7 @@ from collections import Counter
 import pytest
 
 from sashimi.cli import main
-from sashimi.data.corpus import CorpusRow, load_corpus, save_corpus
+from sashimi.dsl.corpus import CorpusRow, load_corpus, save_corpus
 from sashimi.data.negatives import (
     LINTER,
     STILL_VALID,

@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sashimi.cli import main
-from sashimi.data.corpus import CorpusRow, load_corpus
+from sashimi.dsl.corpus import CorpusRow, load_corpus
 from sashimi.data.synth import SynthExample, generate_corpus
 from sashimi.data.synth.check import check_examples
 from sashimi.data.synth.control import COLLECTIONS, CONDITIONS, CONTROL_DOMAINS, ITEMS

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from sashimi.cli import main
-from sashimi.data.corpus import CorpusRow, save_corpus
+from sashimi.dsl.corpus import CorpusRow, save_corpus
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 

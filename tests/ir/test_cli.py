@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from sashimi.cli import main
-from sashimi.data.corpus import CorpusRow, save_corpus
+from sashimi.dsl.corpus import CorpusRow, save_corpus
 from sashimi.ir.lowering import lower_to_text
 from sashimi.ir.typed import TypedProgram
 

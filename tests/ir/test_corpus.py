@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from sashimi.data.corpus import load_corpus
+from sashimi.dsl.corpus import load_corpus
 from sashimi.data.splits import family_key, split_corpus
 from sashimi.dsl.catalog import Catalog
 from sashimi.dsl.parser import parse

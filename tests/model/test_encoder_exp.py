@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pytest
 
-from sashimi.data.corpus import CorpusRow, save_corpus
+from sashimi.dsl.corpus import CorpusRow, save_corpus
 from sashimi.dsl.catalog import Catalog
 from sashimi.eval.encoder_exp import (
     action_category,

@@ -6,7 +6,7 @@ import argparse
 import time
 from pathlib import Path
 
-from sashimi.data.corpus import load_corpus
+from sashimi.dsl.corpus import load_corpus
 from sashimi.data.negatives import SOURCES, build_bank
 from sashimi.dsl.catalog import Catalog
 from sashimi.errors import DataError

@@ -56,7 +56,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 
-from sashimi.data.corpus import CorpusRow
+from sashimi.dsl.corpus import CorpusRow
 from sashimi.dsl.catalog import Catalog
 from sashimi.dsl.ast import (
     CONDITIONS,

@@ -214,7 +214,7 @@ _FAMILY_SUFFIX = re.compile(r"-\d+$")
 
 def real_prompts(data: str | Path, n: int, seed: int) -> list[BasePrompt]:
     """Up to `n` distinct prompts of a ShortcutForge-format corpus file, read at run time."""
-    from sashimi.data.corpus import load_corpus
+    from sashimi.dsl.corpus import load_corpus
 
     pool: dict[str, BasePrompt] = {}
     for row in load_corpus(data):

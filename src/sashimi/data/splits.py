@@ -20,7 +20,7 @@ import numpy as np
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
-from sashimi.data.corpus import CorpusRow, load_corpus, save_corpus
+from sashimi.dsl.corpus import CorpusRow, load_corpus, save_corpus
 from sashimi.errors import DataError, Location
 from sashimi.io import write_json
 

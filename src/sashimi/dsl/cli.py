@@ -192,7 +192,7 @@ def cmd_decompile(args: argparse.Namespace) -> int:
 
 
 def cmd_corpus_check(args: argparse.Namespace) -> int:
-    from sashimi.data.corpus import load_corpus
+    from sashimi.dsl.corpus import load_corpus
     from sashimi.dsl.corpus_check import RATE_KEYS, check_corpus
 
     rows = load_corpus(args.data)

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from tqdm import tqdm
 
-from sashimi.data.corpus import CorpusRow
+from sashimi.dsl.corpus import CorpusRow
 from sashimi.dsl.decompiler import decompile
 from sashimi.dsl.parser import parse
 from sashimi.dsl.pipeline import run_pipeline

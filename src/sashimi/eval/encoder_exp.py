@@ -30,7 +30,7 @@ from pathlib import Path
 
 import numpy as np
 
-from sashimi.data.corpus import load_corpus
+from sashimi.dsl.corpus import load_corpus
 from sashimi.errors import DataError, Location, SashimiError
 
 GENERIC_CATEGORIES = frozenset(

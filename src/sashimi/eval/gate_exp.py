@@ -247,7 +247,7 @@ def embed_real_dev(encoder, real_dev: str | os.PathLike | None):
     """(texts, embeddings) of the real in-domain dev prompts, or (None, None) without a file."""
     if real_dev is None:
         return None, None
-    from sashimi.data.corpus import load_corpus
+    from sashimi.dsl.corpus import load_corpus
 
     dev_texts = [r.prompt for r in load_corpus(real_dev)]
     return dev_texts, encoder.embed(dev_texts)

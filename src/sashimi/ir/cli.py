@@ -10,7 +10,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from sashimi.data.corpus import CorpusRow, load_corpus
+from sashimi.dsl.corpus import CorpusRow, load_corpus
 from sashimi.data.splits import file_sha256, write_split
 from sashimi.dsl.ast import ShortcutIR
 from sashimi.errors import DataError, Location, SashimiError

@@ -24,7 +24,7 @@ import time
 import warnings
 from pathlib import Path
 
-from sashimi.data.corpus import load_corpus
+from sashimi.dsl.corpus import load_corpus
 from sashimi.errors import DataError, Location
 from sashimi.io import read_jsonl
 

@@ -21,7 +21,7 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from sashimi.data.corpus import CorpusRow
+from sashimi.dsl.corpus import CorpusRow
 from sashimi.data.synth import phrasing as P
 from sashimi.data.synth.control import (
     COLLECTIONS,

@@ -10,7 +10,7 @@ import os
 from collections import Counter
 from pathlib import Path
 
-from sashimi.data.corpus import save_corpus
+from sashimi.dsl.corpus import save_corpus
 from sashimi.data.synth.generator import GENERATOR_VERSION, SynthExample
 from sashimi.data.synth.splits import COMPOSITIONAL_FRACTION, HOLDOUT_RATE
 from sashimi.errors import DataError, Location
