@@ -15,10 +15,12 @@ Ties in similarity go to the earliest training row, so every baseline is determi
 
 from __future__ import annotations
 
+import time
 from collections import Counter
 from collections.abc import Sequence
 
 import numpy as np
+from sklearn.feature_extraction.text import TfidfVectorizer
 
 from sashimi.dsl.printer import print_program
 from sashimi.errors import DataError
@@ -70,8 +72,6 @@ def minilm_similarity(gold_prompts: Sequence[str], train_prompts: Sequence[str],
 
 def tfidf_similarity(gold_prompts: Sequence[str], train_prompts: Sequence[str]) -> np.ndarray:
     """Cosine similarities (n_gold, n_train) of TF-IDF vectors fitted on the training prompts."""
-    from sklearn.feature_extraction.text import TfidfVectorizer
-
     vectoriser = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, min_df=1)
     train_matrix = vectoriser.fit_transform(list(train_prompts))
     gold_matrix = vectoriser.transform(list(gold_prompts))
@@ -119,10 +119,59 @@ def similarity(kind: str, gold: Sequence[GoldRow], train: Sequence[GoldRow], enc
     raise ValueError(f"no similarity for {kind!r}")
 
 
+def query_latencies(kind: str, gold: Sequence[GoldRow], train: Sequence[GoldRow]) -> list[float]:
+    """Milliseconds to answer each gold prompt alone, as a deployed retriever would: encode the query
+    without the embedding cache, score it against the (precomputed) training index, take the argmax.
+    The model is loaded and warmed up before timing; process start-up is not included. Torch runs on
+    one thread while timing (a server answering one request per core): on a shared 2-core machine its
+    default of one thread per core makes the threads wait on each other (p50 ~230 ms instead of ~40 ms)."""
+    import torch  # only here: the other baselines must not pay torch's import time
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        return _query_latencies(kind, gold, train)
+    finally:
+        torch.set_num_threads(threads)
+
+
+def _query_latencies(kind: str, gold: Sequence[GoldRow], train: Sequence[GoldRow]) -> list[float]:
+    train_prompts = [t.prompt for t in train]
+    if kind == "knn-minilm":
+        index = Encoder(progress=False).embed(train_prompts)
+        fresh = Encoder(progress=False, use_cache=False)
+        fresh.embed(["warm-up"])
+
+        def answer(prompt: str) -> int:
+            return int(np.argmax(index @ fresh.embed([prompt])[0]))
+
+    elif kind == "knn-tfidf":
+        vectoriser = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, min_df=1)
+        matrix = vectoriser.fit_transform(train_prompts)
+
+        def answer(prompt: str) -> int:
+            return int(np.argmax((matrix @ vectoriser.transform([prompt]).T).toarray()[:, 0]))
+
+    else:
+        raise DataError(f"no latency measurement for baseline {kind!r}")
+    out = []
+    for g in gold:
+        started = time.perf_counter()
+        answer(g.prompt)
+        out.append(round((time.perf_counter() - started) * 1000.0, 3))
+    return out
+
+
 def run_baseline(
-    kind: str, gold: Sequence[GoldRow], train: Sequence[GoldRow] | None, catalog, *, encoder=None
+    kind: str,
+    gold: Sequence[GoldRow],
+    train: Sequence[GoldRow] | None,
+    catalog,
+    *,
+    encoder=None,
+    timed: bool = False,
 ) -> list[Prediction]:
-    """Predictions of one baseline for every gold row."""
+    """Predictions of one baseline for every gold row (`timed`: kNN rows get a measured `ms`)."""
     if kind == "empty":
         return empty_predictions(gold)
     if not train:
@@ -130,5 +179,9 @@ def run_baseline(
     if kind == "most-frequent":
         return most_frequent_predictions(gold, train, catalog)
     if kind in ("knn-minilm", "knn-tfidf"):
-        return knn_predictions(gold, train, similarity(kind, gold, train, encoder), name=kind)
+        preds = knn_predictions(gold, train, similarity(kind, gold, train, encoder), name=kind)
+        if timed:
+            for pred, ms in zip(preds, query_latencies(kind, gold, train), strict=True):
+                pred.ms = ms
+        return preds
     raise DataError(f"unknown baseline {kind!r}; choose from {', '.join(BASELINES)}")

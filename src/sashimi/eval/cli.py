@@ -12,15 +12,17 @@ import time
 from pathlib import Path
 
 from sashimi.dsl.catalog import Catalog
-from sashimi.errors import DataError
+from sashimi.errors import DataError, Location
 from sashimi.eval.baselines import BASELINES, run_baseline, verbatim_overlap
 from sashimi.eval.bootstrap import DEFAULT_RESAMPLES, DEFAULT_SEED
 from sashimi.eval.ceilings import ceiling_predictions
+from sashimi.eval.gates import check_gates
+from sashimi.eval.gates import render as render_gates
 from sashimi.eval.harness import Scorer, evaluate, prepare_gold
 from sashimi.eval.predictions import match_predictions, read_gold, read_predictions, write_predictions
 from sashimi.eval.report import build_summary, render_markdown, write_outputs
 from sashimi.eval.validity import MAX_PROGRAM_CHARS
-from sashimi.io import git_commit
+from sashimi.io import git_commit, read_json
 
 
 def register(groups: dict) -> None:
@@ -76,8 +78,32 @@ def _register_harness(groups: dict) -> None:
     p.add_argument("--train", type=Path, help="training JSONL (all but 'empty')")
     p.add_argument("--data", type=Path, required=True, help="gold JSONL whose prompts are predicted")
     p.add_argument("--out", type=Path, required=True, help="predictions JSONL to write")
+    p.add_argument(
+        "--latency",
+        action="store_true",
+        help="kNN only: time each query alone (uncached encoding + search) and write it as 'ms'",
+    )
     _catalog_arg(p)
     p.set_defaults(func=_baseline)
+
+    p = root.add_parser(
+        "gates",
+        help="promotion gates of the plan: pass/fail per gate, fidelity beside; exit 0 iff all pass",
+        description="Check the plan's promotion gates on an evaluation summary. A gate with no measurement "
+        "prints 'not measured' and fails.",
+    )
+    p.add_argument("report", type=Path, help="summary.json written by sashimi evaluate --out DIR")
+    p.add_argument(
+        "--gate", type=Path, help="gate report JSON (sashimi exp gate --json) for OOD false accept"
+    )
+    p.add_argument(
+        "--model",
+        type=Path,
+        help="model report JSON with params_total and/or separability_nats (top level or 'metrics')",
+    )
+    p.add_argument("--system", help="which system of the summary (default: the first)")
+    p.add_argument("--json", action="store_true", help="print the result as JSON")
+    p.set_defaults(func=_gates)
 
 
 def _catalog_arg(p: argparse.ArgumentParser) -> None:
@@ -97,7 +123,9 @@ def _baseline(args: argparse.Namespace) -> int:
     catalog = _load_catalog(args)
     gold = read_gold(args.data)
     train = read_gold(args.train) if args.train else None
-    preds = run_baseline(args.kind, gold, train, catalog)
+    if args.latency and args.kind not in ("knn-minilm", "knn-tfidf"):
+        raise DataError("--latency applies to knn-minilm and knn-tfidf")
+    preds = run_baseline(args.kind, gold, train, catalog, timed=args.latency)
     write_predictions(args.out, preds)
     info = f"{args.kind}: {len(preds)} predictions -> {args.out}"
     if train is not None:
@@ -157,3 +185,19 @@ def _evaluate(args: argparse.Namespace) -> int:
     else:
         print(render_markdown(summary, systems))
     return 0
+
+
+def _gates(args: argparse.Namespace) -> int:
+    summary = _json_object(args.report)
+    gate_report = _json_object(args.gate) if args.gate else None
+    model_report = _json_object(args.model) if args.model else None
+    result = check_gates(summary, gate_report=gate_report, model_report=model_report, system=args.system)
+    print(json.dumps(result, indent=2) if args.json else render_gates(result))
+    return 0 if result["passed"] else 1
+
+
+def _json_object(path: Path) -> dict:
+    obj = read_json(path)
+    if not isinstance(obj, dict):
+        raise DataError("expected a JSON object", Location(str(path)))
+    return obj
