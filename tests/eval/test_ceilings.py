@@ -58,15 +58,24 @@ def test_ceilings_bound_retrieval(corpus, catalog):
 
 
 def test_oracle_picks_the_best_program(catalog):
+    gold = prepare_gold(
+        [GoldRow("g", "b", 'SHORTCUT "G"\nACTION vibrate\nACTION ask WFAskActionPrompt="q"\n')], catalog
+    )
     train = [
         GoldRow("t0", "a", 'SHORTCUT "A"\nACTION vibrate\n'),
-        GoldRow("t1", "b", 'SHORTCUT "B"\nACTION ask\nACTION vibrate\n'),
-        GoldRow("t2", "c", 'SHORTCUT "C"\nACTION vibrate\nACTION ask\n'),
+        GoldRow("t1", "b", 'SHORTCUT "B"\nACTION ask WFAskActionPrompt="q"\nACTION vibrate\n'),
+        GoldRow("t2", "c", 'SHORTCUT "C"\nACTION vibrate\nACTION ask WFAskActionPrompt="r"\n'),
+        GoldRow("t3", "d", 'SHORTCUT "D"\nACTION vibrate\nACTION ask WFAskActionPrompt="q"\n'),
     ]
-    gold = prepare_gold([GoldRow("g", "b", 'SHORTCUT "G"\nACTION vibrate\nACTION ask\n')], catalog)
-    chosen = ceiling_predictions(gold, train, catalog, ks=())["oracle-train"][0]
-    # t1 and t2 both have action F1 1; t2 also has the same skeleton order
-    assert chosen.extra["neighbour_id"] == "t2"
+
+    def oracle(rows):
+        return ceiling_predictions(gold, rows, catalog, ks=())["oracle-train"][0].extra["neighbour_id"]
+
+    assert oracle(train[:2]) == "t1"  # action F1 1 beats 2/3
+    assert oracle(train[:3]) == "t2"  # same F1; t2 also has the reference's skeleton order
+    assert oracle(train) == "t3"  # same skeleton; t3 also has the right value
+    exact = GoldRow("t4", "e", 'SHORTCUT "G"\nACTION vibrate\nACTION ask WFAskActionPrompt="q"\n')
+    assert oracle(train + [exact]) == "t4"  # a program equal to the reference is always chosen
 
 
 def test_baselines(corpus, catalog):

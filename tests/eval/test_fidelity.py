@@ -72,7 +72,7 @@ def test_comments_are_excluded(catalog):
         "skeleton_exact": 1.0,
         "skeleton_edit_distance": 0.0,
         "tier1_exact": 1.0,
-        "param_key_f1": None,  # neither has a parameter
+        "param_key_f1": None,  # the gold has no parameter
         "enum_accuracy": None,
         "value_accuracy": None,
         "exact": 1.0,
@@ -144,6 +144,13 @@ def test_categories(catalog):
     assert fidelity_category(other_value, gold) == "wrong_values"
     no_if = view('SHORTCUT "A"\nACTION ask\nACTION vibrate\n', catalog)
     assert fidelity_category(no_if, gold) == "wrong_skeleton"
+
+
+def test_parameter_metrics_are_defined_by_the_gold(catalog):
+    gold = view('SHORTCUT "A"\nACTION vibrate\n', catalog)
+    pred = view('SHORTCUT "A"\nACTION vibrate UUID="x"\n', catalog)
+    assert fidelity_scores(pred, gold)["param_key_f1"] is None  # same rows for every system
+    assert fidelity_scores(gold, pred)["param_key_f1"] == 0.0
 
 
 def test_failed_prediction_scores_worst(catalog):

@@ -137,3 +137,12 @@ def test_scoring_is_fast_enough(synth_dir, catalog):
     evaluate(gold_predictions(rows), gold, catalog)
     per_row = (time.perf_counter() - started) / len(rows)
     assert per_row * 1671 < 60
+
+
+def test_api_takes_dicts_and_plain_gold_rows(synth_dir, catalog):
+    rows = read_gold(synth_dir / "test.jsonl")[:5]
+    preds = [{"id": g.id, "dsl": g.program} for g in rows]
+    preds[0] = {"id": rows[0].id, "dsl": None}
+    report = evaluate(preds, rows, catalog, resamples=10)
+    assert report["failures"] == {"malformed": 1, "exact": 4}
+    assert [r["id"] for r in report["rows"]] == [g.id for g in rows]

@@ -15,7 +15,8 @@ Metrics of one (prediction, reference) pair — JSON keys as in architecture.md 
 - `param_key_f1`: actions are aligned by a longest common subsequence of their identities; a predicted
   parameter key is matched when the aligned gold action has the same key. F1 over all keys of all
   actions, so the keys of unaligned actions count against precision or recall. Undefined (None) when
-  neither program has a parameter (an empty prediction must not score 1 against parameterless actions).
+  the gold program has no parameter, like the two accuracies below: every system is then averaged over
+  the same rows, and an empty prediction cannot score 1 against parameterless actions.
 - `enum_accuracy`: of the gold parameters whose value is a closed enum (`E:` token), the share whose
   aligned predicted action has the same key with the same value. Undefined (None) when the gold has none.
 - `value_accuracy`: the same over gold parameters holding a Tier 3 value (strings, numbers, text with
@@ -310,7 +311,7 @@ def fidelity_scores(pred: ProgramView | None, gold: ProgramView) -> dict[str, fl
         "skeleton_exact": float(pred.skeleton == gold.skeleton),
         "skeleton_edit_distance": normalised_edit_distance(pred.skeleton, gold.skeleton),
         "tier1_exact": float(pred.tier1 == gold.tier1),
-        "param_key_f1": _f1(key_matched, n_pred_keys, n_gold_keys) if n_pred_keys or n_gold_keys else None,
+        "param_key_f1": _f1(key_matched, n_pred_keys, n_gold_keys) if n_gold_keys else None,
         "enum_accuracy": enum_right / enum_total if enum_total else None,
         "value_accuracy": value_right / value_total if value_total else None,
         "exact": float(pred.text == gold.text),

@@ -18,6 +18,7 @@ from __future__ import annotations
 import math
 import time
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,7 +37,7 @@ from sashimi.eval.fidelity import (
     fidelity_scores,
     program_view,
 )
-from sashimi.eval.predictions import GoldRow, Prediction
+from sashimi.eval.predictions import GoldRow, Prediction, match_predictions, prediction_from_json
 from sashimi.eval.validity import MAX_PROGRAM_CHARS, VALIDITY_KEYS, ValidityResult, check_program, failure
 
 METRIC_KEYS = VALIDITY_KEYS + FIDELITY_KEYS + ("accept_rate",)
@@ -201,8 +202,8 @@ def category_rank(category: str) -> tuple[int, str]:
 
 
 def evaluate(
-    predictions: list[Prediction] | list[Prediction | None],
-    gold: list[GoldProgram],
+    predictions: Sequence[Prediction | dict | None],
+    gold: Sequence[GoldProgram | GoldRow],
     catalog=None,
     *,
     scorer: Scorer | None = None,
@@ -213,22 +214,30 @@ def evaluate(
     progress: bool = False,
     aligned: bool = False,
 ) -> dict:
-    """Score one system. `predictions` are matched to `gold` by id unless `aligned` (one per gold row,
-    in gold order, None = missing). Returns the summary (`summarise`) plus `name` and per-row `rows`."""
-    from sashimi.eval.predictions import match_predictions
+    """Score one system; the report `sashimi evaluate` writes for it (`summarise`) plus `name`, `rows`.
 
+    `predictions`: `Prediction`s or dicts in the predictions format (a malformed dict is a scored
+    failure, as in a file), matched to `gold` by id — unless `aligned`, when there is one entry per
+    gold row in gold order (None = missing). `gold`: `GoldProgram`s from `prepare_gold` (parse once,
+    score many systems) or plain `GoldRow`s. Give a `catalog` or a `Scorer` (which memoises programs
+    across calls)."""
     started = time.perf_counter()
     if scorer is None:
         if catalog is None:
             raise ValueError("evaluate needs a catalog or a scorer")
         scorer = Scorer(catalog)
+    gold = [g if isinstance(g, GoldProgram) else prepare_gold([g], scorer.catalog)[0] for g in gold]
+    preds = [
+        prediction_from_json(p, file="<predictions>", line=i) if isinstance(p, dict) else p
+        for i, p in enumerate(predictions, start=1)
+    ]
     if aligned:
-        if len(predictions) != len(gold):
+        if len(preds) != len(gold):
             raise ValueError("aligned predictions must have one entry per gold row")
-        matched = list(predictions)
+        matched = preds
     else:
         matched = match_predictions(
-            [p for p in predictions if p is not None], [g.row for g in gold], allow_missing=allow_missing
+            [p for p in preds if p is not None], [g.row for g in gold], allow_missing=allow_missing
         )
     rows = [
         score_row(pred, g, scorer)
