@@ -3,14 +3,15 @@
 # read by path, never copied). CPU only; about 15-25 minutes on a 2-core machine for the first steps, most of it the
 # first (uncached) MiniLM encoding; gate-study, gate-heldout and gate-heldout6 fine-tune MiniLM layers (~25, ~40, ~70 min).
 # Usage: bash benchmarks/reproduce.sh [OUT_DIR] [STEP ...]
-# Steps: toolchain typed-ir synth negatives ood encoder toy gate gate-study gate-heldout gate-heldout6 (default: all, in order).
+# Steps: toolchain typed-ir synth negatives ood encoder toy gate gate-study gate-heldout gate-heldout6 evaluate-baselines
+# (default: all, in order).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1
 S=../shared/data/shortcutforge
 OUT=${1:-runs/bench}
 shift || true
-STEPS=${*:-toolchain typed-ir synth negatives ood encoder toy gate gate-study gate-heldout gate-heldout6}
+STEPS=${*:-toolchain typed-ir synth negatives ood encoder toy gate gate-study gate-heldout gate-heldout6 evaluate-baselines}
 [ -f "$S/train.jsonl" ] || { echo "error: $S/train.jsonl not found (../shared absent)" >&2; exit 2; }
 mkdir -p "$OUT"
 TIMES="$OUT/timings.tsv"
@@ -76,6 +77,19 @@ for s in $STEPS; do case $s in
     split
     step gate-heldout6 python benchmarks/gate_study.py --ood "$OUT/ood.jsonl" --out "$OUT/gate_heldout_l6" --seeds 5 --finetune-seeds 5 \
       --held-out --real-dev "$OUT/split/dev.jsonl" --finetune full6:layers=6,rank=0,lr=1e-4 ;;
+  evaluate-baselines)  # evaluation harness: baselines + ceilings on real dev and synthetic test splits; ~2 min once embeddings are cached
+    split
+    [ -f "$OUT/synth/train.jsonl" ] || step synth sashimi data synth --n 5000 --seed 0 --out "$OUT/synth"
+    step eval-real-dev sh -c "sashimi evaluate --data '$OUT/split/dev.jsonl' --catalog-dir $S --baselines --ceilings --train '$OUT/split/train.jsonl' --out '$OUT/eval_real_dev' --quiet --json > '$OUT/eval_real_dev.json'"
+    for sp in test test_compositional; do
+      step "eval-synth-$sp" sh -c "sashimi evaluate --data '$OUT/synth/$sp.jsonl' --baselines --ceilings --train '$OUT/synth/train.jsonl' --out '$OUT/eval_synth_$sp' --quiet --json > '$OUT/eval_synth_$sp.json'"
+    done
+    step knn-latency sashimi baseline knn-minilm --latency --train "$OUT/split/train.jsonl" --data "$OUT/split/dev.jsonl" --catalog-dir $S --out "$OUT/knn_minilm_dev.jsonl"
+    step eval-knn sh -c "sashimi evaluate --predictions '$OUT/knn_minilm_dev.jsonl' --name knn-minilm --data '$OUT/split/dev.jsonl' --catalog-dir $S --out '$OUT/eval_knn_dev' --quiet --json > /dev/null"
+    step gates-knn sh -c "sashimi gates '$OUT/eval_knn_dev/summary.json' --gate src/sashimi/model/assets/gate/gate.json > '$OUT/gates_knn_dev.txt' || [ \$? -eq 1 ]"
+    # scoring speed: every real target as its own prediction (1,671 rows; gold against itself scores 1.0)
+    step reference sashimi baseline reference --data $S/train.jsonl --out "$OUT/gold_as_predictions.jsonl"
+    step eval-speed sh -c "sashimi evaluate --predictions '$OUT/gold_as_predictions.jsonl' --data $S/train.jsonl --catalog-dir $S --out '$OUT/eval_speed' --quiet --json > '$OUT/eval_speed.json'" ;;
   *) echo "error: unknown step '$s'" >&2; exit 2 ;;
 esac; done
 echo "done: results in $OUT (timings in $TIMES)" >&2

@@ -31,6 +31,8 @@ from sashimi.ir.typed import drop_comment_actions
 from sashimi.model.encoder import Encoder
 
 BASELINES = ("empty", "most-frequent", "knn-minilm", "knn-tfidf")
+# Not a baseline: the gold program itself, the harness's self-check (1.0 on every fidelity metric).
+REFERENCE = "reference"
 EMPTY_PROGRAM = 'SHORTCUT "Shortcut"\n'
 
 
@@ -174,6 +176,10 @@ def run_baseline(
     """Predictions of one baseline for every gold row (`timed`: kNN rows get a measured `ms`)."""
     if kind == "empty":
         return empty_predictions(gold)
+    if kind == REFERENCE:
+        return [
+            Prediction(id=g.id, prompt=g.prompt, dsl=g.program, extra={"baseline": REFERENCE}) for g in gold
+        ]
     if not train:
         raise DataError(f"baseline {kind!r} needs a training file (--train)")
     if kind == "most-frequent":

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from sashimi.dsl.catalog import Catalog
 from sashimi.errors import DataError, Location
-from sashimi.eval.baselines import BASELINES, run_baseline, verbatim_overlap
+from sashimi.eval.baselines import BASELINES, REFERENCE, run_baseline, verbatim_overlap
 from sashimi.eval.bootstrap import DEFAULT_RESAMPLES, DEFAULT_SEED
 from sashimi.eval.ceilings import ceiling_predictions
 from sashimi.eval.gates import check_gates
@@ -74,8 +74,12 @@ def _register_harness(groups: dict) -> None:
         help="write a baseline's predictions (empty, most-frequent, knn-minilm, knn-tfidf)",
         description="Predict every gold prompt with a baseline and write the predictions format.",
     )
-    p.add_argument("kind", choices=BASELINES)
-    p.add_argument("--train", type=Path, help="training JSONL (all but 'empty')")
+    p.add_argument(
+        "kind",
+        choices=BASELINES + (REFERENCE,),
+        help="a baseline, or 'reference' (the gold programs themselves: the harness's self-check)",
+    )
+    p.add_argument("--train", type=Path, help="training JSONL (all but 'empty' and 'reference')")
     p.add_argument("--data", type=Path, required=True, help="gold JSONL whose prompts are predicted")
     p.add_argument("--out", type=Path, required=True, help="predictions JSONL to write")
     p.add_argument(
