@@ -94,3 +94,36 @@ def test_baselines(corpus, catalog):
     assert 0.0 < scored["metrics"]["action_f1"] < 1.0
     with pytest.raises(Exception, match="needs a training file"):
         run_baseline("knn-tfidf", rows, None, catalog)
+
+
+def test_baseline_cli(synth_dir, tmp_path, capsys):
+    from sashimi.cli import main
+    from sashimi.eval.predictions import read_predictions
+
+    out = tmp_path / "p.jsonl"
+    gold = synth_dir / "test.jsonl"
+    assert (
+        main(
+            [
+                "baseline",
+                "knn-tfidf",
+                "--train",
+                str(synth_dir / "train.jsonl"),
+                "--data",
+                str(gold),
+                "--out",
+                str(out),
+                "--latency",
+            ]
+        )
+        == 0
+    )
+    preds = read_predictions(out)
+    assert len(preds) == len(read_gold(gold)) and all(p.ms is not None and p.ms >= 0 for p in preds)
+    assert "found verbatim in the training file: 0 of" in capsys.readouterr().err
+    assert main(["baseline", "most-frequent", "--data", str(gold), "--out", str(out)]) == 2
+    assert main(["baseline", "empty", "--data", str(gold), "--out", str(out), "--latency"]) == 2
+    err = capsys.readouterr().err
+    assert "needs a training file (--train)" in err and "--latency applies to" in err
+    assert main(["baseline", "reference", "--data", str(gold), "--out", str(out)]) == 0
+    assert [p.dsl for p in read_predictions(out)] == [g.program for g in read_gold(gold)]

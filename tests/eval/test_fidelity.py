@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from sashimi.dsl.parser import parse
 from sashimi.eval.fidelity import (
@@ -158,3 +160,24 @@ def test_failed_prediction_scores_worst(catalog):
     scores = fidelity_scores(None, gold)
     assert scores["action_f1"] == 0.0 and scores["skeleton_edit_distance"] == 1.0
     assert scores["param_key_f1"] == 0.0 and scores["value_accuracy"] == 0.0
+
+
+tokens = st.lists(st.sampled_from(["A:x", "A:y", "IF", "ENDIF", "SET"]), max_size=8)
+
+
+@given(tokens, tokens, tokens)
+@settings(max_examples=200, deadline=None)
+def test_metric_properties(a, b, c):
+    assert edit_distance(a, b) == edit_distance(b, a)
+    assert edit_distance(a, c) <= edit_distance(a, b) + edit_distance(b, c)
+    assert abs(len(a) - len(b)) <= edit_distance(a, b) <= max(len(a), len(b))
+    assert 0.0 <= normalised_edit_distance(a, b) <= 1.0
+    assert multiset_f1(a, b) == pytest.approx(multiset_f1(b, a))
+    assert (multiset_f1(a, b) == 1.0) == (sorted(a) == sorted(b))
+    pairs = align(a, b)
+    assert all(a[i] == b[j] for i, j in pairs)
+    assert all(i1 < i2 and j1 < j2 for (i1, j1), (i2, j2) in zip(pairs, pairs[1:], strict=False))
+    # an LCS is never shorter than what a greedy common-prefix match finds
+    prefix = next((k for k, (x, y) in enumerate(zip(a, b, strict=False)) if x != y), min(len(a), len(b)))
+    assert len(pairs) >= prefix
+    assert len(pairs) == len(align(b, a))
