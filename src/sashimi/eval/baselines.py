@@ -20,7 +20,6 @@ from collections import Counter
 from collections.abc import Sequence
 
 import numpy as np
-from sklearn.feature_extraction.text import TfidfVectorizer
 
 from sashimi.dsl.printer import print_program
 from sashimi.errors import DataError
@@ -74,6 +73,9 @@ def minilm_similarity(gold_prompts: Sequence[str], train_prompts: Sequence[str],
 
 def tfidf_similarity(gold_prompts: Sequence[str], train_prompts: Sequence[str]) -> np.ndarray:
     """Cosine similarities (n_gold, n_train) of TF-IDF vectors fitted on the training prompts."""
+    # imported here: building the CLI must not load scikit-learn
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
     vectoriser = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, min_df=1)
     train_matrix = vectoriser.fit_transform(list(train_prompts))
     gold_matrix = vectoriser.transform(list(gold_prompts))
@@ -148,6 +150,8 @@ def _query_latencies(kind: str, gold: Sequence[GoldRow], train: Sequence[GoldRow
             return int(np.argmax(index @ fresh.embed([prompt])[0]))
 
     elif kind == "knn-tfidf":
+        from sklearn.feature_extraction.text import TfidfVectorizer
+
         vectoriser = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, min_df=1)
         matrix = vectoriser.fit_transform(train_prompts)
 
