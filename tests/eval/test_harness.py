@@ -96,6 +96,7 @@ def test_empty_baseline_compiles_but_scores_zero_in_the_same_table(synth_dir, tm
             "--resamples",
             "200",
             "--quiet",
+            "--plot",
         ]
     )
     assert code == 0
@@ -114,6 +115,7 @@ def test_empty_baseline_compiles_but_scores_zero_in_the_same_table(synth_dir, tm
     rows = [json.loads(x) for x in (out / "rows.jsonl").read_text().splitlines()]
     assert len(rows) == summary["n"] and all(r["category"] == "exact" for r in rows)
     assert (out / "rows_empty.jsonl").is_file()
+    assert (out / "report.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
 def test_bootstrap_is_seeded_and_brackets_the_mean():

@@ -20,7 +20,7 @@ from sashimi.eval.gates import check_gates
 from sashimi.eval.gates import render as render_gates
 from sashimi.eval.harness import Scorer, evaluate, prepare_gold
 from sashimi.eval.predictions import match_predictions, read_gold, read_predictions, write_predictions
-from sashimi.eval.report import build_summary, render_markdown, write_outputs
+from sashimi.eval.report import build_summary, render_markdown, write_outputs, write_plot
 from sashimi.eval.validity import MAX_PROGRAM_CHARS
 from sashimi.io import git_commit, read_json
 
@@ -64,6 +64,9 @@ def _register_harness(groups: dict) -> None:
         type=int,
         default=MAX_PROGRAM_CHARS,
         help="longer programs are failures (default 100000)",
+    )
+    p.add_argument(
+        "--plot", action="store_true", help="also write DIR/report.png (metrics with CIs per system)"
     )
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     _catalog_arg(p)
@@ -182,8 +185,12 @@ def _evaluate(args: argparse.Namespace) -> int:
     }
     extra["elapsed_seconds"] = round(time.perf_counter() - started, 3)
     summary = build_summary(systems, config, extra)
+    if args.plot and args.out is None:
+        raise DataError("--plot needs --out DIR")
     if args.out is not None:
         write_outputs(args.out, summary, systems)
+        if args.plot:
+            write_plot(args.out / "report.png", systems, title=f"{args.data.name} ({summary['n']} rows)")
     if args.json:
         print(json.dumps(summary, indent=2))
     else:

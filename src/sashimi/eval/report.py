@@ -123,3 +123,39 @@ def write_outputs(out_dir: str | os.PathLike, summary: dict, systems: list[dict]
     write_json(out / "summary.json", summary)
     atomic_write_text(out / "report.md", render_markdown(summary, systems))
     return out
+
+
+PLOT_KEYS = ("compile_strict_rate", "action_f1", "skeleton_exact", "tier1_exact", "param_key_f1", "exact")
+
+
+def write_plot(path: str | os.PathLike, systems: list[dict], title: str = "") -> Path:
+    """Grouped bars (one group per metric, one bar per system) with the 95 % bootstrap intervals."""
+    import matplotlib  # imported here: only --plot pays matplotlib's import time
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    path = Path(path)
+    width = 0.8 / max(len(systems), 1)
+    fig, ax = plt.subplots(figsize=(max(8.0, 1.6 * len(PLOT_KEYS)), 4.5))
+    x = np.arange(len(PLOT_KEYS))
+    for i, s in enumerate(systems):
+        values = np.array([s["metrics"].get(k) or 0.0 for k in PLOT_KEYS])
+        lows = np.array([(s["ci"].get(k) or [None])[0] for k in PLOT_KEYS], dtype=float)
+        highs = np.array([(s["ci"].get(k) or [None, None])[1] for k in PLOT_KEYS], dtype=float)
+        err = np.vstack([np.nan_to_num(values - lows), np.nan_to_num(highs - values)])
+        ax.bar(x + (i - (len(systems) - 1) / 2) * width, values, width, yerr=err, capsize=2, label=s["name"])
+    ax.set_xticks(x, [_LABELS.get(k, k) for k in PLOT_KEYS], rotation=15)
+    ax.set_ylim(0, 1.05)
+    ax.set_ylabel("rate (95 % bootstrap CI)")
+    if title:
+        ax.set_title(title)
+    ax.legend(fontsize=8, ncol=min(4, len(systems)), loc="upper right")
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp.png")
+    fig.savefig(tmp, dpi=120)
+    plt.close(fig)
+    os.replace(tmp, path)  # atomic, as every artifact
+    return path
