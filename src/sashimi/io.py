@@ -6,6 +6,7 @@ run never leaves a half-written artifact behind.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import platform
@@ -94,6 +95,18 @@ def read_jsonl(path: str | os.PathLike) -> list[dict]:
         except UnicodeDecodeError as err:
             raise DataError(f"not UTF-8 text: {err.reason}", Location(str(path))) from None
     return rows
+
+
+def file_sha256(path: str | os.PathLike) -> str:
+    """Hex sha256 of a file's bytes, read in blocks; an unreadable file is a DataError at the path."""
+    digest = hashlib.sha256()
+    try:
+        with open(path, "rb") as fh:
+            for block in iter(lambda: fh.read(1 << 20), b""):
+                digest.update(block)
+    except OSError as err:
+        raise DataError(f"cannot read: {err}", Location(str(path))) from None
+    return digest.hexdigest()
 
 
 def git_commit(cwd: str | os.PathLike | None = None) -> str | None:
