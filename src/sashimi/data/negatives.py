@@ -56,8 +56,6 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 
-from sashimi.dsl.corpus import CorpusRow
-from sashimi.dsl.catalog import Catalog
 from sashimi.dsl.ast import (
     CONDITIONS,
     ActionStatement,
@@ -78,14 +76,20 @@ from sashimi.dsl.ast import (
     StringValue,
     Value,
     VarRef,
+    child_bodies,
     walk_statements,
+    with_child_body,
 )
+from sashimi.dsl.catalog import Catalog
+from sashimi.dsl.corpus import CorpusRow
 from sashimi.dsl.linter import lint
 from sashimi.dsl.parser import parse
 from sashimi.dsl.printer import print_program
 from sashimi.dsl.repair_tables import CONDITION_SYNONYMS, HALLUCINATION_ALIASES, RISKY_ALIASES
+from sashimi.dsl.validator import validate
 from sashimi.errors import SashimiError
-from sashimi.ir.typed import to_typed
+from sashimi.ir.lowering import lower
+from sashimi.ir.typed import TypedProgram, to_typed
 
 LINTER, SYNTHETIC = "linter", "synthetic"
 SOURCES = (LINTER, SYNTHETIC)
@@ -140,33 +144,8 @@ class NegativeTriple:
 BodyPath = tuple[tuple[int, str], ...]
 
 
-def _child_bodies(stmt: Statement) -> Iterator[tuple[str, tuple[Statement, ...]]]:
-    if isinstance(stmt, IfBlock):
-        yield "then", stmt.then_body
-        if stmt.else_body is not None:
-            yield "else", stmt.else_body
-    elif isinstance(stmt, MenuBlock):
-        for i, case in enumerate(stmt.cases):
-            yield f"case:{i}", case.body
-    elif isinstance(stmt, RepeatBlock | ForeachBlock):
-        yield "body", stmt.body
-
-
 def _child_body(stmt: Statement, key: str) -> tuple[Statement, ...]:
-    return dict(_child_bodies(stmt))[key]
-
-
-def _with_child_body(stmt: Statement, key: str, body: tuple[Statement, ...]) -> Statement:
-    if key == "then":
-        return replace(stmt, then_body=body)
-    if key == "else":
-        return replace(stmt, else_body=body)
-    if key == "body":
-        return replace(stmt, body=body)
-    i = int(key.split(":", 1)[1])
-    cases = list(stmt.cases)
-    cases[i] = replace(cases[i], body=body)
-    return replace(stmt, cases=tuple(cases))
+    return dict(child_bodies(stmt))[key]
 
 
 def _get_body(stmts: tuple[Statement, ...], path: BodyPath) -> tuple[Statement, ...]:
@@ -182,14 +161,14 @@ def _set_body(
         return body
     (idx, key), rest = path[0], path[1:]
     stmt = stmts[idx]
-    new = _with_child_body(stmt, key, _set_body(_child_body(stmt, key), rest, body))
+    new = with_child_body(stmt, key, _set_body(_child_body(stmt, key), rest, body))
     return (*stmts[:idx], new, *stmts[idx + 1 :])
 
 
 def _sites_in(stmts: tuple[Statement, ...], path: BodyPath) -> Iterator[tuple[BodyPath, int, Statement]]:
     for i, stmt in enumerate(stmts):
         yield path, i, stmt
-        for key, body in _child_bodies(stmt):
+        for key, body in child_bodies(stmt):
             yield from _sites_in(body, (*path, (i, key)))
 
 
@@ -797,8 +776,8 @@ def _sy_block_extend(ctx: _Context) -> tuple[ShortcutIR, str, str] | None:
     body = _get_body(ctx.ir.statements, path)
     n = ctx.rng.randrange(1, len(body) - i)
     moved = body[i + 1 : i + 1 + n]
-    key = list(dict(_child_bodies(block)))[-1]
-    new_block = _with_child_body(block, key, (*_child_body(block, key), *moved))
+    key = list(dict(child_bodies(block)))[-1]
+    new_block = with_child_body(block, key, (*_child_body(block, key), *moved))
     new_body = (*body[:i], new_block, *body[i + 1 + n :])
     return (
         replace(ctx.ir, statements=_set_body(ctx.ir.statements, path, new_body)),
@@ -812,7 +791,7 @@ def _sy_block_shrink(ctx: _Context) -> tuple[ShortcutIR, str, str] | None:
     options = []
     for p, i, s in _sites(ctx.ir):
         if isinstance(s, _BLOCKS):
-            key = list(dict(_child_bodies(s)))[-1]
+            key = list(dict(child_bodies(s)))[-1]
             if _child_body(s, key):
                 options.append((p, i, s, key))
     site = _pick(ctx.rng, options)
@@ -821,7 +800,7 @@ def _sy_block_shrink(ctx: _Context) -> tuple[ShortcutIR, str, str] | None:
     path, i, block, key = site
     inner = _child_body(block, key)
     n = ctx.rng.randrange(1, len(inner) + 1)
-    new_block = _with_child_body(block, key, inner[: len(inner) - n])
+    new_block = with_child_body(block, key, inner[: len(inner) - n])
     return (
         _replace_stmt(ctx.ir, path, i, (new_block, *inner[len(inner) - n :])),
         "block_shrink",
@@ -961,8 +940,6 @@ def _printable(ir: ShortcutIR) -> bool:
 
 def strict_valid(ir: ShortcutIR, catalog: Catalog) -> bool:
     """A program no text can spell is not valid; otherwise the strict validator decides."""
-    from sashimi.dsl.validator import validate
-
     if not _printable(ir):
         return False
     return bool(validate(ir, catalog, "strict").valid)
@@ -978,9 +955,6 @@ def _structural_tokens(typed: dict) -> list[str]:
 
 
 def _lowerable(typed: dict) -> bool:
-    from sashimi.ir.lowering import lower
-    from sashimi.ir.typed import TypedProgram
-
     try:
         lower(TypedProgram.from_json(typed))
     except SashimiError:

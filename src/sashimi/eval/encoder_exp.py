@@ -30,8 +30,13 @@ from pathlib import Path
 
 import numpy as np
 
+from sashimi.dsl.catalog import Catalog
 from sashimi.dsl.corpus import load_corpus
+from sashimi.dsl.linter import lint
+from sashimi.dsl.parser import parse
 from sashimi.errors import DataError, Location, SashimiError
+from sashimi.io import atomic_write_bytes, run_metadata, write_json
+from sashimi.model.encoder import Encoder
 
 GENERIC_CATEGORIES = frozenset(
     {"control_flow", "scripting", "notes_text", "lists_dicts", "clipboard", "dates"}
@@ -104,9 +109,6 @@ def program_domain(identifiers: list[str], catalog) -> str:
 
 def action_sequence(program: str, catalog) -> tuple[str, ...] | None:
     """Resolved identifiers of the non-comment actions, or None if the text does not parse (even linted)."""
-    from sashimi.dsl.linter import lint
-    from sashimi.dsl.parser import parse
-
     try:
         ir = parse(program)
     except SashimiError:
@@ -196,10 +198,6 @@ def run_encoder_experiment(
     """Run EXP-1.1 on a corpus file; write metrics.json, run.json and the 2-D map into `out_dir`."""
     from sklearn.decomposition import PCA
     from sklearn.metrics import silhouette_samples
-
-    from sashimi.dsl.catalog import Catalog
-    from sashimi.io import atomic_write_bytes, run_metadata, write_json
-    from sashimi.model.encoder import Encoder
 
     started = time.time()
     out_dir = Path(out_dir)
