@@ -1,4 +1,4 @@
-"""Small I/O helpers every stage shares: atomic writes, JSONL with located errors, run metadata.
+"""Small I/O helpers every stage shares: atomic writes, JSONL with located errors, run metadata, progress.
 
 Writes go to a temporary file in the target directory and are renamed into place, so an interrupted
 run never leaves a half-written artifact behind.
@@ -11,11 +11,14 @@ import json
 import os
 import platform
 import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
+
+from tqdm import tqdm
 
 from sashimi.errors import DataError, Location
 
@@ -107,6 +110,20 @@ def file_sha256(path: str | os.PathLike) -> str:
     except OSError as err:
         raise DataError(f"cannot read: {err}", Location(str(path))) from None
     return digest.hexdigest()
+
+
+def progress(
+    iterable: Iterable | None = None,
+    *,
+    desc: str,
+    total: int | None = None,
+    enabled: bool | None = None,
+    **kw,
+) -> tqdm:
+    """A progress bar on stderr for long work. `enabled` None: only when stderr is a terminal, so logs
+    and pipes stay clean; commands pass False for `--quiet`."""
+    show = sys.stderr.isatty() if enabled is None else enabled
+    return tqdm(iterable, desc=desc, total=total, file=sys.stderr, disable=not show, leave=False, **kw)
 
 
 def git_commit(cwd: str | os.PathLike | None = None) -> str | None:

@@ -30,6 +30,7 @@ def _register_experiments(groups: dict) -> None:
     p.add_argument("--cache-dir", type=Path, default=None, help="embedding cache (default $SASHIMI_CACHE)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--json", action="store_true", help="print the metrics as one JSON object")
+    p.add_argument("--quiet", action="store_true", help="no progress bar (there is none off a terminal)")
     p.set_defaults(func=_cmd_encoder)
 
     p = exp.add_parser(
@@ -86,6 +87,7 @@ def _register_experiments(groups: dict) -> None:
         "(--cv with --save is an error)",
     )
     p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument("--quiet", action="store_true", help="no progress bar (there is none off a terminal)")
     p.set_defaults(func=_cmd_exp_gate)
 
 
@@ -99,7 +101,9 @@ def _print(obj: dict, as_json: bool, lines: list[str]) -> None:
 def _cmd_encoder(args: argparse.Namespace) -> int:
     from sashimi.eval.encoder_exp import run_encoder_experiment
 
-    result = run_encoder_experiment(args.data, args.out, cache_dir=args.cache_dir, seed=args.seed)
+    result = run_encoder_experiment(
+        args.data, args.out, cache_dir=args.cache_dir, seed=args.seed, progress=False if args.quiet else None
+    )
     _print(
         result,
         args.json,
@@ -142,6 +146,7 @@ def _cmd_exp_gate(args: argparse.Namespace) -> int:
         "threshold_rule": args.threshold_rule,
         "features": tuple(args.features),
         "kinds": tuple(args.kinds) if args.kinds else None,
+        "progress": False if args.quiet else None,
     }
     if args.cv is not None:
         result = cross_validate_command(args.ood, folds=args.cv, **common)

@@ -194,6 +194,7 @@ def run_encoder_experiment(
     cache_dir: str | os.PathLike | None = None,
     seed: int = 0,
     catalog=None,
+    progress: bool | None = None,
 ) -> dict:
     """Run EXP-1.1 on a corpus file; write metrics.json, run.json and the 2-D map into `out_dir`."""
     from sklearn.decomposition import PCA
@@ -213,7 +214,7 @@ def run_encoder_experiment(
     labels = [seqs[i] for i in keep]
     domains = [program_domain(list(seqs[i]), catalog) for i in keep]
 
-    encoder = Encoder(cache_dir)
+    encoder = Encoder(cache_dir, progress=progress)  # the cold encoding is most of the run
     t0 = time.perf_counter()
     emb = encoder.embed(prompts)
     encode_seconds = time.perf_counter() - t0

@@ -50,6 +50,7 @@ from sashimi.dsl.corpus import load_corpus
 from sashimi.errors import DataError, Location
 from sashimi.eval.metrics import PRECISION_BAR, RECALL_BAR, choose_threshold, meets_bar, ood_metrics
 from sashimi.io import file_sha256, read_jsonl, run_metadata, write_json
+from sashimi.io import progress as progress_bar
 from sashimi.model.encoder import Encoder
 from sashimi.model.gate import KINDS, LexicalView, fit_gate, load_gate, save_gate
 
@@ -90,13 +91,15 @@ INNER_FOLDS = 5  # folds of `_oof_scores`, which choose each head's threshold in
 
 
 def _oof_scores(
-    kind: str, feature_set: str, x, is_ood, groups, texts, seed: int, folds: int = INNER_FOLDS
+    kind: str, feature_set: str, x, is_ood, groups, texts, seed: int, folds: int = INNER_FOLDS, bar=None
 ) -> np.ndarray:
-    """Out-of-fold scores on the training part, folds grouped by template."""
+    """Out-of-fold scores on the training part, folds grouped by template (`bar` ticks once a fit)."""
     out = np.zeros(len(x))
     for tr, va in GroupKFold(n_splits=folds).split(x, is_ood, groups):
         gate = _fit(kind, feature_set, x[tr], is_ood[tr], groups[tr], [texts[i] for i in tr], seed)
         out[va] = gate.scores(x[va], [texts[i] for i in va])
+        if bar is not None:
+            bar.update(1)
     return out
 
 
@@ -142,12 +145,14 @@ class _Embedded:
     groups: np.ndarray
 
 
-def _load_embedded(ood: str | os.PathLike, cache_dir: str | os.PathLike | None) -> _Embedded:
+def _load_embedded(
+    ood: str | os.PathLike, cache_dir: str | os.PathLike | None, progress: bool | None = None
+) -> _Embedded:
     rows = load_labelled(ood, need_template=True)
     labels = Counter(r["label"] for r in rows)
     if len(labels) < 2:
         raise DataError("the OOD set needs both in_domain and ood rows", Location(str(ood)))
-    encoder = Encoder(cache_dir)
+    encoder = Encoder(cache_dir, progress=progress)
     texts = [r["prompt"] for r in rows]
     x = encoder.embed(texts)
     is_ood = np.array([r["label"] == "ood" for r in rows])
@@ -172,12 +177,15 @@ def _candidate_names(features: tuple[str, ...], kinds: tuple[str, ...] | None) -
     ]
 
 
-def _fit_calibrated(kind: str, feature_set: str, train: tuple, seed: int, rule: str):
+def _fit_calibrated(kind: str, feature_set: str, train: tuple, seed: int, rule: str, bar=None):
     """Fit one candidate on `train` = (x, is_ood, groups, texts) with its threshold chosen by `rule` on
     out-of-fold scores of those same rows; returns (gate, out-of-fold scores)."""
-    oof = _oof_scores(kind, feature_set, *train, seed)
+    oof = _oof_scores(kind, feature_set, *train, seed, bar=bar)
     threshold = choose_threshold(rule, oof, train[1])
-    return _fit(kind, feature_set, *train, seed, threshold=threshold), oof
+    gate = _fit(kind, feature_set, *train, seed, threshold=threshold)
+    if bar is not None:
+        bar.update(1)
+    return gate, oof
 
 
 def experiment_command(
@@ -193,10 +201,11 @@ def experiment_command(
     n_timed: int = 20,
     features: tuple[str, ...] = FEATURE_SETS,
     kinds: tuple[str, ...] | None = None,
+    progress: bool | None = None,
 ) -> dict:
     """Run EXP-1.2 on a labelled OOD set; save the adopted gate to `save_dir` only when one is given."""
     started = time.time()
-    data = _load_embedded(ood, cache_dir)
+    data = _load_embedded(ood, cache_dir, progress)
     rows, labels, texts = data.rows, data.labels, data.texts
     x, is_ood, groups = data.x, data.is_ood, data.groups
     splitter = GroupShuffleSplit(n_splits=1, test_size=test_size, random_state=seed)
@@ -213,11 +222,13 @@ def experiment_command(
     test_rows = [rows[i] for i in test_idx]
     train_texts, test_texts = [texts[i] for i in train_idx], [texts[i] for i in test_idx]
     names = []
-    for name, feature_set, kind in _candidate_names(features, kinds):
+    todo = _candidate_names(features, kinds)
+    bar = progress_bar(desc="EXP-1.2 fits", total=len(todo) * (INNER_FOLDS + 1), unit="fit", enabled=progress)
+    for name, feature_set, kind in todo:
         names.append(name)
         t0 = time.perf_counter()
         train = (x[train_idx], is_ood[train_idx], groups[train_idx], train_texts)
-        gate, oof = _fit_calibrated(kind, feature_set, train, seed, threshold_rule)
+        gate, oof = _fit_calibrated(kind, feature_set, train, seed, threshold_rule, bar)
         fit_seconds = time.perf_counter() - t0
         t0 = time.perf_counter()
         scores = gate.scores(x[test_idx], test_texts)
@@ -241,6 +252,7 @@ def experiment_command(
             m["real_dev_false_reject_rate"] = round(float((dev_scores < gate.threshold).mean()), 4)
         candidates[name] = m
         gates[name] = gate
+    bar.close()
 
     # An SVM's weights include its support vectors: embeddings of individual training prompts. When the
     # training part holds prompts of the external corpus (template ids "real/..."), those may not ship
@@ -360,6 +372,7 @@ def cross_validate_command(
     threshold_rule: str = "precision",
     features: tuple[str, ...] = FEATURE_SETS,
     kinds: tuple[str, ...] | None = None,
+    progress: bool | None = None,
 ) -> dict:
     """EXP-1.2 by pooled, template-grouped cross-validation: every prompt is scored once, by a gate that
     never saw its template.
@@ -374,7 +387,7 @@ def cross_validate_command(
     meeting the bar on pooled metrics, else the best pooled F1.
     """
     started = time.time()
-    data = _load_embedded(ood, cache_dir)
+    data = _load_embedded(ood, cache_dir, progress)
     rows, texts, x, is_ood, groups = data.rows, data.texts, data.x, data.is_ood, data.groups
     splits = _outer_folds(groups, folds, seed)
     layout = []
@@ -407,13 +420,17 @@ def cross_validate_command(
 
     candidates: dict[str, dict] = {}
     names = []
-    for name, feature_set, kind in _candidate_names(features, kinds):
+    todo = _candidate_names(features, kinds)
+    bar = progress_bar(
+        desc="EXP-1.2-cv fits", total=len(todo) * folds * (INNER_FOLDS + 1), unit="fit", enabled=progress
+    )
+    for name, feature_set, kind in todo:
         names.append(name)
         margins = np.full(len(rows), np.nan)
         per_fold, dev_frr = [], []
         for f, (tr, te) in enumerate(splits, start=1):
             train = (x[tr], is_ood[tr], groups[tr], [texts[i] for i in tr])
-            gate, _ = _fit_calibrated(kind, feature_set, train, seed, threshold_rule)
+            gate, _ = _fit_calibrated(kind, feature_set, train, seed, threshold_rule, bar)
             scores = gate.scores(x[te], [texts[i] for i in te])
             margins[te] = np.asarray(scores, dtype=np.float64) - gate.threshold
             fm = ood_metrics(scores, is_ood[te], gate.threshold)
@@ -438,6 +455,7 @@ def cross_validate_command(
             }
         m["per_fold"] = per_fold
         candidates[name] = m
+    bar.close()
 
     passing = [k for k in names if candidates[k]["meets_bar"]]  # `names` runs simplest first
     best = passing[0] if passing else max(names, key=lambda k: (candidates[k]["f1"], -names.index(k)))

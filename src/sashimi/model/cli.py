@@ -22,6 +22,7 @@ def register(groups: dict) -> None:
     p.add_argument("--steps", type=int, default=None, help="training steps per regime (default 500)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("--out", type=Path, default=None, help="run folder (config, commit, metrics, wall time)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar (there is none off a terminal)")
     p.set_defaults(func=_cmd_toy)
 
     p = groups["root"].add_parser("gate", help="domain gate: is this request something a Shortcut can do?")
@@ -48,7 +49,7 @@ def _cmd_toy(args: argparse.Namespace) -> int:
     cfg = ToyConfig(seed=args.seed)
     if args.steps is not None:
         cfg = replace(cfg, steps=args.steps)
-    result = run_toy(cfg)
+    result = run_toy(cfg, progress=False if args.quiet else None)
     if args.out is not None:
         write_json(args.out / "metrics.json", result)
         write_json(args.out / "run.json", run_metadata(asdict(cfg), started=started, metrics=result))
