@@ -261,9 +261,13 @@ def test_a_gate_without_an_encoder_cannot_decide_raw_texts():
         gate.decide(["Set a timer"])
 
 
-def test_an_experiment_saves_only_to_an_explicit_dir(tmp_path, encoder, capsys):
+def test_an_experiment_saves_only_to_an_explicit_dir(tmp_path, encoder, capsys, monkeypatch):
     """`exp gate --ood` never touches the shipped gate; --save DIR is the only way to write one."""
+    import sashimi.eval.gate_exp as gate_exp
     from sashimi.data.ood import build_ood_set
+
+    # The latency probe loads a second, uncached MiniLM; it is not what this test is about.
+    monkeypatch.setattr(gate_exp, "_latency", lambda gate, texts: {"n_timed": 0})
 
     rows = build_ood_set(seed=0, per_category=12, in_domain=100).rows
     path = tmp_path / "ood.jsonl"

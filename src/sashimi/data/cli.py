@@ -10,12 +10,11 @@ in `sashimi/ir/cli.py`.
 from __future__ import annotations
 
 import argparse
-import sys
 import time
 from pathlib import Path
 
 from sashimi.errors import DataError, Location
-from sashimi.io import run_metadata, write_json, write_jsonl
+from sashimi.io import progress, run_metadata, write_json, write_jsonl
 
 
 def register(groups: dict) -> None:
@@ -96,9 +95,7 @@ def _register_synth(data) -> None:
 
 
 def _bar(total: int, desc: str, quiet: bool):
-    from tqdm import tqdm
-
-    return tqdm(total=total, desc=desc, unit="ex", file=sys.stderr, disable=quiet, leave=False)
+    return progress(total=total, desc=desc, unit="ex", enabled=False if quiet else None)
 
 
 def cmd_synth(args: argparse.Namespace) -> int:
@@ -173,7 +170,7 @@ def _register_negatives(data) -> None:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--per-program", type=int, default=4, help="negatives per program, alternating sources")
     p.add_argument("--min-triples", type=int, default=0, help="exit non-zero if fewer triples were made")
-    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument("--quiet", "--no-progress", dest="quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_negatives)
 
 
@@ -197,7 +194,7 @@ def cmd_negatives(args: argparse.Namespace) -> int:
     rows = load_corpus(args.data)
     print(f"{len(rows)} programs from {args.data}; catalog: {catalog_dir or 'core'} ({len(catalog)} actions)")
     triples, report = build_bank(
-        rows, catalog, seed=args.seed, per_program=args.per_program, progress=not args.no_progress
+        rows, catalog, seed=args.seed, per_program=args.per_program, progress=False if args.quiet else None
     )
     write_jsonl(args.out, (t.to_json() for t in triples))
     config = {

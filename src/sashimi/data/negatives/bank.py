@@ -40,6 +40,7 @@ from sashimi.dsl.parser import parse
 from sashimi.dsl.printer import print_program
 from sashimi.dsl.validator import validate
 from sashimi.errors import SashimiError
+from sashimi.io import progress as progress_bar
 from sashimi.ir.lowering import lower
 from sashimi.ir.typed import TypedProgram, to_typed
 
@@ -228,19 +229,15 @@ def build_bank(
     *,
     seed: int = 0,
     per_program: int = 4,
-    progress: bool = False,
+    progress: bool | None = False,
 ) -> tuple[list[NegativeTriple], dict]:
-    """Negatives for every program, plus a report (counts per source / tag / operator, drop reasons)."""
+    """Negatives for every program, plus a report (counts per source / tag / operator, drop reasons).
+    `progress`: a bar on stderr (None: only on a terminal)."""
     rows = list(rows)
     tables = _Tables.build(catalog)
     stats = BankStats()
     triples: list[NegativeTriple] = []
-    iterator: Iterable[CorpusRow] = rows
-    if progress:
-        from tqdm import tqdm
-
-        iterator = tqdm(rows, desc="negatives", unit="program")
-    for row in iterator:
+    for row in progress_bar(rows, desc="negatives", unit="program", enabled=progress):
         triples += negatives_for_program(
             row, catalog, seed=seed, per_program=per_program, tables=tables, stats=stats
         )
