@@ -276,6 +276,26 @@ def test_actions_keys_and_values(small):
     assert uuid == {"<str>"}
 
 
+def test_catalog_types_narrow_the_value_kinds(small):
+    pc, table = small.pc, small.table
+
+    def after(action: str, key: str) -> set[str]:
+        return allowed_texts(pc, table, feed(pc, table, ["SHORTCUT", "<str>", "ACTION", action, key]))
+
+    refs = {"@input", "@date"}
+    slots = {"<str>", "<num>", "<interp>", "<qty>", "<dict>", "<list>", "<headers>", "true", "false"}
+    assert after("A:adjustdate", "K:WFDuration") & slots == {"<qty>"} and refs <= after(
+        "A:adjustdate", "K:WFDuration"
+    )
+    assert after("A:list", "K:WFItems") & slots == {"<list>"}
+    assert after("A:number", "K:WFNumberActionNumber") & slots == {"<num>", "<str>", "<interp>"}
+    assert after("A:text.combine", "K:text") & slots == slots - {"true", "false"}  # `variable`: anything
+    untyped = ProgramConstraint(small.vocab, table, max_len=64)  # without a catalog: only the vocabulary
+    assert allowed_texts(
+        untyped, table, feed(untyped, table, ["SHORTCUT", "<str>", "ACTION", "A:list", "K:WFItems"])
+    ) & slots == slots - {"true", "false"}
+
+
 def test_variables_are_defined_before_use_and_numbered(small):
     pc, table = small.pc, small.table
     head = ["SHORTCUT", "<str>"]

@@ -227,9 +227,28 @@ F_TOP, F_IF_THEN, F_IF_ELSE, F_CASE, F_REPEAT, F_FOREACH = range(6)
 _BLOCK_KINDS = ("IF", "MENU", "FOREACH", "REPEAT")
 _FRAME_BLOCK = {F_IF_THEN: 0, F_IF_ELSE: 0, F_CASE: 1, F_FOREACH: 2, F_REPEAT: 3}
 
-# parameter key kinds
-K_GENERIC, K_ENUM, K_BOOL, K_VARNAME, K_STRING = range(5)
+# Value kinds of a parameter (what may follow its `K:` token) and their extra cost in tokens.
+_KIND_COST = {
+    "str": 0, "num": 0, "bool": 0, "dict": 0, "list": 0, "headers": 0, "ref": 0, "enum": 0,
+    "interp": 1, "name": 1, "qty": 2,
+}  # fmt: skip
+GENERIC_KINDS = frozenset({"str", "num", "interp", "qty", "dict", "list", "headers", "ref"})
+# Catalog parameter types that narrow the generic kinds (the others, e.g. `variable`, `any`, `date`,
+# `file`, stay generic). Each set covers every encoding the real corpus uses for that type: numbers are
+# often written as strings there, and one text parameter holds a dictionary.
+TYPE_KINDS = {
+    "quantity": frozenset({"qty", "ref"}),
+    "number": frozenset({"num", "str", "interp", "ref"}),
+    "text": frozenset({"str", "interp", "ref", "dict"}),
+    # our synthetic corpus names an AirPlay speaker by a string in setplaybackdestination's dict param
+    "dict": frozenset({"dict", "headers", "ref", "str"}),
+    "app": frozenset({"dict", "ref"}),
+    "contact": frozenset({"str", "interp", "dict", "ref"}),  # a name or number as text too
+    "filter": frozenset({"dict", "ref"}),
+    "list": frozenset({"list", "ref"}),
+}
 _VARNAME_ACTIONS = frozenset({"setvariable", "appendvariable"})
+# The compiler needs a plain string for these (an explicit UUID; the name of a named output).
 _STRING_ONLY_KEYS = frozenset({"UUID", "CustomOutputName"})
 
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
@@ -248,11 +267,13 @@ class _ActionInfo:
     token: int
     keys: tuple[str, ...]
     key_ids: np.ndarray  # K: token id per key index
-    key_kind: tuple[int, ...]
+    key_kinds: tuple[frozenset[str], ...]  # value kinds per key index
     enum_ids: dict[int, np.ndarray]  # key index -> E: token ids
     handle_bit: int  # bit index of `@<sanitised name>`, -1 if the table has no such handle
     is_comment: bool
     key_index: dict[str, int]
+    key_masks: tuple = ()  # per key index: masks by budget (static value tokens)
+    key_refs: tuple = ()  # per key index: whether a reference may be the value
 
 
 class ProgramConstraint:
@@ -353,23 +374,15 @@ class ProgramConstraint:
             ):
                 continue
             keys = tuple(k for k in spec.keys if _IDENT.fullmatch(k) and KEY_PREFIX + k in tid)
-            kinds, enum_ids = [], {}
+            kinds: list[frozenset[str]] = []
+            enum_ids: dict[int, np.ndarray] = {}
             for j, k in enumerate(keys):
-                if name in _VARNAME_ACTIONS and k == "WFVariableName":
-                    kinds.append(K_VARNAME if self._can_define and self._mark["<name>"] >= 0 else K_STRING)
-                elif k in _STRING_ONLY_KEYS:
-                    kinds.append(K_STRING)
-                elif spec.enums.get(k):
-                    e = ids(ENUM_PREFIX + v for v in spec.enums[k])
-                    if len(e):
-                        kinds.append(K_ENUM)
-                        enum_ids[j] = e
-                    else:
-                        kinds.append(K_GENERIC)
-                elif k in spec.boolean_keys and len(self._bools) == 2:
-                    kinds.append(K_BOOL)
-                else:
-                    kinds.append(K_GENERIC)
+                enum = ids(ENUM_PREFIX + v for v in spec.enums.get(k, ()))
+                if len(enum):
+                    enum_ids[j] = enum
+                kinds.append(
+                    self._key_kinds(name, spec.identifier, k, bool(len(enum)), k in spec.boolean_keys)
+                )
             handle = sanitised_handle(name)
             bit = -1
             if handle in tid and handle not in reserved_handles:
@@ -379,7 +392,7 @@ class ProgramConstraint:
                 token=token,
                 keys=keys,
                 key_ids=np.array([tid[KEY_PREFIX + k] for k in keys], dtype=np.int64),
-                key_kind=tuple(kinds),
+                key_kinds=tuple(kinds),
                 enum_ids=enum_ids,
                 handle_bit=bit,
                 is_comment=(spec.identifier == plist_refs.COMMENT),
@@ -395,6 +408,25 @@ class ProgramConstraint:
         self._build_static()
         self._cache: dict = {}
         self._ref_cache: dict = {}
+
+    def _key_kinds(
+        self, action: str, identifier: str | None, key: str, enum: bool, boolean: bool
+    ) -> frozenset:
+        """The value kinds a parameter accepts: Tier 2 vocabulary first, then the catalog's type."""
+        if action in _VARNAME_ACTIONS and key == "WFVariableName" and self._can_define:
+            return frozenset({"name"})  # `<name> $VAR_k`: the definition links to its uses
+        if key in _STRING_ONLY_KEYS:
+            return frozenset({"str"})
+        if enum:  # a string outside the closed set would be an `invalid_enum` error
+            return frozenset({"enum", "ref"})
+        if boolean:  # the real corpus also writes 0/1
+            return frozenset({"bool", "num", "ref"})
+        ptype = None
+        if self.catalog is not None and identifier is not None:
+            spec = self.catalog.get(identifier)
+            param = spec.param(key) if spec is not None else None
+            ptype = param.type if param is not None else None
+        return TYPE_KINDS.get(ptype, GENERIC_KINDS)
 
     # ------------------------------------------------------------------ static groups
 
@@ -451,12 +483,23 @@ class ProgramConstraint:
         if mk["<qty>"] >= 0:
             generic.append(([mk["<qty>"]], 2))
         # value groups without refs; refs (cost 0) are added dynamically where the kind allows them
-        self._val_generic = self._mask_of(generic)
         self._val_set = self._mask_of(generic + [(list(self._bools), 0)])
-        self._val_string = self._mask_of([([s["str"]], 0)])
-        self._val_bool = self._mask_of([(list(self._bools) + [s["num"]], 0)])
-        self._val_name = self._mask_of([([mk["<name>"]], 1)])
-        self._enum_masks: dict[tuple[int, int], list[np.ndarray]] = {}
+        kind_ids = {k: [s[k]] for k in ("str", "num", "dict", "list", "headers")}
+        kind_ids |= {"bool": list(self._bools), "interp": [mk["<interp>"]], "qty": [mk["<qty>"]]}
+        kind_ids["name"] = [mk["<name>"]]
+        by_kinds: dict[frozenset, list[np.ndarray]] = {}
+        for info in self._actions:
+            masks, refs = [], []
+            for j, kinds in enumerate(info.key_kinds):
+                groups = [(kind_ids[k], _KIND_COST[k]) for k in sorted(kinds) if k in kind_ids]
+                groups = [(g, c) for g, c in groups if min(g) >= 0]
+                if j in info.enum_ids and "enum" in kinds:
+                    masks.append(self._mask_of([*groups, (info.enum_ids[j], 0)]))
+                else:
+                    masks.append(by_kinds.get(kinds) or by_kinds.setdefault(kinds, self._mask_of(groups)))
+                refs.append("ref" in kinds)
+            info.key_masks = tuple(masks)
+            info.key_refs = tuple(refs)
         self._compare = []
         for rule in self._cond_rules:
             g: list[tuple[list[int], int]] = []
@@ -608,20 +651,8 @@ class ProgramConstraint:
             return self._actions_mask[i].copy()
         if mode == M_PVALUE:
             info = self._actions[st.action]
-            kind = info.key_kind[st.key]
-            if kind == K_VARNAME:
-                return self._val_name[i].copy()
-            if kind == K_STRING:
-                return self._val_string[i].copy()
-            if kind == K_ENUM:
-                m = np.zeros(self.size, dtype=bool)
-                if s >= 0:
-                    m[info.enum_ids[st.key]] = True
-            elif kind == K_BOOL:
-                m = self._val_bool[i].copy()
-            else:
-                m = self._val_generic[i].copy()
-            if s >= 0:
+            m = info.key_masks[st.key][i].copy()
+            if s >= 0 and info.key_refs[st.key]:
                 m |= self._refs(st)
             return m
         if mode in (M_SET_VAR, M_NAME_VAR):
