@@ -55,7 +55,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -63,7 +63,6 @@ import numpy as np
 from sashimi.dsl import plist_refs
 from sashimi.dsl.ast import CONDITIONS, DictLiteral, HeadersLiteral, ListLiteral
 from sashimi.dsl.parser import MAX_NESTING
-from sashimi.errors import DataError, Location
 from sashimi.ir.typed import (
     ACTION_PREFIX,
     ENUM_PREFIX,
@@ -77,71 +76,10 @@ from sashimi.ir.typed import (
     TypedToken,
 )
 from sashimi.ir.vocab import Vocab, sanitised_handle
+from sashimi.model.token_table import TokenTable, build_token_table
 
-# ----------------------------------------------------------------------------- token table
-
-TABLE_SPECIALS = ("<PAD>", "<BOS>", "<EOS>", "<UNK>")
-PAD_ID, BOS_ID, EOS_ID, UNK_ID = range(4)
-TABLE_FORMAT_VERSION = 1
-
-
-@dataclass(frozen=True)
-class TokenTable:
-    """The decoder's output vocabulary: id -> token text (ids 0..3 are PAD, BOS, EOS, UNK)."""
-
-    tokens: tuple[str, ...]
-    _index: dict[str, int] = field(init=False, repr=False, compare=False)
-
-    def __post_init__(self) -> None:
-        if tuple(self.tokens[:4]) != TABLE_SPECIALS:
-            raise ValueError(f"a token table starts with {TABLE_SPECIALS}")
-        index: dict[str, int] = {}
-        for i, tok in enumerate(self.tokens):
-            if not isinstance(tok, str) or tok in index:
-                raise ValueError(f"token table entry {i} ({tok!r}) is not a new string")
-            index[tok] = i
-        object.__setattr__(self, "_index", index)
-
-    def id(self, text: str) -> int:
-        """The id of `text`; the UNK id for a text outside the table (use `in` to tell them apart)."""
-        return self._index.get(text, UNK_ID)
-
-    def __contains__(self, text: object) -> bool:
-        return text in self._index
-
-    def __len__(self) -> int:
-        return len(self.tokens)
-
-    def texts(self, ids: Sequence[int]) -> list[str]:
-        return [self.tokens[i] for i in ids]
-
-    def ids(self, texts: Sequence[str]) -> list[int]:
-        return [self.id(t) for t in texts]
-
-    def to_json(self) -> dict:
-        return {"format_version": TABLE_FORMAT_VERSION, "tokens": list(self.tokens)}
-
-    @classmethod
-    def from_json(cls, obj: Any, *, location: Location | None = None) -> TokenTable:
-        loc = location or Location("<token-table>")
-        if not isinstance(obj, dict) or not isinstance(obj.get("tokens"), list):
-            raise DataError("a token table is an object with a 'tokens' list", loc)
-        if obj.get("format_version", TABLE_FORMAT_VERSION) != TABLE_FORMAT_VERSION:
-            raise DataError(f"unsupported token table format {obj.get('format_version')!r}", loc)
-        try:
-            return cls(tuple(obj["tokens"]))
-        except ValueError as err:
-            raise DataError(str(err), loc) from None
-
-
-def build_token_table(vocab: Vocab) -> TokenTable:
-    """Specials, then Tier 1, then the sorted union of all Tier 2 tokens, then the slot tokens (deterministic)."""
-    tier2 = sorted({tok for spec in vocab.tier2.values() for tok in spec.tokens()})
-    out: dict[str, None] = dict.fromkeys(TABLE_SPECIALS)
-    for tok in (*vocab.tier1, *tier2, *SLOT_TOKENS):
-        out.setdefault(tok, None)
-    return TokenTable(tuple(out))
-
+# The decoder's output vocabulary (`TokenTable`, `build_token_table`) has one definition, in
+# `sashimi.model.token_table` (written first for training); it is re-exported here, as the interface names it.
 
 # ----------------------------------------------------------------------------- condition table
 
@@ -300,7 +238,7 @@ class ProgramConstraint:
         self.vocab, self.table, self.max_len, self.max_depth = vocab, table, max_len, max_depth
         self.catalog = catalog  # optional: only used for placeholder units
         self.size = len(table)
-        tid = table._index
+        tid = {text: i for i, text in enumerate(table.tokens)}
         self._tid = tid
 
         def ids(texts) -> np.ndarray:
