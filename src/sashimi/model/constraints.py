@@ -40,7 +40,8 @@ nor its scope warnings:
   ACTION of that name. Handles that name a `CustomOutputName` are never allowed: that name is a Tier 3
   value the structural decoder cannot see.
 * IF: the comparison value's presence and kinds come from one table, `CONDITION_RULES`, derived from
-  `sashimi.dsl.ast.CONDITIONS` and the condition classes of `sashimi.dsl.plist_refs`.
+  the toolchain's condition table (`sashimi.dsl.ast.CONDITION_SPECS`: the key holding the value) or,
+  before that table, from `CONDITIONS` and the condition classes of `sashimi.dsl.plist_refs`.
 
 Budget: every state knows the fewest tokens that still complete the program (open blocks' closers,
 unfinished headers and values, END). A token is allowed only if the program can still end within
@@ -60,6 +61,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from sashimi.dsl import ast as dsl_ast
 from sashimi.dsl import plist_refs
 from sashimi.dsl.ast import CONDITIONS, DictLiteral, HeadersLiteral, ListLiteral
 from sashimi.dsl.parser import MAX_NESTING
@@ -92,19 +94,45 @@ class ConditionRule:
     kinds: frozenset[str]  # value kinds: "str", "num", "interp", "ref", "bool"
 
 
-def _condition_rule(word: str) -> ConditionRule:
+# Rules by the Apple key that holds the comparison value (None: the condition takes none).
+_VALUE_KEY_RULES = {
     # Apple ignores the value of an existence test, but real programs carry one (kept, compiled).
-    if word in plist_refs.EXISTENCE_CONDITIONS:
-        return ConditionRule(False, frozenset({"str", "num"}))
-    # Numeric comparisons always have a value; the real corpus also writes it as a string ("5").
-    if word in plist_refs.NUMBER_CONDITIONS:
-        return ConditionRule(True, frozenset({"num", "str", "ref"}))
-    # String and date comparisons (and any condition added later): `equals_string` with no value
-    # compares with the empty string, which the real corpus does.
-    return ConditionRule(False, frozenset({"str", "interp", "ref", "num"}))
+    None: ConditionRule(False, frozenset({"str", "num"})),
+    # Numbers always have a value; the real corpus also writes it as a string ("5").
+    "WFNumberValue": ConditionRule(True, frozenset({"num", "str", "ref"})),
+    # `equals_string` with no value compares with the empty string, which the real corpus does.
+    "WFConditionalActionString": ConditionRule(False, frozenset({"str", "interp", "ref", "num"})),
+    "WFDate": ConditionRule(True, frozenset({"str", "interp", "ref"})),
+    "WFEnumeration": ConditionRule(True, frozenset({"str", "ref"})),
+    "WFLinkEnumeration": ConditionRule(True, frozenset({"str", "ref"})),
+    "WFBooleanValue": ConditionRule(True, frozenset({"bool", "ref"})),
+}
+_DEFAULT_RULE = _VALUE_KEY_RULES["WFConditionalActionString"]
 
 
-CONDITION_RULES: dict[str, ConditionRule] = {word: _condition_rule(word) for word in CONDITIONS}
+def _condition_rule(word: str) -> ConditionRule | None:
+    """The rule of one condition word, from the toolchain's condition table; None: not generated."""
+    specs = getattr(dsl_ast, "CONDITION_SPECS", None)
+    if specs is not None and word in specs:  # the per-word table (ConditionSpec: code, value_key, ...)
+        spec = specs[word]
+        # raw_condition lives in raw IF parameters and a range needs a second bound: the typed IR
+        # has no encoding for either, so the decoder never produces them.
+        if spec.code is None or getattr(spec, "upper_key", None):
+            return None
+        return _VALUE_KEY_RULES.get(spec.value_key, _DEFAULT_RULE)
+    # the condition classes of plist_refs (before the table existed)
+    if word in getattr(plist_refs, "EXISTENCE_CONDITIONS", ()):
+        return _VALUE_KEY_RULES[None]
+    if word in getattr(plist_refs, "NUMBER_CONDITIONS", ()):
+        return _VALUE_KEY_RULES["WFNumberValue"]
+    # dates in this older form: the real corpus writes `is_before` with no value
+    return _DEFAULT_RULE
+
+
+# The conditions the decoder may produce, and what follows each (derived, never listed by hand).
+CONDITION_RULES: dict[str, ConditionRule] = {
+    word: rule for word in CONDITIONS if (rule := _condition_rule(word)) is not None
+}
 
 # ----------------------------------------------------------------------------- state
 
@@ -275,7 +303,7 @@ class ProgramConstraint:
         self._mark = {m: one(m) for m in ("<interp>", "</interp>", "<qty>", "<name>")}
         self._true, self._false = one("true"), one("false")
         self._bools = ids(["true", "false"])
-        self._cond_words = [w for w in CONDITIONS if w in tid]
+        self._cond_words = [w for w in CONDITIONS if w in tid and w in CONDITION_RULES]
         self._cond_index = {tid[w]: i for i, w in enumerate(self._cond_words)}
         self._cond_rules = [CONDITION_RULES[w] for w in self._cond_words]
 
