@@ -102,7 +102,8 @@ _VALUE_KEY_RULES = {
     "WFNumberValue": ConditionRule(True, frozenset({"num", "str", "ref"})),
     # `equals_string` with no value compares with the empty string, which the real corpus does.
     "WFConditionalActionString": ConditionRule(False, frozenset({"str", "interp", "ref", "num"})),
-    "WFDate": ConditionRule(True, frozenset({"str", "interp", "ref"})),
+    # the real corpus read in the canonical dialect has `is_before` without a value
+    "WFDate": ConditionRule(False, frozenset({"str", "interp", "ref"})),
     "WFEnumeration": ConditionRule(True, frozenset({"str", "ref"})),
     "WFLinkEnumeration": ConditionRule(True, frozenset({"str", "ref"})),
     "WFBooleanValue": ConditionRule(True, frozenset({"bool", "ref"})),
