@@ -228,6 +228,10 @@ _LOOP_VAR = re.compile(r"\$Repeat_(?:Item|Index)(?:_([0-9]+))?\Z")
 _RET_NEED = {R_PARAMS: 0, R_SET: 0, R_COMPARE: 1, R_MENU_PROMPT: 3}
 _CAP = 8  # budgets above this behave alike (no construct needs more to finish)
 DEFAULT_MAX_DEPTH = 32  # block nesting; the data nests at most 6 deep
+# Cached masks (one bool per table token each, ~2.3 kB for the real vocabulary): bounded so a server's
+# memory stays small (about 25 MB); a full cache is simply cleared.
+_MASK_CACHE_SIZE = 8192
+_REF_CACHE_SIZE = 2048
 
 
 @dataclass
@@ -550,7 +554,7 @@ class ProgramConstraint:
             m[self._handle_ids[low.bit_length() - 1]] = True
             h ^= low
         m.flags.writeable = False
-        if len(self._ref_cache) > 20000:
+        if len(self._ref_cache) > _REF_CACHE_SIZE:
             self._ref_cache.clear()
         self._ref_cache[sig] = m
         return m
@@ -589,7 +593,7 @@ class ProgramConstraint:
         if m is None:
             m = self._compute(state, s)
             m.flags.writeable = False
-            if len(self._cache) > 50000:
+            if len(self._cache) > _MASK_CACHE_SIZE:
                 self._cache.clear()
             self._cache[key] = m
         return m
