@@ -180,7 +180,7 @@ def walk(pc: ProgramConstraint, rng: random.Random) -> list[int]:
         pick = rng.choice(keywords if keywords and rng.random() < 0.5 else list(choices))
         ids.append(int(pick))
         state = pc.advance(state, pick)
-        assert len(ids) <= pc.max_len
+        assert len(ids) + pc.remaining(state) <= pc.max_len
     assert not pc.allowed(state).any()
     return ids
 
@@ -458,14 +458,15 @@ def test_every_action_with_every_key_compiles(which, request):
 
 
 def shortest_completion(pc: ProgramConstraint, state, ids: list[int]) -> list[int]:
-    """Finish a program from `state` by always taking the token that leaves the least to do."""
-    ids = list(ids)
+    """Finish a program from `state` by always taking the token that leaves the least to do; it takes
+    exactly `remaining(state)` tokens (the budget's estimate is the true minimum)."""
+    ids, expected = list(ids), len(ids) + pc.remaining(state)
     while not pc.is_final(state):
         options = [(pc.remaining(pc.advance(state, t)), int(t)) for t in np.flatnonzero(pc.allowed(state))]
         _, pick = min(options)
         ids.append(pick)
         state = pc.advance(state, pick)
-    assert len(ids) <= pc.max_len
+    assert len(ids) == expected <= pc.max_len
     return ids
 
 
