@@ -127,3 +127,15 @@ def test_baseline_cli(synth_dir, tmp_path, capsys):
     assert "needs a training file (--train)" in err and "--latency applies to" in err
     assert main(["baseline", "reference", "--data", str(gold), "--out", str(out)]) == 0
     assert [p.dsl for p in read_predictions(out)] == [g.program for g in read_gold(gold)]
+
+
+def test_cli_constants_agree_with_the_modules():
+    from sashimi.cli import build_parser
+    from sashimi.eval import cli
+    from sashimi.eval.baselines import BASELINES, REFERENCE
+    from sashimi.eval.bootstrap import DEFAULT_RESAMPLES, DEFAULT_SEED
+    from sashimi.eval.validity import MAX_PROGRAM_CHARS
+
+    assert cli.BASELINE_CHOICES == BASELINES + (REFERENCE,)
+    args = build_parser().parse_args(["evaluate", "--data", "x"])
+    assert (args.seed, args.resamples, args.max_chars) == (DEFAULT_SEED, DEFAULT_RESAMPLES, MAX_PROGRAM_CHARS)
