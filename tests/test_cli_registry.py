@@ -51,7 +51,7 @@ def test_help_lists_every_command(capsys):
         ("dsl", "check"), ("dsl", "compile"), ("dsl", "decompile"), ("dsl", "corpus-check"),
         ("data", "split"), ("data", "typed-ir"), ("data", "vocab"), ("data", "synth"),
         ("data", "synth-baseline"), ("data", "negatives"), ("data", "ood"),
-        ("exp", "coverage"), ("exp", "encoder"), ("exp", "gate"), ("exp", "toy"), ("gate",),
+        ("exp", "coverage"), ("exp", "encoder"), ("exp", "gate"), ("exp", "toy"), ("gate",), ("evaluate",), ("baseline",), ("gates",),
     }  # fmt: skip
     assert expected <= commands
     for group in ("dsl", "data", "exp"):
