@@ -12,7 +12,7 @@ from sashimi.cli import main
 from sashimi.eval.bootstrap import mean_and_ci, resample_indices, table_cis
 from sashimi.eval.fidelity import FIDELITY_KEYS
 from sashimi.eval.harness import evaluate, prepare_gold
-from sashimi.eval.predictions import Prediction, read_gold
+from sashimi.eval.predictions import GoldRow, Prediction, read_gold
 from sashimi.eval.validity import VALIDITY_KEYS
 
 from .conftest import write_predictions
@@ -148,3 +148,29 @@ def test_api_takes_dicts_and_plain_gold_rows(synth_dir, catalog):
     report = evaluate(preds, rows, catalog, resamples=10)
     assert report["failures"] == {"malformed": 1, "exact": 4}
     assert [r["id"] for r in report["rows"]] == [g.id for g in rows]
+
+
+@pytest.mark.parametrize(
+    ("program", "category", "permissive", "unverified"),
+    [
+        ('SHORTCUT "A"\nACTION frobnicate\n', "validate_unknown_action", False, False),
+        # a known vendor prefix: compiles on the permissive path only (runtime-unverified)
+        ('SHORTCUT "A"\nACTION is.workflow.actions.frobnicate\n', "validate_unknown_action", True, True),
+        (
+            'SHORTCUT "A"\nACTION takevideo WFCameraCaptureDevice="Sideways"\n',
+            "validate_invalid_enum",
+            False,
+            False,
+        ),
+        ('SHORTCUT "A"\nACTION showresult Text=@prev\n', "validate_invalid_handle", False, False),
+        ('SHORTCUT "A"\nIF\n', "parse_error", False, False),
+    ],
+)
+def test_validity_categories(catalog, program, category, permissive, unverified):
+    gold = prepare_gold([GoldRow("g", "p", 'SHORTCUT "A"\nACTION vibrate\n')], catalog)
+    report = evaluate([Prediction(id="g", dsl=program)], gold, catalog, resamples=10)
+    (row,) = report["rows"]
+    assert row["category"] == category and row["message"]
+    assert not row["compile_strict"] and row["compile_permissive"] == permissive
+    assert row["runtime_unverified"] == unverified
+    assert report["metrics"]["runtime_unverified_rate"] == float(unverified)
