@@ -163,7 +163,7 @@ def test_api_takes_dicts_and_plain_gold_rows(synth_dir, catalog):
             False,
         ),
         ('SHORTCUT "A"\nACTION showresult Text=@prev\n', "validate_invalid_handle", False, False),
-        ('SHORTCUT "A"\nIF\n', "parse_error", False, False),
+        ('SHORTCUT "A"\nACTION ((\n', "parse_error", False, False),
     ],
 )
 def test_validity_categories(catalog, program, category, permissive, unverified):
