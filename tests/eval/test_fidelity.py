@@ -65,9 +65,9 @@ def test_identities_are_canonicalised_even_for_unknown_actions(catalog):
     # printed text keeps the written spelling, so canonical exact match sees the difference
 
 
-def test_comments_are_excluded(catalog):
+def test_comments_and_endshortcut_are_excluded(catalog):
     gold = view('SHORTCUT "A"\nACTION comment WFCommentActionText="x"\nACTION openurl\n', catalog)
-    pred = view('SHORTCUT "A"\n# a line comment\nACTION openurl\n', catalog)
+    pred = view('SHORTCUT "A"\n# a line comment\nACTION openurl\nENDSHORTCUT\n', catalog)
     assert gold.skeleton == ("A:openurl",)
     assert fidelity_scores(pred, gold) == {
         "action_f1": 1.0,

@@ -22,8 +22,8 @@ Metrics of one (prediction, reference) pair — JSON keys as in architecture.md 
 - `value_accuracy`: the same over gold parameters holding a Tier 3 value (strings, numbers, text with
   interpolations, quantities, dict/list literals); values compare with variables abstracted ($VAR_k).
   Undefined when the gold has none.
-- `exact`: canonical DSL text equal after printing both programs (comments excluded, the SHORTCUT
-  name and variable names included).
+- `exact`: canonical DSL text equal after printing both programs (comments and a trailing ENDSHORTCUT
+  excluded, the SHORTCUT name and variable names included).
 
 A prediction with no parsed program (refused, empty, unparseable, malformed) scores 0 on every metric
 and 1 on the edit distance: such a row is a failure, never skipped.
@@ -31,6 +31,7 @@ and 1 on the edit distance: such a row is a failure, never skipped.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections import Counter
 from collections.abc import Sequence
@@ -121,7 +122,8 @@ class ProgramView:
 def program_view(ir: ShortcutIR, catalog) -> ProgramView:
     """The comment-free, canonicalised view of `ir` (catalog: a `Catalog` or a `CanonicalCatalog`)."""
     canon = catalog if isinstance(catalog, CanonicalCatalog) else CanonicalCatalog(catalog)
-    stripped = drop_comment_actions(ir, canon)
+    # an ENDSHORTCUT line is an end-of-generation marker, not part of the program
+    stripped = dataclasses.replace(drop_comment_actions(ir, canon), has_endshortcut=False)
     typed = to_typed(stripped, canon)
     tier1 = tuple(t.text for t in typed.tokens if t.tier == TIER_STRUCTURE)
     tier12 = tuple(t.text for t in typed.tokens if t.tier in (TIER_STRUCTURE, TIER_PARAM))
