@@ -32,6 +32,8 @@ from typing import Any
 
 from sashimi.dsl import plist_refs as P
 from sashimi.dsl.ast import (
+    CONDITION_SPECS,
+    CONDITION_TABLE,
     RESERVED_HANDLES,
     ActionStatement,
     BoolValue,
@@ -76,6 +78,11 @@ HIDDEN_PARAMS = frozenset(
         "CustomOutputName",
     }
 )
+# Parameters the "faithful" style prints although the corpus style hides them: an explicit input, the
+# output name other actions' references show, and the UUID those references point at (so that
+# decompile -> edit -> compile keeps every reference and every named output).
+FAITHFUL_PARAMS = frozenset({"WFInput", "CustomOutputName", "UUID"})
+STYLES = ("corpus", "faithful")
 # ShortcutDSL's ACTION_NAME token (§1.2): identifiers outside it cannot be printed.
 _ACTION_NAME = re.compile(r"[A-Za-z_](?:[A-Za-z0-9_.-]*[A-Za-z0-9_])?")
 _REF_TYPES = frozenset({"ActionOutput", "Variable", "ExtensionInput", "CurrentDate", *P.MAGIC_HANDLES})
@@ -95,13 +102,22 @@ class DecompiledShortcut:
 
 
 def decompile(
-    data: bytes, catalog: Any, *, file: str = "<input>", name: str | None = None
+    data: bytes,
+    catalog: Any,
+    *,
+    file: str = "<input>",
+    name: str | None = None,
+    style: str = "corpus",
 ) -> DecompiledShortcut:
     """Decompile `.shortcut` bytes (binary or XML plist).
 
-    Apple does not store the shortcut's name in the plist (it travels as the file name, §3.9), so
-    the name is: `name` if given, else `WFWorkflowName`, else the `file` name without `.shortcut`
-    (underscores read as spaces), else "Untitled"."""
+    The name (one rule for every format, issue 11.8): `name` if given, else the plist's
+    `WFWorkflowName` (our compiler writes it), else the file name without its extension (`_` read as
+    a space, as Apple names exported files), else "Untitled" (stdin).
+
+    `style="corpus"` prints the data's canonical style (§4.1: `WFInput`, `CustomOutputName` and
+    `UUID` hidden); `style="faithful"` keeps those three, so that decompile -> compile preserves
+    every explicit input, named output and reference (issue 11.9)."""
     if not isinstance(data, bytes | bytearray):
         raise DecompileError("input is not bytes", Location(file))
     if len(data) > MAX_BYTES:
@@ -115,13 +131,15 @@ def decompile(
     except Exception as err:  # noqa: BLE001 - plistlib raises many types on corrupt input
         detail = " ".join(str(err).split())[:120] or type(err).__name__
         raise DecompileError(f"not a property list ({detail})", Location(file)) from None
-    return decompile_plist(plist, catalog, file=file, name=name)
+    return decompile_plist(plist, catalog, file=file, name=name, style=style)
 
 
 def decompile_plist(
-    plist: Any, catalog: Any, *, file: str = "<input>", name: str | None = None
+    plist: Any, catalog: Any, *, file: str = "<input>", name: str | None = None, style: str = "corpus"
 ) -> DecompiledShortcut:
-    """Decompile an already-loaded plist dict."""
+    """Decompile an already-loaded plist dict (see `decompile`)."""
+    if style not in STYLES:
+        raise ValueError(f"unknown decompile style {style!r} (known: {', '.join(STYLES)})")
     if not isinstance(plist, dict):
         raise DecompileError(f"top level is a {type(plist).__name__}, not a dictionary", Location(file))
     actions = plist.get("WFWorkflowActions")
@@ -129,7 +147,7 @@ def decompile_plist(
         raise DecompileError("WFWorkflowActions missing or not a list", Location(file))
     if name is None:
         name = _shortcut_name(plist, file)
-    decompiler = _Decompiler(actions, catalog, file)
+    decompiler = _Decompiler(actions, catalog, file, style)
     try:
         statements = decompiler.run()
     except RecursionError:
@@ -144,6 +162,7 @@ class _Action:
     params: dict
     mode: int | None  # WFControlFlowMode, None for regular actions
     group: str | None
+    synthetic: bool = False  # an end marker added by _repair_structure
 
 
 @dataclass(frozen=True)
@@ -153,12 +172,14 @@ class _Producer:
 
 
 class _Decompiler:
-    def __init__(self, raw_actions: list, catalog: Any, file: str):
+    def __init__(self, raw_actions: list, catalog: Any, file: str, style: str = "corpus"):
         self.catalog = catalog
         self.file = file
+        # "faithful" keeps what the corpus style hides but behaviour depends on (issue 11.9).
+        self.kept = FAITHFUL_PARAMS if style == "faithful" else frozenset()
         self.warnings: list[DecompileWarning] = []
         self.actions = [self._normalise(i, a) for i, a in enumerate(raw_actions)]
-        self._check_structure()
+        self._repair_structure()
         self.all_uuids = {
             a.params.get("UUID"): a.index for a in self.actions if isinstance(a.params.get("UUID"), str)
         }
@@ -201,34 +222,64 @@ class _Decompiler:
             raise self.error("control-flow marker without GroupingIdentifier", i)
         return _Action(i, identifier, params, int(mode), group)
 
-    def _check_structure(self) -> None:
+    def _repair_structure(self) -> None:
+        """Make the marker structure balanced, warning (with the action index) for every change.
+
+        Real files contain what Apple's editor never writes: an end or middle marker whose start is
+        missing, a loop with a middle marker, a second ELSE, a block never closed. Instead of refusing
+        the whole file, stray markers are dropped and unclosed blocks are closed (at the point where an
+        enclosing block ends, or at the end of the file): the best faithful reading (issue 11.4).
+        """
+        out: list[_Action] = []
         stack: list[_Action] = []
         middles: dict[int, int] = {}
+
+        def close(start: _Action, why: str) -> None:
+            self.warnings.append(
+                DecompileWarning("unclosed_block", f"block opened here is never closed; {why}", start.index)
+            )
+            out.append(_Action(start.index, start.identifier, {}, 2, start.group, synthetic=True))
+
         for a in self.actions:
             if a.mode is None:
+                out.append(a)
                 continue
             if a.mode == 0:
                 stack.append(a)
                 if len(stack) > MAX_DEPTH:
                     raise self.error("blocks nest too deeply", a.index)
                 middles[a.index] = 0
+                out.append(a)
                 continue
-            if not stack or stack[-1].group != a.group or stack[-1].identifier != a.identifier:
-                raise self.error(
-                    f"unbalanced control flow: {'end' if a.mode == 2 else 'middle'} marker without matching start",
-                    a.index,
+            kind = "end" if a.mode == 2 else "middle"
+            match = next(
+                (i for i in range(len(stack) - 1, -1, -1)
+                 if stack[i].group == a.group and stack[i].identifier == a.identifier),
+                None,
+            )
+            if match is None:
+                self.warnings.append(
+                    DecompileWarning("stray_marker", f"{kind} marker without its start; dropped", a.index)
                 )
+                continue
+            while len(stack) - 1 > match:  # blocks opened inside and never closed end here
+                close(stack.pop(), f"closed where its enclosing block ends (action #{a.index})")
             start = stack[-1]
             if a.mode == 1:
                 middles[start.index] += 1
                 if a.identifier in (P.REPEAT_COUNT, P.REPEAT_EACH) or (
                     a.identifier == P.CONDITIONAL and middles[start.index] > 1
                 ):
-                    raise self.error("unexpected middle marker", a.index)
+                    self.warnings.append(
+                        DecompileWarning("stray_marker", "unexpected middle marker; dropped", a.index)
+                    )
+                    continue
             else:
                 stack.pop()
-        if stack:
-            raise self.error("unbalanced control flow: block never closed", stack[-1].index)
+            out.append(a)
+        while stack:
+            close(stack.pop(), "closed at the end of the file")
+        self.actions = out
 
     def _defined_variables(self) -> set[str]:
         names = set()
@@ -254,7 +305,8 @@ class _Decompiler:
             if a.mode in (1, 2):
                 return out, a
             if a.mode == 0:
-                out.append(self.block(a, prev))
+                block = self.block(a, prev)
+                out.extend(block if isinstance(block, tuple) else (block,))
             else:
                 self.pos += 1
                 stmt, produces = self.regular(a, prev)
@@ -271,12 +323,10 @@ class _Decompiler:
             stmt: Any = SetVariable(P.sanitize(var_name), self.value(params["WFInput"], prev, 0))
             self.register(a, prev_candidate=False)
             return stmt, False
-        name = self.catalog.canonical_name(a.identifier)
-        if not _ACTION_NAME.fullmatch(name):
-            raise self.error(f"action identifier {a.identifier!r} cannot be written in ShortcutDSL")
+        name = self.action_name(a.identifier)
         out = []
         for key, raw in params.items():
-            if key in HIDDEN_PARAMS or key.startswith("Show-"):
+            if key.startswith("Show-") or (key in HIDDEN_PARAMS and key not in self.kept):
                 continue
             if not P.IDENT.fullmatch(key):
                 self.warn("dropped_param", f"parameter {key!r} cannot be written in ShortcutDSL")
@@ -285,12 +335,24 @@ class _Decompiler:
         produces = self.register(a, prev_candidate=a.identifier != P.COMMENT)
         return ActionStatement(name, tuple(out)), produces
 
+    def action_name(self, identifier: str) -> str:
+        """The data's spelling (short name for built-ins) when it resolves back to `identifier`,
+        else the full identifier: whatever is printed must compile to the same action (issue 11.5)."""
+        name = self.catalog.canonical_name(identifier)
+        if name != identifier and self.catalog.resolve(name) != identifier:
+            name = identifier
+        if not _ACTION_NAME.fullmatch(name):
+            raise self.error(f"action identifier {identifier!r} cannot be written in ShortcutDSL")
+        if self.catalog.resolve(name) != identifier:
+            self.warn("unresolvable_action", f"{identifier!r} will not compile back to the same action")
+        return name
+
     def register(self, a: _Action, *, prev_candidate: bool) -> bool:
         action_uuid = a.params.get("UUID")
         if not isinstance(action_uuid, str):
             return False
         custom = a.params.get("CustomOutputName")
-        label = custom if isinstance(custom, str) and custom else self.catalog.canonical_name(a.identifier)
+        label = custom if isinstance(custom, str) and custom else self.action_name(a.identifier)
         self.producers[action_uuid] = _Producer(P.sanitize(label), a.index)
         self.last_any = action_uuid
         return prev_candidate
@@ -299,9 +361,14 @@ class _Decompiler:
         self.pos += 1
         ident, params = start.identifier, start.params
         if ident == P.CONDITIONAL:
-            target = self.if_target(params, prev)
-            condition = self.condition(params)
-            compare = self.compare_value(params, prev)
+            condition, consumed = self.condition(params)
+            if condition == "raw_condition":
+                target: Any = HandleRef("prev")  # not compiled: WFInput, if any, stays raw
+            else:
+                target = self.if_target(params, prev)
+                consumed.add("WFInput")
+            compare, upper = self.compare_values(condition, params, consumed, prev)
+            raw = self.raw_params(params, consumed, prev)
             then_body, marker = self.body(prev)
             else_body = None
             if marker is not None and marker.mode == 1:
@@ -309,24 +376,35 @@ class _Decompiler:
                 else_body, marker = self.body(prev)
                 else_body = tuple(else_body)
             self.end(start, marker)
-            return IfBlock(target, condition, compare, tuple(then_body), else_body)
+            return IfBlock(
+                target, condition, compare, tuple(then_body), else_body, upper_value=upper, params=raw
+            )
         if ident == P.MENU:
             prompt = self.menu_prompt(params, prev)
             labels = params.get("WFMenuItems")
+            raw = self.raw_params(params, {"WFMenuPrompt", "WFMenuItems"}, prev)
             cases = []
-            body, marker = self.body(prev)
-            if body:
-                raise self.error("menu actions before the first case", start.index)
+            preamble, marker = self.body(prev)
+            if preamble:
+                # Actions between a menu's start and its first case never run in Apple's model of a
+                # menu; the DSL has no place for them, so they are printed just before the MENU.
+                self.warnings.append(
+                    DecompileWarning(
+                        "menu_preamble",
+                        f"{len(preamble)} statement(s) between the menu start and its first case "
+                        "moved before the MENU",
+                        start.index,
+                    )
+                )
             while marker is not None and marker.mode == 1:
                 self.pos += 1
                 label = self.case_label(marker, len(cases), labels)
                 body, next_marker = self.body(prev)
                 cases.append(MenuCase(label, tuple(body)))
                 marker = next_marker
-            if not cases:
-                raise self.error("menu without cases", start.index)
             self.end(start, marker)
-            return MenuBlock(prompt, tuple(cases))
+            menu = MenuBlock(prompt, tuple(cases), params=raw)
+            return (*preamble, menu) if preamble else menu
         if ident == P.REPEAT_COUNT:
             count = self.repeat_count(params, prev)
             body, marker = self.body(prev)
@@ -360,29 +438,84 @@ class _Decompiler:
             raise self.error("IF input is not a reference")
         return value
 
-    def condition(self, params: dict) -> str:
-        code = params.get("WFCondition")
-        if code is None:
-            if "WFConditions" in params:
-                self.warn("multi_condition", "multi-condition IF (WFConditions) reduced to has_any_value")
-            return "has_any_value"  # Apple's default when the key is absent (§4.1)
-        if isinstance(code, bool) or not isinstance(code, int) or code not in P.CONDITION_WORDS:
-            raise self.error(f"unknown condition code {code!r}")
-        return P.CONDITION_WORDS[code]
+    def condition(self, params: dict) -> tuple[str, set[str]]:
+        """(canonical condition word, start-marker keys it accounts for) — §1.7a.
 
-    def compare_value(self, params: dict, prev: str | None):
-        for key in P.COMPARE_KEYS:
-            if key in params:
-                return self.value(params[key], prev, 0)
-        for key in P.ENUM_COMPARE_KEYS:  # enumerations fold into strings (§1.7)
-            if key in params:
-                value = self.value(params[key], prev, 0)
-                if isinstance(value, NumberValue | BoolValue):
-                    value = StringValue(
-                        str(value.value).lower() if isinstance(value, BoolValue) else str(value.value)
-                    )
-                return value
-        return None
+        The code picks the meaning; for codes Apple shares between compared types (4, 5, 0-3, 1003)
+        the value key present picks the word. A `WFCondition` no word can reproduce exactly (text
+        such as 'Equals', '', 1001, a missing key) stays a raw parameter, so recompiling writes the
+        same value; a missing one with `WFConditions` is the multi-condition form.
+        """
+        marker_keys = {"GroupingIdentifier", "WFControlFlowMode"}
+        code = params.get("WFCondition")
+        exact = True
+        if isinstance(code, str) and code in P.TEXT_CONDITION_CODES:
+            code, exact = P.TEXT_CONDITION_CODES[code], False
+        if isinstance(code, bool) or not isinstance(code, int):
+            code = None
+        # Text first, then numbers, ...: with no value key present, `equals_string` is the reading.
+        candidates = sorted(
+            (spec for spec in CONDITION_TABLE if spec.code is not None and spec.code == code),
+            key=lambda spec: P.COMPARE_KEYS.index(spec.value_key) if spec.value_key else -1,
+        )
+        if not candidates:
+            if "WFConditions" not in params:
+                self.warn(
+                    "raw_condition", f"condition code {params.get('WFCondition', '(none)')!r} kept as written"
+                )
+            return "raw_condition", marker_keys
+        present = [key for key in P.COMPARE_KEYS if key in params]
+        chosen = next(
+            (spec for key in present for spec in candidates if spec.value_key == key),
+            candidates[0],
+        )
+        if not exact:
+            self.warn("raw_condition", f"condition {params['WFCondition']!r} read as {chosen.word}")
+            return chosen.word, marker_keys
+        return chosen.word, marker_keys | {"WFCondition"}
+
+    def compare_values(self, condition: str, params: dict, consumed: set[str], prev: str | None):
+        """(comparison value, upper bound): from the keys the condition reads — never from another
+        type's key, which real files often keep with a stale value (issue 11.2)."""
+        spec = CONDITION_SPECS[condition]
+        if spec.code is None:
+            return None, None
+        key = spec.value_key
+        if key is None:
+            # Existence checks and `is_today` take no value; one stored anyway is read where the
+            # compiler writes it back (§3.7): a number under WFNumberValue, else the text key.
+            if isinstance(params.get("WFNumberValue"), int | float) and not isinstance(
+                params.get("WFNumberValue"), bool
+            ):
+                key = "WFNumberValue"
+            elif "WFConditionalActionString" in params and not (
+                isinstance(params["WFConditionalActionString"], int | float)
+                and not isinstance(params["WFConditionalActionString"], bool)
+            ):
+                key = "WFConditionalActionString"
+            else:
+                return None, None
+        if key not in params:
+            return None, None
+        consumed.add(key)
+        compare = self.value(params[key], prev, 0)
+        upper = None
+        if spec.upper_key is not None and spec.upper_key in params:
+            consumed.add(spec.upper_key)
+            upper = self.value(params[spec.upper_key], prev, 0)
+        return compare, upper
+
+    def raw_params(self, params: dict, consumed: set[str], prev: str | None) -> tuple:
+        """Start-marker parameters nothing else prints, kept as raw IF/MENU parameters (§1.7a)."""
+        out = []
+        for key, raw in params.items():
+            if key in consumed or key in ("GroupingIdentifier", "WFControlFlowMode"):
+                continue
+            if not P.IDENT.fullmatch(key):
+                self.warn("dropped_param", f"parameter {key!r} cannot be written in ShortcutDSL")
+                continue
+            out.append((key, self.value(raw, prev, 0)))
+        return tuple(out)
 
     def menu_prompt(self, params: dict, prev: str | None):
         raw = params.get("WFMenuPrompt", "Choose")
@@ -627,14 +760,15 @@ class _Decompiler:
 
 
 def _shortcut_name(plist: dict, file: str) -> str:
-    """`WFWorkflowName` if stored, else the file name (Apple writes spaces as `_`, §3.9), else Untitled."""
+    """`WFWorkflowName` if stored, else the file name without extension (Apple writes spaces as `_`,
+    §3.9), else Untitled — the same rule for binary and XML plists, whatever the extension."""
     stored = plist.get("WFWorkflowName")
     if isinstance(stored, str):
         return stored
-    base = PurePath(file).name
-    if base.lower().endswith(".shortcut") and len(base) > len(".shortcut"):
-        return base[: -len(".shortcut")].replace("_", " ")
-    return "Untitled"
+    if file.startswith("<") and file.endswith(">"):  # <input>, <stdin>: no file name
+        return "Untitled"
+    stem = PurePath(file).stem
+    return stem.replace("_", " ") if stem else "Untitled"
 
 
 def _utf16_slice(units: bytes, start: int, end: int) -> str:

@@ -47,7 +47,7 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from sashimi.dsl.ast import CONDITIONS
+from sashimi.dsl.ast import CANONICAL, DIALECT_CONDITIONS, condition_to_dialect
 from sashimi.dsl.repair_tables import (
     CONDITION_SYNONYMS,
     HALLUCINATION_ALIASES,
@@ -245,9 +245,11 @@ class _Masker:
 
 
 class _Linter:
-    def __init__(self, text: str, catalog: Catalog | None):
+    def __init__(self, text: str, catalog: Catalog | None, dialect: str = CANONICAL):
         self.text = text
         self.catalog = catalog
+        self.dialect = dialect
+        self.condition_words = DIALECT_CONDITIONS[dialect]  # the words the text may use
         self.changes: list[LintChange] = []
         self.masker = _Masker(text)
         self.has_header = False
@@ -637,12 +639,13 @@ class _Linter:
     # -- conditions
 
     def _repair_condition(self, masked: str, prot: list[str], lineno: int) -> str:
-        m = re.match(r"([ \t]*IF[ \t]+[$@][A-Za-z_]\w*(?:\.\w+)*[ \t]+)(.*)", masked, re.S)
+        m = re.match(r"([ \t]*IF[ \t]+[$@][^\W\d]\w*(?:\.\w+)*[ \t]+)(.*)", masked, re.S)
         if m is None:
             return masked
         head, rest = m.groups()
+        words_ok = self.condition_words
         word = re.match(r"[A-Za-z_]\w*", rest)
-        if word and word.group(0) in CONDITIONS:
+        if word and word.group(0) in words_ok:
             return masked
         words = list(re.finditer(r"[ \t]*([A-Za-z_]\w*|[=!<>]+)", rest))
         # only the leading run of words can be the condition
@@ -658,26 +661,30 @@ class _Linter:
         for n in range(min(4, len(run)), 0, -1):
             span_end = run[n - 1].end()
             key = normalise_alias_key("_".join(w.group(1) for w in run[:n]))
-            cond = key if key in CONDITIONS else CONDITION_SYNONYMS.get(key)
+            cond = key if key in words_ok else self._in_dialect(CONDITION_SYNONYMS.get(key))
             if cond is None:
                 continue
             after = rest[span_end:]
             if key in NUMERIC_EQUALITY_SYNONYMS and re.match(r"[ \t]*[+-]?(\d|\.\d)", after):
-                cond = "equals_number"
+                cond = self._in_dialect("equals_number") or cond
             original = rest[:span_end].strip()
             self.log(lineno, "condition", original, cond, 0.95, "condition synonym")
             return head + cond + after
         first = normalise_alias_key(run[0].group(1))
         if first in NO_FUZZY_CONDITIONS:
             return masked
-        vocab = list(CONDITIONS) + list(CONDITION_SYNONYMS)
+        vocab = list(words_ok) + [k for k, v in CONDITION_SYNONYMS.items() if self._in_dialect(v)]
         close = difflib.get_close_matches(first, vocab, n=1, cutoff=0.6)
         if not close:
             return masked
-        target = close[0] if close[0] in CONDITIONS else CONDITION_SYNONYMS[close[0]]
+        target = close[0] if close[0] in words_ok else self._in_dialect(CONDITION_SYNONYMS[close[0]])
         score = difflib.SequenceMatcher(None, first, close[0]).ratio()
         self.log(lineno, "condition", run[0].group(1), target, round(score, 3), "closest condition word")
         return head + target + rest[run[0].end() :]
+
+    def _in_dialect(self, canonical: str | None) -> str | None:
+        """How the text's dialect writes a canonical condition (None: it cannot)."""
+        return condition_to_dialect(canonical, self.dialect) if canonical is not None else None
 
     # -- property access
 
@@ -880,23 +887,25 @@ def _suffix_similarity(name: str, cand: str) -> float:
     return difflib.SequenceMatcher(None, ".".join(a[i:]).lower(), ".".join(b[i:]).lower()).ratio()
 
 
-def lint(text: str, catalog: Catalog | None = None) -> LintResult:
+def lint(text: str, catalog: Catalog | None = None, *, dialect: str = CANONICAL) -> LintResult:
     """Repair `text` (typically model output) so that it parses; see the module docstring.
 
-    `catalog` drives action-name repair; None uses the core catalog. Never raises on a `str`.
+    `catalog` drives action-name repair; None uses the core catalog. `dialect` is the condition
+    vocabulary of the text (`sashimi.dsl.ast.DIALECTS`): condition repairs write its words. Never
+    raises on a `str`.
     """
     if catalog is None:
         from sashimi.dsl.catalog import Catalog
 
         catalog = Catalog.core()
-    result = _Linter(text, catalog).run()
+    result = _Linter(text, catalog, dialect).run()
     if not result.changes:
         return result
     # One repair can expose another (a closed string creates a header, a removed line uncovers a
     # cut-off one). Iterate to a fixpoint so that lint is idempotent; in practice one extra pass.
     changes = list(result.changes)
     for _ in range(_MAX_PASSES - 1):
-        again = _Linter(result.text, catalog).run()
+        again = _Linter(result.text, catalog, dialect).run()
         if again.text == result.text:
             break
         changes.extend(again.changes)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from sashimi.dsl.compiler import compile_program, self_check, to_binary
-from sashimi.dsl.ast import ShortcutIR
+from sashimi.dsl.ast import CANONICAL, ShortcutIR
 from sashimi.dsl.linter import LintChange, lint
 from sashimi.dsl.parser import parse
 from sashimi.dsl.validator import Issue, validate
@@ -64,15 +64,22 @@ def compile_checked(ir: ShortcutIR, catalog, *, seed: int = 0, file: str = "<inp
 
 
 def run_pipeline(
-    text: str, catalog, *, file: str = "<input>", seed: int = 0, do_lint: bool = True
+    text: str,
+    catalog,
+    *,
+    file: str = "<input>",
+    seed: int = 0,
+    do_lint: bool = True,
+    dialect: str = CANONICAL,
 ) -> PipelineResult:
+    """`dialect`: the condition words `text` is written in (`sashimi.dsl.ast.DIALECTS`)."""
     if do_lint:
-        linted = lint(text, catalog)
+        linted = lint(text, catalog, dialect=dialect)
         result = PipelineResult(linted_text=linted.text, lint_changes=tuple(linted.changes))
     else:
         result = PipelineResult(linted_text=text)
     try:
-        result.ir = parse(result.linted_text, file=file)
+        result.ir = parse(result.linted_text, file=file, dialect=dialect)
     except SashimiError as err:
         result.failed_stage, result.error = "parse", str(err)
         return result
