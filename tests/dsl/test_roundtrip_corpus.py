@@ -17,6 +17,8 @@ from sashimi.dsl.decompiler import decompile
 from sashimi.dsl.ast import HandleRef, InterpolatedString, ShortcutIR, StringValue, VarRef
 from sashimi.dsl.parser import parse
 
+SF = "shortcutforge"  # the real corpus's dialect (sashimi.dsl.ast, issue 11.3)
+
 REPEAT_VARS = ("Repeat_Item", "Repeat_Index")
 
 
@@ -102,7 +104,7 @@ def test_corpus_compiles_and_round_trips(corpus_targets, reference_catalog):
     exceptions: dict[str, str] = {}
     unexplained: list[str] = []
     for shortcut_id, text in corpus_targets:
-        ir = parse(text, file=shortcut_id)
+        ir = parse(text, file=shortcut_id, dialect=SF)
         compiled = compile_program(
             ir, reference_catalog, seed=0, file=shortcut_id
         )  # strict: raises on failure

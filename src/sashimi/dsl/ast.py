@@ -23,7 +23,8 @@ class ConditionSpec:
     """One condition word of the canonical language and its Apple encoding (shortcutdsl.md §1.7a).
 
     `value_key` is the `conditional` parameter that holds the comparison value (None: the condition
-    takes none); `upper_key` the one holding the second bound of `is_between`.
+    takes none); `upper_key` the one holding the second bound of `is_between`, whose comparison value
+    is written as a two-item list, `IF $x is_between [1, 10]`.
     """
 
     word: str
@@ -75,7 +76,7 @@ CONDITION_TABLE: tuple[ConditionSpec, ...] = (
 )
 CONDITION_SPECS: dict[str, ConditionSpec] = {spec.word: spec for spec in CONDITION_TABLE}
 CONDITIONS: tuple[str, ...] = tuple(spec.word for spec in CONDITION_TABLE)
-# Conditions that take a second bound (`IF $x is_between 1 10`).
+# Conditions that take two bounds as a two-item list (`IF $x is_between [1, 10]`).
 RANGE_CONDITIONS = frozenset(spec.word for spec in CONDITION_TABLE if spec.upper_key)
 
 # ---------------------------------------------------------------------------- dialects
@@ -256,8 +257,6 @@ class IfBlock:
     else_body: tuple[Statement, ...] | None  # None: no ELSE; (): ELSE with an empty body
     line: int | None = field(**_POS)
     span: Span | None = field(**_POS)
-    # Second bound of a range condition (`is_between`), else None.
-    upper_value: Value | None = None
     # Raw parameters of the IF's start marker that the condition syntax cannot say (legacy flags,
     # multi-condition `WFConditions`, a non-numeric `WFCondition`): compiled verbatim, overriding
     # what the condition would write, so decompile -> compile keeps every key (§1.7a).

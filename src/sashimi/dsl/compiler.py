@@ -268,13 +268,14 @@ class _Compiler:
         if spec.code is not None:  # `raw_condition`: everything comes from the raw parameters
             params["WFCondition"] = spec.code
             params["WFInput"] = P.wrap("variable_ref", self.reference(stmt.target, ctx))
-        if stmt.compare_value is not None:
-            key = _compare_key(spec, stmt.compare_value)
-            params[key] = self.compare_value(key, stmt.compare_value, ctx)
-        if stmt.upper_value is not None:
-            if spec.upper_key is None:
-                raise self.error(f"condition {stmt.condition!r} takes no second value")
-            params[spec.upper_key] = self.compare_value(spec.upper_key, stmt.upper_value, ctx)
+        compare = stmt.compare_value
+        if spec.upper_key is not None and isinstance(compare, ListLiteral) and len(compare.items) == 2:
+            # `is_between [low, high]`: the two bounds go to their own keys (§1.7a).
+            params[spec.value_key] = self.compare_value(spec.value_key, compare.items[0], ctx)
+            params[spec.upper_key] = self.compare_value(spec.upper_key, compare.items[1], ctx)
+        elif compare is not None:
+            key = _compare_key(spec, compare)
+            params[key] = self.compare_value(key, compare, ctx)
         for key, value in stmt.params:  # raw start-marker parameters win (§1.7a escape hatch)
             params[key] = self.param(P.CONDITIONAL, key, value, ctx)
         group = self.uuid()

@@ -367,7 +367,7 @@ class _Decompiler:
             else:
                 target = self.if_target(params, prev)
                 consumed.add("WFInput")
-            compare, upper = self.compare_values(condition, params, consumed, prev)
+            compare = self.compare_value(condition, params, consumed, prev)
             raw = self.raw_params(params, consumed, prev)
             then_body, marker = self.body(prev)
             else_body = None
@@ -377,7 +377,7 @@ class _Decompiler:
                 else_body = tuple(else_body)
             self.end(start, marker)
             return IfBlock(
-                target, condition, compare, tuple(then_body), else_body, upper_value=upper, params=raw
+                target, condition, compare, tuple(then_body), else_body, params=raw
             )
         if ident == P.MENU:
             prompt = self.menu_prompt(params, prev)
@@ -474,12 +474,13 @@ class _Decompiler:
             return chosen.word, marker_keys
         return chosen.word, marker_keys | {"WFCondition"}
 
-    def compare_values(self, condition: str, params: dict, consumed: set[str], prev: str | None):
-        """(comparison value, upper bound): from the keys the condition reads — never from another
-        type's key, which real files often keep with a stale value (issue 11.2)."""
+    def compare_value(self, condition: str, params: dict, consumed: set[str], prev: str | None):
+        """The comparison value, from the key the condition reads — never from another type's key,
+        which real files often keep with a stale value (issue 11.2). `is_between` with both bounds
+        gives the two-item list `[low, high]`."""
         spec = CONDITION_SPECS[condition]
         if spec.code is None:
-            return None, None
+            return None
         key = spec.value_key
         if key is None:
             # Existence checks and `is_today` take no value; one stored anyway is read where the
@@ -494,16 +495,15 @@ class _Decompiler:
             ):
                 key = "WFConditionalActionString"
             else:
-                return None, None
+                return None
         if key not in params:
-            return None, None
+            return None
         consumed.add(key)
         compare = self.value(params[key], prev, 0)
-        upper = None
         if spec.upper_key is not None and spec.upper_key in params:
             consumed.add(spec.upper_key)
-            upper = self.value(params[spec.upper_key], prev, 0)
-        return compare, upper
+            compare = ListLiteral((compare, self.value(params[spec.upper_key], prev, 0)))
+        return compare
 
     def raw_params(self, params: dict, consumed: set[str], prev: str | None) -> tuple:
         """Start-marker parameters nothing else prints, kept as raw IF/MENU parameters (§1.7a)."""

@@ -25,7 +25,6 @@ from lark.exceptions import UnexpectedInput, UnexpectedToken
 from sashimi.dsl.ast import (
     CANONICAL,
     CONDITIONS,
-    RANGE_CONDITIONS,
     RESERVED_HANDLES,
     ActionStatement,
     BoolValue,
@@ -179,15 +178,13 @@ class _ToIR(Transformer):
         return SetVariable(self._ident(ident), value, line=kw.line, span=_span(kw, nl.start_pos))
 
     def if_block(self, c):
-        kw, target, cond, value, upper, *rest = c
+        kw, target, cond, value, *rest = c
         n = _count_params(rest)
         params = rest[:n]
         _nl, then_body, else_body, end, _nl2 = rest[n:]
         condition = condition_from_dialect(cond.value, self.dialect)
         if condition is None:
             raise _Failure(cond.start_pos, f"condition {cond.value!r} is not a word of the {self.dialect} dialect")
-        if upper is not None and condition not in RANGE_CONDITIONS:
-            raise _Failure(cond.start_pos, f"condition {cond.value!r} takes at most one value")
         if params and self.compat:
             raise _Failure(cond.end_pos, "parameters on an IF line")
         merged, _ = self._params(params)
@@ -199,7 +196,6 @@ class _ToIR(Transformer):
             else_body,
             line=kw.line,
             span=_span(kw, end.end_pos),
-            upper_value=upper,
             params=merged,
         )
 
@@ -383,6 +379,8 @@ _DISPLAY = {
     "COMMA": "','",
     "COLON": "':'",
     "TEXT": "text",
+    "TRUE": "true",
+    "FALSE": "false",
 }
 _WORD_RE = re.compile(r"[A-Za-z0-9_]+|.", re.DOTALL)
 _STRING_RE = re.compile(r'"[^"\\]*(?:\\[^\n][^"\\]*)*"')  # as grammar.lark's STRING
@@ -476,7 +474,10 @@ def _describe(exc: UnexpectedInput, text: str, source: str) -> tuple[int, str]:
 
     message = f"unexpected {what}{_expected(expected)}"
     opened = _open_token(exc)
-    if word in ("True", "False", "TRUE", "FALSE"):
+    line_start = source.rfind("\n", 0, pos) + 1
+    if word == "IF" and source[line_start:pos].strip() == "ELSE":
+        message += " (there is no ELSE IF: nest an IF inside the ELSE, closed by its own ENDIF)"
+    elif word in ("True", "False", "TRUE", "FALSE"):
         message += " (booleans are lower-case: true / false)"
     elif word == "#":
         message += " (a '#' comment must be on a line of its own)"

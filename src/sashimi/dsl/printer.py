@@ -160,12 +160,8 @@ def _statements(body: tuple[Statement, ...], out: list[str], dialect: str, esc: 
             if word is None:
                 raise UnprintableError(f"condition {stmt.condition!r} has no word in the {dialect} dialect")
             head = f"IF {_ref(stmt.target)} {word}"
-            if stmt.upper_value is not None and stmt.compare_value is None:
-                raise UnprintableError("an upper bound needs a first comparison value")
             if stmt.compare_value is not None:
                 head += " " + _value(stmt.compare_value, esc)
-            if stmt.upper_value is not None:
-                head += " " + _value(stmt.upper_value, esc)
             out.append(head + _params(stmt.params, esc))
             _statements(stmt.then_body, out, dialect, esc)
             if stmt.else_body is not None:

@@ -191,7 +191,7 @@ class _Validator:
             self.lexical_any = True
         elif isinstance(stmt, IfBlock):
             self.uses(stmt.target, scope, stmt)
-            for value in (stmt.compare_value, stmt.upper_value, *(v for _, v in stmt.params)):
+            for value in (stmt.compare_value, *(v for _, v in stmt.params)):
                 if value is not None:
                     self.uses(value, scope, stmt)
             if stmt.condition not in CONDITIONS:

@@ -53,11 +53,14 @@ def lower(typed: TypedProgram, *, location: Location | None = None) -> ShortcutI
     return _Lowerer(typed, location or Location("<typed-ir>")).program()
 
 
-def lower_to_text(typed: TypedProgram, *, location: Location | None = None) -> str:
-    """Canonical DSL text of a typed program (lowering, then the canonical printer)."""
+def lower_to_text(typed: TypedProgram, *, location: Location | None = None, dialect: str = "canonical") -> str:
+    """Canonical DSL text of a typed program (lowering, then the canonical printer).
+
+    `dialect` is the printer's (`sashimi.dsl.ast.DIALECTS`): "shortcutforge" reproduces real-corpus
+    text byte for byte; the typed IR itself always holds canonical condition words."""
     from sashimi.dsl.printer import print_program  # the printer belongs to the DSL toolchain
 
-    return print_program(lower(typed, location=location))
+    return print_program(lower(typed, location=location), dialect=dialect)
 
 
 class _Lowerer:

@@ -32,12 +32,9 @@ EVAL_SPLITS = ("dev", "test", "test_compositional")
 
 
 def _skeletons(rows, catalog) -> list[str]:
-    from sashimi.dsl.parser import parse
     from sashimi.ir.typed import skeleton
 
-    return [
-        " ".join(skeleton(parse(r.program, file=r.shortcut_id), catalog, drop_comments=True)) for r in rows
-    ]
+    return [" ".join(skeleton(r.parse(), catalog, drop_comments=True)) for r in rows]
 
 
 def _intents(corpus_dir: Path) -> dict[str, list[str]]:
