@@ -277,7 +277,11 @@ class _Compiler:
             key = _compare_key(spec, compare)
             params[key] = self.compare_value(key, compare, ctx)
         for key, value in stmt.params:  # raw start-marker parameters win (§1.7a escape hatch)
-            params[key] = self.param(P.CONDITIONAL, key, value, ctx)
+            if key == "WFInput" and isinstance(value, VarRef | HandleRef):
+                # The IF input is always Apple's `variable_ref` form, whatever the catalog says.
+                params[key] = P.wrap("variable_ref", self.reference(value, ctx))
+            else:
+                params[key] = self.param(P.CONDITIONAL, key, value, ctx)
         group = self.uuid()
         self.marker(P.CONDITIONAL, group, 0, params)
         self.body(stmt.then_body, prev, depth)

@@ -185,6 +185,7 @@ class _Decompiler:
         }
         self.defined_vars = self._defined_variables()
         self.producers: dict[str, _Producer] = {}
+        self.resolvable: set[str] = set()  # handle names the compiler would resolve (§3.3.3)
         self.last_any: str | None = None  # UUID of the lexically last regular action
         self.pos = 0
         self.index: int | None = None
@@ -333,9 +334,14 @@ class _Decompiler:
                 continue
             out.append((key, self.value(raw, prev, 0)))
         produces = self.register(a, prev_candidate=a.identifier != P.COMMENT)
+        # What the compiler will let `@Name` resolve to from here on (§3.3.3 step 3).
+        self.resolvable.add(P.sanitize(name))
+        custom = params.get("CustomOutputName")
+        if isinstance(custom, str) and custom:
+            self.resolvable.add(P.sanitize(custom))
         return ActionStatement(name, tuple(out)), produces
 
-    def action_name(self, identifier: str) -> str:
+    def action_name(self, identifier: str, *, warn: bool = True) -> str:
         """The data's spelling (short name for built-ins) when it resolves back to `identifier`,
         else the full identifier: whatever is printed must compile to the same action (issue 11.5)."""
         name = self.catalog.canonical_name(identifier)
@@ -343,7 +349,7 @@ class _Decompiler:
             name = identifier
         if not _ACTION_NAME.fullmatch(name):
             raise self.error(f"action identifier {identifier!r} cannot be written in ShortcutDSL")
-        if self.catalog.resolve(name) != identifier:
+        if warn and self.catalog.resolve(name) != identifier:
             self.warn("unresolvable_action", f"{identifier!r} will not compile back to the same action")
         return name
 
@@ -352,7 +358,7 @@ class _Decompiler:
         if not isinstance(action_uuid, str):
             return False
         custom = a.params.get("CustomOutputName")
-        label = custom if isinstance(custom, str) and custom else self.action_name(a.identifier)
+        label = custom if isinstance(custom, str) and custom else self.action_name(a.identifier, warn=False)
         self.producers[action_uuid] = _Producer(P.sanitize(label), a.index)
         self.last_any = action_uuid
         return prev_candidate
@@ -382,7 +388,6 @@ class _Decompiler:
         if ident == P.MENU:
             prompt = self.menu_prompt(params, prev)
             labels = params.get("WFMenuItems")
-            raw = self.raw_params(params, {"WFMenuPrompt", "WFMenuItems"}, prev)
             cases = []
             preamble, marker = self.body(prev)
             if preamble:
@@ -403,6 +408,11 @@ class _Decompiler:
                 cases.append(MenuCase(label, tuple(body)))
                 marker = next_marker
             self.end(start, marker)
+            # WFMenuItems is implied by the cases when it is the plain list of their labels; any
+            # other form (field items with synonyms, a mismatch) is kept raw so it compiles back.
+            implied = labels == [case.label for case in cases]
+            consumed = {"WFMenuPrompt", "WFMenuItems"} if implied else {"WFMenuPrompt"}
+            raw = self.raw_params(params, consumed, prev)
             menu = MenuBlock(prompt, tuple(cases), params=raw)
             return (*preamble, menu) if preamble else menu
         if ident == P.REPEAT_COUNT:
@@ -420,6 +430,7 @@ class _Decompiler:
         assert marker is not None and marker.mode == 2 and marker.group == start.group
         self.pos += 1
         self.index = marker.index
+        self.resolvable.add(P.BLOCK_HANDLE_OF[start.identifier])
         end_uuid = marker.params.get("UUID")
         if isinstance(end_uuid, str):
             self.producers[end_uuid] = _Producer(P.BLOCK_HANDLE_OF[start.identifier], marker.index)
@@ -592,6 +603,10 @@ class _Decompiler:
                 or P.REPEAT_VAR_APPLE.fullmatch(name)
                 or sanitized in RESERVED_HANDLES
             ):
+                return VarRef(sanitized)
+            if sanitized in self.resolvable or sanitized in P.MAGIC_HANDLES:
+                # `@Name` would compile to something else (an action output, a block output or
+                # a magic value): print the variable as `$Name`, which compiles to this variable.
                 return VarRef(sanitized)
             return HandleRef(sanitized)  # an unresolved handle (see module docstring)
         if kind == "ExtensionInput":
