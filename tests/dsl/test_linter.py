@@ -457,13 +457,27 @@ def test_printed_programs_only_get_action_name_repairs(ir):
         assert result.text == text
 
 
+def test_fully_qualified_identifiers_are_never_repaired():
+    # Issue 11.1: real vendor intents that merely look like catalogued ones.
+    for name in (
+        "com.example.scanner.ScanDocumentIntent",
+        "com.apple.Numbers.NewChartWithSeriesIntent",
+        "is.workflow.actions.gettxt",
+        "ch.a.b.c.RunShortcutIntent",
+    ):
+        result = lint(f'SHORTCUT "A"\nACTION {name} X=1\n', CORE)
+        assert result.changes == () and f"ACTION {name} X=1" in result.text
+
+
 def test_fuzzy_action_repair_precision(corpus_targets):
     """Fuzzy repair must fix typos without rewriting real actions the catalog lacks.
 
     False repairs: action names of the corpus (real Apple actions) unknown to the core catalog that
-    lint rewrites anyway. True repairs: seeded one-edit typos of core names that lint restores.
-    Measured (FUZZY_ACTION_CUTOFF 0.8): 2 of 299 names rewritten, 203 of 213 typos restored
-    (with the reference's 0.65: 38 of 299 and 211 of 213).
+    lint rewrites anyway. True repairs: seeded one-edit typos of core short names (fewer than two
+    dots; fully qualified identifiers are never repaired, issue 11.1) that lint restores.
+    Before issue 11 (FUZZY_ACTION_CUTOFF 0.8, FQ names repaired too): 2 of 299 names rewritten, 203 of
+    213 typos restored (with the reference's 0.65: 38 of 299 and 211 of 213). Now: 2 of 297 rewritten,
+    186 of 195 short-name typos restored.
     """
 
     def repaired(name: str) -> str:
@@ -494,6 +508,10 @@ def test_fuzzy_action_repair_precision(corpus_targets):
             chars[i] = rng.choice("abcdefghijklmnopqrstuvwxyz")
         typo = "".join(chars)
         if typo == name or known(typo) or not typo[0].isalpha() or typo.endswith((".", "-")):
+            continue
+        if typo.count(".") >= 2:
+            # A fully qualified identifier is never repaired (issue 11.1), typo or not.
+            assert repaired(typo) == typo
             continue
         total += 1
         restored += repaired(typo) == name

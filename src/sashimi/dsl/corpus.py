@@ -23,10 +23,10 @@ from sashimi.dsl.ast import CANONICAL, DIALECTS, SHORTCUTFORGE, ShortcutIR
 from sashimi.dsl.parser import parse
 from sashimi.dsl.printer import print_program
 from sashimi.errors import DataError, Location
+from sashimi.io import read_jsonl, write_jsonl
 
 # The dialect of a row whose JSON has no "dialect" key.
 DEFAULT_FILE_DIALECT = SHORTCUTFORGE
-from sashimi.io import read_jsonl, write_jsonl
 
 SYSTEM_PROMPT = (
     "You are ShortcutForge, an expert Apple Shortcuts DSL generator. Given a natural language description, "
@@ -95,8 +95,11 @@ def row_from_json(obj: dict, *, file: str = "<input>", line: int | None = None) 
 
 
 def load_corpus(path: str | os.PathLike) -> list[CorpusRow]:
-    """All rows of a ShortcutForge-format JSONL file, in file order."""
+    """All rows of a ShortcutForge-format JSONL file, in file order. An empty file is an error: every
+    consumer (split, corpus-check, training) would otherwise report meaningless zero rates."""
     rows = read_jsonl(path)
+    if not rows:
+        raise DataError("no rows (the file is empty)", Location(str(path)))
     return [row_from_json(obj, file=str(path), line=i) for i, obj in enumerate(rows, start=1)]
 
 

@@ -79,8 +79,8 @@ HIDDEN_PARAMS = frozenset(
     }
 )
 # Parameters the "faithful" style prints although the corpus style hides them: an explicit input, the
-# output name other actions' references show, and the UUID those references point at (so that
-# decompile -> edit -> compile keeps every reference and every named output).
+# output name other actions' references show, and — when some reference points at it — the UUID (so
+# that decompile -> edit -> compile keeps every reference and every named output).
 FAITHFUL_PARAMS = frozenset({"WFInput", "CustomOutputName", "UUID"})
 STYLES = ("corpus", "faithful")
 # ShortcutDSL's ACTION_NAME token (§1.2): identifiers outside it cannot be printed.
@@ -184,6 +184,7 @@ class _Decompiler:
             a.params.get("UUID"): a.index for a in self.actions if isinstance(a.params.get("UUID"), str)
         }
         self.defined_vars = self._defined_variables()
+        self.referenced = _referenced_uuids(raw_actions) if self.kept else frozenset()
         self.producers: dict[str, _Producer] = {}
         self.resolvable: set[str] = set()  # handle names the compiler would resolve (§3.3.3)
         self.last_any: str | None = None  # UUID of the lexically last regular action
@@ -329,6 +330,8 @@ class _Decompiler:
         for key, raw in params.items():
             if key.startswith("Show-") or (key in HIDDEN_PARAMS and key not in self.kept):
                 continue
+            if key == "UUID" and raw not in self.referenced:
+                continue  # only a UUID that some reference points at carries meaning
             if not P.IDENT.fullmatch(key):
                 self.warn("dropped_param", f"parameter {key!r} cannot be written in ShortcutDSL")
                 continue
@@ -784,6 +787,24 @@ def _shortcut_name(plist: dict, file: str) -> str:
         return "Untitled"
     stem = PurePath(file).stem
     return stem.replace("_", " ") if stem else "Untitled"
+
+
+def _referenced_uuids(value: Any, depth: int = 0) -> frozenset[str]:
+    """Every `OutputUUID` some reference in the file points at."""
+    found: set[str] = set()
+    stack = [(value, 0)]
+    while stack:
+        item, level = stack.pop()
+        if level > 4 * MAX_DEPTH:
+            continue
+        if isinstance(item, dict):
+            target = item.get("OutputUUID")
+            if isinstance(target, str):
+                found.add(target)
+            stack.extend((v, level + 1) for v in item.values())
+        elif isinstance(item, list):
+            stack.extend((v, level + 1) for v in item)
+    return frozenset(found)
 
 
 def _utf16_slice(units: bytes, start: int, end: int) -> str:

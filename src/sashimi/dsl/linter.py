@@ -30,6 +30,8 @@ Deviations from the reference (all so that canonical programs stay byte-identica
 - `is_after` is not mapped onto `is_before` (it means the opposite).
 - Fuzzy action-name repair needs similarity >= 0.8, not 0.65: at 0.65 it rewrote 38 of 299 real
   Apple actions missing from the core catalog into different actions (see FUZZY_ACTION_CUTOFF).
+- A fully qualified identifier (two or more dots) is never repaired at all (issue 11.1): it is the
+  user's explicit choice, and the compiler passes it through (§3.2 rule 4).
 - A paramless unknown `ACTION` on the last line is dropped only when the raw text stops on that
   line (evidence of truncation; so lint wants the raw text, without an appended newline); the
   reference drops any such line, which would delete a model's (wrong but complete) final action.
@@ -532,6 +534,11 @@ class _Linter:
             return keyword
         if name == "comment" or self._known(name) is not None or self.catalog is None:
             return masked
+        if is_fully_qualified(name):
+            # A reverse-DNS identifier (two or more dots) is the user's explicit choice: a vendor
+            # intent the catalog lacks is not a typo of a catalogued one (issue 11.1: the fuzzy
+            # repair turned `…ScanDocumentIntent` into `…SwitchCaseIntent`). Never rewrite it.
+            return masked
         fixed = self._repair_action_name(name, FUZZY_ACTION_CUTOFF)
         if fixed is None:
             return masked
@@ -874,6 +881,15 @@ _MAX_PASSES = 4
 # `location` -> `notification`) and on seeded one-edit typos of core names (a restore is a true
 # repair). Cutoff 0.65: 38 of 299 real names rewritten, 211 of 213 typos restored; 0.8: 2 and 203.
 FUZZY_ACTION_CUTOFF = 0.8
+
+# Kinds of repair that change which action a line runs (issue 11.1): reported as warnings that
+# `sashimi dsl check` / `compile` surface in their output, JSON and exit code.
+ACTION_CHANGING_KINDS = frozenset({"action", "alias_warning"})
+
+
+def is_fully_qualified(name: str) -> bool:
+    """A reverse-DNS action identifier (§3.2 rules 1 and 4: two or more dots), never repaired."""
+    return name.count(".") >= 2
 _PROPERTY = re.compile(r"(?<![\w$@])([@$][A-Za-z_]\w*)((?:\.[A-Za-z_]\w*)+)")
 _PLACEHOLDER_PROPERTY = re.compile(r"\{\s*([@$][A-Za-z_]\w*)(?:\.[A-Za-z_]\w*)+\s*\}")
 

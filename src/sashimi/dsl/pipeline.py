@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 from sashimi.dsl.compiler import compile_program, self_check, to_binary
 from sashimi.dsl.ast import CANONICAL, ShortcutIR
-from sashimi.dsl.linter import LintChange, lint
+from sashimi.dsl.linter import ACTION_CHANGING_KINDS, LintChange, lint
 from sashimi.dsl.parser import parse
 from sashimi.dsl.validator import Issue, validate
 from sashimi.errors import SashimiError
@@ -45,6 +45,16 @@ class PipelineResult:
     @property
     def permissive_valid(self) -> bool:
         return self.parsed and not self.permissive_errors
+
+    @property
+    def repairs(self) -> tuple[LintChange, ...]:
+        """Lint repairs that changed the program text (the final line break does not count)."""
+        return tuple(c for c in self.lint_changes if c.kind != "trailing_newline")
+
+    @property
+    def action_repairs(self) -> tuple[LintChange, ...]:
+        """Repairs that changed which action a line runs (issue 11.1): never silent."""
+        return tuple(c for c in self.lint_changes if c.kind in ACTION_CHANGING_KINDS)
 
     @property
     def runtime_unverified(self) -> bool:
@@ -87,7 +97,18 @@ def run_pipeline(
     permissive = validate(result.ir, catalog, mode="permissive")
     result.strict_errors = tuple(strict.errors)
     result.permissive_errors = tuple(permissive.errors)
-    result.warnings = tuple(permissive.warnings if strict.errors else strict.warnings)
+    # Every repair is also a warning, so that no report calls a repaired program plainly valid
+    # (issue 11: "every repair must show as a warning"); action-changing ones get their own category.
+    repairs = tuple(
+        Issue(
+            "warning",
+            "action_repair" if c.kind in ACTION_CHANGING_KINDS else "lint_repair",
+            f"{c.original!r} -> {c.replacement!r}: {c.reason}",
+            line=c.line,
+        )
+        for c in result.repairs
+    )
+    result.warnings = repairs + tuple(permissive.warnings if strict.errors else strict.warnings)
     if not result.permissive_valid:
         first = (result.strict_errors or result.permissive_errors)[0]
         result.failed_stage, result.error = "validate", _issue_line(first, file)
