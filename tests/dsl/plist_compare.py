@@ -2,7 +2,9 @@
 
 UUIDs (action `UUID`s, `OutputUUID`s, `GroupingIdentifier`s) are generated afresh by every compile,
 so two plists are the same program when one becomes the other under a consistent one-to-one renaming
-of UUID strings; every other key and value must be equal (`2.0 == 2`: integral floats print as ints).
+of UUID strings; every other key and value must be equal (`2.0 == 2`: integral floats print as ints),
+except a reference's `OutputName`: the editor's label, which the compiler recomputes from the catalog
+(Apple links references by `OutputUUID`; a third-party intent's label is not in any catalog).
 """
 
 from __future__ import annotations
@@ -24,6 +26,8 @@ def first_difference(a: Any, b: Any, path: str = "$", mapping: dict | None = Non
         if set(a) != set(b):
             return f"{path}: keys {sorted(set(a) ^ set(b))} differ"
         for key in a:
+            if key == "OutputName" and "OutputUUID" in a:
+                continue
             diff = first_difference(a[key], b[key], f"{path}.{key}", mapping)
             if diff:
                 return diff

@@ -222,6 +222,8 @@ class _Compiler:
         self.named.setdefault(P.sanitize(stmt.action_name), []).append(producer)
         if isinstance(custom, StringValue):
             self.named.setdefault(P.sanitize(custom.value), []).append(producer)
+        if explicit is not None:  # `@uuid_…` names exactly this action (issue 11.9)
+            self.named.setdefault(P.uuid_handle(action_uuid), []).append(producer)
         self.last_any = producer
         return prev if identifier == P.COMMENT else producer
 

@@ -78,10 +78,11 @@ HIDDEN_PARAMS = frozenset(
         "CustomOutputName",
     }
 )
-# Parameters the "faithful" style prints although the corpus style hides them: an explicit input, the
-# output name other actions' references show, and — when some reference points at it — the UUID (so
-# that decompile -> edit -> compile keeps every reference and every named output).
-FAITHFUL_PARAMS = frozenset({"WFInput", "CustomOutputName", "UUID"})
+# The "faithful" style prints every parameter of a regular action that the DSL can spell, including
+# those the corpus style hides (§4.1): an explicit WFInput, CustomOutputName, AppIntentDescriptor,
+# comparison-like keys, and — when some reference points at it — the UUID, so that decompile -> edit
+# -> compile keeps every input, named output and app-intent descriptor (issue 11.9). Only `Show-…`
+# keys (no DSL spelling; UI visibility flags) are still lost.
 STYLES = ("corpus", "faithful")
 # ShortcutDSL's ACTION_NAME token (§1.2): identifiers outside it cannot be printed.
 _ACTION_NAME = re.compile(r"[A-Za-z_](?:[A-Za-z0-9_.-]*[A-Za-z0-9_])?")
@@ -176,7 +177,7 @@ class _Decompiler:
         self.catalog = catalog
         self.file = file
         # "faithful" keeps what the corpus style hides but behaviour depends on (issue 11.9).
-        self.kept = FAITHFUL_PARAMS if style == "faithful" else frozenset()
+        self.kept = HIDDEN_PARAMS if style == "faithful" else frozenset()
         self.warnings: list[DecompileWarning] = []
         self.actions = [self._normalise(i, a) for i, a in enumerate(raw_actions)]
         self._repair_structure()
@@ -187,6 +188,8 @@ class _Decompiler:
         self.referenced = _referenced_uuids(raw_actions) if self.kept else frozenset()
         self.producers: dict[str, _Producer] = {}
         self.resolvable: set[str] = set()  # handle names the compiler would resolve (§3.3.3)
+        self.named: dict[str, list[str]] = {}  # handle -> action keys, as the compiler registers them
+        self.closed: dict[str, str | None] = {}  # block handle -> end-marker UUID of the latest one
         self.last_any: str | None = None  # UUID of the lexically last regular action
         self.pos = 0
         self.index: int | None = None
@@ -313,8 +316,8 @@ class _Decompiler:
                 self.pos += 1
                 stmt, produces = self.regular(a, prev)
                 out.append(stmt)
-                if produces:
-                    prev = a.params["UUID"]
+                if produces is not None:
+                    prev = produces
         return out, None
 
     def regular(self, a: _Action, prev: str | None):
@@ -324,24 +327,34 @@ class _Decompiler:
         if a.identifier == P.SETVARIABLE and isinstance(var_name, str) and var_name and "WFInput" in params:
             stmt: Any = SetVariable(P.sanitize(var_name), self.value(params["WFInput"], prev, 0))
             self.register(a, prev_candidate=False)
-            return stmt, False
+            return stmt, None
         name = self.action_name(a.identifier)
         out = []
         for key, raw in params.items():
             if key.startswith("Show-") or (key in HIDDEN_PARAMS and key not in self.kept):
                 continue
-            if key == "UUID" and raw not in self.referenced:
+            if self.kept and key == "UUID" and raw not in self.referenced:
                 continue  # only a UUID that some reference points at carries meaning
             if not P.IDENT.fullmatch(key):
                 self.warn("dropped_param", f"parameter {key!r} cannot be written in ShortcutDSL")
                 continue
-            out.append((key, self.value(raw, prev, 0)))
+            value = self.value(raw, prev, 0)
+            out.append((key, value))
         produces = self.register(a, prev_candidate=a.identifier != P.COMMENT)
-        # What the compiler will let `@Name` resolve to from here on (§3.3.3 step 3).
-        self.resolvable.add(P.sanitize(name))
+        # What the compiler will let `@Name` resolve to from here on (§3.3.3 step 3), registered
+        # exactly as the compiler does: under the name as written, the custom output name and an
+        # explicit UUID.
+        action_key = self._key(a)
+        handles = [P.sanitize(name)]
         custom = params.get("CustomOutputName")
         if isinstance(custom, str) and custom:
-            self.resolvable.add(P.sanitize(custom))
+            handles.append(P.sanitize(custom))
+        if self.kept and params.get("UUID") in self.referenced:
+            handles.append(P.uuid_handle(params["UUID"]))
+        for handle in handles:
+            self.resolvable.add(handle)
+            if action_key is not None:
+                self.named.setdefault(handle, []).append(action_key)
         return ActionStatement(name, tuple(out)), produces
 
     def action_name(self, identifier: str, *, warn: bool = True) -> str:
@@ -356,15 +369,36 @@ class _Decompiler:
             self.warn("unresolvable_action", f"{identifier!r} will not compile back to the same action")
         return name
 
-    def register(self, a: _Action, *, prev_candidate: bool) -> bool:
+    def _key(self, a: _Action) -> str | None:
+        """How references name this action: its UUID; in the faithful style an action without one
+        still gets a private key, because the compiler will give it a UUID and so make it the
+        previous action (references then resolve exactly as they will after compiling)."""
         action_uuid = a.params.get("UUID")
-        if not isinstance(action_uuid, str):
-            return False
-        custom = a.params.get("CustomOutputName")
-        label = custom if isinstance(custom, str) and custom else self.action_name(a.identifier, warn=False)
-        self.producers[action_uuid] = _Producer(P.sanitize(label), a.index)
-        self.last_any = action_uuid
-        return prev_candidate
+        if isinstance(action_uuid, str):
+            return action_uuid
+        return f"#action{a.index}" if self.kept else None
+
+    def register(self, a: _Action, *, prev_candidate: bool) -> str | None:
+        """Record a regular action as a producer; return its key if it becomes the previous action."""
+        key = self._key(a)
+        if key is None:
+            return None
+        action_uuid = a.params.get("UUID")
+        if isinstance(action_uuid, str):
+            custom = a.params.get("CustomOutputName")
+            label = custom if isinstance(custom, str) and custom else self.action_name(a.identifier, warn=False)
+            self.producers[action_uuid] = _Producer(P.sanitize(label), a.index)
+        self.last_any = key
+        return key if prev_candidate else None
+
+    def _resolves_to(self, handle: str, prev: str | None) -> str | None:
+        """The action key the compiler will resolve `@handle` to (§3.3.3 step 3, our compiler's rule:
+        the most recent action of that name other than the current `@prev` producer)."""
+        candidates = self.named.get(handle)
+        if not candidates:
+            return None
+        earlier = [c for c in candidates if c != prev]
+        return earlier[-1] if earlier else candidates[-1]
 
     def block(self, start: _Action, prev: str | None):
         self.pos += 1
@@ -435,6 +469,7 @@ class _Decompiler:
         self.index = marker.index
         self.resolvable.add(P.BLOCK_HANDLE_OF[start.identifier])
         end_uuid = marker.params.get("UUID")
+        self.closed[P.BLOCK_HANDLE_OF[start.identifier]] = end_uuid if isinstance(end_uuid, str) else None
         if isinstance(end_uuid, str):
             self.producers[end_uuid] = _Producer(P.BLOCK_HANDLE_OF[start.identifier], marker.index)
 
@@ -528,8 +563,27 @@ class _Decompiler:
             if not P.IDENT.fullmatch(key):
                 self.warn("dropped_param", f"parameter {key!r} cannot be written in ShortcutDSL")
                 continue
-            out.append((key, self.value(raw, prev, 0)))
+            if key == "WFInput" or (not self.kept and _referenced_uuids(raw)):
+                # The IF input is a reference (compiled back in Apple's variable_ref form); in the
+                # corpus style an action output inside must become a handle, as UUIDs are not kept.
+                out.append((key, self.value(raw, prev, 0)))
+            else:
+                # Verbatim: no reading of field items, text tokens or references, so that the
+                # compiler writes back exactly these keys and values (issue 11.3).
+                out.append((key, self.verbatim(raw, 0)))
         return tuple(out)
+
+    def verbatim(self, raw: Any, depth: int):
+        """A plist value as a literal, structure for structure (the raw-parameter escape hatch)."""
+        if depth > MAX_DEPTH:
+            raise self.error("values nest too deeply")
+        if isinstance(raw, dict):
+            if any(not isinstance(k, str) for k in raw):
+                raise self.error("dictionary key is not a string")
+            return DictLiteral(tuple((k, self.verbatim(v, depth + 1)) for k, v in raw.items()))
+        if isinstance(raw, list):
+            return ListLiteral(tuple(self.verbatim(v, depth + 1) for v in raw))
+        return self.value(raw, None, depth)
 
     def menu_prompt(self, params: dict, prev: str | None):
         raw = params.get("WFMenuPrompt", "Choose")
@@ -587,9 +641,18 @@ class _Decompiler:
                 return HandleRef("prev")
             producer = self.producers.get(target) if isinstance(target, str) else None
             if producer is not None:
-                if producer.handle in RESERVED_HANDLES:  # e.g. the `date` action vs `@date`
-                    self.warn("ambiguous_handle", f"@{producer.handle} also means a built-in handle")
-                return HandleRef(producer.handle)
+                handle = producer.handle
+                if handle in RESERVED_HANDLES:  # e.g. the `date` action vs `@date`
+                    self.warn("ambiguous_handle", f"@{handle} also means a built-in handle")
+                elif handle in P.BLOCK_HANDLES:
+                    if self.closed.get(handle) != target:
+                        self.warn("ambiguous_handle", f"@{handle} will name a later block's output")
+                elif self._resolves_to(handle, prev) != target:
+                    if self.kept and target in self.referenced:
+                        # Another action of the same name is nearer: name this one by its UUID.
+                        return HandleRef(P.uuid_handle(target))
+                    self.warn("ambiguous_handle", f"@{handle} will name a later action of that name")
+                return HandleRef(handle)
             output_name = raw.get("OutputName")
             fallback = P.sanitize(output_name) if isinstance(output_name, str) and output_name else "prev"
             self.warn(

@@ -135,6 +135,12 @@ def sanitize(name: str) -> str:
     return out
 
 
+def uuid_handle(action_uuid: str) -> str:
+    """The named handle that refers to the action with this explicit `UUID=` (issue 11.9): what the
+    faithful decompiler prints when the action's name would resolve to another action."""
+    return "uuid_" + _NON_IDENT.sub("_", action_uuid)
+
+
 def utf16_len(text: str) -> int:
     """Length in UTF-16 code units: Apple's attachment offsets count these, not code points (§3.6)."""
     return len(text.encode("utf-16-le")) // 2
