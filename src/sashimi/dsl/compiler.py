@@ -90,9 +90,12 @@ class _Producer:
     output_name: str
 
 
-def to_binary(plist: dict) -> bytes:
+def to_binary(plist: dict, *, file: str = "<input>") -> bytes:
     """Serialise as a binary plist, keeping key order (Apple ignores it; round trips keep it)."""
-    return plistlib.dumps(plist, fmt=plistlib.FMT_BINARY, sort_keys=False)
+    try:
+        return plistlib.dumps(plist, fmt=plistlib.FMT_BINARY, sort_keys=False)
+    except (OverflowError, TypeError, ValueError) as err:  # e.g. an integer wider than 64 bits
+        raise CompileError(f"cannot write a property list: {err}", Location(file)) from None
 
 
 def compile_program(
@@ -412,6 +415,8 @@ class _Compiler:
         if isinstance(value, BoolValue):
             return value.value
         if isinstance(value, NumberValue):
+            if isinstance(value.value, int) and not -(2**63) <= value.value < 2**64:
+                raise self.error(f"integer {value.value} does not fit a property list (64 bits)")
             return value.value
         if isinstance(value, VarRef | HandleRef):
             return P.attachment(self.reference(value, ctx))
@@ -470,7 +475,8 @@ class _Compiler:
         out: dict[str, Any] = {}
         for key, item in dict(value.entries).items():
             if key == "WFDictionaryFieldValueItems" and isinstance(item, DictLiteral):
-                out[key] = [self.field_item(k, v, ctx) for k, v in dict(item.entries).items()]
+                # Field items are a list: a key written twice is two items, as in Apple's files.
+                out[key] = [self.field_item(k, v, ctx) for k, v in item.entries]
             else:
                 out[key] = self.nested(item, ctx)
         return out
@@ -486,7 +492,7 @@ class _Compiler:
         elif isinstance(value, NumberValue):
             item_type, wf_value = 3, P.token_string(_number_text(value.value))
         elif isinstance(value, DictLiteral):
-            items = [self.field_item(k, v, ctx) for k, v in dict(value.entries).items()]
+            items = [self.field_item(k, v, ctx) for k, v in value.entries]
             item_type = 1
             wf_value = {
                 "Value": {"WFDictionaryFieldValueItems": items},

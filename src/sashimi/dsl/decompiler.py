@@ -693,7 +693,9 @@ class _Decompiler:
         if isinstance(raw, float):
             if not math.isfinite(raw):
                 raise self.error(f"non-finite number {raw!r}")
-            return NumberValue(int(raw) if raw.is_integer() else raw)  # the data's convention
+            # The data's convention: integral floats print as ints — but only where a plist integer
+            # can hold them (a binary plist stores at most 64 bits).
+            return NumberValue(int(raw) if raw.is_integer() and abs(raw) < 2**63 else raw)
         if isinstance(raw, str):
             return StringValue(raw)
         if isinstance(raw, bytes | bytearray):

@@ -70,7 +70,7 @@ def compile_checked(ir: ShortcutIR, catalog, *, seed: int = 0, file: str = "<inp
     problems = self_check(compiled.plist)
     if problems:
         raise CompileError(f"structural self-check failed: {problems[0]}", Location(file))
-    return to_binary(compiled.plist), compiled
+    return to_binary(compiled.plist, file=file), compiled
 
 
 def run_pipeline(

@@ -48,6 +48,7 @@ from sashimi.errors import SashimiError
 __all__ = ["UnprintableError", "format_value", "print_program", "quote"]
 
 _IDENT = re.compile(r"[^\W\d]\w*\Z")  # as grammar.lark's IDENT (Unicode letters allowed)
+_VALUE_WORDS = frozenset({"true", "false", "QTY", "HEADERS"})
 _ACTION_NAME = re.compile(r"[A-Za-z_](?:[A-Za-z0-9_.\-]*[A-Za-z0-9_])?\Z")
 
 
@@ -162,6 +163,9 @@ def _statements(body: tuple[Statement, ...], out: list[str], dialect: str, esc: 
             head = f"IF {_ref(stmt.target)} {word}"
             if stmt.compare_value is not None:
                 head += " " + _value(stmt.compare_value, esc)
+            elif any(key in _VALUE_WORDS for key, _ in stmt.params):
+                # Right after the condition these words start a comparison value, not a parameter.
+                raise UnprintableError("an IF without a value cannot have a parameter named true/false/QTY/HEADERS")
             out.append(head + _params(stmt.params, esc))
             _statements(stmt.then_body, out, dialect, esc)
             if stmt.else_body is not None:
