@@ -23,6 +23,7 @@ from lark import Lark, Token, Transformer
 from lark.exceptions import UnexpectedInput, UnexpectedToken
 
 from sashimi.dsl.ast import (
+    BLOCK_CLOSERS,
     CANONICAL,
     CONDITIONS,
     RESERVED_HANDLES,
@@ -63,9 +64,9 @@ MAX_NESTING = 100
 # Python refuses int() of longer digit strings (CVE-2020-10735 limit is 4300); stay below it.
 _MAX_INT_DIGITS = 4000
 
-_OPENERS = frozenset({"IF", "MENU", "REPEAT", "FOREACH", "LBRACE", "LSQB", "LPAR"})
-_CLOSERS = frozenset({"ENDIF", "ENDMENU", "ENDREPEAT", "ENDFOREACH", "RBRACE", "RSQB", "RPAR"})
-_BLOCK_CLOSER = {"IF": "ENDIF", "MENU": "ENDMENU", "REPEAT": "ENDREPEAT", "FOREACH": "ENDFOREACH"}
+_BLOCK_CLOSER = BLOCK_CLOSERS
+_OPENERS = frozenset(BLOCK_CLOSERS) | {"LBRACE", "LSQB", "LPAR"}
+_CLOSERS = frozenset(BLOCK_CLOSERS.values()) | {"RBRACE", "RSQB", "RPAR"}
 
 # `\r` is our extension (issue 11.6): the canonical printer escapes CR so that no string holds a raw
 # CR; the corpus never contains the two characters `\r` (§1.4), so reading it is unchanged.
