@@ -92,7 +92,9 @@ def read_jsonl(path: str | os.PathLike) -> list[dict]:
             try:
                 line = raw.decode("utf-8")
             except UnicodeDecodeError as err:  # located like every other bad line
-                raise DataError(f"not UTF-8 text: {err.reason}", Location(str(path), lineno, err.start + 1)) from None
+                raise DataError(
+                    f"not UTF-8 text: {err.reason}", Location(str(path), lineno, err.start + 1)
+                ) from None
             if not line.strip():
                 continue
             try:

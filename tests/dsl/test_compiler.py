@@ -355,37 +355,37 @@ _COMPARE_KEYS = (
 
 
 _CONDITION_CASES = [
-        # Apple's real codes (shortcutdsl.md §1.7a), with the value key the compared type uses.
-        ("is_less_than 3", 0, {"WFNumberValue": 3}),
-        ("is_less_than_or_equal 3", 1, {"WFNumberValue": 3}),
-        ("is_greater_than 3", 2, {"WFNumberValue": 3}),
-        ("is_greater_than_or_equal 3", 3, {"WFNumberValue": 3}),
-        ('equals_number "10"', 4, {"WFNumberValue": "10"}),  # the literal's type is kept
-        ("not_equal_number 10", 5, {"WFNumberValue": 10}),
-        ("is_between [1, 10]", 1003, {"WFNumberValue": 1, "WFAnotherNumber": 10}),
-        ('equals_string "a"', 4, {"WFConditionalActionString": "a"}),
-        ('not_equal_string "a"', 5, {"WFConditionalActionString": "a"}),
-        ('begins_with "http"', 8, {"WFConditionalActionString": "http"}),
-        ('ends_with ".pdf"', 9, {"WFConditionalActionString": ".pdf"}),
-        ('contains "youtu"', 99, {"WFConditionalActionString": "youtu"}),
-        ('does_not_contain "x"', 999, {"WFConditionalActionString": "x"}),
-        ('equals_enum "Dark"', 4, {"WFEnumeration": "Dark"}),
-        ('not_equal_enum "Dark"', 5, {"WFEnumeration": "Dark"}),
-        ('equals_link_enum "On"', 4, {"WFLinkEnumeration": "On"}),
-        ('not_equal_link_enum "On"', 5, {"WFLinkEnumeration": "On"}),
-        ("equals_bool true", 4, {"WFBooleanValue": True}),
-        ("not_equal_bool false", 5, {"WFBooleanValue": False}),
-        ('is_before "2024-01-01"', 0, {"WFDate": "2024-01-01"}),
-        ('is_on_or_before "2024-01-01"', 1, {"WFDate": "2024-01-01"}),
-        ('is_after "2024-01-01"', 2, {"WFDate": "2024-01-01"}),
-        ('is_on_or_after "2024-01-01"', 3, {"WFDate": "2024-01-01"}),
-        ('equals_date "2024-01-01"', 4, {"WFDate": "2024-01-01"}),
-        ('not_equal_date "2024-01-01"', 5, {"WFDate": "2024-01-01"}),
-        ('is_between_dates ["a", "b"]', 1003, {"WFDate": "a", "WFAnotherDate": "b"}),
-        ("is_today", 1002, {}),
-        ("does_not_have_any_value 1", 101, {"WFNumberValue": 1}),  # existence check keeps its value
-        ('has_any_value "z"', 100, {"WFConditionalActionString": "z"}),
-        ("does_not_have_any_value", 101, {}),
+    # Apple's real codes (shortcutdsl.md §1.7a), with the value key the compared type uses.
+    ("is_less_than 3", 0, {"WFNumberValue": 3}),
+    ("is_less_than_or_equal 3", 1, {"WFNumberValue": 3}),
+    ("is_greater_than 3", 2, {"WFNumberValue": 3}),
+    ("is_greater_than_or_equal 3", 3, {"WFNumberValue": 3}),
+    ('equals_number "10"', 4, {"WFNumberValue": "10"}),  # the literal's type is kept
+    ("not_equal_number 10", 5, {"WFNumberValue": 10}),
+    ("is_between [1, 10]", 1003, {"WFNumberValue": 1, "WFAnotherNumber": 10}),
+    ('equals_string "a"', 4, {"WFConditionalActionString": "a"}),
+    ('not_equal_string "a"', 5, {"WFConditionalActionString": "a"}),
+    ('begins_with "http"', 8, {"WFConditionalActionString": "http"}),
+    ('ends_with ".pdf"', 9, {"WFConditionalActionString": ".pdf"}),
+    ('contains "youtu"', 99, {"WFConditionalActionString": "youtu"}),
+    ('does_not_contain "x"', 999, {"WFConditionalActionString": "x"}),
+    ('equals_enum "Dark"', 4, {"WFEnumeration": "Dark"}),
+    ('not_equal_enum "Dark"', 5, {"WFEnumeration": "Dark"}),
+    ('equals_link_enum "On"', 4, {"WFLinkEnumeration": "On"}),
+    ('not_equal_link_enum "On"', 5, {"WFLinkEnumeration": "On"}),
+    ("equals_bool true", 4, {"WFBooleanValue": True}),
+    ("not_equal_bool false", 5, {"WFBooleanValue": False}),
+    ('is_before "2024-01-01"', 0, {"WFDate": "2024-01-01"}),
+    ('is_on_or_before "2024-01-01"', 1, {"WFDate": "2024-01-01"}),
+    ('is_after "2024-01-01"', 2, {"WFDate": "2024-01-01"}),
+    ('is_on_or_after "2024-01-01"', 3, {"WFDate": "2024-01-01"}),
+    ('equals_date "2024-01-01"', 4, {"WFDate": "2024-01-01"}),
+    ('not_equal_date "2024-01-01"', 5, {"WFDate": "2024-01-01"}),
+    ('is_between_dates ["a", "b"]', 1003, {"WFDate": "a", "WFAnotherDate": "b"}),
+    ("is_today", 1002, {}),
+    ("does_not_have_any_value 1", 101, {"WFNumberValue": 1}),  # existence check keeps its value
+    ('has_any_value "z"', 100, {"WFConditionalActionString": "z"}),
+    ("does_not_have_any_value", 101, {}),
 ]
 
 
@@ -640,8 +640,14 @@ def test_self_check_accepts_compiled_output():
             lambda acts, pl: acts[4]["WFWorkflowActionParameters"]["WFMenuItems"].append("c"),
             "3 menu items but 2 cases",
         ),
-        (lambda acts, pl: acts[4]["WFWorkflowActionParameters"].update(WFMenuItems=[]), "0 menu items but 2 cases"),
-        (lambda acts, pl: acts[4]["WFWorkflowActionParameters"].update(WFMenuItems="x"), "menu items are not a list"),
+        (
+            lambda acts, pl: acts[4]["WFWorkflowActionParameters"].update(WFMenuItems=[]),
+            "0 menu items but 2 cases",
+        ),
+        (
+            lambda acts, pl: acts[4]["WFWorkflowActionParameters"].update(WFMenuItems="x"),
+            "menu items are not a list",
+        ),
         (
             lambda acts, pl: acts[2]["WFWorkflowActionParameters"]["WFURLActionURL"]["Value"].update(
                 attachmentsByRange={"{2, 1}": {"Type": "CurrentDate"}}

@@ -38,7 +38,11 @@ SF = "shortcutforge"  # the real corpus's dialect (sashimi.dsl.ast, issue 11.3)
 
 def test_corpus_round_trip_is_byte_exact(corpus_targets):
     t0 = time.perf_counter()
-    mismatches = [sid for sid, text in corpus_targets if print_program(parse(text, file=sid, dialect=SF), dialect=SF) != text]
+    mismatches = [
+        sid
+        for sid, text in corpus_targets
+        if print_program(parse(text, file=sid, dialect=SF), dialect=SF) != text
+    ]
     elapsed = time.perf_counter() - t0
     assert mismatches == []
     assert len(corpus_targets) == 1671

@@ -101,11 +101,23 @@ FIXTURES: dict[str, dict] = {
     "conditions_and_value_keys": envelope(
         [
             act(A + "gettext", UUID=U1, WFTextActionText="https://youtu.be/x"),
-            _if(G1, 0, WFCondition=99, WFNumberValue=0, WFConditionalActionString="youtu",
-                WFInput=var_input(out_ref(U1, "Text"))),
+            _if(
+                G1,
+                0,
+                WFCondition=99,
+                WFNumberValue=0,
+                WFConditionalActionString="youtu",
+                WFInput=var_input(out_ref(U1, "Text")),
+            ),
             act(A + "showresult", Text="video"),
             _if(G1, 2, UUID=U2),
-            _if(G2, 0, WFCondition=8, WFConditionalActionString="https", WFInput=var_input(out_ref(U1, "Text"))),
+            _if(
+                G2,
+                0,
+                WFCondition=8,
+                WFConditionalActionString="https",
+                WFInput=var_input(out_ref(U1, "Text")),
+            ),
             _if(G2, 1),
             _if(G2, 2),
             _if(G3, 0, WFCondition=1003, WFNumberValue=1, WFAnotherNumber=10, WFInput=var_input(var("n"))),
@@ -114,8 +126,13 @@ FIXTURES: dict[str, dict] = {
     ),
     "enum_bool_date_today": envelope(
         [
-            _if(G1, 0, WFCondition=4, WFEnumeration={"Value": "Dark", "WFSerializationType": "WFStringSubstitutableState"},
-                WFInput=var_input({"Type": "DeviceDetails"})),
+            _if(
+                G1,
+                0,
+                WFCondition=4,
+                WFEnumeration={"Value": "Dark", "WFSerializationType": "WFStringSubstitutableState"},
+                WFInput=var_input({"Type": "DeviceDetails"}),
+            ),
             _if(G1, 2),
             _if(G2, 0, WFCondition=5, WFBooleanValue=True, WFInput=var_input(var("flag"))),
             _if(G2, 2),
@@ -126,23 +143,37 @@ FIXTURES: dict[str, dict] = {
     # 11.3: what the table does not hold is kept raw (text codes, '', 1001, WFConditions, flags).
     "raw_conditions": envelope(
         [
-            _if(G1, 0, WFCondition="Equals", WFConditionalActionString="yes",
-                WFConditionalLegacyComparisonBehavior=True, WFInput=var_input(var("answer"))),
+            _if(
+                G1,
+                0,
+                WFCondition="Equals",
+                WFConditionalActionString="yes",
+                WFConditionalLegacyComparisonBehavior=True,
+                WFInput=var_input(var("answer")),
+            ),
             _if(G1, 2),
             _if(G2, 0, WFCondition="", WFInput=var_input(var("answer"))),
             _if(G2, 2),
             _if(G3, 0, WFCondition=1001, WFInput=var_input(var("answer"))),
             _if(G3, 2),
-            _if("DDDDDDDD-DDDD-4DDD-8DDD-DDDDDDDDDDDD", 0, WFConditions={
-                "Value": {
-                    "WFActionParameterFilterPrefix": 1,
-                    "WFActionParameterFilterTemplates": [
-                        {"WFCondition": 4, "WFConditionalActionString": "a", "WFInput": var_input(var("x"))},
-                        {"WFCondition": 100, "WFInput": var_input(var("y"))},
-                    ],
+            _if(
+                "DDDDDDDD-DDDD-4DDD-8DDD-DDDDDDDDDDDD",
+                0,
+                WFConditions={
+                    "Value": {
+                        "WFActionParameterFilterPrefix": 1,
+                        "WFActionParameterFilterTemplates": [
+                            {
+                                "WFCondition": 4,
+                                "WFConditionalActionString": "a",
+                                "WFInput": var_input(var("x")),
+                            },
+                            {"WFCondition": 100, "WFInput": var_input(var("y"))},
+                        ],
+                    },
+                    "WFSerializationType": "WFContentPredicateTableTemplate",
                 },
-                "WFSerializationType": "WFContentPredicateTableTemplate",
-            }),
+            ),
             _if("DDDDDDDD-DDDD-4DDD-8DDD-DDDDDDDDDDDD", 2),
         ]
     ),
@@ -156,9 +187,17 @@ FIXTURES: dict[str, dict] = {
             _menu(G1, 2, UUID=U1),
             _menu(G2, 0, WFMenuPrompt="Nothing here", WFMenuItems=[]),
             _menu(G2, 2),
-            _menu(G3, 0, WFMenuPrompt="Synonyms", WFMenuItems=[
-                {"WFItemType": 0, "WFValue": {"Value": {"string": "Yes"}, "WFSerializationType": "WFTextTokenString"}},
-            ]),
+            _menu(
+                G3,
+                0,
+                WFMenuPrompt="Synonyms",
+                WFMenuItems=[
+                    {
+                        "WFItemType": 0,
+                        "WFValue": {"Value": {"string": "Yes"}, "WFSerializationType": "WFTextTokenString"},
+                    },
+                ],
+            ),
             _menu(G3, 1, WFMenuItemTitle="Yes"),
             _menu(G3, 2),
         ]
@@ -170,10 +209,16 @@ FIXTURES: dict[str, dict] = {
             act(A + "setvariable", WFVariableName="变量一", WFInput=attach(out_ref(U1, "Text"))),
             act(A + "gettext", UUID=U2, WFTextActionText="other", CustomOutputName="Greeting"),
             act(A + "setvariable", WFVariableName="变量二", WFInput=attach(out_ref(U2, "Greeting"))),
-            act(A + "showresult", Text={
-                "Value": {"string": "\ufffc and \ufffc", "attachmentsByRange": {"{0, 1}": var("变量一"), "{6, 1}": var("变量二")}},
-                "WFSerializationType": "WFTextTokenString",
-            }),
+            act(
+                A + "showresult",
+                Text={
+                    "Value": {
+                        "string": "\ufffc and \ufffc",
+                        "attachmentsByRange": {"{0, 1}": var("变量一"), "{6, 1}": var("变量二")},
+                    },
+                    "WFSerializationType": "WFTextTokenString",
+                },
+            ),
             act(A + "getvalueforkey", UUID=U3, WFDictionaryKey="k", WFInput=attach(out_ref(U1, "Text"))),
             act(A + "showresult", Text=token(out_ref(U2, "Greeting"))),
             act(A + "showresult", Text=token(out_ref(U3, "Dictionary Value"))),
@@ -223,7 +268,9 @@ def _compare_actions(original: list[dict], recompiled: list[dict]) -> list[str]:
 @pytest.mark.parametrize("name", sorted(FIXTURES))
 def test_fixture_round_trip(name, fmt):
     plist = FIXTURES[name]
-    data = plistlib.dumps(plist, fmt=plistlib.FMT_XML if fmt == "xml" else plistlib.FMT_BINARY, sort_keys=False)
+    data = plistlib.dumps(
+        plist, fmt=plistlib.FMT_XML if fmt == "xml" else plistlib.FMT_BINARY, sort_keys=False
+    )
     first, text, compiled, text2 = _roundtrip(data, f"{name}.plist")
     assert text2 == text
     original = plistlib.loads(data)  # what the file holds (an XML parser turns CR into LF)
@@ -233,7 +280,10 @@ def test_fixture_round_trip(name, fmt):
 def test_conditions_read_the_operators_slot():
     text = _roundtrip(plistlib.dumps(FIXTURES["conditions_and_value_keys"]), "c.plist")[1]
     # 11.2: "contains youtu", not "contains 0"; the stale number stays a raw parameter.
-    assert 'IF @gettext contains "youtu" WFNumberValue=0' in text or 'IF @prev contains "youtu" WFNumberValue=0' in text
+    assert (
+        'IF @gettext contains "youtu" WFNumberValue=0' in text
+        or 'IF @prev contains "youtu" WFNumberValue=0' in text
+    )
     assert 'begins_with "https"' in text and "is_between [1, 10]" in text
 
 
@@ -296,7 +346,10 @@ def test_menu_preamble_is_moved_before_the_menu_with_a_warning():
     )
     result = decompile(plistlib.dumps(plist), CORE, style="faithful")
     text = print_program(result.ir)
-    assert text.splitlines()[1:3] == ['ACTION comment WFCommentActionText="written by another compiler"', 'MENU "P"']
+    assert text.splitlines()[1:3] == [
+        'ACTION comment WFCommentActionText="written by another compiler"',
+        'MENU "P"',
+    ]
     (warning,) = result.warnings
     assert warning.category == "menu_preamble" and warning.index == 0
 

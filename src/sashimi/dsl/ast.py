@@ -13,7 +13,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from typing import Union
 
-
 RESERVED_HANDLES = frozenset({"prev", "item", "index", "input", "date"})
 
 # The statement keywords of grammar.lark, and each block opener's closer: the one table the parser,

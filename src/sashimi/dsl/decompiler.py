@@ -258,8 +258,11 @@ class _Decompiler:
                 continue
             kind = "end" if a.mode == 2 else "middle"
             match = next(
-                (i for i in range(len(stack) - 1, -1, -1)
-                 if stack[i].group == a.group and stack[i].identifier == a.identifier),
+                (
+                    i
+                    for i in range(len(stack) - 1, -1, -1)
+                    if stack[i].group == a.group and stack[i].identifier == a.identifier
+                ),
                 None,
             )
             if match is None:
@@ -386,7 +389,9 @@ class _Decompiler:
         action_uuid = a.params.get("UUID")
         if isinstance(action_uuid, str):
             custom = a.params.get("CustomOutputName")
-            label = custom if isinstance(custom, str) and custom else self.action_name(a.identifier, warn=False)
+            label = (
+                custom if isinstance(custom, str) and custom else self.action_name(a.identifier, warn=False)
+            )
             self.producers[action_uuid] = _Producer(P.sanitize(label), a.index)
         self.last_any = key
         return key if prev_candidate else None
@@ -419,9 +424,7 @@ class _Decompiler:
                 else_body, marker = self.body(prev)
                 else_body = tuple(else_body)
             self.end(start, marker)
-            return IfBlock(
-                target, condition, compare, tuple(then_body), else_body, params=raw
-            )
+            return IfBlock(target, condition, compare, tuple(then_body), else_body, params=raw)
         if ident == P.MENU:
             prompt = self.menu_prompt(params, prev)
             labels = params.get("WFMenuItems")

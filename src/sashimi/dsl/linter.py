@@ -868,6 +868,8 @@ ACTION_CHANGING_KINDS = frozenset({"action", "alias_warning"})
 def is_fully_qualified(name: str) -> bool:
     """A reverse-DNS action identifier (§3.2 rules 1 and 4: two or more dots), never repaired."""
     return name.count(".") >= 2
+
+
 _PROPERTY = re.compile(r"(?<![\w$@])([@$][A-Za-z_]\w*)((?:\.[A-Za-z_]\w*)+)")
 _PLACEHOLDER_PROPERTY = re.compile(r"\{\s*([@$][A-Za-z_]\w*)(?:\.[A-Za-z_]\w*)+\s*\}")
 

@@ -185,7 +185,9 @@ class _ToIR(Transformer):
         _nl, then_body, else_body, end, _nl2 = rest[n:]
         condition = condition_from_dialect(cond.value, self.dialect)
         if condition is None:
-            raise _Failure(cond.start_pos, f"condition {cond.value!r} is not a word of the {self.dialect} dialect")
+            raise _Failure(
+                cond.start_pos, f"condition {cond.value!r} is not a word of the {self.dialect} dialect"
+            )
         if params and self.compat:
             raise _Failure(cond.end_pos, "parameters on an IF line")
         merged, _ = self._params(params)

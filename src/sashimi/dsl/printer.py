@@ -165,7 +165,9 @@ def _statements(body: tuple[Statement, ...], out: list[str], dialect: str, esc: 
                 head += " " + _value(stmt.compare_value, esc)
             elif any(key in _VALUE_WORDS for key, _ in stmt.params):
                 # Right after the condition these words start a comparison value, not a parameter.
-                raise UnprintableError("an IF without a value cannot have a parameter named true/false/QTY/HEADERS")
+                raise UnprintableError(
+                    "an IF without a value cannot have a parameter named true/false/QTY/HEADERS"
+                )
             out.append(head + _params(stmt.params, esc))
             _statements(stmt.then_body, out, dialect, esc)
             if stmt.else_body is not None:

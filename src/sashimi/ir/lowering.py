@@ -55,7 +55,9 @@ def lower(typed: TypedProgram, *, location: Location | None = None) -> ShortcutI
     return _Lowerer(typed, location or Location("<typed-ir>")).program()
 
 
-def lower_to_text(typed: TypedProgram, *, location: Location | None = None, dialect: str = "canonical") -> str:
+def lower_to_text(
+    typed: TypedProgram, *, location: Location | None = None, dialect: str = "canonical"
+) -> str:
     """Canonical DSL text of a typed program (lowering, then the canonical printer).
 
     `dialect` is the printer's (`sashimi.dsl.ast.DIALECTS`): "shortcutforge" reproduces real-corpus
