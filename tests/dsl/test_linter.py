@@ -16,6 +16,7 @@ from sashimi.dsl.parser import parse
 from sashimi.dsl.printer import print_program
 from sashimi.dsl.repair_tables import CONDITION_SYNONYMS, HALLUCINATION_ALIASES, RISKY_ALIASES
 from sashimi.dsl.validator import validate
+from sashimi.errors import SashimiError
 from tests.dsl.strategies import programs
 
 CORE = Catalog.core()
@@ -519,3 +520,13 @@ def test_fuzzy_action_repair_precision(corpus_targets):
     print(
         f"fuzzy repair: {len(false)}/{len(unknown)} real names rewritten, {restored}/{total} typos restored"
     )
+
+
+@pytest.mark.parametrize("tail", ["\n", ""])
+def test_trailing_note_is_left_for_the_parser_to_explain(tail):
+    # Issue 11: a trailing `# note` used to be "repaired" word by word and still fail to parse.
+    text = 'SHORTCUT "A"\nACTION vibrate\nACTION showresult Text="a" # show it to me' + tail
+    result = lint(text, CORE)
+    assert [c for c in result.changes if c.kind != "trailing_newline"] == []
+    with pytest.raises(SashimiError, match="must be on a line of its own"):
+        parse(result.text)

@@ -761,6 +761,10 @@ class _Linter:
                 self.log(lineno, "structure", lines[idx], "", 0.7, "truncated last line removed")
                 lines = lines[:idx] + lines[idx + 1 :]
                 continue
+            if "#" in masked:
+                # A trailing `# note` (outside strings) is not a cut-off parameter: deleting its words
+                # one by one never makes it parse (issue 11). The parser says what is wrong instead.
+                return lines
             dangling = re.match(
                 r"([ \t]*ACTION[ \t]+\S+.*?)[ \t]+[A-Za-z_]\w*[ \t]*=?[ \t\r]*$", masked, re.S
             )

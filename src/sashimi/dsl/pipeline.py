@@ -86,17 +86,9 @@ def run_pipeline(
         result = PipelineResult(linted_text=linted.text, lint_changes=tuple(linted.changes))
     else:
         result = PipelineResult(linted_text=text)
-    try:
-        result.ir = parse(result.linted_text, file=file, dialect=dialect)
-    except SashimiError as err:
-        result.failed_stage, result.error = "parse", str(err)
-        return result
-    strict = validate(result.ir, catalog, mode="strict")
-    permissive = validate(result.ir, catalog, mode="permissive")
-    result.strict_errors = tuple(strict.errors)
-    result.permissive_errors = tuple(permissive.errors)
     # Every repair is also a warning, so that no report calls a repaired program plainly valid
     # (issue 11: "every repair must show as a warning"); action-changing ones get their own category.
+    # Set before parsing, so that the repairs of a text that still fails to parse are shown too.
     repairs = tuple(
         Issue(
             "warning",
@@ -106,6 +98,16 @@ def run_pipeline(
         )
         for c in result.repairs
     )
+    result.warnings = repairs
+    try:
+        result.ir = parse(result.linted_text, file=file, dialect=dialect)
+    except SashimiError as err:
+        result.failed_stage, result.error = "parse", str(err)
+        return result
+    strict = validate(result.ir, catalog, mode="strict")
+    permissive = validate(result.ir, catalog, mode="permissive")
+    result.strict_errors = tuple(strict.errors)
+    result.permissive_errors = tuple(permissive.errors)
     result.warnings = repairs + tuple(permissive.warnings if strict.errors else strict.warnings)
     if not result.permissive_valid:
         first = (result.strict_errors or result.permissive_errors)[0]
