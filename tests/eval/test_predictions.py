@@ -138,3 +138,30 @@ def test_bad_gold_is_a_located_error(tmp_path, capsys):
     gold.write_text('{"id": "a", "prompt": "p", "program": "ACTION x\\n"}\n')
     code, err = _run(["evaluate", "--predictions", str(preds), "--data", str(gold)], capsys)
     assert code == 2 and "gold program of 'a' does not parse" in err
+
+
+def test_gold_is_read_in_its_dialect_and_held_canonical(tmp_path, catalog):
+    from sashimi.eval.harness import evaluate
+
+    forge = 'SHORTCUT "A"\nACTION ask\nIF @prev equals_number 5\nACTION vibrate\nENDIF\n'
+    chat = {
+        "shortcut_id": "c",
+        "messages": [{"role": "user", "content": "p"}, {"role": "assistant", "content": forge}],
+    }
+    gold = tmp_path / "gold.jsonl"
+    rows = [
+        chat,
+        {"id": "p", "prompt": "p", "program": forge, "dialect": "shortcutforge"},
+        {"id": "q", "prompt": "p", "program": forge},
+    ]
+    gold.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    read = read_gold(gold)
+    # a chat row without a "dialect" key is ShortcutForge's: its equals_number means "is less than"
+    assert "is_less_than 5" in read[0].program and "is_less_than 5" in read[1].program
+    assert "equals_number 5" in read[2].program  # plain rows default to canonical text
+    canonical = forge.replace("equals_number", "is_less_than")
+    report = evaluate([{"id": r.id, "dsl": canonical} for r in read], read, catalog, resamples=10)
+    assert [r["category"] for r in report["rows"]] == ["exact", "exact", "wrong_structure"]
+    gold.write_text(json.dumps({"id": "p", "prompt": "p", "program": forge, "dialect": "klingon"}) + "\n")
+    with pytest.raises(DataError, match="unknown dialect 'klingon'"):
+        read_gold(gold)

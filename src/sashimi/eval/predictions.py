@@ -17,7 +17,11 @@ What a malformed file does (the harness must never crash and never hide a failur
   no prediction is an error unless `allow_missing`, when it is scored as the failure `missing`.
 
 Gold rows are ShortcutForge chat JSONL (`sashimi.dsl.corpus`; the id is `shortcut_id`) or plain
-`{"id", "prompt", "program"}` objects, one format per file.
+`{"id", "prompt", "program"}` objects (optional `"dialect"`, default canonical). Gold programs are
+read through the corpus reader, which honours each row's condition dialect, and held as canonical
+text: `GoldRow.program` is what a system should output. Predictions (`dsl`) are canonical
+ShortcutDSL — Apple's true condition codes (shortcutdsl.md §1.7a); baselines that copy training
+programs copy this canonical text.
 """
 
 from __future__ import annotations
@@ -29,8 +33,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sashimi.dsl.corpus import row_from_json
-from sashimi.errors import DataError, Location
+from sashimi.dsl.ast import CANONICAL, DIALECTS
+from sashimi.dsl.corpus import CorpusRow, row_from_json
+from sashimi.errors import DataError, Location, SashimiError
 from sashimi.io import write_jsonl
 
 CORE_FIELDS = ("id", "prompt", "dsl", "accepted", "ms")
@@ -154,15 +159,23 @@ def gold_from_json(obj: Any, *, file: str = "<gold>", line: int | None = None) -
         raise DataError("expected a JSON object on each line", loc)
     if "messages" in obj or "shortcut_id" in obj:
         row = row_from_json(obj, file=file, line=line)
-        return GoldRow(row.shortcut_id, row.prompt, row.program)
-    gid, prompt, program = obj.get("id"), obj.get("prompt"), obj.get("program")
-    if not isinstance(gid, str) or not gid or not isinstance(prompt, str) or not isinstance(program, str):
-        raise DataError(
-            "gold row needs 'shortcut_id' + 'messages' (ShortcutForge chat format) "
-            "or string 'id', 'prompt' and 'program'",
-            loc,
-        )
-    return GoldRow(gid, prompt, program)
+    else:
+        gid, prompt, program = obj.get("id"), obj.get("prompt"), obj.get("program")
+        if not isinstance(gid, str) or not gid or not isinstance(prompt, str) or not isinstance(program, str):
+            raise DataError(
+                "gold row needs 'shortcut_id' + 'messages' (ShortcutForge chat format) "
+                "or string 'id', 'prompt' and 'program'",
+                loc,
+            )
+        dialect = obj.get("dialect", CANONICAL)
+        if dialect not in DIALECTS:
+            raise DataError(f"unknown dialect {dialect!r} (known: {', '.join(DIALECTS)})", loc)
+        row = CorpusRow(gid, prompt, program, dialect=dialect)
+    try:
+        program = row.canonical_program()  # the corpus reader's one way to read a row's program
+    except SashimiError as err:
+        raise DataError(f"gold program of {row.shortcut_id!r} does not parse: {err.message}", loc) from None
+    return GoldRow(row.shortcut_id, row.prompt, program)
 
 
 def read_gold(path: str | os.PathLike) -> list[GoldRow]:
