@@ -130,7 +130,7 @@ def export_run(
     from safetensors.torch import save_file
 
     from sashimi.model.checkpoint import load_run
-    from sashimi.model.generator import _catalog_for
+    from sashimi.model.generator import model_catalog
 
     started = time.time()
     run, out = Path(run_dir), Path(out_dir)
@@ -140,7 +140,7 @@ def export_run(
         raise DataError("export into the run folder itself is not allowed", Location(str(out)))
     loaded = load_run(run)
     cfg = loaded.decoder.cfg
-    catalog = _catalog_for(loaded.meta, run)
+    catalog = model_catalog(loaded, run)
     synth_path = Path(synthetic) if synthetic is not None else None
     provenance: dict[str, Any] = {"run": str(run), "synthetic": str(synth_path) if synth_path else None}
 
