@@ -47,6 +47,7 @@ class Generation:
     gate_score: float | None = None  # in-domain score of the gate (None: rejected before the gate)
     rejected_by: str | None = None  # "request" (failed the input checks) | "gate" | None (accepted)
     name: str = ""  # the shortcut's name (SHORTCUT "...")
+    tokens: int = 0  # Tier 1 + 2 tokens the decoder emitted (Tier 3 slot markers included)
 
     @property
     def ok(self) -> bool:
@@ -62,6 +63,7 @@ class Generation:
             "name": self.name,
             "validity": self.validity,
             "gate_score": None if self.gate_score is None else round(self.gate_score, 4),
+            "tokens": self.tokens,
             "ms": round(self.ms, 3),
             "stages": {k: round(v, 3) for k, v in self.stages.items()},
         }
@@ -254,6 +256,7 @@ class Generator:
                 validity={"failed_stage": "decode", "error": str(err).splitlines()[0]},
             )
         lap("decode")
+        n_tokens = len(result.token_ids)
         tokens = [model.table.tokens[i] for i in result.token_ids]
         slots, var_names = model.filler.fill(prompt, tokens)
         lap("fill")
@@ -284,6 +287,7 @@ class Generator:
             validity=validity,
             shortcut=checked.shortcut_bytes,
             name=name,
+            tokens=n_tokens,
         )
 
 
