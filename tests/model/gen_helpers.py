@@ -27,7 +27,10 @@ def synthetic_rows(n: int = 60, seed: int = 0):
     return [e.row for e in corpus["train"]], [e.row for e in corpus["test"]]
 
 
-def make_run(out: Path, *, regime: str = "full", seed: int = 0, n: int = 60, value_source: str = "synthetic") -> Path:
+def make_run(
+    out: Path, *, regime: str = "full", seed: int = 0, n: int = 60, corpus_file: str | None = None
+) -> Path:
+    """`corpus_file`: record the run as trained on that corpus file (its filler then may not ship)."""
     from sashimi.model.filler import ValueFiller
 
     catalog = Catalog.core()
@@ -37,13 +40,26 @@ def make_run(out: Path, *, regime: str = "full", seed: int = 0, n: int = 60, val
     table = build_token_table(vocab)
     torch.manual_seed(seed)
     cfg = DecoderConfig(
-        vocab_size=len(table), d_model=64, n_layers=2, n_heads=2, d_intent=64, d_bottleneck=32,
-        n_intent=2, max_len=96, max_enc_tokens=32, dropout=0.0, weight_regime=regime,
+        vocab_size=len(table),
+        d_model=64,
+        n_layers=2,
+        n_heads=2,
+        d_intent=64,
+        d_bottleneck=32,
+        n_intent=2,
+        max_len=96,
+        max_enc_tokens=32,
+        dropout=0.0,
+        weight_regime=regime,
     )
     model = SashimiDecoder(cfg).eval()
+    value_source = "real" if corpus_file else "synthetic"
     train_config = {"data": {"catalog_dir": None}, "filler": {"value_source": value_source}}
     save_model_files(out, model, table, vocab, train_config)
     examples = [(row.prompt, to_typed(ir, catalog)) for row, ir in parsed]
     ValueFiller.fit(examples, seed=seed, value_source=value_source).save(out / "filler")
-    write_json(out / "meta.json", {"data": {"catalog_dir": None}, "note": "untrained test model"})
+    data = {"catalog_dir": None, "data_files": [{"path": corpus_file}] if corpus_file else []}
+    if not corpus_file:
+        data["synth"] = {"n": n, "seed": seed}
+    write_json(out / "meta.json", {"data": data, "note": "untrained test model"})
     return out

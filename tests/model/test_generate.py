@@ -79,15 +79,25 @@ def test_cli_dsl_and_json_forms(run_dir, capsys):
     assert main(["generate", "--model", str(run_dir), "log 200 mg of caffeine to Health", "--dsl"]) == 0
     dsl = capsys.readouterr().out
     assert dsl.startswith("SHORTCUT ") and "validity" not in dsl
-    assert main(["generate", "--model", str(run_dir), "log 200 mg of caffeine to Health", "--json", "--beam", "2"]) == 0
+    assert (
+        main(
+            ["generate", "--model", str(run_dir), "log 200 mg of caffeine to Health", "--json", "--beam", "2"]
+        )
+        == 0
+    )
     obj = json.loads(capsys.readouterr().out)
     assert obj["accepted"] and obj["validity"]["compiled_strict"] and obj["path"] is None
 
 
 @pytest.mark.parametrize(
     ("request_text", "code", "needle"),
-    [(OOD, 3, "refused"), ("", 2, "empty"), ("🎉🎉🎉", 2, "no words"), ("x" * 100_000, 2, "too long"),
-     ("set a timer\x00\x07", 2, "control")],
+    [
+        (OOD, 3, "refused"),
+        ("", 2, "empty"),
+        ("🎉🎉🎉", 2, "no words"),
+        ("x" * 100_000, 2, "too long"),
+        ("set a timer\x00\x07", 2, "control"),
+    ],
 )
 def test_cli_refusals_are_one_line(run_dir, capsys, request_text, code, needle):
     assert main(["generate", "--model", str(run_dir), request_text]) == code
@@ -114,7 +124,10 @@ def test_cli_batch_writes_predictions(run_dir, tmp_path, capsys):
 def test_cli_batch_bad_line_is_located(run_dir, tmp_path, capsys):
     src = tmp_path / "in.jsonl"
     src.write_text('{"id": "a", "prompt": "set a timer"}\n{"nope": 1}\n')
-    assert main(["generate", "--model", str(run_dir), "--input", str(src), "--out", str(tmp_path / "p.jsonl")]) == 2
+    assert (
+        main(["generate", "--model", str(run_dir), "--input", str(src), "--out", str(tmp_path / "p.jsonl")])
+        == 2
+    )
     assert f"{src}:2" in capsys.readouterr().err
 
 
@@ -134,8 +147,16 @@ def test_export_refuses_corpus_rows_without_a_synthetic_rebuild(tmp_path):
     from sashimi.errors import DataError
     from sashimi.model.export import export_run
 
-    run = make_run(tmp_path / "real-filler", value_source="corpus")
+    run = make_run(tmp_path / "real-filler", corpus_file="train.jsonl")
     with pytest.raises(DataError, match="may not ship"):
         export_run(run, tmp_path / "out")
     info = export_run(run, tmp_path / "local", allow_corpus_rows=True)
     assert info["shippable"] is False
+    synth = tmp_path / "synth.jsonl"
+    train_rows, _ = synthetic_rows(40, seed=1)
+    synth.write_text("".join(json.dumps(r.to_json()) + "\n" for r in train_rows))
+    info = export_run(run, tmp_path / "ship", synthetic=synth)
+    assert info["shippable"] and info["value_source"] == "synthetic"
+    assert "refitted" in json.loads((tmp_path / "ship" / "meta.json").read_text())["export"]["filler"]
+    gen = Generator.load(tmp_path / "ship").generate("set a timer for 10 minutes")
+    assert gen.validity["compiled_strict"]
