@@ -415,7 +415,9 @@ def _truncate_metrics(run: Path, step: int) -> None:
 
 
 def _fingerprint(config: dict, prep_info: dict) -> dict:
-    return {"config": config, "data_files": prep_info.get("data_files"), "synth": prep_info.get("synth")}
+    """What must match for --resume: the recipe (minus the test-only interruption) and the data."""
+    recipe = {**config, "train": {k: v for k, v in config["train"].items() if k != "interrupt_at"}}
+    return {"config": recipe, "data_files": prep_info.get("data_files"), "synth": prep_info.get("synth")}
 
 
 def train(
@@ -439,7 +441,7 @@ def train(
             f"{run} already holds a training checkpoint: pass --resume, or choose another --out"
         )
     if resume and not ckpt_state.is_file():
-        raise TrainingError(f"--resume: no checkpoint in {run}")
+        raise TrainingError("--resume: no checkpoint in this folder", Location(str(run)))
     if tc["threads"]:
         torch.set_num_threads(int(tc["threads"]))
     seed = int(tc["seed"])
@@ -470,7 +472,10 @@ def train(
     if resume:
         state = read_json(ckpt_state)
         if state.get("fingerprint") != json.loads(json.dumps(fingerprint)):
-            raise TrainingError(f"--resume: {run} was trained with another config or data; start a new --out")
+            raise TrainingError(
+                "--resume: this run was trained with another config or data; start a new --out",
+                Location(str(run)),
+            )
         state = load_checkpoint(run, model, weighting, opt)
         start_step, best = int(state["step"]), state["best"]
         wall_before = float(state.get("wall_seconds", 0.0))
