@@ -43,7 +43,7 @@ GROUPS = {
 FAST_COMMANDS = {"generate": "sashimi.model.cli"}
 
 
-def build_parser(modules: tuple[str, ...] = COMMAND_MODULES) -> argparse.ArgumentParser:
+def build_parser(modules: tuple[str, ...] | None = None) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="sashimi", description="Balanced Sashimi: natural language to Apple Shortcuts."
     )
@@ -54,7 +54,7 @@ def build_parser(modules: tuple[str, ...] = COMMAND_MODULES) -> argparse.Argumen
         group_parser = root.add_parser(name, help=help_text, description=help_text)
         groups[name] = group_parser.add_subparsers(dest=f"{name}_command", metavar="SUBCOMMAND")
         group_parser.set_defaults(func=_usage(group_parser))
-    for module_name in modules:  # an import error propagates: a broken area must not vanish
+    for module_name in COMMAND_MODULES if modules is None else modules:  # an import error propagates
         importlib.import_module(module_name).register(groups)
     parser.set_defaults(func=_usage(parser))
     return parser
@@ -71,7 +71,7 @@ def _usage(parser: argparse.ArgumentParser):
 def main(argv: list[str] | None = None) -> int:
     first = (sys.argv[1:] if argv is None else argv)[:1]
     fast = FAST_COMMANDS.get(first[0]) if first else None
-    parser = build_parser((fast,) if fast else COMMAND_MODULES)
+    parser = build_parser((fast,) if fast else None)
     args = parser.parse_args(argv)
     try:
         code = args.func(args)
