@@ -34,7 +34,7 @@ def catalog() -> Catalog:
 
 @pytest.fixture(scope="module")
 def synth(catalog) -> dict[str, list[tuple[str, TypedProgram]]]:
-    corpus = generate_corpus(400, seed=3)
+    corpus = generate_corpus(700, seed=3)
     return {
         split: [(e.row.prompt, to_typed(parse(e.row.program), catalog)) for e in rows]
         for split, rows in corpus.items()
@@ -197,7 +197,7 @@ def test_fill_is_valid_on_every_synthetic_gold_sequence(filler, synth, catalog):
 def test_fill_is_valid_on_real_gold_sequences(shortcutforge_dir, filler):
     catalog = Catalog.from_reference(shortcutforge_dir)
     checked = 0
-    for row in load_corpus(shortcutforge_dir / "train.jsonl")[::5]:
+    for row in load_corpus(shortcutforge_dir / "train.jsonl")[::9]:
         typed = _program(row.program, catalog)
         gold = run_pipeline(lower_to_text(typed), catalog, do_lint=False)
         if not gold.compiled_strict:
@@ -206,7 +206,7 @@ def test_fill_is_valid_on_real_gold_sequences(shortcutforge_dir, filler):
         ok, text = _compiles(typed, slots, names, catalog)
         assert ok, text
         checked += 1
-    assert checked > 100
+    assert checked > 60
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

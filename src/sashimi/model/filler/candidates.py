@@ -30,6 +30,7 @@ from sashimi.model.filler.values import BLOB_KINDS, empty_blob, value_key
 
 VOCAB_TOP = 40  # literals kept per vocabulary context
 LEVELS = ("L1", "L2", "L3", "L4")
+LEVEL_TOP = (VOCAB_TOP, VOCAB_TOP, 15, 15)  # candidates taken from each level
 
 
 def vocab_keys(ctx: SlotContext) -> tuple[str, str, str, str]:
@@ -151,21 +152,25 @@ class CandidateGenerator:
 
     def _vocab(self, ctx: SlotContext, view: PromptView, add) -> None:
         numbers = view.number_keys
-        for level, key in zip(LEVELS, vocab_keys(ctx), strict=True):
+        overlap = view.cache.setdefault("overlap", {})
+        for level, key, top in zip(LEVELS, vocab_keys(ctx), LEVEL_TOP, strict=True):
             if key not in self.vocab:
                 continue
-            for value, vkey, static, words in self._vocab_entries(key, level):
+            for value, vkey, static, words in self._vocab_entries(key, level)[:top]:
                 feats = dict(static)
                 if ctx.kind == "num":
                     if vkey in numbers:
                         feats["voc_in_prompt"] = 1.0
                 elif words:
-                    hit = sum(w in view.word_set for w in words) / len(words)
-                    feats["voc_overlap"] = hit
-                    if hit == 1.0:
-                        feats["voc_overlap_all"] = 1.0
-                    if isinstance(value, str) and value in view.prompt:
-                        feats["voc_in_prompt"] = 1.0
+                    extra = overlap.get(vkey)
+                    if extra is None:
+                        hit = sum(w in view.word_set for w in words) / len(words)
+                        extra = overlap[vkey] = {"voc_overlap": hit}
+                        if hit == 1.0:
+                            extra["voc_overlap_all"] = 1.0
+                        if isinstance(value, str) and value in view.prompt:
+                            extra["voc_in_prompt"] = 1.0
+                    feats.update(extra)
                 add(value, feats, key=vkey)
 
     def _spans(self, ctx: SlotContext, view: PromptView, add) -> None:
@@ -238,18 +243,11 @@ class CandidateGenerator:
             feats["used_before"] = 1.0
         if cand.start is not None:
             feats["after_last" if cand.start > state.last_start else "before_last"] = 1.0
-        if len(feats) > 1 and "default" not in feats:
-            feats["multi_source"] = float(sum(1 for f in feats if f in _SOURCES) > 1)
-
-
-_SOURCES = frozenset(
-    {"span", "quote", "num", "num_frac", "whole", "title", "unit", "enum", "vocL1", "vocL2", "vocL3", "vocL4"}
-)
 
 
 def span_candidates(view: PromptView) -> list[tuple[str, dict[str, float], int, int]]:
     """Quotations and word spans of the request with their features (computed once per request)."""
-    cached = getattr(view, "_span_candidates", None)
+    cached = view.cache.get("spans")
     if cached is not None:
         return cached
     out: list[tuple[str, dict[str, float], int, int]] = []
@@ -272,7 +270,7 @@ def span_candidates(view: PromptView) -> list[tuple[str, dict[str, float], int, 
         if s.first == 0:
             feats["span_at_start"] = 1.0
         out.append((s.value, feats, s.start, s.last))
-    view._span_candidates = out  # type: ignore[attr-defined]
+    view.cache["spans"] = out
     return out
 
 
@@ -282,16 +280,24 @@ def make_title(view: PromptView, max_words: int = 4) -> str:
     return " ".join(w[:1].upper() + w[1:] for w in words[:max_words])
 
 
+_FINE_ONLY = frozenset({"whole"})  # sources that are right for a few parameters only (comment text)
+
+
 def cross(ctx: SlotContext, feats: dict[str, float]) -> dict[str, float]:
-    """Each feature alone, with the coarse slot key and with the fine slot key."""
+    """Each feature alone, with the coarse slot key and with the fine slot key.
+
+    The whole-request source is crossed with the fine key only: it is right for comment text and wrong
+    nearly everywhere else, so a shared weight would leak into every string parameter.
+    """
     coarse = f"{ctx.kind}|{ctx.role}"
     fine = f"{coarse}|{ctx.action}|{ctx.param}"
     out: dict[str, float] = {}
     for name, x in feats.items():
         if x == 0.0:
             continue
-        out[name] = x
-        out[f"{name}@{coarse}"] = x
+        if name not in _FINE_ONLY:
+            out[name] = x
+            out[f"{name}@{coarse}"] = x
         out[f"{name}@{fine}"] = x
     out["bias@" + coarse] = 1.0
     return out

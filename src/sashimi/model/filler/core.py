@@ -99,13 +99,13 @@ class ValueFiller:
         catalog: Any = None,
         max_negatives: int = 20,
         C: float = 1.0,
+        solver: str = "liblinear",
     ) -> ValueFiller:
         """Learn vocabularies, variable names and the candidate scorer from (prompt, gold program) pairs.
 
         `catalog` (a `sashimi.dsl.catalog.Catalog`; default the core catalog, whose closed enums and units
         the reference catalog shares) gives the legal values of enum parameters and quantity units.
         """
-        from sklearn.feature_extraction import DictVectorizer
         from sklearn.linear_model import LogisticRegression
 
         if value_source not in VALUE_SOURCES:
@@ -145,21 +145,23 @@ class ValueFiller:
                             labels.append(int(c.key == gold))
                     _advance(state, positives[0] if positives else None, gold, ctx)
         fit_started = time.time()
-        vectorizer = DictVectorizer()
-        X = vectorizer.fit_transform(feats).tocsr()
-        X.indices = X.indices.astype(np.int32)  # liblinear wants 32-bit indices
-        X.indptr = X.indptr.astype(np.int32)
+        names, X = _sparse(feats)
         y = np.asarray(labels)
         if len(set(labels)) < 2:  # degenerate corpus (e.g. a handful of rows): vocabulary order only
             weights, intercept = {}, 0.0
         else:
-            model = LogisticRegression(C=C, solver="liblinear", max_iter=200, random_state=seed)
+            if solver == "sgd":
+                from sklearn.linear_model import SGDClassifier
+
+                model = SGDClassifier(
+                    loss="log_loss", alpha=1e-6 / C, max_iter=15, tol=None, random_state=seed
+                )
+            else:
+                model = LogisticRegression(C=C, solver=solver, max_iter=300, tol=1e-4, random_state=seed)
             model.fit(X, y)
             coef = model.coef_[0]
             weights = {
-                name: round(float(w), 6)
-                for name, w in zip(vectorizer.get_feature_names_out(), coef, strict=True)
-                if abs(w) >= 1e-5
+                name: round(float(w), 6) for name, w in zip(names, coef, strict=True) if abs(w) >= 1e-5
             }
             intercept = float(model.intercept_[0])
         meta = {
@@ -334,6 +336,33 @@ def catalog_tables(catalog: Any = None) -> tuple[dict[str, list[str]], dict[str,
             if p.units:
                 units[f"{name}|{p.name}"] = list(p.units)
     return enums, units
+
+
+def _sparse(rows: list[dict[str, float]]):
+    """CSR matrix of feature dicts (a plain index map: several times faster than DictVectorizer)."""
+    from scipy.sparse import csr_matrix
+
+    index: dict[str, int] = {}
+    indices: list[int] = []
+    data: list[float] = []
+    indptr = [0]
+    for row in rows:
+        for name, x in row.items():
+            j = index.get(name)
+            if j is None:
+                j = index[name] = len(index)
+            indices.append(j)
+            data.append(x)
+        indptr.append(len(indices))
+    X = csr_matrix(
+        (
+            np.asarray(data, dtype=np.float64),
+            np.asarray(indices, dtype=np.int32),
+            np.asarray(indptr, dtype=np.int32),
+        ),
+        shape=(len(rows), max(len(index), 1)),
+    )
+    return list(index), X
 
 
 def _advance(state: FillState, cand, key: str, ctx: SlotContext) -> None:
