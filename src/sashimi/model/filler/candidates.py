@@ -26,6 +26,7 @@ from typing import Any
 
 from sashimi.model.filler.context import SlotContext
 from sashimi.model.filler.prompt import STOPWORDS, PromptView, content_words, shape
+from sashimi.model.filler.titles import TitleModel
 from sashimi.model.filler.values import BLOB_KINDS, empty_blob, value_key
 
 VOCAB_TOP = 40  # literals kept per vocabulary context
@@ -58,6 +59,9 @@ class Candidate:
 class FillState:
     """What the earlier slots of the same program chose (sequential features)."""
 
+    tokens: tuple[str, ...] = ()  # the program's token texts (title sources read its structure)
+    repeat: int | None = None  # the first REPEAT count filled (names like "Timer x3")
+    labels: list[str] = field(default_factory=list)  # CASE labels filled so far (menu names)
     used: Counter = field(default_factory=Counter)
     last_start: int = -1  # offset of the last value copied from the request
     last_number_word: int | None = None  # word index of the last copied number (for its unit)
@@ -76,11 +80,13 @@ class CandidateGenerator:
         totals: dict[str, int],
         enums: dict[str, list[str]],
         units: dict[str, list[str]],
+        titles: TitleModel | None = None,
     ):
         self.vocab = vocab  # context key -> [(literal, value key, count)], most frequent first
         self.totals = totals
         self.enums = enums  # "action|param" -> closed values (catalog)
         self.units = units  # "action|param" -> allowed units (catalog)
+        self.titles = titles
         self._cache: dict[str, list] = {}
 
     # ------------------------------------------------------------------ public
@@ -107,6 +113,17 @@ class CandidateGenerator:
             self._spans(ctx, view, add)
             if ctx.kind == "str":
                 add(view.prompt, {"whole": 1.0})
+                if self.titles is not None and ctx.role == "name":
+                    names = self.titles.name_candidates(
+                        state.tokens, state.repeat, view.word_set, state.labels
+                    )
+                    for text, feats in names:
+                        add(text, feats)
+                elif self.titles is not None and ctx.role == "case_label":
+                    for text, feats in self.titles.case_candidates(
+                        state.tokens, ctx.position - 1, view.word_set
+                    ):
+                        add(text, feats)
                 if ctx.role in ("name", "case_label", "menu_prompt"):
                     title = make_title(view)
                     if title:

@@ -40,6 +40,7 @@ from sashimi.model.filler.candidates import (
 )
 from sashimi.model.filler.context import SlotContext, slot_contexts
 from sashimi.model.filler.prompt import PromptView
+from sashimi.model.filler.titles import TitleModel
 from sashimi.model.filler.values import (
     BLOB_KINDS,
     blob_is_self_contained,
@@ -68,6 +69,7 @@ class ValueFiller:
         *,
         weights: dict[str, float],
         intercept: float,
+        titles: TitleModel | None = None,
         vocab: dict[str, list[tuple[Any, str, int]]],
         totals: dict[str, int],
         enums: dict[str, list[str]],
@@ -85,7 +87,8 @@ class ValueFiller:
         self.var_vocab = var_vocab
         self.value_source = value_source
         self.meta = dict(meta or {})
-        self.generator = CandidateGenerator(vocab, totals, enums, units)
+        self.titles = titles
+        self.generator = CandidateGenerator(vocab, totals, enums, units, titles)
 
     # ------------------------------------------------------------------ training
 
@@ -123,13 +126,14 @@ class ValueFiller:
         for fold in range(FOLDS):
             members = [ex for ex, f in zip(prepared, fold_of, strict=True) if f != fold]
             vocab, totals = _build_vocab(members)
-            gen = CandidateGenerator(vocab, totals, enums, units)
+            gen = CandidateGenerator(vocab, totals, enums, units, _build_titles(members))
             for (prompt, typed, contexts), f in zip(prepared, fold_of, strict=True):
                 if f != fold:
                     continue
                 view = PromptView(prompt)
-                state = FillState()
-                for ctx, slot in zip(contexts, typed.slots, strict=False):
+                state = FillState(tokens=tuple(t.text for t in typed.tokens))
+                for i in _fill_order(contexts):
+                    ctx, slot = contexts[i], typed.slots[i]
                     gold = value_key(slot.kind, slot.value)
                     cands = gen.generate(ctx, view, state)
                     n_slots += 1
@@ -143,7 +147,7 @@ class ValueFiller:
                         for c in positives + negatives:
                             feats.append(cross(ctx, c.feats))
                             labels.append(int(c.key == gold))
-                    _advance(state, positives[0] if positives else None, gold, ctx)
+                    _advance(state, positives[0] if positives else None, gold, ctx, slot.value)
         fit_started = time.time()
         names, X = _sparse(feats)
         y = np.asarray(labels)
@@ -179,6 +183,7 @@ class ValueFiller:
         return cls(
             weights=weights,
             intercept=intercept,
+            titles=_build_titles(prepared),
             vocab=full_vocab,
             totals=full_totals,
             enums=enums,
@@ -198,15 +203,17 @@ class ValueFiller:
         """Literals for every Tier 3 slot of `tokens` (in order) and the names of `$VAR_1..n`."""
         texts = [str(t) for t in tokens]
         view = PromptView(prompt if isinstance(prompt, str) else "")
-        state = FillState()
-        slots: list[Slot] = []
-        for ctx in slot_contexts(texts):
+        state = FillState(tokens=tuple(texts))
+        contexts = slot_contexts(texts)
+        slots: list[Slot | None] = [None] * len(contexts)
+        for i in _fill_order(contexts):
+            ctx = contexts[i]
             cands = self.generator.generate(ctx, view, state)
             best = max(cands, key=lambda c: self.score(ctx, c.feats)) if cands else None
             value = best.value if best is not None else self.generator.default(ctx, view)
             value = self._legal(ctx, value, view)
-            _advance(state, best, value_key(ctx.kind, value), ctx)
-            slots.append(Slot(ctx.kind, value, ctx.role, ctx.action, ctx.param))
+            _advance(state, best, value_key(ctx.kind, value), ctx, value)
+            slots[i] = Slot(ctx.kind, value, ctx.role, ctx.action, ctx.param)
         return tuple(slots), self.name_variables(texts)
 
     def _legal(self, ctx: SlotContext, value: Any, view: PromptView) -> Any:
@@ -265,6 +272,7 @@ class ValueFiller:
                 for key, entries in self.vocab.items()
             },
             "totals": self.totals,
+            "titles": self.titles.to_json() if self.titles is not None else None,
             "enums": self.enums,
             "units": self.units,
             "var_vocab": {key: [[name, n] for name, n in entries] for key, entries in self.var_vocab.items()},
@@ -293,6 +301,7 @@ class ValueFiller:
             return cls(
                 weights=weights,
                 intercept=float(obj["intercept"]),
+                titles=TitleModel.from_json(obj["titles"]) if obj.get("titles") else None,
                 vocab=vocab,
                 totals={str(k): int(v) for k, v in obj["totals"].items()},
                 enums={str(k): [str(x) for x in v] for k, v in obj["enums"].items()},
@@ -365,8 +374,35 @@ def _sparse(rows: list[dict[str, float]]):
     return list(index), X
 
 
-def _advance(state: FillState, cand, key: str, ctx: SlotContext) -> None:
+def _fill_order(contexts: list[SlotContext]) -> list[int]:
+    """Slot indices in fill order: the program name last, so it can use what the other slots took."""
+    return [i for i, c in enumerate(contexts) if c.role != "name"] + [
+        i for i, c in enumerate(contexts) if c.role == "name"
+    ]
+
+
+def _build_titles(prepared) -> TitleModel:
+    programs = []
+    for _prompt, typed, contexts in prepared:
+        tokens = [t.text for t in typed.tokens]
+        name, labels, repeat = "", {}, None
+        for ctx, slot in zip(contexts, typed.slots, strict=False):
+            if ctx.role == "name" and isinstance(slot.value, str):
+                name = slot.value
+            elif ctx.role == "case_label" and isinstance(slot.value, str):
+                labels[ctx.position - 1] = slot.value
+            elif ctx.role == "repeat_count" and repeat is None and isinstance(slot.value, int):
+                repeat = slot.value
+        programs.append((tokens, name, labels, repeat))
+    return TitleModel.fit(programs)
+
+
+def _advance(state: FillState, cand, key: str, ctx: SlotContext, value: Any = None) -> None:
     state.used[key] += 1
+    if ctx.role == "repeat_count" and state.repeat is None and isinstance(value, int):
+        state.repeat = value
+    if ctx.role == "case_label" and isinstance(value, str):
+        state.labels.append(value)
     if cand is not None and cand.start is not None and "whole" not in cand.feats:
         state.last_start = cand.start
         if ctx.kind == "num":
