@@ -5,6 +5,7 @@ Sources (a candidate proposed by several sources is one candidate carrying all t
   quote    the exact contents of a quotation in the request
   number   a number written in the request (digits or a number word), and /100 of a percentage
   vocab    frequent literals of the training programs at four levels of context, most specific first:
+           (kind, role, action, param, interp shape, condition, what follows the statement),
            (kind, role, action, param, interp shape, condition), (kind, role, action, param),
            (kind, role, next action), (kind, role)
   unit     a unit the catalog allows for the parameter (else the units training used with it)
@@ -30,16 +31,18 @@ from sashimi.model.filler.titles import TitleModel
 from sashimi.model.filler.values import BLOB_KINDS, empty_blob, value_key
 
 VOCAB_TOP = 40  # literals kept per vocabulary context
-LEVELS = ("L1", "L2", "L3", "L4")
-LEVEL_TOP = (VOCAB_TOP, VOCAB_TOP, 15, 15)  # candidates taken from each level
+LEVELS = ("L0", "L1", "L2", "L3", "L4")
+LEVEL_TOP = (10, VOCAB_TOP, VOCAB_TOP, 15, 15)  # candidates taken from each level
 
 
-def vocab_keys(ctx: SlotContext) -> tuple[str, str, str, str]:
-    """The four vocabulary contexts of a slot, most specific first."""
+def vocab_keys(ctx: SlotContext) -> tuple[str, str, str, str, str]:
+    """The five vocabulary contexts of a slot, most specific first."""
     base = f"{ctx.kind}|{ctx.role}"
     fine = f"{base}|{ctx.action}|{ctx.param}"
+    l1 = f"{fine}|{ctx.interp_shape}|{ctx.condition}|{int(ctx.in_qty)}"
     return (
-        f"{fine}|{ctx.interp_shape}|{ctx.condition}|{int(ctx.in_qty)}",
+        f"{l1}|{ctx.following}",
+        l1,
         fine,
         f"{base}|next={ctx.next_action}",
         base,
@@ -220,7 +223,7 @@ class CandidateGenerator:
     def _units(self, ctx: SlotContext, view: PromptView, state: FillState, add) -> None:
         allowed = self.units.get(f"{ctx.action}|{ctx.param}")
         if allowed is None:
-            seen = self.vocab.get(vocab_keys(ctx)[1]) or self.vocab.get(vocab_keys(ctx)[3]) or []
+            seen = self.vocab.get(vocab_keys(ctx)[2]) or self.vocab.get(vocab_keys(ctx)[4]) or []
             allowed = [v for v, _, _ in seen]
         after = state.last_number_word
         nxt = [view.norm(after + 1), view.norm(after + 2)] if after is not None else ["<none>", "<none>"]
