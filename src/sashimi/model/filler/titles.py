@@ -25,7 +25,12 @@ from sashimi.dsl.ast import CONDITIONS
 
 _CONDITIONS = frozenset(CONDITIONS)
 _SPLIT = re.compile(r"\s*(?:,|&|\(|\)|:|\bor\b|\band\b)\s*|\s+x(?=\d+\b)")
+_JOINERS = re.compile(r"\b(?:or|and|x)\b")  # words that join titles, not part of any
 _BLOCKS = ("IF", "MENU", "REPEAT", "FOREACH")
+_BLOCK_ENDS = ("ENDIF", "ENDMENU", "ENDREPEAT", "ENDFOREACH")
+_STATEMENTS = frozenset(
+    {"SHORTCUT", "ACTION", "SET", "IF", "ELSE", "MENU", "CASE", "REPEAT", "FOREACH", "#", "END"}
+)
 MAX_SIGNATURE = 8
 MAX_FORMATS = 4
 
@@ -36,18 +41,47 @@ def name_pieces(name: str) -> list[str]:
 
 
 def signature(tokens: Sequence[str], start: int = 0, end: int | None = None) -> list[tuple[int, str]]:
-    """(position, token) of the signature tokens of `tokens[start:end]`."""
+    """(position, token) of the signature tokens of `tokens[start:end]`. Inside a FOREACH body a token
+    carries the prefix `each:` (what a loop does to each item is titled apart from the bare action)."""
     end = len(tokens) if end is None else end
     out: list[tuple[int, str]] = []
-    for pos in range(start, end):
+    stack: list[str] = []
+    for pos in range(0, end):
         t = tokens[pos]
+        if t in _BLOCKS:
+            stack.append(t)
+        elif t in _BLOCK_ENDS and stack:
+            stack.pop()
+        if pos < start:
+            continue
+        prefix = (
+            "each:"
+            if "FOREACH" in stack[:-1] or (stack and stack[-1] == "FOREACH" and t != "FOREACH")
+            else ""
+        )
         if t.startswith("A:"):
             if t != "A:comment":
-                out.append((pos, t))
+                out.append((pos, prefix + t))
         elif t in _CONDITIONS:
-            out.append((pos, t))
+            out.append((pos, prefix + t))
         elif t.startswith("@") and pos > 0 and tokens[pos - 1] in ("IF", "FOREACH"):
-            out.append((pos, tokens[pos - 1] + t))
+            # the handle a block reads belongs to the block's own line, not to an enclosing loop body
+            outer = "each:" if "FOREACH" in stack[:-1] else ""
+            out.append((pos, outer + tokens[pos - 1] + t))
+    return out
+
+
+def depths(tokens: Sequence[str]) -> list[int]:
+    """Block depth of the statement each position belongs to (a block's header is at the outer depth)."""
+    out, depth, current = [], 0, 0
+    for t in tokens:
+        if t in _BLOCK_ENDS:
+            depth = max(depth - 1, 0)
+        if t in _STATEMENTS or t in _BLOCK_ENDS:
+            current = depth
+        out.append(current)
+        if t in _BLOCKS:
+            depth += 1
     return out
 
 
@@ -129,13 +163,19 @@ class TitleModel:
                 pieces = name_pieces(name)
                 if len(pieces) < 2:
                     continue
-                sig = [t for _, t in signature(tokens)]
+                sig_pos = signature(tokens)
+                sig = [t for _, t in sig_pos]
                 matches = model.match(sig)
                 titles = {m.title for m in matches}
                 rest = [p for p in pieces if p not in titles]
-                runs = _uncovered(sig, matches)
-                if len(rest) == 1 and len(runs) == 1 and len(runs[0]) <= MAX_SIGNATURE:
-                    learned[runs[0]][rest[0]] += 1
+                runs = _uncovered(sig, matches, _depth_of(tokens, sig_pos))
+                runs = [r for r in runs if len(r) <= MAX_SIGNATURE]
+                if len(rest) == 1 and len(runs) == 1:
+                    learned[runs[0]][rest[0]] += 2
+                elif len(rest) == 2 and len(runs) == 2:  # both orders; recurring pairings win by count
+                    for a, b in ((0, 1), (1, 0)):
+                        learned[runs[a]][rest[0]] += 1
+                        learned[runs[b]][rest[1]] += 1
             for sig, counts in learned.items():
                 lexicon[sig].update(counts)
         formats: dict[str, Counter] = defaultdict(Counter)
@@ -144,9 +184,12 @@ class TitleModel:
             matches = model.match([t for _, t in signature(tokens)])
             titles = [m.title for m in matches]
             ordered_labels = [labels[p] for p, _, _ in case_bodies(tokens) if p in labels]
+            dpat = _depth_pattern(tokens, matches)
             for family, names in (("t", titles), ("l", ordered_labels)):
                 fmt = _format(name, names, n) if names else None
                 if fmt is not None:
+                    if family == "t":
+                        formats[f"t|{skey}|{dpat}"][fmt] += 1
                     formats[f"{family}|{skey}|{len(names)}"][fmt] += 1
                     formats[f"{family}|*|{len(names)}"][fmt] += 1
         model.formats = dict(formats)
@@ -170,7 +213,7 @@ class TitleModel:
                 key = tuple(sig[i : i + length])
                 found = self.best(key)
                 if found:
-                    options = tuple(sorted(self.lexicon[key].items(), key=lambda kv: (-kv[1], kv[0]))[:8])
+                    options = tuple(sorted(self.lexicon[key].items(), key=lambda kv: (-kv[1], kv[0]))[:20])
                     out.append(Match(i, i + length, found[0], found[1], options))
                     i += length
                     break
@@ -199,8 +242,11 @@ class TitleModel:
             families.append(("t", titles, covered))
         if labels:
             families.append(("l", list(labels), 1.0))
+        dpat = _depth_pattern(tokens, matches)
         for family, titles, covered in families:
             keys = [("s", f"{family}|{skey}|{len(titles)}"), ("any", f"{family}|*|{len(titles)}")]
+            if family == "t":
+                keys.insert(0, ("d", f"t|{skey}|{dpat}"))
             for level, key in keys:
                 counts = self.formats.get(key)
                 if not counts:
@@ -264,18 +310,31 @@ class TitleModel:
         return cls(lexicon, formats)
 
 
-def _uncovered(sig: Sequence[str], matches: list[Match]) -> list[tuple[str, ...]]:
+def _depth_pattern(tokens: Sequence[str], matches: list[Match]) -> str:
+    """The block depth of each matched title, e.g. "0.0.1" (a title before an IF vs inside its body)."""
+    d = _depth_of(tokens, signature(tokens))
+    return ".".join(str(d[m.start]) if m.start < len(d) else "?" for m in matches)
+
+
+def _depth_of(tokens: Sequence[str], sig_pos: list[tuple[int, str]]) -> list[int]:
+    d = depths(tokens)
+    return [d[pos] for pos, _ in sig_pos]
+
+
+def _uncovered(
+    sig: Sequence[str], matches: list[Match], depth: Sequence[int] | None = None
+) -> list[tuple[str, ...]]:
+    """Maximal runs of signature tokens no match covers (a run also ends where the block depth changes)."""
     covered = [False] * len(sig)
     for m in matches:
         for i in range(m.start, m.end):
             covered[i] = True
     runs, run = [], []
-    for token, c in zip(sig, covered, strict=True):
-        if c:
-            if run:
-                runs.append(tuple(run))
+    for i, (token, c) in enumerate(zip(sig, covered, strict=True)):
+        if run and (c or (depth is not None and depth[i] != depth[i - 1])):
+            runs.append(tuple(run))
             run = []
-        else:
+        if not c:
             run.append(token)
     if run:
         runs.append(tuple(run))
@@ -300,7 +359,8 @@ def _format(name: str, titles: list[str], repeat: int | None) -> str | None:
         return None
     if repeat is not None:
         fmt = re.sub(rf"(?<![0-9]){repeat}(?![0-9])", "\x00n\x01", fmt, count=1)
-    if re.search(r"[A-Za-z0-9]", re.sub("\x00[0-9n]+\x01", "", fmt)):
+    rest = re.sub("\x00[0-9n]+\x01", " ", fmt)
+    if re.search(r"[A-Za-z0-9]", _JOINERS.sub(" ", rest)):
         return None
     return fmt.replace("\x00", "{").replace("\x01", "}")
 
