@@ -20,11 +20,14 @@ a WFVolume takes a percentage / 100, a comment takes the whole request).
 
 from __future__ import annotations
 
+import json
 import math
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
+from sashimi.dsl.ast import DictLiteral, ListLiteral, NumberValue, StringValue
 from sashimi.model.filler.context import SlotContext
 from sashimi.model.filler.prompt import STOPWORDS, PromptView, content_words, shape
 from sashimi.model.filler.titles import TitleModel
@@ -135,6 +138,12 @@ class CandidateGenerator:
             self._numbers(view, add)
         elif ctx.kind == "unit":
             self._units(ctx, view, state, add)
+        elif ctx.kind == "list":
+            for value, feats in list_candidates(view):
+                add(value, feats)
+        elif ctx.kind == "dict":
+            for value, feats in dict_candidates(view):
+                add(value, feats)
         if not cands:
             add(self._default(ctx, view), {"default": 1.0})
         out = list(cands.values())
@@ -291,6 +300,71 @@ def span_candidates(view: PromptView) -> list[tuple[str, dict[str, float], int, 
             feats["span_at_start"] = 1.0
         out.append((s.value, feats, s.start, s.last))
     view.cache["spans"] = out
+    return out
+
+
+_CLAUSE = re.compile(r"[^.;:!?\n]+")
+_ENUM = re.compile(r"[^,]+(?:,\s*[^,]+)+,?\s+(?:and|or)\s+[^,]+|[^,]+(?:,\s*[^,]+){2,}")
+_ITEM_SPLIT = re.compile(r",\s*(?:and\s+|or\s+)?|\s+(?:and|or)\s+")
+_JSON_OBJECT = re.compile(r"\{[^{}]{1,500}\}")
+
+
+def list_candidates(view: PromptView) -> list[tuple[Any, dict[str, float]]]:
+    """Enumerations of the request ("coffee, bread and pasta") as list literals, with the first item
+    trimmed of 0-5 leading words and the last 0-1 items dropped (the scorer learns where lists start)."""
+    cached = view.cache.get("lists")
+    if cached is not None:
+        return cached  # type: ignore[return-value]
+    out: list[tuple[Any, dict[str, float]]] = []
+    head = view.prompt[:2000]
+    for clause in _CLAUSE.finditer(head):
+        for m in _ENUM.finditer(clause.group()):
+            items = [i.strip(" \"'“”") for i in _ITEM_SPLIT.split(m.group().strip())]
+            items = [i for i in items if i]
+            if len(items) < 2 or len(items) > 30:
+                continue
+            first_words = items[0].split()
+            for trim in range(min(6, len(first_words))):
+                lead = " ".join(first_words[trim:])
+                before = first_words[trim - 1].lower() if trim else "<clause>"
+                for drop in (0, 1):
+                    body = [lead] + items[1 : len(items) - drop]
+                    if len(body) < 2:
+                        continue
+                    value = ListLiteral(tuple(StringValue(i) for i in body))
+                    feats = {"enum_list": 1.0, f"enum_trim{trim}": 1.0, f"enum_drop{drop}": 1.0,
+                             "enum_pw=" + before: 1.0, f"enum_n{min(len(body), 6)}": 1.0}  # fmt: skip
+                    out.append((value, feats))
+    view.cache["lists"] = out
+    return out
+
+
+def dict_candidates(view: PromptView) -> list[tuple[Any, dict[str, float]]]:
+    """Dictionaries the request spells: a JSON object, or a quoted key next to a quoted value."""
+    out: list[tuple[Any, dict[str, float]]] = []
+    head = view.prompt[:2000]
+    for m in _JSON_OBJECT.finditer(head):
+        try:
+            obj = json.loads(m.group())
+        except ValueError:
+            continue
+        if isinstance(obj, dict) and obj and all(isinstance(v, str | int | float) for v in obj.values()):
+            entries = tuple(
+                (str(k), StringValue(v) if isinstance(v, str) else NumberValue(v)) for k, v in obj.items()
+                if not isinstance(v, bool)
+            )  # fmt: skip
+            if entries:
+                out.append((DictLiteral(entries), {"dict_json": 1.0}))
+    quotes = view.quotes
+    for a, b in zip(quotes, quotes[1:], strict=False):
+        between = view.prompt[a.end : b.start]
+        if len(between) <= 20:
+            out.append(
+                (
+                    DictLiteral(((a.value, StringValue(b.value)),)),
+                    {"dict_quotes": 1.0, "dict_sep=" + between.strip(' "“”')[:8]: 1.0},
+                )
+            )
     return out
 
 
