@@ -34,7 +34,7 @@ def catalog() -> Catalog:
 
 @pytest.fixture(scope="module")
 def synth(catalog) -> dict[str, list[tuple[str, TypedProgram]]]:
-    corpus = generate_corpus(700, seed=3)
+    corpus = generate_corpus(500, seed=3)
     return {
         split: [(e.row.prompt, to_typed(parse(e.row.program), catalog)) for e in rows]
         for split, rows in corpus.items()
