@@ -21,6 +21,7 @@ from __future__ import annotations
 import os
 import re
 import time
+import uuid
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -59,6 +60,7 @@ VALUE_SOURCES = ("synthetic", "real", "mixed")
 MAX_VOCAB_CHARS = 200  # longer literals are copies of the request, never worth remembering
 FOLDS = 4  # out-of-fold vocabularies for training the scorer
 _VAR = re.compile(r"\$VAR_([1-9][0-9]*)\Z")
+_UUID_NAMESPACE = uuid.UUID("6f1d2c1e-5a8b-4c35-9e0e-7f3b0a2d4c11")  # fixed: fills are deterministic
 
 
 class ValueFiller:
@@ -217,6 +219,9 @@ class ValueFiller:
         return tuple(slots), self.name_variables(texts)
 
     def _legal(self, ctx: SlotContext, value: Any, view: PromptView) -> Any:
+        if ctx.kind == "str" and ctx.param == "UUID":
+            # an action's UUID must be unique in the program (the compiler's self-check): one per slot
+            return str(uuid.uuid5(_UUID_NAMESPACE, f"slot-{ctx.index}")).upper()
         value = make_valid(ctx.kind, ctx.role, value)
         allowed = self.enums.get(f"{ctx.action}|{ctx.param}") if ctx.kind == "str" else None
         if allowed and value not in allowed:
