@@ -221,6 +221,35 @@ def test_property_any_prompt_fills_a_valid_program(filler, synth, catalog, index
     assert all(valid_identifier(n) for n in names)
 
 
+def test_fill_is_valid_on_walks_through_the_decoding_mask(filler, synth, catalog):
+    """What the decoder can emit (any walk through the constraint mask), filled, compiles strict."""
+    import random
+
+    import numpy as np
+
+    from sashimi.ir.lowering import lower
+    from sashimi.ir.vocab import build_vocab
+    from sashimi.model.constraints import ProgramConstraint, build_token_table
+
+    programs = [lower(t) for rows in synth.values() for _p, t in rows]
+    vocab = build_vocab(programs, catalog, catalog_actions=catalog.actions)
+    table = build_token_table(vocab)
+    pc = ProgramConstraint(vocab, table, max_len=160, catalog=catalog)
+    rng = random.Random(0)
+    prompts = [p for p, _t in synth["test"]] + HOSTILE
+    for k in range(60):
+        state, ids = pc.initial(), []
+        while not pc.is_final(state):
+            choices = np.flatnonzero(pc.allowed(state))
+            keywords = [c for c in choices if table.tokens[c].isupper() or table.tokens[c] == "#"]
+            pick = int(rng.choice(keywords if keywords and rng.random() < 0.5 else list(choices)))
+            ids.append(pick)
+            state = pc.advance(state, pick)
+        slots, names = filler.fill(prompts[k % len(prompts)], [table.tokens[i] for i in ids])
+        text = lower_to_text(pc.to_typed(ids, slots, names))
+        assert run_pipeline(text, catalog, do_lint=False).compiled_strict, text
+
+
 HOSTILE = [
     "",
     "   \n\t ",
