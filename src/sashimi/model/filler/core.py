@@ -239,7 +239,8 @@ class ValueFiller:
             return ()
         taken: set[str] = set()
         names: list[str] = []
-        for k in range(1, max(firsts) + 1):
+        # numbering is by first occurrence, so a well-formed sequence never needs more names than tokens
+        for k in range(1, min(max(firsts), len(tokens)) + 1):
             pos = firsts.get(k)
             keys = _var_keys(list(tokens), pos) if pos is not None else [""]
             name = ""
