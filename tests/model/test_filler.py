@@ -342,3 +342,47 @@ def test_exp_filler_cli(tmp_path, synth, capsys):
     assert 0.0 <= result["slot_accuracy"] <= 1.0
     assert (tmp_path / "run" / "metrics.json").is_file()
     assert main(["exp", "filler", "--train", str(tmp_path / "missing.jsonl"), "--data", "x.jsonl"]) == 2
+
+
+# ----------------------------------------------------------------------------- titles
+
+
+def test_title_model_learns_titles_and_formats(catalog):
+    from sashimi.model.filler.titles import TitleModel, name_pieces
+
+    assert name_pieces("Timer x3, Notes & Flashlight") == ["Timer", "Notes", "Flashlight"]
+
+    def prog(text: str):
+        typed = _program(text, catalog)
+        tokens = _tokens(typed)
+        labels = {
+            c.position - 1: s.value
+            for c, s in zip(slot_contexts(tokens), typed.slots, strict=True)
+            if c.role == "case_label"
+        }
+        repeat = next((s.value for s in typed.slots if s.role == "repeat_count"), None)
+        return tokens, typed.slots[0].value, labels, repeat
+
+    flash = "ACTION flashlight\n"
+    speak = 'ACTION speaktext WFText="hi"\n'
+    programs = [
+        prog(f'SHORTCUT "Torch"\n{flash}'),
+        prog(f'SHORTCUT "Say It"\n{speak}'),
+        prog(f'SHORTCUT "Torch & Say It"\n{flash}{speak}'),
+        prog(f'SHORTCUT "Say It x3"\nREPEAT 3\n{speak}ENDREPEAT\n'),
+        prog(
+            f'SHORTCUT "Torch or Say It"\nMENU "Pick"\nCASE "Torch"\n{flash}CASE "Say It"\n{speak}ENDMENU\n'
+        ),
+    ]
+    model = TitleModel.fit(programs)
+    again = TitleModel.from_json(json.loads(json.dumps(model.to_json())))
+    tokens, *_ = prog(f'SHORTCUT "?"\n{speak}{flash}')
+    names = [n for n, _f in again.name_candidates(tokens, None)]
+    assert "Say It & Torch" in names
+    tokens, *_ = prog(f'SHORTCUT "?"\nREPEAT 7\n{flash}ENDREPEAT\n')
+    assert "Torch x7" in [n for n, _f in again.name_candidates(tokens, 7)]
+    tokens, *_ = prog(f'SHORTCUT "?"\nMENU "Pick"\nCASE "x"\n{speak}CASE "y"\n{flash}ENDMENU\n')
+    assert again.case_candidates(tokens, tokens.index("CASE"))[0][0] == "Say It"
+    assert "Say It or Torch" in [
+        n for n, _f in again.name_candidates(tokens, None, labels=["Say It", "Torch"])
+    ]

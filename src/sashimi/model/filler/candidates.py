@@ -4,12 +4,15 @@ Sources (a candidate proposed by several sources is one candidate carrying all t
   span     a word span of the request (1..6 words, edge punctuation stripped; e.g. a name, a city)
   quote    the exact contents of a quotation in the request
   number   a number written in the request (digits or a number word), and /100 of a percentage
-  vocab    frequent literals of the training programs at four levels of context, most specific first:
+  list     an enumeration of the request ("coffee, bread and pasta") as a list literal
+  dict     a JSON object of the request, or a quoted key next to a quoted value
+  vocab    frequent literals of the training programs at five levels of context, most specific first:
            (kind, role, action, param, interp shape, condition, what follows the statement),
            (kind, role, action, param, interp shape, condition), (kind, role, action, param),
            (kind, role, next action), (kind, role)
   unit     a unit the catalog allows for the parameter (else the units training used with it)
   whole    the whole request (comment text)
+  titles   names composed by the learned title lexicon and name formats (`titles.py`), case labels
   title    a short title-cased key phrase of the request (for `SHORTCUT "…"`)
   default  the schema default of the kind (1, the first allowed unit, the empty dict, ...)
 
