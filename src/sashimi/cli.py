@@ -38,7 +38,12 @@ GROUPS = {
 }
 
 
-def build_parser() -> argparse.ArgumentParser:
+# Commands whose start-up time is part of the product (issue 13: a cold `sashimi generate` <= 4 s):
+# only their own module is imported, not every area's CLI (those pull in scipy, scikit-learn, ...).
+FAST_COMMANDS = {"generate": "sashimi.model.cli"}
+
+
+def build_parser(modules: tuple[str, ...] | None = None) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="sashimi", description="Balanced Sashimi: natural language to Apple Shortcuts."
     )
@@ -49,7 +54,7 @@ def build_parser() -> argparse.ArgumentParser:
         group_parser = root.add_parser(name, help=help_text, description=help_text)
         groups[name] = group_parser.add_subparsers(dest=f"{name}_command", metavar="SUBCOMMAND")
         group_parser.set_defaults(func=_usage(group_parser))
-    for module_name in COMMAND_MODULES:  # an import error propagates: a broken area must not vanish
+    for module_name in COMMAND_MODULES if modules is None else modules:  # an import error propagates
         importlib.import_module(module_name).register(groups)
     parser.set_defaults(func=_usage(parser))
     return parser
@@ -64,7 +69,9 @@ def _usage(parser: argparse.ArgumentParser):
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
+    first = (sys.argv[1:] if argv is None else argv)[:1]
+    fast = FAST_COMMANDS.get(first[0]) if first else None
+    parser = build_parser((fast,) if fast else None)
     args = parser.parse_args(argv)
     try:
         code = args.func(args)
