@@ -437,6 +437,7 @@ def train(
 ) -> dict:
     """Train, write the run folder, return the final metrics (also in meta.json)."""
     started = time.time()
+    commit = git_commit(Path(__file__).parent)  # the code this run starts with (HEAD may move while it runs)
     run = Path(out_dir)
     tc, lc = config["train"], config["loss"]
     log = (lambda *a, **k: None) if quiet else (lambda msg: tqdm.write(str(msg), file=sys.stderr))
@@ -616,7 +617,7 @@ def train(
     filler_info = _fit_filler(run, prep, config, log)
     wall = wall_before + time.time() - started
     meta = {
-        "git_commit": git_commit(Path(__file__).parent),
+        "git_commit": commit,
         "wall_seconds": round(wall, 3),
         "steps_done": step + 1 if steps else 0,
         "selected_step": best["step"] if tc["select"] == "best" else step + 1,
