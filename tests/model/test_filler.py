@@ -36,7 +36,7 @@ def catalog() -> Catalog:
 def synth(catalog) -> dict[str, list[tuple[str, TypedProgram]]]:
     corpus = generate_corpus(500, seed=3)
     return {
-        split: [(e.row.prompt, to_typed(parse(e.row.program), catalog)) for e in rows]
+        split: [(e.row.prompt, to_typed(e.row.parse(), catalog)) for e in rows]
         for split, rows in corpus.items()
     }
 
@@ -86,7 +86,7 @@ def test_slot_contexts_agree_with_to_typed_on_synthetic(synth):
 
 def test_slot_contexts_agree_with_to_typed_on_real_corpus(shortcutforge_dir):
     catalog = Catalog.from_reference(shortcutforge_dir)
-    pairs = [(r.prompt, _program(r.program, catalog)) for r in load_corpus(shortcutforge_dir / "train.jsonl")]
+    pairs = [(r.prompt, to_typed(r.parse(), catalog)) for r in load_corpus(shortcutforge_dir / "train.jsonl")]
     assert _assert_contexts_agree(pairs) > 5000
 
 
@@ -198,7 +198,7 @@ def test_fill_is_valid_on_real_gold_sequences(shortcutforge_dir, filler):
     catalog = Catalog.from_reference(shortcutforge_dir)
     checked = 0
     for row in load_corpus(shortcutforge_dir / "train.jsonl")[::9]:
-        typed = _program(row.program, catalog)
+        typed = to_typed(row.parse(), catalog)
         gold = run_pipeline(lower_to_text(typed), catalog, do_lint=False)
         if not gold.compiled_strict:
             continue  # a gold program the catalog rejects stays rejected whatever its literals

@@ -256,7 +256,7 @@ class ValueFiller:
                 if name:
                     break
             if not name:
-                base = identifier_from(keys[1].split("|")[1]) if pos is not None and len(keys) > 1 else ""
+                base = identifier_from(keys[2].split("|")[1]) if pos is not None and len(keys) > 2 else ""
                 name = base if valid_identifier(base) else "Value"
                 suffix = 2
                 root = name
@@ -446,13 +446,23 @@ def _build_vocab(prepared) -> tuple[dict[str, list[tuple[Any, str, int]]], dict[
 
 def _var_keys(tokens: list[str], pos: int) -> list[str]:
     """Contexts of a variable's first occurrence, most specific first: how it is defined (SET / the
-    <name> of Set Variable / a use), the action before it and the token after it."""
+    <name> of Set Variable / a use), the action before it, the token after it and where it is used next
+    (the action and key of its second occurrence: a `$Message` feeds Send Message's content)."""
     before = tokens[pos - 1] if pos > 0 else ""
     defined = {"SET": "set", "<name>": "name"}.get(before, "use")
     last_action = next((t[2:] for t in reversed(tokens[:pos]) if t.startswith("A:")), "")
     after = tokens[pos + 1] if pos + 1 < len(tokens) else ""
     after = "$VAR" if after.startswith("$VAR_") else after
-    return [f"{defined}|{last_action}|{after}", f"{defined}|{last_action}", defined, ""]
+    use = ""
+    again = next((i for i in range(pos + 1, len(tokens)) if tokens[i] == tokens[pos]), None)
+    if again is not None:
+        key = next(
+            (t for t in reversed(tokens[pos + 1 : again]) if t.startswith(("K:", "A:", "IF", "FOREACH"))), ""
+        )
+        act = next((t for t in reversed(tokens[pos + 1 : again]) if t.startswith("A:")), "")
+        use = f"{act}{key}"
+    base = f"{defined}|{last_action}|{after}"
+    return [f"{base}|{use}", base, f"{defined}|{last_action}", defined, ""]
 
 
 def _build_var_vocab(rows: list[tuple[str, TypedProgram]]) -> dict[str, list[tuple[str, int]]]:

@@ -20,7 +20,6 @@ from dataclasses import replace
 from typing import Any
 
 from sashimi.dsl.corpus import load_corpus
-from sashimi.dsl.parser import parse
 from sashimi.dsl.pipeline import run_pipeline
 from sashimi.errors import SashimiError
 from sashimi.io import progress as progress_bar
@@ -31,15 +30,14 @@ from sashimi.model.filler.values import value_key
 
 
 def load_examples(path: str | os.PathLike, catalog) -> tuple[list[tuple[str, TypedProgram]], list[dict]]:
-    """(prompt, typed program) pairs of a corpus JSONL; rows whose program does not parse are skipped
-    and returned as failures (the corpus check reports them; the filler cannot learn from them)."""
+    """(prompt, typed program) pairs of a corpus JSONL, read in each row's dialect (`row.parse()`: the
+    canonical IR); rows whose program does not parse are skipped and returned as failures (the corpus
+    check reports them; the filler cannot learn from them)."""
     pairs: list[tuple[str, TypedProgram]] = []
     failures: list[dict] = []
     for row in load_corpus(path):
         try:
-            pairs.append(
-                (row.prompt, to_typed(parse(row.program, file=f"{path}#{row.shortcut_id}"), catalog))
-            )
+            pairs.append((row.prompt, to_typed(row.parse(file=f"{path}#{row.shortcut_id}"), catalog)))
         except SashimiError as err:
             failures.append({"shortcut_id": row.shortcut_id, "reason": str(err)})
     return pairs, failures
