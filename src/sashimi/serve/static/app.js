@@ -205,7 +205,7 @@
     try {
       const res = await post("/api/generate", { prompt: prompt, beam: 1 });
       if (!res.accepted) {
-        $("result").hidden = true; $("edit").hidden = true;
+        $("result").hidden = true;
         showMessage("Sorry — a Shortcut cannot do this. " + (res.reason || ""), "refusal");
         return;
       }
@@ -215,7 +215,7 @@
       setDownload(res.download_url);
       $("timing").textContent = "generated in " + Math.round(res.ms) + " ms";
       $("editor").value = res.dsl;
-      $("result").hidden = false; $("edit").hidden = false;
+      $("result").hidden = false;
     } catch (err) {
       showMessage(err.message, "");
     } finally {
