@@ -89,6 +89,8 @@ def register(groups: dict) -> None:
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=_cmd_gate)
 
+    register_generate(groups)
+
 
 def _print(obj: dict, as_json: bool, lines: list[str]) -> None:
     if as_json:
@@ -210,4 +212,180 @@ def _cmd_gate(args: argparse.Namespace) -> int:
     _print(
         obj, args.json, [f"{verdict} (in-domain score {decision.score:.3f}, threshold {gate.threshold:.3f})"]
     )
+    return 0
+
+
+# ---------------------------------------------------------------------- generate / export (issues 12, 13)
+# Self-contained: `register_generate` adds `sashimi generate` and `sashimi export`; the handlers import
+# the model code lazily so that `sashimi --help` stays fast.
+
+EXIT_REFUSED = 3  # the domain gate refused the request (issue 12)
+
+
+def register_generate(groups: dict) -> None:
+    root = groups["root"]
+    p = root.add_parser(
+        "generate",
+        help="request -> Shortcut: the shipped model (or --model DIR) writes a .shortcut from a sentence",
+        description="Generate a Shortcut program from a natural-language request (domain gate in front). "
+        "One request: prints the program, its validity and the written path. Batch: --input FILE.jsonl "
+        "--out PREDS.jsonl writes the evaluation harness's predictions format.",
+    )
+    p.add_argument("request", nargs="?", help='the request, e.g. "set a timer for 10 minutes"')
+    p.add_argument("--model", type=Path, default=None, help="run folder or packed model (default: shipped)")
+    p.add_argument("-o", "--output", type=Path, default=None, help="write the .shortcut here")
+    p.add_argument("--dsl", action="store_true", help="print only the program")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument("--beam", type=int, default=1, metavar="K", help="beam width (1 = greedy, default)")
+    p.add_argument(
+        "--input", type=Path, default=None, help="batch: ShortcutForge chat JSONL or {id, prompt} lines"
+    )
+    p.add_argument("--out", type=Path, default=None, help="batch: predictions JSONL to write")
+    p.add_argument("--quiet", action="store_true", help="batch: no progress bar or summary")
+    p.set_defaults(func=_cmd_generate)
+
+    p = root.add_parser(
+        "export",
+        help="pack a trained run for shipping (2-bit ternary + float16, safetensors + JSON)",
+        description="Pack RUN_DIR into DIR. Nothing holding real-corpus rows is copied: a value filler "
+        "fitted on corpus values is refitted, and a retrieval index rebuilt, on --synthetic FILE.jsonl; "
+        "--local keeps the run's own (a model for local use, marked not shippable).",
+    )
+    p.add_argument("run_dir", type=Path, help="a run folder of `sashimi train`")
+    p.add_argument("--out", type=Path, required=True, help="packed model folder to write (replaced)")
+    p.add_argument("--synthetic", type=Path, default=None, help="our synthetic corpus (train split) JSONL")
+    p.add_argument(
+        "--local", action="store_true", help="keep the run's corpus-derived index/filler (never ship)"
+    )
+    p.add_argument("--float-dtype", choices=("float16", "float32"), default="float16")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=_cmd_export)
+
+
+def _batch_rows(path: Path) -> list[tuple[str, str]]:
+    """(id, prompt) of each line: ShortcutForge chat rows or {id, prompt} objects."""
+    from sashimi.dsl.corpus import row_from_json
+    from sashimi.errors import DataError, Location
+    from sashimi.io import read_jsonl
+
+    out = []
+    for line, obj in enumerate(read_jsonl(path), start=1):
+        if "messages" in obj:
+            row = row_from_json(obj, file=str(path), line=line)
+            out.append((row.shortcut_id, row.prompt))
+        elif isinstance(obj.get("id"), str) and isinstance(obj.get("prompt"), str):
+            out.append((obj["id"], obj["prompt"]))
+        else:
+            raise DataError(
+                'expected a ShortcutForge chat row or {"id": str, "prompt": str}', Location(str(path), line)
+            )
+    ids = [i for i, _ in out]
+    if len(set(ids)) != len(ids):
+        dup = next(i for i in ids if ids.count(i) > 1)
+        raise DataError(f"duplicate id {dup!r}", Location(str(path)))
+    return out
+
+
+def _cmd_generate(args: argparse.Namespace) -> int:
+    from sashimi.errors import DataError
+
+    if args.beam < 1:
+        raise DataError("--beam must be at least 1")
+    if args.input is not None or args.out is not None:
+        if args.input is None or args.out is None or args.request is not None:
+            raise DataError("batch form: --input FILE.jsonl --out PREDS.jsonl, without a request")
+        return _generate_batch(args)
+    if args.request is None:
+        raise DataError('give a request: sashimi generate "set a timer for 10 minutes" -o timer.shortcut')
+    from sashimi.model.generator import Generator, request_problem, validity_line
+
+    problem = request_problem(args.request)  # before loading anything: a bad request answers at once
+    if problem is not None:
+        raise DataError(problem)
+    gen = Generator.load(args.model).generate(args.request, beam=args.beam)
+    written = None
+    if gen.ok and args.output is not None:
+        from sashimi.io import atomic_write_bytes
+
+        atomic_write_bytes(args.output, gen.shortcut)
+        written = str(args.output)
+    if args.json:
+        print(json.dumps({**gen.to_json(), "path": written}, ensure_ascii=False))
+    elif not gen.accepted:
+        print(gen.reason, file=sys.stderr)
+    elif args.dsl:
+        print(gen.dsl, end="" if gen.dsl.endswith("\n") else "\n")
+    else:
+        print(gen.dsl, end="" if gen.dsl.endswith("\n") else "\n")
+        print(validity_line(gen.validity))
+        if written:
+            print(f"wrote {written} ({len(gen.shortcut)} bytes, {gen.ms:.0f} ms)")
+        elif gen.ok:
+            print(f"not written (give -o FILE.shortcut) ({gen.ms:.0f} ms)")
+    if not gen.accepted:
+        return EXIT_REFUSED if gen.rejected_by == "gate" else 2
+    if not gen.ok:
+        if not args.json:
+            print(f"error: {gen.reason}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _generate_batch(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from sashimi.io import write_jsonl
+    from sashimi.model.generator import Generator
+
+    rows = _batch_rows(args.input)
+    generator = Generator.load(args.model)
+    out = []
+    show = not args.quiet and sys.stderr.isatty()
+    for rid, prompt in tqdm(rows, desc="generating", unit="request", disable=not show, file=sys.stderr):
+        gen = generator.generate(prompt, beam=args.beam)  # one at a time, nothing cached: ms is a user's
+        obj = gen.to_json()
+        out.append(
+            {
+                "id": rid,
+                "prompt": prompt,
+                "dsl": obj.pop("dsl"),
+                "accepted": obj.pop("accepted"),
+                "ms": obj.pop("ms"),
+                **obj,
+            }
+        )
+    write_jsonl(args.out, out)
+    if not args.quiet:
+        import numpy as np
+
+        ms = np.array([r["ms"] for r in out]) if out else np.zeros(1)
+        accepted = sum(r["accepted"] for r in out)
+        strict = sum(bool(r["validity"].get("compiled_strict")) for r in out)
+        print(
+            f"{len(out)} requests: {accepted} accepted, {strict} compiled strict; "
+            f"ms p50 {np.percentile(ms, 50):.1f} p95 {np.percentile(ms, 95):.1f}; wrote {args.out}",
+            file=sys.stderr,
+        )
+    return 0
+
+
+def _cmd_export(args: argparse.Namespace) -> int:
+    from sashimi.model.export import export_run
+
+    info = export_run(
+        args.run_dir,
+        args.out,
+        synthetic=args.synthetic,
+        allow_corpus_rows=args.local,
+        float_dtype=args.float_dtype,
+        seed=args.seed,
+    )
+    lines = [
+        f"packed {args.run_dir} -> {args.out}: {info['folder_bytes'] / 1e6:.2f} MB "
+        f"(ternary {info['ternary_bytes'] / 1e6:.2f} MB, other {info['other_bytes'] / 1e6:.2f} MB {info['float_dtype']})",
+        f"  value filler: {info['value_source']}; retrieval: {info['retrieval_source'] or 'off'}; "
+        f"shippable: {info['shippable']}",
+    ]
+    _print(info, args.json, lines)
     return 0

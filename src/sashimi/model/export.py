@@ -1,0 +1,273 @@
+"""`sashimi export`: a training run folder -> a packed model folder that can ship (issue 13).
+
+Packed folder:
+
+    packed.json           format, decoder config, tensor layout, data provenance, size report
+    model.safetensors     ternary layers: `<layer>.packed` (uint8, 2 bits per weight, 4 per byte) and
+                          `<layer>.gamma` (float32 scale); every other float tensor float16; no pickle
+    token_table.json      the output vocabulary
+    vocab/                Tier 1 / Tier 2 vocabularies (token types and catalog enums: the model's
+                          output interface, not corpus rows)
+    filler/               the value filler (its value vocabulary from synthetic data + catalog only)
+    retrieval.safetensors only for retrieval models: an index over OUR synthetic corpus
+    meta.json             the run's meta (metrics, parameter counts) plus the export's provenance
+
+Data rule (issue 13, architecture.md §5): weights trained on the real corpus may ship (aggregate
+statistics), but nothing holding its rows may: no retrieval index over its prompts or programs, no value
+vocabulary learned from its literals. `export_run` enforces it:
+
+- the run's retrieval index is never copied; a retrieval model gets a new index built from a synthetic
+  corpus (`synthetic=`), or the export is refused;
+- a filler whose `value_source` is not "synthetic" is refitted on the synthetic corpus (`synthetic=`),
+  or the export is refused;
+- `allow_corpus_rows=True` lifts both for a LOCAL model (the user's own index/filler over the real
+  corpus); it is marked `"shippable": false`, and `tests/model/test_shipped_model.py` checks the shipped
+  default is shippable.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from sashimi.errors import DataError, Location
+from sashimi.io import read_json, write_json
+
+PACKED_FILE = "packed.json"
+WEIGHTS_FILE = "model.safetensors"
+FORMAT = "sashimi-packed"
+FORMAT_VERSION = 1
+FLOAT_DTYPES = {"float16": torch.float16, "float32": torch.float32}
+
+
+def is_packed(directory: str | os.PathLike) -> bool:
+    return (Path(directory) / PACKED_FILE).is_file()
+
+
+def _packed_decoder(cfg):
+    """A SashimiDecoder with every ternary-mode BitLinear replaced by a PackedBitLinear (shapes only)."""
+    from sashimi.model.decoder import SashimiDecoder
+    from sashimi.model.ternary import pack_model
+
+    return pack_model(SashimiDecoder(cfg))
+
+
+def packed_state(decoder, float_dtype: str = "float16") -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
+    """(tensors to save, layout) of a trained decoder: ternary layers at 2 bits + scale, the rest `float_dtype`."""
+    from sashimi.model.ternary import PackedBitLinear, pack_model
+
+    packed = pack_model(decoder)
+    ternary_layers = [n for n, m in packed.named_modules() if isinstance(m, PackedBitLinear)]
+    keep = {f"{n}.{b}" for n in ternary_layers for b in ("packed", "gamma")}  # codes + scale stay exact
+    state: dict[str, torch.Tensor] = {}
+    for name, tensor in packed.state_dict().items():
+        t = tensor.detach().cpu().contiguous()
+        if name not in keep and t.is_floating_point():
+            t = t.to(FLOAT_DTYPES[float_dtype])
+        state[name] = t
+    ternary_bytes = sum(state[k].numel() * state[k].element_size() for k in keep)
+    other_bytes = sum(t.numel() * t.element_size() for k, t in state.items() if k not in keep)
+    layout = {
+        "ternary_layers": ternary_layers,
+        "float_dtype": float_dtype,
+        "ternary_bytes": ternary_bytes,
+        "other_bytes": other_bytes,
+        "ternary_weights": sum(
+            m.in_features * m.out_features for m in packed.modules() if isinstance(m, PackedBitLinear)
+        ),
+    }
+    return state, layout
+
+
+def _synthetic_examples(path: Path, catalog) -> list[tuple[str, Any]]:
+    """(prompt, TypedProgram) pairs of a synthetic corpus file (rows that do not parse are skipped)."""
+    from sashimi.dsl.corpus import load_corpus
+    from sashimi.dsl.parser import parse
+    from sashimi.errors import SashimiError
+    from sashimi.ir.typed import to_typed
+
+    out = []
+    for row in load_corpus(path):
+        if not row.shortcut_id.startswith("synth"):
+            raise DataError(
+                f"row {row.shortcut_id!r} is not from our synthetic corpus: only synthetic rows may ship",
+                Location(str(path)),
+            )
+        try:
+            out.append((row.prompt, to_typed(parse(row.program), catalog)))
+        except SashimiError:
+            continue
+    if not out:
+        raise DataError("no usable synthetic rows", Location(str(path)))
+    return out
+
+
+def _synthetic_index(examples, table, cfg, *, cache_dir=None):
+    from sashimi.model.encoder import Encoder
+    from sashimi.model.retrieval import build_index
+
+    emb = Encoder(cache_dir).embed([p for p, _ in examples])
+    ids = [table.encode([t.text for t in typed.tokens]) for _, typed in examples]
+    return build_index(emb, ids, list(range(len(examples))), cfg.retrieval_len)
+
+
+def export_run(
+    run_dir: str | os.PathLike,
+    out_dir: str | os.PathLike,
+    *,
+    synthetic: str | os.PathLike | None = None,
+    allow_corpus_rows: bool = False,
+    float_dtype: str = "float16",
+    seed: int = 0,
+    cache_dir: str | os.PathLike | None = None,
+) -> dict:
+    """Write the packed folder; return its packed.json content. See the module docstring for the rules."""
+    from safetensors.torch import save_file
+
+    from sashimi.model.checkpoint import load_run
+    from sashimi.model.generator import _catalog_for
+
+    started = time.time()
+    run, out = Path(run_dir), Path(out_dir)
+    if float_dtype not in FLOAT_DTYPES:
+        raise DataError(f"float dtype must be one of {sorted(FLOAT_DTYPES)}, got {float_dtype!r}")
+    if out.resolve() == run.resolve():
+        raise DataError("export into the run folder itself is not allowed", Location(str(out)))
+    loaded = load_run(run)
+    cfg = loaded.decoder.cfg
+    catalog = _catalog_for(loaded.meta, run)
+    synth_path = Path(synthetic) if synthetic is not None else None
+    provenance: dict[str, Any] = {"run": str(run), "synthetic": str(synth_path) if synth_path else None}
+
+    filler = loaded.filler
+    if filler is None:
+        raise DataError(
+            "the run has no value filler (filler/): nothing to generate values with", Location(str(run))
+        )
+    source = getattr(filler, "value_source", None)
+    examples = None
+    if source != "synthetic" and not allow_corpus_rows:
+        if synth_path is None:
+            raise DataError(
+                f"the run's value filler learned its values from {source or 'unknown'} data, which may not "
+                "ship: pass --synthetic FILE.jsonl to refit it on our synthetic corpus (or --local)",
+                Location(str(run)),
+            )
+        from sashimi.model.filler import ValueFiller
+
+        examples = _synthetic_examples(synth_path, catalog)
+        filler = ValueFiller.fit(examples, seed=seed, value_source="synthetic")
+        provenance["filler"] = f"refitted on {len(examples)} synthetic rows"
+    else:
+        provenance["filler"] = f"the run's (value_source={source})"
+
+    index = None
+    if cfg.retrieval_k > 0:
+        if allow_corpus_rows:
+            index = loaded.retrieval
+            provenance["retrieval"] = "the run's index (training rows: LOCAL use only)"
+        elif synth_path is None:
+            raise DataError(
+                "a retrieval model needs an index, and the run's holds its training rows: pass "
+                "--synthetic FILE.jsonl to build one over our synthetic corpus (or --local)",
+                Location(str(run)),
+            )
+        else:
+            examples = examples or _synthetic_examples(synth_path, catalog)
+            index = _synthetic_index(examples, loaded.table, cfg, cache_dir=cache_dir)
+            provenance["retrieval"] = f"built over {len(examples)} synthetic rows"
+    shippable = not allow_corpus_rows or (source == "synthetic" and cfg.retrieval_k == 0)
+
+    state, layout = packed_state(loaded.decoder, float_dtype)
+    if out.exists():
+        shutil.rmtree(out)
+    out.mkdir(parents=True)
+    save_file(state, str(out / WEIGHTS_FILE))
+    write_json(out / "token_table.json", loaded.table.to_json())
+    shutil.copytree(run / "vocab", out / "vocab")
+    filler.save(out / "filler")
+    if index is not None:
+        index.save(out)
+    meta = {k: v for k, v in loaded.meta.items() if k not in ("retrieval",)}
+    meta["export"] = provenance
+    write_json(out / "meta.json", meta)
+    info = {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "decoder": cfg.to_json(),
+        "train": loaded.config.get("train", {}),
+        **layout,
+        "shippable": shippable,
+        "value_source": "synthetic" if provenance["filler"].startswith("refitted") else source,
+        "retrieval_source": None if index is None else ("run" if allow_corpus_rows else "synthetic"),
+        "seconds": round(time.time() - started, 2),
+    }
+    write_json(out / PACKED_FILE, info)
+    info["folder_bytes"] = folder_bytes(out)
+    write_json(out / PACKED_FILE, info)
+    return info
+
+
+def folder_bytes(directory: str | os.PathLike) -> int:
+    return sum(p.stat().st_size for p in Path(directory).rglob("*") if p.is_file())
+
+
+def load_packed(directory: str | os.PathLike):
+    """A packed folder -> `checkpoint.LoadedModel` with the packed decoder (computes in float32)."""
+    from safetensors import SafetensorError
+    from safetensors.torch import load_file
+
+    from sashimi.ir.vocab import load_vocab
+    from sashimi.model.checkpoint import LoadedModel
+    from sashimi.model.decoder import DecoderConfig
+    from sashimi.model.filler import ValueFiller
+    from sashimi.model.retrieval import RETRIEVAL_FILE, RetrievalIndex
+    from sashimi.model.token_table import TokenTable
+
+    root = Path(directory)
+    info = read_json(root / PACKED_FILE)
+    loc = Location(str(root / PACKED_FILE))
+    if not isinstance(info, dict) or info.get("format") != FORMAT:
+        raise DataError(f"not a {FORMAT} folder", loc)
+    if info.get("format_version") != FORMAT_VERSION:
+        raise DataError(
+            f"packed format version {info.get('format_version')} (this sashimi reads {FORMAT_VERSION})", loc
+        )
+    cfg = DecoderConfig.from_json(info["decoder"])
+    decoder = _packed_decoder(cfg)
+    try:
+        state = load_file(str(root / WEIGHTS_FILE))
+    except (SafetensorError, OSError, ValueError) as err:
+        raise DataError(
+            f"unreadable packed weights: {err}".splitlines()[0], Location(str(root / WEIGHTS_FILE))
+        ) from None
+    own = decoder.state_dict()
+    if set(state) != set(own):
+        missing, extra = sorted(set(own) - set(state)), sorted(set(state) - set(own))
+        raise DataError(
+            f"packed weights do not fit the config (missing {missing[:3]}, unexpected {extra[:3]})", loc
+        )
+    decoder.load_state_dict({k: v.to(own[k].dtype) for k, v in state.items()}, strict=True)
+    decoder.eval()
+    table = TokenTable.from_json(
+        read_json(root / "token_table.json"), location=Location(str(root / "token_table.json"))
+    )
+    vocab = load_vocab(root / "vocab")
+    filler = ValueFiller.load(root / "filler")
+    retrieval = RetrievalIndex.load(root) if (root / RETRIEVAL_FILE).is_file() else None
+    meta_path = root / "meta.json"
+    meta = read_json(meta_path) if meta_path.is_file() else {}
+    return LoadedModel(
+        decoder,
+        table,
+        vocab,
+        filler,
+        retrieval,
+        meta,
+        {"decoder": info["decoder"], "train": info.get("train", {})},
+    )

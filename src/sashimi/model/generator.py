@@ -1,0 +1,277 @@
+"""Request -> Shortcut: the whole inference path behind `sashimi generate` (architecture.md §1).
+
+    request ─► checks (empty, too long, binary, no words, not English script) ─► one-line reason
+            ─► MiniLM (one forward pass: pooled vector + token states)            [encode]
+            ─► domain gate (shipped gate, same embedding)  ─► refused: reason      [gate]
+            ─► decoder memory + constrained greedy/beam search                   [decode]
+            ─► value filler: Tier 3 literals                                     [fill]
+            ─► ProgramConstraint.to_typed ─► lowering ─► DSL text                [lower]
+            ─► parse ─► validate strict/permissive ─► compile ─► binary plist    [compile]
+
+One `Generator` holds one MiniLM, the gate and the model, loaded once (a server shares it). The program
+is the model's own: the toolchain runs without the linter's repairs, and its verdict (strict /
+permissive, warnings) is reported as is, never replaced by another program.
+
+The MiniLM here is `sashimi.model.minilm.MiniLM` (plain torch, same numbers as the training encoder)
+and the gate's lexical view is `fast_lexical` (same numbers as scikit-learn): importing
+sentence-transformers and scikit-learn would cost ~7 s of a cold command. Nothing is cached: every
+request is encoded afresh, so `ms` is a user's real latency.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sashimi.errors import DataError, Location
+
+DEFAULT_MODEL_DIR = Path(__file__).parent / "assets" / "default"
+MAX_REQUEST_CHARS = 2000  # a Shortcut request is a sentence or a paragraph; MiniLM reads 256 word pieces
+STAGES = ("encode", "gate", "decode", "fill", "lower", "compile")
+_ALLOWED_CONTROLS = {"\t", "\n", "\r"}
+
+
+@dataclass
+class Generation:
+    accepted: bool  # the request passed the checks and the gate (False: `reason` says why not)
+    reason: str  # one line; "" when accepted and a program was produced
+    dsl: str  # the program text ("" when refused)
+    validity: dict  # toolchain verdict: parsed, strict, permissive, compiled_*, warnings, errors
+    shortcut: bytes | None  # binary plist, when it compiled
+    ms: float  # end-to-end wall time of this request
+    stages: dict  # per-stage wall time in ms (keys from STAGES, those that ran)
+    gate_score: float | None = None  # in-domain score of the gate (None: rejected before the gate)
+    rejected_by: str | None = None  # "request" (failed the input checks) | "gate" | None (accepted)
+    name: str = ""  # the shortcut's name (SHORTCUT "...")
+
+    @property
+    def ok(self) -> bool:
+        """Accepted and compiled (strict or permissive)."""
+        return self.accepted and self.shortcut is not None
+
+    def to_json(self) -> dict:
+        return {
+            "accepted": self.accepted,
+            "rejected_by": self.rejected_by,
+            "reason": self.reason,
+            "dsl": self.dsl,
+            "name": self.name,
+            "validity": self.validity,
+            "gate_score": None if self.gate_score is None else round(self.gate_score, 4),
+            "ms": round(self.ms, 3),
+            "stages": {k: round(v, 3) for k, v in self.stages.items()},
+        }
+
+
+def request_problem(prompt: Any) -> str | None:
+    """Why a request cannot be handled at all (before any model runs), or None when it can."""
+    if not isinstance(prompt, str):
+        return f"the request must be text, not {type(prompt).__name__}"
+    if any(0xD800 <= ord(c) <= 0xDFFF for c in prompt):  # surrogateescape'd bytes from argv / stdin
+        return "the request is not valid UTF-8 text"
+    if not prompt.strip():
+        return "the request is empty: describe what the Shortcut should do"
+    if len(prompt) > MAX_REQUEST_CHARS:
+        return (
+            f"the request is too long ({len(prompt):,} characters; the limit is {MAX_REQUEST_CHARS:,}): "
+            "describe the Shortcut in a few sentences"
+        )
+    bad = [
+        c
+        for c in prompt
+        if unicodedata.category(c) in ("Cc", "Cs", "Co", "Cn") and c not in _ALLOWED_CONTROLS
+    ]
+    if bad:
+        return (
+            f"the request contains binary or control characters (e.g. U+{ord(bad[0]):04X}); send plain text"
+        )
+    letters = [c for c in prompt if unicodedata.category(c)[0] == "L"]
+    if not letters:
+        return "the request has no words (only symbols, emoji, digits or punctuation): describe the Shortcut in words"
+    latin = sum(1 for c in letters if c.isascii() or "LATIN" in unicodedata.name(c, ""))
+    if latin < 0.5 * len(letters):
+        return "the request is not in English: the model reads English requests only"
+    return None
+
+
+def validity_of(result) -> dict:
+    """The toolchain verdict of a `PipelineResult`, as plain JSON."""
+    return {
+        "parsed": result.parsed,
+        "strict": result.strict_valid,
+        "permissive": result.permissive_valid,
+        "compiled_strict": result.compiled_strict,
+        "compiled_permissive": result.compiled_permissive,
+        "warnings": [f"{w.category}: {w.message}" for w in result.warnings],
+        "errors": [f"{e.category}: {e.message}" for e in (result.strict_errors or result.permissive_errors)],
+        "failed_stage": result.failed_stage,
+        "error": result.error,
+    }
+
+
+def validity_line(validity: dict) -> str:
+    """One human line: strict / permissive-only / invalid, plus warnings."""
+    if not validity:
+        return "validity: -"
+    if validity.get("compiled_strict"):
+        head = "valid (strict): parses, validates and compiles against the catalog"
+    elif validity.get("compiled_permissive"):
+        head = "valid (permissive only): " + (validity.get("errors") or ["-"])[0]
+    else:
+        head = f"INVALID at {validity.get('failed_stage')}: {validity.get('error')}"
+    warnings = validity.get("warnings") or []
+    if warnings:
+        head += f"; {len(warnings)} warning(s): " + " | ".join(warnings[:3])
+    return "validity: " + head
+
+
+def _catalog_for(meta: dict, model_dir: Path):
+    """The catalog the model was trained with: the core catalog, or a reference-format directory."""
+    from sashimi.dsl.catalog import Catalog
+
+    spec = meta.get("catalog")
+    if isinstance(spec, dict):
+        spec = spec.get("dir") or spec.get("path") or spec.get("source")
+    if spec in (None, "", "core"):
+        return Catalog.core()
+    path = Path(str(spec))
+    if not path.is_absolute():
+        path = (model_dir / path).resolve()
+    if not path.is_dir():
+        raise DataError(
+            f"the model was trained with the catalog in {spec!r}, which is not here", Location(str(model_dir))
+        )
+    return Catalog.load(path)
+
+
+class Generator:
+    """One MiniLM, the domain gate and the generator model, loaded once."""
+
+    def __init__(
+        self, model, *, gate=None, encoder=None, catalog=None, model_dir: Path | None = None
+    ) -> None:
+        from sashimi.model.constraints import ProgramConstraint
+        from sashimi.model.fast_lexical import fast_gate
+        from sashimi.model.gate import load_gate
+        from sashimi.model.minilm import MiniLM
+
+        self.model = model  # checkpoint.LoadedModel (from a run folder or a packed export)
+        self.model_dir = model_dir
+        self.encoder = encoder if encoder is not None else MiniLM()
+        self.gate = fast_gate(gate if gate is not None else load_gate())
+        self.catalog = catalog if catalog is not None else _catalog_for(model.meta, model_dir or Path("."))
+        if model.filler is None:
+            raise DataError("this model has no value filler (filler/ folder)", Location(str(model_dir)))
+        max_len = int(model.decoder.cfg.max_len)
+        self.constraint = ProgramConstraint(model.vocab, model.table, max_len=max_len)
+
+    @classmethod
+    def load(cls, model_dir: str | os.PathLike | None = None) -> Generator:
+        """A run folder of `sashimi train`, a packed export of `sashimi export`, or None = shipped default."""
+        from sashimi.model.export import is_packed, load_packed
+
+        directory = Path(model_dir) if model_dir is not None else DEFAULT_MODEL_DIR
+        if not directory.is_dir():
+            what = "the shipped default model is missing" if model_dir is None else "model folder not found"
+            raise DataError(what, Location(str(directory)))
+        if is_packed(directory):
+            model = load_packed(directory)
+        else:
+            from sashimi.model.checkpoint import load_run
+
+            model = load_run(directory)
+        return cls(model, model_dir=directory)
+
+    # -- one request ----------------------------------------------------------------------------------
+
+    def generate(self, prompt: str, *, beam: int = 1) -> Generation:
+        start = time.perf_counter()
+        stages: dict[str, float] = {}
+        clock = [start]
+
+        def lap(name: str) -> None:
+            now = time.perf_counter()
+            stages[name] = (now - clock[0]) * 1000.0
+            clock[0] = now
+
+        def done(**kw) -> Generation:
+            kw.setdefault("validity", {})
+            kw.setdefault("shortcut", None)
+            kw.setdefault("dsl", "")
+            return Generation(ms=(time.perf_counter() - start) * 1000.0, stages=stages, **kw)
+
+        problem = request_problem(prompt)
+        if problem is not None:
+            return done(accepted=False, reason=problem, rejected_by="request")
+        pooled, states = self.encoder.encode([prompt])
+        lap("encode")
+        score = float(self.gate.scores(pooled, [prompt])[0])
+        lap("gate")
+        if score < self.gate.threshold:
+            return done(
+                accepted=False,
+                rejected_by="gate",
+                gate_score=score,
+                reason=(
+                    "refused: this does not look like something a Shortcut can do "
+                    f"(domain gate score {score:.3f} < threshold {self.gate.threshold:.3f})"
+                ),
+            )
+        return self._program(prompt, pooled, states, beam, score, done, lap)
+
+    def _program(self, prompt, pooled, states, beam, score, done, lap) -> Generation:
+        from sashimi.dsl.pipeline import run_pipeline
+        from sashimi.ir.lowering import lower_to_text
+        from sashimi.model.search import SearchError, search
+
+        model = self.model
+        try:
+            memory = model.memory(pooled, states)
+            result = search(model.decoder, memory, self.constraint, beam=beam)
+        except (SearchError, ValueError) as err:  # a defect, reported on this request, never hidden
+            lap("decode")
+            return done(
+                accepted=True,
+                gate_score=score,
+                reason=f"decoding failed: {err}".splitlines()[0],
+                validity={"failed_stage": "decode", "error": str(err).splitlines()[0]},
+            )
+        lap("decode")
+        tokens = [model.table.tokens[i] for i in result.token_ids]
+        slots, var_names = model.filler.fill(prompt, tokens)
+        lap("fill")
+        try:
+            typed = self.constraint.to_typed(result.token_ids, slots, var_names)
+            dsl = lower_to_text(typed)
+        except (DataError, ValueError) as err:
+            lap("lower")
+            return done(
+                accepted=True,
+                gate_score=score,
+                reason=f"lowering failed: {err}".splitlines()[0],
+                validity={"failed_stage": "lower", "error": str(err).splitlines()[0]},
+            )
+        lap("lower")
+        checked = run_pipeline(dsl, self.catalog, file="<generated>", do_lint=False)
+        lap("compile")
+        validity = validity_of(checked)
+        name = checked.ir.name if checked.ir is not None else ""
+        reason = (
+            "" if checked.shortcut_bytes is not None else f"the program does not compile: {checked.error}"
+        )
+        return done(
+            accepted=True,
+            gate_score=score,
+            reason=reason,
+            dsl=dsl,
+            validity=validity,
+            shortcut=checked.shortcut_bytes,
+            name=name,
+        )
+
+
+__all__ = ["DEFAULT_MODEL_DIR", "Generation", "Generator", "request_problem", "validity_line", "validity_of"]

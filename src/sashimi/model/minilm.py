@@ -1,0 +1,116 @@
+"""All-MiniLM-L6-v2 for inference in plain torch: the same weights and numbers as sentence-transformers,
+without importing it.
+
+Why: `import sentence_transformers` costs about 6 s on the 2-core reference machine (it pulls in
+transformers, scikit-learn, PIL, ...), which alone breaks the 4 s budget of a cold `sashimi generate`.
+The model itself is a 6-layer BERT (hidden 384, 12 heads, GELU, post-norm); with the Rust `tokenizers`
+package for word pieces it is ~60 lines here. The training side keeps `sashimi.model.encoder.Encoder`
+(cached, batched, sentence-transformers); `tests/model/test_minilm.py` checks both give the same
+pooled vectors and token states (to float rounding: padding in a batch changes the summation order).
+
+Outputs match `Encoder`: `embed` = mean-pooled, L2-normalised (n, 384); `token_states` = the last
+layer's states per word piece incl. [CLS]/[SEP] (no padding). Nothing is cached: one request is one
+forward pass (~5-10 ms), and a benchmark must not count cache hits.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from sashimi.errors import DataError, Location
+
+MAX_SEQ_LENGTH = 256  # sentence-transformers' max_seq_length for this model (sentence_bert_config.json)
+
+
+class MiniLM:
+    """Tokeniser + BERT forward + mean pooling. `encode(texts)` returns (pooled, token states)."""
+
+    def __init__(self, directory: str | Path | None = None) -> None:
+        from safetensors.torch import load_file
+        from tokenizers import Tokenizer
+
+        from sashimi.model.encoder import model_dir, model_id
+
+        root = Path(directory) if directory is not None else model_dir()
+        self.model_id = model_id()
+        try:
+            cfg = json.loads((root / "config.json").read_text())
+            self.tokenizer = Tokenizer.from_file(str(root / "tokenizer.json"))
+            weights = load_file(str(root / "model.safetensors"))
+        except (OSError, ValueError, KeyError) as err:
+            raise DataError(f"cannot load MiniLM: {err}".splitlines()[0], Location(str(root))) from None
+        self.tokenizer.no_padding()
+        self.tokenizer.enable_truncation(MAX_SEQ_LENGTH)
+        self.n_layers = int(cfg["num_hidden_layers"])
+        self.n_heads = int(cfg["num_attention_heads"])
+        self.eps = float(cfg.get("layer_norm_eps", 1e-12))
+        self.w = {k.removeprefix("bert."): v.float() for k, v in weights.items()}
+
+    # -- the network ------------------------------------------------------------------------------
+
+    def _ln(self, x: torch.Tensor, name: str) -> torch.Tensor:
+        return F.layer_norm(x, x.shape[-1:], self.w[f"{name}.weight"], self.w[f"{name}.bias"], self.eps)
+
+    def _lin(self, x: torch.Tensor, name: str) -> torch.Tensor:
+        return F.linear(x, self.w[f"{name}.weight"], self.w[f"{name}.bias"])
+
+    @torch.inference_mode()
+    def forward(self, ids: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        """ids, mask: [B, T] -> last hidden states [B, T, 384]."""
+        w, (b, t) = self.w, ids.shape
+        x = w["embeddings.word_embeddings.weight"][ids]  # [B, T, D]
+        x = (
+            x
+            + w["embeddings.position_embeddings.weight"][:t]
+            + w["embeddings.token_type_embeddings.weight"][0]
+        )
+        x = self._ln(x, "embeddings.LayerNorm")
+        d = x.shape[-1]
+        hd = d // self.n_heads
+        # additive attention mask over keys: 0 where present, a large negative where padded
+        bias = (1.0 - mask[:, None, None, :].to(x.dtype)) * torch.finfo(x.dtype).min
+        for i in range(self.n_layers):
+            p = f"encoder.layer.{i}"
+
+            def heads(y: torch.Tensor) -> torch.Tensor:  # [B, T, D] -> [B, H, T, hd]
+                return y.view(b, t, self.n_heads, hd).transpose(1, 2)
+
+            q = heads(self._lin(x, f"{p}.attention.self.query"))
+            k = heads(self._lin(x, f"{p}.attention.self.key"))
+            v = heads(self._lin(x, f"{p}.attention.self.value"))
+            att = torch.softmax(q @ k.transpose(-1, -2) / math.sqrt(hd) + bias, dim=-1)  # [B, H, T, T]
+            ctx = (att @ v).transpose(1, 2).reshape(b, t, d)
+            x = self._ln(x + self._lin(ctx, f"{p}.attention.output.dense"), f"{p}.attention.output.LayerNorm")
+            h = F.gelu(self._lin(x, f"{p}.intermediate.dense"))
+            x = self._ln(x + self._lin(h, f"{p}.output.dense"), f"{p}.output.LayerNorm")
+        return x
+
+    # -- public API ---------------------------------------------------------------------------------
+
+    def encode(self, texts: Sequence[str]) -> tuple[np.ndarray, list[np.ndarray]]:
+        """Pooled L2-normalised embeddings (n, 384) and per-text token states [(n_tokens, 384)]."""
+        if isinstance(texts, str):
+            raise TypeError("pass a sequence of texts, not a single string")
+        pooled, states = [], []
+        for text in texts:  # one at a time: no padding, so the numbers do not depend on the batch
+            enc = self.tokenizer.encode(text)
+            ids = torch.tensor([enc.ids], dtype=torch.long)
+            mask = torch.ones_like(ids)
+            h = self.forward(ids, mask)[0]  # [T, D]
+            mean = h.mean(0)
+            pooled.append(F.normalize(mean, dim=0).numpy().astype(np.float32))
+            states.append(h.numpy().astype(np.float32))
+        return (np.stack(pooled) if pooled else np.zeros((0, 384), np.float32)), states
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        return self.encode(texts)[0]
+
+    def token_states(self, texts: Sequence[str]) -> list[np.ndarray]:
+        return self.encode(texts)[1]
