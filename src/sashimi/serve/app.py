@@ -50,6 +50,7 @@ from sashimi.dsl.catalog import Catalog
 from sashimi.dsl.parser import GRAMMAR_PATH, parse
 from sashimi.dsl.pipeline import PipelineResult, run_pipeline
 from sashimi.errors import DSLSyntaxError, SashimiError
+from sashimi.model.generator import Generator
 
 log = logging.getLogger("sashimi.serve")
 
@@ -288,8 +289,6 @@ def content_disposition(filename: str) -> str:
 
 def load_generator(model_dir: str | None = None) -> GeneratorLike:
     """The shipped (or `model_dir`'s) generator, loaded once."""
-    from sashimi.model.generator import Generator  # heavy (torch, MiniLM); only when serving for real
-
     return Generator.load(model_dir)
 
 
@@ -303,7 +302,9 @@ def create_app(
     """Build the app around one generator (loaded from `model_dir` / the shipped model when None)."""
     config = config or ServeConfig()
     generator = generator if generator is not None else load_generator(model_dir)
-    catalog = catalog or Catalog.load(None)
+    # The generator's own catalog when it has one (the one its model was trained with), so the
+    # validity shown for a generated program is the verdict the generator itself reached.
+    catalog = catalog or getattr(generator, "catalog", None) or Catalog.load(None)
     static = _load_static()
     lexicon = dsl_lexicon()
     store = FileStore(config.store_max_files, config.store_max_age_s)
@@ -451,13 +452,15 @@ def create_app(
             raise ApiError(400, "bad_request", err.message) from None
         validity, download_url = None, None
         if gen.accepted and gen.dsl:
+            # The generator's verdict has no line numbers; the same toolchain run (no lint: the
+            # program is the model's own) gives the located report the page shows. About 2 ms.
             result = await anyio.to_thread.run_sync(
                 lambda: run_pipeline(gen.dsl, catalog, file=PROGRAM_FILE, seed=config.seed, do_lint=False)
             )
             validity = validity_report(result, gen.dsl)
             # The generator's own file when it made one (it is what `sashimi generate` writes).
             data = gen.shortcut if gen.shortcut else result.shortcut_bytes
-            name = result.ir.name if result.ir is not None else "shortcut"
+            name = getattr(gen, "name", "") or (result.ir.name if result.ir is not None else "shortcut")
             download_url = store_file(data, name)
         return {
             "accepted": bool(gen.accepted),
@@ -467,6 +470,7 @@ def create_app(
             "download_url": download_url,
             "ms": round((time.perf_counter() - t0) * 1000.0, 1),
             "model_ms": round(float(gen.ms), 1),
+            "stages": {k: round(float(v), 1) for k, v in (gen.stages or {}).items()},
         }
 
     @app.post("/api/compile")

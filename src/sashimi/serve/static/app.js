@@ -209,7 +209,13 @@
         showMessage("Sorry — a Shortcut cannot do this. " + (res.reason || ""), "refusal");
         return;
       }
-      showMessage("", "");
+      if (!res.dsl) {  // accepted, but the model produced no program: say so, keep the old one away
+        $("result").hidden = true;
+        showMessage("No program this time: " + (res.reason || "the model produced nothing") + ". Try rephrasing.", "");
+        return;
+      }
+      // A program that does not compile is still shown (with its located errors) for editing.
+      showMessage(res.download_url ? "" : (res.reason || ""), "");
       const lines = showValidity(res.validity);
       renderProgram(res.dsl, lines);
       setDownload(res.download_url);
