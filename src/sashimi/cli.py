@@ -27,6 +27,7 @@ COMMAND_MODULES = (
     "sashimi.data.cli_negatives",
     "sashimi.data.cli_ood",
     "sashimi.model.cli",
+    "sashimi.train.cli",
     "sashimi.eval.cli",
     "sashimi.serve.cli",
 )

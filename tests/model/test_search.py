@@ -74,7 +74,9 @@ class HistoryDecoder:
         last = history[:, -1]
         n_a = (history == ID["A"]).sum(1).float()
         out = self.table[last].clone()
-        out[:, ID["END"]] += 0.7 * history.shape[1] - 1.5 * n_a  # history-dependent: wrong cache -> wrong score
+        out[:, ID["END"]] += (
+            0.7 * history.shape[1] - 1.5 * n_a
+        )  # history-dependent: wrong cache -> wrong score
         return out
 
     def init_cache(self, memory) -> Cache:

@@ -1,0 +1,115 @@
+"""The inference path's own parts: plain-torch MiniLM, the scikit-learn-free lexical view, request checks."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from sashimi.model.generator import MAX_REQUEST_CHARS, request_problem, validity_line
+
+TEXTS = [
+    "set a timer for 10 minutes",
+    'Log 200 mg of caffeine to Health, then text my wife "done"',
+    "héllo wörld 😀 naïve café",
+    "x" * 700,  # one long word: BERT's [UNK] path
+    "Turn on Do Not Disturb until 5pm and play my Focus playlist; if it is a weekend, skip it.",
+    "a",
+]
+
+
+@pytest.fixture(scope="module")
+def minilm():
+    from sashimi.model.minilm import MiniLM
+
+    return MiniLM()
+
+
+def test_minilm_matches_the_training_encoder(minilm, encoder):
+    pooled, states = minilm.encode(TEXTS)
+    ref_pooled = encoder.embed(TEXTS)
+    ref_states = encoder.token_states(TEXTS)
+    assert pooled.shape == ref_pooled.shape == (len(TEXTS), 384)
+    assert np.abs(pooled - ref_pooled).max() < 1e-5
+    for mine, ref in zip(states, ref_states, strict=True):
+        assert mine.shape == ref.shape
+        assert np.abs(mine - ref).max() < 1e-4
+
+
+def test_minilm_truncates_like_sentence_transformers(minilm, encoder):
+    long = " ".join(f"word{i}" for i in range(400))  # > 256 word pieces
+    (mine,), (ref,) = minilm.token_states([long]), encoder.token_states([long])
+    assert mine.shape == ref.shape == (256, 384)
+
+
+def _texts_for_lexical() -> list[str]:
+    texts = list(TEXTS) + [
+        "",
+        "   ",
+        "Set a TIMER for 10  min!!",
+        "tab\tsep\nnewline",
+        "C++ & C#: build an app",
+    ]
+    examples = Path(__file__).resolve().parents[2] / "examples"
+    texts += [p.read_text()[:300] for p in sorted(examples.glob("*.dsl"))]  # odd, code-like text
+    from sashimi.data.ood import ood_base_prompts  # our own OOD prompts: varied wording
+
+    texts += [p.text for p in ood_base_prompts(3, seed=0)]
+    return texts
+
+
+def test_fast_lexical_view_equals_scikit_learn():
+    from sashimi.model.fast_lexical import fast_gate
+    from sashimi.model.gate import load_gate
+
+    gate = load_gate()
+    assert gate.lexical is not None, "the shipped gate has a lexical view (else this test is moot)"
+    fast = fast_gate(gate)
+    texts = _texts_for_lexical()
+    a, b = gate.lexical.transform(texts), fast.lexical.transform(texts)
+    assert a.shape == b.shape
+    assert np.abs(a - b).max() < 1e-12
+    emb = np.random.default_rng(0).normal(size=(len(texts), 384)).astype(np.float32)
+    assert np.array_equal(
+        gate.scores(emb, texts) >= gate.threshold, fast.scores(emb, texts) >= fast.threshold
+    )
+
+
+@pytest.mark.parametrize(
+    ("prompt", "needle"),
+    [
+        ("", "empty"),
+        ("   \n\t ", "empty"),
+        ("x" * 100_000, "too long"),
+        ("y" * (MAX_REQUEST_CHARS + 1), "too long"),
+        ("set a timer\x00\x01\x02", "binary or control"),
+        ("\x89PNG\r\n\x1a\n\x00\x00", "binary or control"),
+        ("😀🎉🔥", "no words"),
+        ("!!! ??? 123", "no words"),
+        ("设置一个十分钟的计时器", "not in English"),
+        ("таймер на десять минут", "not in English"),
+        ("set a timer\udcff", "not valid UTF-8"),
+        (None, "must be text"),
+    ],
+)
+def test_bad_requests_get_one_clear_line(prompt, needle):
+    problem = request_problem(prompt)
+    assert problem is not None and needle in problem
+    assert "\n" not in problem and len(problem) < 200
+
+
+@pytest.mark.parametrize(
+    "prompt", ["set a timer for 10 minutes", "Café timer ☕ for 5 min", "x" * MAX_REQUEST_CHARS]
+)
+def test_ordinary_requests_pass_the_checks(prompt):
+    assert request_problem(prompt) is None
+
+
+def test_validity_line():
+    assert "strict" in validity_line({"compiled_strict": True, "warnings": []})
+    line = validity_line(
+        {"compiled_strict": False, "compiled_permissive": True, "errors": ["x: y"], "warnings": ["w: v"]}
+    )
+    assert "permissive only" in line and "1 warning" in line
+    assert "INVALID" in validity_line({"failed_stage": "parse", "error": "boom"})
