@@ -258,12 +258,12 @@ def summarise(outcomes: list[Outcome], wall_s: float, samples, warmup: int, rss_
     return report
 
 
-def start_server(model: str | None, startup_s: float) -> tuple[subprocess.Popen, str, float]:
+def start_server(model: str | None, startup_s: float, workers: int = 1) -> tuple[subprocess.Popen, str, float]:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     cmd = [sys.executable, "-m", "sashimi.cli", "serve", "--host", "127.0.0.1", "--port", str(port), "--quiet",
-           "--rate-limit", "1000000000", "--burst", "1000000000"]
+           "--rate-limit", "1000000000", "--burst", "1000000000", "--workers", str(workers)]
     if model:
         cmd += ["--model", model]
     t0 = time.perf_counter()
@@ -287,6 +287,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--url", help="an already running server (loopback only); default: start one")
     ap.add_argument("--pid", type=int, help="with --url: the server's process id, for memory samples")
     ap.add_argument("--model", help="model directory for the server this script starts (default: shipped)")
+    ap.add_argument("--workers", type=int, default=1, help="the started server's --workers")
     ap.add_argument("--requests", type=int, default=2000)
     ap.add_argument("--clients", type=int, default=16)
     ap.add_argument("--seed", type=int, default=0)
@@ -308,7 +309,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.url:
         url, pid = args.url.rstrip("/"), args.pid
     else:
-        proc, url, startup = start_server(args.model, startup_s=60)
+        proc, url, startup = start_server(args.model, startup_s=60, workers=args.workers)
         pid = proc.pid
     check_loopback(url)
     try:

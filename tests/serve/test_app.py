@@ -245,3 +245,15 @@ def test_queue_is_bounded():
     assert codes.count(200) >= 2 and 503 in codes
     busy = next(r for r in responses if r.status_code == 503)
     assert busy.json()["error"] == "busy" and busy.headers["retry-after"] == "5"
+
+
+def test_workers_bound_concurrent_generations():
+    gen = FakeGenerator(delay_s=0.1)
+    app = create_app(gen, config=ServeConfig(rate_burst=100, workers=2))
+    with LiveServer(app) as server:
+        def one(i: int) -> int:
+            return httpx.post(f"{server.url}/api/generate", json={"prompt": f"water {i}"}, timeout=30).status_code
+
+        with ThreadPoolExecutor(6) as pool:
+            assert list(pool.map(one, range(6))) == [200] * 6
+    assert gen.max_active == 2

@@ -18,8 +18,8 @@ request, static files included (they are read once at start-up into a fixed tabl
 CORS unless a single origin is configured, and every error is JSON `{error, detail}` without a
 traceback (the traceback of an internal error goes to the server log only).
 
-Generation is CPU-bound (torch), so it runs in a worker thread behind a capacity limiter of one:
-requests queue in the event loop, never run the model concurrently, and a queue longer than
+Generation is CPU-bound (torch), so it runs in a worker thread behind a capacity limiter (one
+generation at a time by default): requests queue in the event loop, and a queue longer than
 `max_waiting` is answered 503 at once instead of growing without bound.
 """
 
@@ -82,6 +82,7 @@ class ServeConfig:
     store_max_files: int = 512  # generated files kept (oldest dropped first)
     store_max_age_s: float = 3600.0  # ... and for at most this long
     max_waiting: int = 64  # generations queued beyond this get 503 at once
+    workers: int = 1  # generations run at once (>1 only for a generator that is safe to share across threads)
     cors_origin: str | None = None  # the one origin allowed cross-origin; None = no CORS headers at all
     seed: int = 0  # compiler seed for /api/compile (UUIDs), so the same text gives the same file
 
@@ -174,8 +175,12 @@ class _Worker:
 
     generator: GeneratorLike
     max_waiting: int
-    limiter: anyio.CapacityLimiter = field(default_factory=lambda: anyio.CapacityLimiter(1))
+    workers: int = 1
     waiting: int = 0
+    limiter: anyio.CapacityLimiter = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.limiter = anyio.CapacityLimiter(self.workers)
 
     async def generate(self, prompt: str, beam: int):
         if self.waiting >= self.max_waiting:
@@ -309,7 +314,7 @@ def create_app(
     lexicon = dsl_lexicon()
     store = FileStore(config.store_max_files, config.store_max_age_s)
     limiter = RateLimiter(config.rate_per_minute, config.rate_burst)
-    worker = _Worker(generator, config.max_waiting)
+    worker = _Worker(generator, config.max_waiting, config.workers)
     started = time.monotonic()
     counters = {"generate": 0, "compile": 0}
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import ipaddress
+import os
 import sys
 import time
 
@@ -24,6 +25,8 @@ def register(groups: dict) -> None:
     p.add_argument("--rate-limit", type=float, default=120.0, metavar="N",
                    help="requests per minute per client address to generate/compile (default 120)")
     p.add_argument("--burst", type=int, default=30, help="short bursts allowed above the rate (default 30)")
+    p.add_argument("--workers", type=int, default=1,
+                   help="generations run at once (default 1; torch's threads are split between them)")
     p.add_argument("--quiet", action="store_true", help="no access log")
     p.set_defaults(func=cmd_serve)
 
@@ -37,10 +40,18 @@ def cmd_serve(args: argparse.Namespace) -> int:
         raise DataError(f"--port must be 0..65535, got {args.port}", Location("<args>"))
     if args.rate_limit <= 0 or args.burst < 1:
         raise DataError("--rate-limit must be > 0 and --burst >= 1", Location("<args>"))
+    if not 1 <= args.workers <= 16:
+        raise DataError(f"--workers must be 1..16, got {args.workers}", Location("<args>"))
     if args.cors is not None and not args.cors.startswith(("http://", "https://")):
         raise DataError(f"--cors wants an origin like https://example.org, got {args.cors!r}", Location("<args>"))
     t0 = time.perf_counter()
-    config = ServeConfig(rate_per_minute=args.rate_limit, rate_burst=args.burst, cors_origin=args.cors)
+    if args.workers > 1:  # each generation gets its share of the cores instead of all of them
+        import torch
+
+        torch.set_num_threads(max(1, (os.cpu_count() or 1) // args.workers))
+    config = ServeConfig(
+        rate_per_minute=args.rate_limit, rate_burst=args.burst, cors_origin=args.cors, workers=args.workers
+    )
     app = create_app(model_dir=args.model, config=config)
     print(f"model loaded in {time.perf_counter() - t0:.1f} s", file=sys.stderr)
     if not _is_loopback(args.host):
