@@ -199,6 +199,7 @@
 
   async function generate(ev) {
     if (ev) ev.preventDefault();
+    if ($("generate").disabled) return;  // one request at a time from this page
     const prompt = $("prompt").value.trim();
     if (!prompt) { showMessage("Type what the shortcut should do first.", ""); $("prompt").focus(); return; }
     busy($("generate"), true, "Generate");
@@ -230,6 +231,7 @@
   }
 
   async function recompile() {
+    if ($("recompile").disabled) return;
     const text = $("editor").value;
     busy($("recompile"), true, "Check & compile");
     try {
@@ -258,6 +260,10 @@
       if (ev.key === "Enter" && (ev.ctrlKey || ev.metaKey)) { ev.preventDefault(); recompile(); }
     });
     $("recompile").addEventListener("click", recompile);
+    // role="button" promises Space as well as Enter.
+    $("download").addEventListener("keydown", (ev) => {
+      if (ev.key === " ") { ev.preventDefault(); $("download").click(); }
+    });
     setDownload(null);
     $("prompt").focus();
   });
