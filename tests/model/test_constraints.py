@@ -394,3 +394,58 @@ def test_placeholder_values_fit_their_kinds(synth):
     assert [s.kind for s in slots] == kinds
     assert all(isinstance(s.value, int | float) for s in slots if s.kind == "num")
     assert len(names) == len(set(names))
+
+
+def test_block_depth_is_capped_below_the_parser_limit(small):
+    pc = ProgramConstraint(small.vocab, small.table, max_len=64, max_depth=2)
+    openers = {"IF", "MENU", "REPEAT", "FOREACH"}
+    two = feed(pc, small.table, ["SHORTCUT", "<str>", "REPEAT", "<num>", "IF", "@input", "has_any_value"])
+    assert not openers & allowed_texts(pc, small.table, two)
+    one = feed(
+        pc, small.table, ["SHORTCUT", "<str>", "REPEAT", "<num>", "IF", "@input", "has_any_value", "ENDIF"]
+    )
+    assert openers <= allowed_texts(pc, small.table, one)
+    # the deepest walk the default cap allows still parses and compiles
+    deep = ProgramConstraint(small.vocab, small.table, max_len=400, catalog=small.catalog)
+    state, ids, rng = deep.initial(), [], random.Random(0)
+    while not deep.is_final(state):
+        choices = [int(c) for c in np.flatnonzero(deep.allowed(state))]
+        preferred = [c for c in choices if deep.table.tokens[c] in openers]
+        pick = preferred[0] if preferred else rng.choice(choices)
+        ids.append(pick)
+        state = deep.advance(state, pick)
+    depth, deepest = 0, 0
+    for text in deep.table.texts(ids):
+        depth += (text in openers) - (text in {"ENDIF", "ENDMENU", "ENDREPEAT", "ENDFOREACH"})
+        deepest = max(deepest, depth)
+    assert deepest == deep.max_depth == 32
+    check_program(small, deep, ids)
+
+
+def action_programs(setup: Setup, rng: random.Random):
+    """One program per catalog action of the vocabulary, giving every parameter key it accepts."""
+    pc, table = setup.pc, setup.table
+    end = table.id("END")
+    head = feed(pc, table, ["SHORTCUT", "<str>", "ACTION"])
+    for action in np.flatnonzero(pc.allowed(head)):
+        state, ids = (
+            pc.advance(head, action),
+            [table.id("SHORTCUT"), table.id("<str>"), table.id("ACTION"), action],
+        )
+        while not pc.is_final(state):
+            choices = [int(c) for c in np.flatnonzero(pc.allowed(state))]
+            keys = [c for c in choices if table.tokens[c].startswith("K:")]
+            pick = keys[0] if keys else end if end in choices else rng.choice(choices)
+            ids.append(pick)
+            state = pc.advance(state, pick)
+        yield ids
+
+
+@pytest.mark.parametrize("which", ["synth", "real"])
+def test_every_action_with_every_key_compiles(which, request):
+    setup = request.getfixturevalue(which)
+    n = 0
+    for ids in action_programs(setup, random.Random(0)):
+        check_program(setup, setup.pc, ids)
+        n += 1
+    assert n == len(setup.pc._actions) > 100

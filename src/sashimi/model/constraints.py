@@ -62,6 +62,7 @@ import numpy as np
 
 from sashimi.dsl import plist_refs
 from sashimi.dsl.ast import CONDITIONS, DictLiteral, HeadersLiteral, ListLiteral
+from sashimi.dsl.parser import MAX_NESTING
 from sashimi.errors import DataError, Location
 from sashimi.ir.typed import (
     ACTION_PREFIX,
@@ -259,6 +260,7 @@ _LOOP_VAR = re.compile(r"\$Repeat_(?:Item|Index)(?:_([0-9]+))?\Z")
 # the fewest tokens needed from a mode back to a statement boundary (frames it opens included)
 _RET_NEED = {R_PARAMS: 0, R_SET: 0, R_COMPARE: 1, R_MENU_PROMPT: 3}
 _CAP = 8  # budgets above this behave alike (no construct needs more to finish)
+DEFAULT_MAX_DEPTH = 32  # block nesting; the data nests at most 6 deep
 
 
 @dataclass
@@ -279,10 +281,23 @@ class _ActionInfo:
 class ProgramConstraint:
     """Masks the decoder's logits so that every finished sequence is a valid program (module docstring)."""
 
-    def __init__(self, vocab: Vocab, table: TokenTable, *, max_len: int = 384, catalog: Any = None):
+    def __init__(
+        self,
+        vocab: Vocab,
+        table: TokenTable,
+        *,
+        max_len: int = 384,
+        catalog: Any = None,
+        max_depth: int = DEFAULT_MAX_DEPTH,
+    ):
+        """`catalog` (optional, the one the vocabulary was built with) narrows parameter values by type
+        and gives placeholder units; `max_depth` caps block nesting (the parser's limit counts blocks
+        and brackets together, and the filler's literals need room)."""
         if max_len < 3:
             raise ValueError("max_len must be at least 3 (SHORTCUT <str> END)")
-        self.vocab, self.table, self.max_len = vocab, table, max_len
+        if not 1 <= max_depth <= MAX_NESTING - 8:
+            raise ValueError(f"max_depth must be in 1..{MAX_NESTING - 8}")
+        self.vocab, self.table, self.max_len, self.max_depth = vocab, table, max_len, max_depth
         self.catalog = catalog  # optional: only used for placeholder units
         self.size = len(table)
         tid = table._index
@@ -473,7 +488,10 @@ class ProgramConstraint:
             F_REPEAT: [([kw["ENDREPEAT"]], -1)],
             F_FOREACH: [([kw["ENDFOREACH"]], -1)],
         }
-        self._body = {f: self._mask_of(starters + c) for f, c in closers.items()}
+        openers = {kw[k] for k in ("IF", "MENU", "REPEAT", "FOREACH")}
+        flat = [(g, c) for g, c in starters if g[0] not in openers]
+        # indexed by [frame kind][may open a block][budget]
+        self._body = {f: (self._mask_of(flat + c), self._mask_of(starters + c)) for f, c in closers.items()}
         s = self._slot
         mk = self._mark
         single_generic = [s["str"], s["num"], s["dict"], s["list"], s["headers"]]
@@ -613,16 +631,16 @@ class ProgramConstraint:
         """What besides mode and budget the mask of `st` depends on (the cache key)."""
         mode = st.mode
         if mode == M_BODY:
-            return self._frame(st)
+            return (self._frame(st), st.close <= self.max_depth)
         if mode == M_PARAMS:
-            return (self._frame(st), st.action, st.used)
+            return (self._frame(st), st.close <= self.max_depth, st.action, st.used)
         if mode in (M_SET_VAR, M_NAME_VAR):
             return st.max_var
         refs = (st.defined, st.depth, st.foreach > 0, st.prev, st.handles, st.closed)
         if mode == M_PVALUE:
             return (st.action, st.key, refs)
         if mode == M_COMPARE:
-            return (st.cond, refs)
+            return (st.cond, st.close + 1 <= self.max_depth, refs)
         if mode in (M_VALUE, M_INTERP, M_QTY_MAG, M_IF_TARGET, M_REPEAT_COUNT, M_FOREACH_COLL):
             return refs
         return None
@@ -637,10 +655,11 @@ class ProgramConstraint:
             return self._start[i].copy()
         if mode in (M_NAME, M_CASE_LABEL, M_COMMENT):
             return self._str0[i].copy()
+        # open frames = close - 1 (END), so another block fits while close <= max_depth
         if mode == M_BODY:
-            return self._body[self._frame(st)][i].copy()
+            return self._body[self._frame(st)][st.close <= self.max_depth][i].copy()
         if mode == M_PARAMS:
-            m = self._body[self._frame(st)][i].copy()
+            m = self._body[self._frame(st)][st.close <= self.max_depth][i].copy()
             if s >= 1:
                 info = self._actions[st.action]
                 for j, tok in enumerate(info.key_ids):
@@ -691,7 +710,7 @@ class ProgramConstraint:
             if sv >= 0 and "ref" in rule.kinds:
                 m |= self._refs(st)
             if not rule.required and sv >= -1:
-                m |= self._body[F_IF_THEN][sv + 1]
+                m |= self._body[F_IF_THEN][st.close + 1 <= self.max_depth][sv + 1]
             return m
         if mode == M_MENU_PROMPT:
             return self._menu_prompt[i].copy()

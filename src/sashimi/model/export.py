@@ -16,10 +16,10 @@ Data rule (issue 13, architecture.md §5): weights trained on the real corpus ma
 statistics), but nothing holding its rows may: no retrieval index over its prompts or programs, no value
 vocabulary learned from its literals. `export_run` enforces it:
 
-- the run's retrieval index is never copied; a retrieval model gets a new index built from a synthetic
-  corpus (`synthetic=`), or the export is refused;
-- a filler whose `value_source` is not "synthetic" is refitted on the synthetic corpus (`synthetic=`),
-  or the export is refused;
+- a run that read corpus files (meta.json `data.data_files`; a synthetic-only run generates its data
+  itself) has its value filler refitted on the synthetic corpus (`synthetic=`), whatever label the
+  filler carries, and a retrieval model gets a new index over that synthetic corpus; without
+  `synthetic=` the export is refused;
 - `allow_corpus_rows=True` lifts both for a LOCAL model (the user's own index/filler over the real
   corpus); it is marked `"shippable": false`, and `tests/model/test_shipped_model.py` checks the shipped
   default is shippable.
@@ -43,6 +43,12 @@ WEIGHTS_FILE = "model.safetensors"
 FORMAT = "sashimi-packed"
 FORMAT_VERSION = 1
 FLOAT_DTYPES = {"float16": torch.float16, "float32": torch.float32}
+
+
+def trained_on_synthetic_only(meta: dict) -> bool:
+    """True when the run read no corpus file: `sashimi train` generated its synthetic data itself."""
+    data = meta.get("data") if isinstance(meta, dict) else None
+    return isinstance(data, dict) and "synth" in data and not data.get("data_files")
 
 
 def is_packed(directory: str | os.PathLike) -> bool:
@@ -130,7 +136,7 @@ def export_run(
     from safetensors.torch import save_file
 
     from sashimi.model.checkpoint import load_run
-    from sashimi.model.generator import _catalog_for
+    from sashimi.model.generator import model_catalog
 
     started = time.time()
     run, out = Path(run_dir), Path(out_dir)
@@ -140,7 +146,7 @@ def export_run(
         raise DataError("export into the run folder itself is not allowed", Location(str(out)))
     loaded = load_run(run)
     cfg = loaded.decoder.cfg
-    catalog = _catalog_for(loaded.meta, run)
+    catalog = model_catalog(loaded, run)
     synth_path = Path(synthetic) if synthetic is not None else None
     provenance: dict[str, Any] = {"run": str(run), "synthetic": str(synth_path) if synth_path else None}
 
@@ -150,27 +156,33 @@ def export_run(
             "the run has no value filler (filler/): nothing to generate values with", Location(str(run))
         )
     source = getattr(filler, "value_source", None)
+    synthetic_run = trained_on_synthetic_only(loaded.meta)
     examples = None
-    if source != "synthetic" and not allow_corpus_rows:
+    if not synthetic_run and not allow_corpus_rows:
+        # The filler's own `value_source` is a label given at fit time; whether the run read corpus rows
+        # is what the run folder records (meta.data.data_files), so that decides.
         if synth_path is None:
             raise DataError(
-                f"the run's value filler learned its values from {source or 'unknown'} data, which may not "
-                "ship: pass --synthetic FILE.jsonl to refit it on our synthetic corpus (or --local)",
+                "the run trained on corpus files, so its value filler holds their literal values, which may "
+                "not ship: pass --synthetic FILE.jsonl to refit it on our synthetic corpus (or --local)",
                 Location(str(run)),
             )
         from sashimi.model.filler import ValueFiller
 
         examples = _synthetic_examples(synth_path, catalog)
         filler = ValueFiller.fit(examples, seed=seed, value_source="synthetic")
-        provenance["filler"] = f"refitted on {len(examples)} synthetic rows"
+        source = "synthetic"
+        provenance["filler"] = f"refitted on {len(examples)} synthetic rows of {synth_path}"
     else:
-        provenance["filler"] = f"the run's (value_source={source})"
+        provenance["filler"] = "the run's own" + (" (synthetic-only run)" if synthetic_run else " (LOCAL)")
 
     index = None
     if cfg.retrieval_k > 0:
-        if allow_corpus_rows:
+        if synthetic_run or allow_corpus_rows:
             index = loaded.retrieval
-            provenance["retrieval"] = "the run's index (training rows: LOCAL use only)"
+            provenance["retrieval"] = "the run's own index" + (
+                " (synthetic-only run)" if synthetic_run else " (LOCAL)"
+            )
         elif synth_path is None:
             raise DataError(
                 "a retrieval model needs an index, and the run's holds its training rows: pass "
@@ -180,8 +192,8 @@ def export_run(
         else:
             examples = examples or _synthetic_examples(synth_path, catalog)
             index = _synthetic_index(examples, loaded.table, cfg, cache_dir=cache_dir)
-            provenance["retrieval"] = f"built over {len(examples)} synthetic rows"
-    shippable = not allow_corpus_rows or (source == "synthetic" and cfg.retrieval_k == 0)
+            provenance["retrieval"] = f"built over {len(examples)} synthetic rows of {synth_path}"
+    shippable = synthetic_run or not allow_corpus_rows
 
     state, layout = packed_state(loaded.decoder, float_dtype)
     if out.exists():
@@ -203,8 +215,9 @@ def export_run(
         "train": loaded.config.get("train", {}),
         **layout,
         "shippable": shippable,
-        "value_source": "synthetic" if provenance["filler"].startswith("refitted") else source,
-        "retrieval_source": None if index is None else ("run" if allow_corpus_rows else "synthetic"),
+        "value_source": source,
+        "trained_on_synthetic_only": synthetic_run,
+        "retrieval_source": None if index is None else provenance["retrieval"],
         "seconds": round(time.time() - started, 2),
     }
     write_json(out / PACKED_FILE, info)

@@ -47,6 +47,7 @@ class Generation:
     gate_score: float | None = None  # in-domain score of the gate (None: rejected before the gate)
     rejected_by: str | None = None  # "request" (failed the input checks) | "gate" | None (accepted)
     name: str = ""  # the shortcut's name (SHORTCUT "...")
+    tokens: int = 0  # Tier 1 + 2 tokens the decoder emitted (Tier 3 slot markers included)
 
     @property
     def ok(self) -> bool:
@@ -62,6 +63,7 @@ class Generation:
             "name": self.name,
             "validity": self.validity,
             "gate_score": None if self.gate_score is None else round(self.gate_score, 4),
+            "tokens": self.tokens,
             "ms": round(self.ms, 3),
             "stages": {k: round(v, 3) for k, v in self.stages.items()},
         }
@@ -129,16 +131,24 @@ def validity_line(validity: dict) -> str:
     return "validity: " + head
 
 
-def _catalog_for(meta: dict, model_dir: Path):
+def catalog_spec(model) -> str | None:
+    """Where the model's training catalog came from: None = the core catalog, else a folder path."""
+    train_data = (getattr(model, "config", None) or {}).get("train", {}).get("data", {})
+    data_meta = (model.meta or {}).get("data", {})
+    for spec in (data_meta.get("catalog_dir"), train_data.get("catalog_dir")):
+        if spec not in (None, "", "core"):
+            return str(spec)
+    return None
+
+
+def model_catalog(model, model_dir: Path):
     """The catalog the model was trained with: the core catalog, or a reference-format directory."""
     from sashimi.dsl.catalog import Catalog
 
-    spec = meta.get("catalog")
-    if isinstance(spec, dict):
-        spec = spec.get("dir") or spec.get("path") or spec.get("source")
-    if spec in (None, "", "core"):
+    spec = catalog_spec(model)
+    if spec is None:
         return Catalog.core()
-    path = Path(str(spec))
+    path = Path(spec)
     if not path.is_absolute():
         path = (model_dir / path).resolve()
     if not path.is_dir():
@@ -154,20 +164,25 @@ class Generator:
     def __init__(
         self, model, *, gate=None, encoder=None, catalog=None, model_dir: Path | None = None
     ) -> None:
+        import torch
+
         from sashimi.model.constraints import ProgramConstraint
         from sashimi.model.fast_lexical import fast_gate
         from sashimi.model.gate import load_gate
         from sashimi.model.minilm import MiniLM
 
+        # One intra-op thread: batch-1 matrices are too small to split, and on a shared 2-core machine a
+        # second thread waiting for a busy core made a decoder step 50x slower (measured).
+        torch.set_num_threads(int(os.environ.get("SASHIMI_THREADS", "1")))
         self.model = model  # checkpoint.LoadedModel (from a run folder or a packed export)
         self.model_dir = model_dir
         self.encoder = encoder if encoder is not None else MiniLM()
         self.gate = fast_gate(gate if gate is not None else load_gate())
-        self.catalog = catalog if catalog is not None else _catalog_for(model.meta, model_dir or Path("."))
+        self.catalog = catalog if catalog is not None else model_catalog(model, model_dir or Path("."))
         if model.filler is None:
             raise DataError("this model has no value filler (filler/ folder)", Location(str(model_dir)))
         max_len = int(model.decoder.cfg.max_len)
-        self.constraint = ProgramConstraint(model.vocab, model.table, max_len=max_len)
+        self.constraint = ProgramConstraint(model.vocab, model.table, max_len=max_len, catalog=self.catalog)
 
     @classmethod
     def load(cls, model_dir: str | os.PathLike | None = None) -> Generator:
@@ -241,6 +256,7 @@ class Generator:
                 validity={"failed_stage": "decode", "error": str(err).splitlines()[0]},
             )
         lap("decode")
+        n_tokens = len(result.token_ids)
         tokens = [model.table.tokens[i] for i in result.token_ids]
         slots, var_names = model.filler.fill(prompt, tokens)
         lap("fill")
@@ -271,6 +287,7 @@ class Generator:
             validity=validity,
             shortcut=checked.shortcut_bytes,
             name=name,
+            tokens=n_tokens,
         )
 
 
