@@ -39,7 +39,12 @@ GROUPS = {
 }
 
 
-def build_parser() -> argparse.ArgumentParser:
+# Commands whose start-up time is part of the product (issue 13: a cold `sashimi generate` <= 4 s):
+# only their own module is imported, not every area's CLI (those pull in scipy, scikit-learn, ...).
+FAST_COMMANDS = {"generate": "sashimi.model.cli"}
+
+
+def build_parser(modules: tuple[str, ...] = COMMAND_MODULES) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="sashimi", description="Balanced Sashimi: natural language to Apple Shortcuts."
     )
@@ -50,7 +55,7 @@ def build_parser() -> argparse.ArgumentParser:
         group_parser = root.add_parser(name, help=help_text, description=help_text)
         groups[name] = group_parser.add_subparsers(dest=f"{name}_command", metavar="SUBCOMMAND")
         group_parser.set_defaults(func=_usage(group_parser))
-    for module_name in COMMAND_MODULES:
+    for module_name in modules:
         if importlib.util.find_spec(module_name) is None:
             continue
         importlib.import_module(module_name).register(groups)
@@ -67,7 +72,9 @@ def _usage(parser: argparse.ArgumentParser):
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
+    first = (sys.argv[1:] if argv is None else argv)[:1]
+    fast = FAST_COMMANDS.get(first[0]) if first else None
+    parser = build_parser((fast,) if fast else COMMAND_MODULES)
     args = parser.parse_args(argv)
     try:
         code = args.func(args)

@@ -18,7 +18,6 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import torch
@@ -28,13 +27,9 @@ from sashimi.errors import DataError, Location
 from sashimi.io import read_json, write_json
 from sashimi.ir.vocab import Vocab, load_vocab, save_vocab
 from sashimi.model.decoder import DecoderConfig, Memory, SashimiDecoder, pad_token_states
+from sashimi.model.filler import ValueFiller
 from sashimi.model.retrieval import RETRIEVAL_FILE, RetrievalIndex
 from sashimi.model.token_table import TokenTable
-
-try:  # the value filler lands in its own branch; a run without it still loads (filler = None)
-    from sashimi.model.filler import ValueFiller
-except ImportError:  # pragma: no cover - depends on which branches are merged
-    ValueFiller = None  # type: ignore[assignment,misc]
 
 CONFIG_FILE = "config.json"
 MODEL_FILE = "model.safetensors"
@@ -49,7 +44,7 @@ class LoadedModel:
     decoder: SashimiDecoder  # eval mode
     table: TokenTable
     vocab: Vocab
-    filler: Any | None  # ValueFiller, or None when the run has none
+    filler: ValueFiller | None  # None when the run has none (train.fit_filler: false)
     retrieval: RetrievalIndex | None
     meta: dict
     config: dict = field(default_factory=dict)  # {"decoder": ..., "train": ...}
@@ -127,7 +122,7 @@ def load_run(run_dir: str | os.PathLike) -> LoadedModel:
         )
     vocab = load_vocab(run / VOCAB_DIR)
     filler = None
-    if ValueFiller is not None and (run / FILLER_DIR).is_dir():
+    if (run / FILLER_DIR).is_dir():
         filler = ValueFiller.load(run / FILLER_DIR)
     retrieval = RetrievalIndex.load(run) if (run / RETRIEVAL_FILE).is_file() else None
     meta_path = run / META_FILE

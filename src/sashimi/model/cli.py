@@ -83,6 +83,8 @@ def register(groups: dict) -> None:
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(func=_cmd_exp_gate)
 
+    register_filler(groups)
+
     p = groups["root"].add_parser("gate", help="domain gate: is this request something a Shortcut can do?")
     p.add_argument("text", help="the request")
     p.add_argument("--gate", type=Path, default=None, help="gate asset folder (default: the shipped one)")
@@ -388,4 +390,69 @@ def _cmd_export(args: argparse.Namespace) -> int:
         f"shippable: {info['shippable']}",
     ]
     _print(info, args.json, lines)
+
+
+# ----------------------------------------------------------------------------- value filler (Tier 3)
+
+
+def register_filler(groups: dict) -> None:
+    """`sashimi exp filler`: oracle Tier 3 vs predicted (self-contained so CLI refactors merge easily)."""
+    p = groups["exp"].add_parser(
+        "filler",
+        help="value filler: fit on TRAIN, fill the slots of GOLD Tier 1+2 sequences, report literal accuracy",
+    )
+    p.add_argument(
+        "--train", type=Path, required=True, help="training corpus JSONL (ShortcutForge chat format)"
+    )
+    p.add_argument("--data", type=Path, nargs="+", required=True, help="gold corpus JSONL file(s) to fill")
+    p.add_argument("--catalog-dir", type=Path, default=None, help="reference catalog folder (default: core)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument(
+        "--value-source",
+        choices=("synthetic", "real", "mixed"),
+        default=None,
+        help="where the training values come from (recorded in the filler; default: 'real' with "
+        "--catalog-dir, else 'synthetic')",
+    )
+    p.add_argument(
+        "--save",
+        type=Path,
+        default=None,
+        help="also save the fitted filler here (a run folder, never the repo)",
+    )
+    p.add_argument("--out", type=Path, default=None, help="run folder for metrics.json and run.json")
+    p.add_argument("--quiet", action="store_true", help="no progress bars")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.set_defaults(func=_cmd_exp_filler)
+
+
+def _cmd_exp_filler(args: argparse.Namespace) -> int:
+    from sashimi.io import run_metadata, write_json
+    from sashimi.model.filler.measure import run_filler_experiment
+
+    started = time.time()
+    source = args.value_source or ("real" if args.catalog_dir else "synthetic")
+    result = run_filler_experiment(
+        args.train,
+        args.data,
+        catalog_dir=args.catalog_dir,
+        seed=args.seed,
+        value_source=source,
+        save_dir=args.save,
+        progress=not args.quiet and sys.stderr.isatty(),
+    )
+    if args.out is not None:
+        write_json(args.out / "metrics.json", result)
+        config = {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items() if k != "func"}
+        config["data"] = [str(d) for d in args.data]
+        write_json(args.out / "run.json", run_metadata(config, started=started, metrics=result))
+    lines = [f"value filler fitted on {result['train']} ({result['fit']['n_examples']} programs, "
+             f"{result['fit']['fit_seconds']} s)"]  # fmt: skip
+    for path, m in result["results"].items():
+        lines.append(
+            f"  {path}: slots {_fmt(m['slot_accuracy'])} ({m['n_slots']}), var names {_fmt(m['var_name_accuracy'])},"
+            f" canonical exact {_fmt(m['canonical_exact'])}, filled compile strict"
+            f" {_fmt(m['validity']['filled'].get('compile_strict'))}"
+        )
+    _print(result, args.json, lines)
     return 0

@@ -40,7 +40,8 @@ nor its scope warnings:
   ACTION of that name. Handles that name a `CustomOutputName` are never allowed: that name is a Tier 3
   value the structural decoder cannot see.
 * IF: the comparison value's presence and kinds come from one table, `CONDITION_RULES`, derived from
-  `sashimi.dsl.ast.CONDITIONS` and the condition classes of `sashimi.dsl.plist_refs`.
+  the toolchain's condition table (`sashimi.dsl.ast.CONDITION_SPECS`: the key holding the value) or,
+  before that table, from `CONDITIONS` and the condition classes of `sashimi.dsl.plist_refs`.
 
 Budget: every state knows the fewest tokens that still complete the program (open blocks' closers,
 unfinished headers and values, END). A token is allowed only if the program can still end within
@@ -55,15 +56,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 import numpy as np
 
+from sashimi.dsl import ast as dsl_ast
 from sashimi.dsl import plist_refs
 from sashimi.dsl.ast import CONDITIONS, DictLiteral, HeadersLiteral, ListLiteral
 from sashimi.dsl.parser import MAX_NESTING
-from sashimi.errors import DataError, Location
 from sashimi.ir.typed import (
     ACTION_PREFIX,
     ENUM_PREFIX,
@@ -77,71 +78,10 @@ from sashimi.ir.typed import (
     TypedToken,
 )
 from sashimi.ir.vocab import Vocab, sanitised_handle
+from sashimi.model.token_table import TokenTable, build_token_table
 
-# ----------------------------------------------------------------------------- token table
-
-TABLE_SPECIALS = ("<PAD>", "<BOS>", "<EOS>", "<UNK>")
-PAD_ID, BOS_ID, EOS_ID, UNK_ID = range(4)
-TABLE_FORMAT_VERSION = 1
-
-
-@dataclass(frozen=True)
-class TokenTable:
-    """The decoder's output vocabulary: id -> token text (ids 0..3 are PAD, BOS, EOS, UNK)."""
-
-    tokens: tuple[str, ...]
-    _index: dict[str, int] = field(init=False, repr=False, compare=False)
-
-    def __post_init__(self) -> None:
-        if tuple(self.tokens[:4]) != TABLE_SPECIALS:
-            raise ValueError(f"a token table starts with {TABLE_SPECIALS}")
-        index: dict[str, int] = {}
-        for i, tok in enumerate(self.tokens):
-            if not isinstance(tok, str) or tok in index:
-                raise ValueError(f"token table entry {i} ({tok!r}) is not a new string")
-            index[tok] = i
-        object.__setattr__(self, "_index", index)
-
-    def id(self, text: str) -> int:
-        """The id of `text`; the UNK id for a text outside the table (use `in` to tell them apart)."""
-        return self._index.get(text, UNK_ID)
-
-    def __contains__(self, text: object) -> bool:
-        return text in self._index
-
-    def __len__(self) -> int:
-        return len(self.tokens)
-
-    def texts(self, ids: Sequence[int]) -> list[str]:
-        return [self.tokens[i] for i in ids]
-
-    def ids(self, texts: Sequence[str]) -> list[int]:
-        return [self.id(t) for t in texts]
-
-    def to_json(self) -> dict:
-        return {"format_version": TABLE_FORMAT_VERSION, "tokens": list(self.tokens)}
-
-    @classmethod
-    def from_json(cls, obj: Any, *, location: Location | None = None) -> TokenTable:
-        loc = location or Location("<token-table>")
-        if not isinstance(obj, dict) or not isinstance(obj.get("tokens"), list):
-            raise DataError("a token table is an object with a 'tokens' list", loc)
-        if obj.get("format_version", TABLE_FORMAT_VERSION) != TABLE_FORMAT_VERSION:
-            raise DataError(f"unsupported token table format {obj.get('format_version')!r}", loc)
-        try:
-            return cls(tuple(obj["tokens"]))
-        except ValueError as err:
-            raise DataError(str(err), loc) from None
-
-
-def build_token_table(vocab: Vocab) -> TokenTable:
-    """Specials, then Tier 1, then the sorted union of all Tier 2 tokens, then the slot tokens (deterministic)."""
-    tier2 = sorted({tok for spec in vocab.tier2.values() for tok in spec.tokens()})
-    out: dict[str, None] = dict.fromkeys(TABLE_SPECIALS)
-    for tok in (*vocab.tier1, *tier2, *SLOT_TOKENS):
-        out.setdefault(tok, None)
-    return TokenTable(tuple(out))
-
+# The decoder's output vocabulary (`TokenTable`, `build_token_table`) has one definition, in
+# `sashimi.model.token_table` (written first for training); it is re-exported here, as the interface names it.
 
 # ----------------------------------------------------------------------------- condition table
 
@@ -154,19 +94,46 @@ class ConditionRule:
     kinds: frozenset[str]  # value kinds: "str", "num", "interp", "ref", "bool"
 
 
-def _condition_rule(word: str) -> ConditionRule:
+# Rules by the Apple key that holds the comparison value (None: the condition takes none).
+_VALUE_KEY_RULES = {
     # Apple ignores the value of an existence test, but real programs carry one (kept, compiled).
-    if word in plist_refs.EXISTENCE_CONDITIONS:
-        return ConditionRule(False, frozenset({"str", "num"}))
-    # Numeric comparisons always have a value; the real corpus also writes it as a string ("5").
-    if word in plist_refs.NUMBER_CONDITIONS:
-        return ConditionRule(True, frozenset({"num", "str", "ref"}))
-    # String and date comparisons (and any condition added later): `equals_string` with no value
-    # compares with the empty string, which the real corpus does.
-    return ConditionRule(False, frozenset({"str", "interp", "ref", "num"}))
+    None: ConditionRule(False, frozenset({"str", "num"})),
+    # Numbers always have a value; the real corpus also writes it as a string ("5").
+    "WFNumberValue": ConditionRule(True, frozenset({"num", "str", "ref"})),
+    # `equals_string` with no value compares with the empty string, which the real corpus does.
+    "WFConditionalActionString": ConditionRule(False, frozenset({"str", "interp", "ref", "num"})),
+    # the real corpus read in the canonical dialect has `is_before` without a value
+    "WFDate": ConditionRule(False, frozenset({"str", "interp", "ref"})),
+    "WFEnumeration": ConditionRule(True, frozenset({"str", "ref"})),
+    "WFLinkEnumeration": ConditionRule(True, frozenset({"str", "ref"})),
+    "WFBooleanValue": ConditionRule(True, frozenset({"bool", "ref"})),
+}
+_DEFAULT_RULE = _VALUE_KEY_RULES["WFConditionalActionString"]
 
 
-CONDITION_RULES: dict[str, ConditionRule] = {word: _condition_rule(word) for word in CONDITIONS}
+def _condition_rule(word: str) -> ConditionRule | None:
+    """The rule of one condition word, from the toolchain's condition table; None: not generated."""
+    specs = getattr(dsl_ast, "CONDITION_SPECS", None)
+    if specs is not None and word in specs:  # the per-word table (ConditionSpec: code, value_key, ...)
+        spec = specs[word]
+        # raw_condition lives in raw IF parameters and a range needs a second bound: the typed IR
+        # has no encoding for either, so the decoder never produces them.
+        if spec.code is None or getattr(spec, "upper_key", None):
+            return None
+        return _VALUE_KEY_RULES.get(spec.value_key, _DEFAULT_RULE)
+    # the condition classes of plist_refs (before the table existed)
+    if word in getattr(plist_refs, "EXISTENCE_CONDITIONS", ()):
+        return _VALUE_KEY_RULES[None]
+    if word in getattr(plist_refs, "NUMBER_CONDITIONS", ()):
+        return _VALUE_KEY_RULES["WFNumberValue"]
+    # dates in this older form: the real corpus writes `is_before` with no value
+    return _DEFAULT_RULE
+
+
+# The conditions the decoder may produce, and what follows each (derived, never listed by hand).
+CONDITION_RULES: dict[str, ConditionRule] = {
+    word: rule for word in CONDITIONS if (rule := _condition_rule(word)) is not None
+}
 
 # ----------------------------------------------------------------------------- state
 
@@ -300,7 +267,7 @@ class ProgramConstraint:
         self.vocab, self.table, self.max_len, self.max_depth = vocab, table, max_len, max_depth
         self.catalog = catalog  # optional: only used for placeholder units
         self.size = len(table)
-        tid = table._index
+        tid = {text: i for i, text in enumerate(table.tokens)}
         self._tid = tid
 
         def ids(texts) -> np.ndarray:
@@ -337,7 +304,7 @@ class ProgramConstraint:
         self._mark = {m: one(m) for m in ("<interp>", "</interp>", "<qty>", "<name>")}
         self._true, self._false = one("true"), one("false")
         self._bools = ids(["true", "false"])
-        self._cond_words = [w for w in CONDITIONS if w in tid]
+        self._cond_words = [w for w in CONDITIONS if w in tid and w in CONDITION_RULES]
         self._cond_index = {tid[w]: i for i, w in enumerate(self._cond_words)}
         self._cond_rules = [CONDITION_RULES[w] for w in self._cond_words]
 

@@ -66,7 +66,7 @@ def index_batch(obj: Any, idx: torch.Tensor) -> Any:
 
 def _masked_log_probs(logits: torch.Tensor, allowed: np.ndarray) -> torch.Tensor:
     """log_softmax over the allowed tokens only ([V] -> [V], -inf where forbidden)."""
-    mask = torch.from_numpy(np.asarray(allowed, dtype=bool))
+    mask = torch.from_numpy(np.array(allowed, dtype=bool))  # a copy: the constraint caches its masks
     if not bool(mask.any()):
         raise SearchError("the decoding constraint allows no token in a non-final state")
     return torch.log_softmax(logits.float().masked_fill(~mask, float("-inf")), dim=-1)

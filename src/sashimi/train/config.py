@@ -57,7 +57,10 @@ DEFAULTS: dict[str, Any] = {
         "margin": 1.0,  # nats, on length-normalised log-likelihood
         "bag_weight": 0.1,  # intent head (bag of output tokens) BCE
     },
-    "filler": {"value_source": "synthetic"},
+    "filler": {
+        "fit": True,  # fit the Tier 3 value filler at the end (sashimi.model.filler)
+        "value_source": "synthetic",  # synthetic | real | mixed: where its value vocabulary comes from
+    },
 }
 
 

@@ -83,4 +83,7 @@ class LossWeighting(nn.Module):
     def effective_weights(self) -> dict[str, float]:
         if self.mode == "fixed":
             return {n: float(w) for n, w in zip(TERMS, self.fixed, strict=True)}
-        return {n: float(torch.exp(-s.clamp(*self.clamp))) for n, s in zip(TERMS, self.log_vars, strict=True)}
+        return {
+            n: float(torch.exp(-s.detach().clamp(*self.clamp)))
+            for n, s in zip(TERMS, self.log_vars, strict=True)
+        }

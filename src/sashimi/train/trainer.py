@@ -415,7 +415,9 @@ def _truncate_metrics(run: Path, step: int) -> None:
 
 
 def _fingerprint(config: dict, prep_info: dict) -> dict:
-    return {"config": config, "data_files": prep_info.get("data_files"), "synth": prep_info.get("synth")}
+    """What must match for --resume: the recipe (minus the test-only interruption) and the data."""
+    recipe = {**config, "train": {k: v for k, v in config["train"].items() if k != "interrupt_at"}}
+    return {"config": recipe, "data_files": prep_info.get("data_files"), "synth": prep_info.get("synth")}
 
 
 def train(
@@ -439,7 +441,7 @@ def train(
             f"{run} already holds a training checkpoint: pass --resume, or choose another --out"
         )
     if resume and not ckpt_state.is_file():
-        raise TrainingError(f"--resume: no checkpoint in {run}")
+        raise TrainingError("--resume: no checkpoint in this folder", Location(str(run)))
     if tc["threads"]:
         torch.set_num_threads(int(tc["threads"]))
     seed = int(tc["seed"])
@@ -470,7 +472,10 @@ def train(
     if resume:
         state = read_json(ckpt_state)
         if state.get("fingerprint") != json.loads(json.dumps(fingerprint)):
-            raise TrainingError(f"--resume: {run} was trained with another config or data; start a new --out")
+            raise TrainingError(
+                "--resume: this run was trained with another config or data; start a new --out",
+                Location(str(run)),
+            )
         state = load_checkpoint(run, model, weighting, opt)
         start_step, best = int(state["step"]), state["best"]
         wall_before = float(state.get("wall_seconds", 0.0))
@@ -640,20 +645,24 @@ def train(
 
 
 def _fit_filler(run: Path, prep: Prepared, config: dict, log) -> dict:
-    if ValueFiller is None:
-        return {"fitted": False, "reason": "sashimi.model.filler is not available in this build"}
+    """The Tier 3 value filler, fitted on the training rows with the run's catalog (seconds)."""
+    if not config["filler"]["fit"]:
+        return {"fitted": False, "reason": "filler.fit is false"}
+    t0 = time.time()
     filler = ValueFiller.fit(
         [(e.prompt, e.typed) for e in prep.train.examples],
         seed=int(config["train"]["seed"]),
         value_source=str(config["filler"]["value_source"]),
+        catalog=prep.catalog,
     )
     filler.save(run / FILLER_DIR)
-    info: dict = {"fitted": True, "value_source": config["filler"]["value_source"]}
-    params = getattr(filler, "num_parameters", None)
-    if callable(params):
-        info["params"] = int(params())
-    log("value filler fitted")
-    return info
+    log(f"value filler fitted in {time.time() - t0:.1f}s")
+    return {
+        "fitted": True,
+        "value_source": config["filler"]["value_source"],
+        "params": int(len(filler.weights) + 1),  # the scorer's weights + intercept (vocabularies are tables)
+        "seconds": round(time.time() - t0, 2),
+    }
 
 
 def check_run_dir(out: str | os.PathLike) -> None:

@@ -1,0 +1,300 @@
+"""Candidate literals for one slot, each with the sparse features the scorer reads.
+
+Sources (a candidate proposed by several sources is one candidate carrying all their features):
+  span     a word span of the request (1..6 words, edge punctuation stripped; e.g. a name, a city)
+  quote    the exact contents of a quotation in the request
+  number   a number written in the request (digits or a number word), and /100 of a percentage
+  vocab    frequent literals of the training programs at four levels of context, most specific first:
+           (kind, role, action, param, interp shape, condition), (kind, role, action, param),
+           (kind, role, next action), (kind, role)
+  unit     a unit the catalog allows for the parameter (else the units training used with it)
+  whole    the whole request (comment text)
+  title    a short title-cased key phrase of the request (for `SHORTCUT "…"`)
+  default  the schema default of the kind (1, the first allowed unit, the empty dict, ...)
+
+Every feature is crossed with the slot's coarse key (kind|role) and fine key (kind|role|action|param),
+so one linear scorer learns per parameter which source to trust (recipients copy a name after "to",
+a WFVolume takes a percentage / 100, a comment takes the whole request).
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from sashimi.model.filler.context import SlotContext
+from sashimi.model.filler.prompt import STOPWORDS, PromptView, content_words, shape
+from sashimi.model.filler.values import BLOB_KINDS, empty_blob, value_key
+
+VOCAB_TOP = 40  # literals kept per vocabulary context
+LEVELS = ("L1", "L2", "L3", "L4")
+
+
+def vocab_keys(ctx: SlotContext) -> tuple[str, str, str, str]:
+    """The four vocabulary contexts of a slot, most specific first."""
+    base = f"{ctx.kind}|{ctx.role}"
+    fine = f"{base}|{ctx.action}|{ctx.param}"
+    return (
+        f"{fine}|{ctx.interp_shape}|{ctx.condition}|{int(ctx.in_qty)}",
+        fine,
+        f"{base}|next={ctx.next_action}",
+        base,
+    )
+
+
+@dataclass
+class Candidate:
+    value: Any
+    key: str
+    feats: dict[str, float] = field(default_factory=dict)
+    start: int | None = None  # character offset of a copied span (ordering features)
+    last_word: int | None = None  # last word index of a copied span / number
+
+
+@dataclass
+class FillState:
+    """What the earlier slots of the same program chose (sequential features)."""
+
+    used: Counter = field(default_factory=Counter)
+    last_start: int = -1  # offset of the last value copied from the request
+    last_number_word: int | None = None  # word index of the last copied number (for its unit)
+
+
+def _bucket(n: int) -> str:
+    return str(n) if n < 3 else ("3-5" if n < 6 else "6+")
+
+
+class CandidateGenerator:
+    """Turns (slot context, request, state) into scored-ready candidates using the learned tables."""
+
+    def __init__(
+        self,
+        vocab: dict[str, list[tuple[Any, str, int]]],
+        totals: dict[str, int],
+        enums: dict[str, list[str]],
+        units: dict[str, list[str]],
+    ):
+        self.vocab = vocab  # context key -> [(literal, value key, count)], most frequent first
+        self.totals = totals
+        self.enums = enums  # "action|param" -> closed values (catalog)
+        self.units = units  # "action|param" -> allowed units (catalog)
+        self._cache: dict[str, list] = {}
+
+    # ------------------------------------------------------------------ public
+
+    def generate(self, ctx: SlotContext, view: PromptView, state: FillState) -> list[Candidate]:
+        cands: dict[str, Candidate] = {}
+
+        def add(value: Any, feats: dict[str, float], start: int | None = None, last: int | None = None,
+                key: str | None = None):  # fmt: skip
+            key = key if key is not None else value_key(ctx.kind, value)
+            cand = cands.get(key)
+            if cand is None:
+                cands[key] = Candidate(value, key, dict(feats), start, last)
+                return
+            if cand.start is None and start is not None:
+                cand.start, cand.last_word = start, last
+            old = cand.feats
+            for name, x in feats.items():
+                if x > old.get(name, 0.0):
+                    old[name] = x
+
+        self._vocab(ctx, view, add)
+        if ctx.kind in ("str", "text"):
+            self._spans(ctx, view, add)
+            if ctx.kind == "str":
+                add(view.prompt, {"whole": 1.0})
+                if ctx.role in ("name", "case_label", "menu_prompt"):
+                    title = make_title(view)
+                    if title:
+                        add(title, {"title": 1.0})
+        elif ctx.kind == "num":
+            self._numbers(view, add)
+        elif ctx.kind == "unit":
+            self._units(ctx, view, state, add)
+        if not cands:
+            add(self._default(ctx, view), {"default": 1.0})
+        out = list(cands.values())
+        allowed = self.enums.get(f"{ctx.action}|{ctx.param}") if ctx.kind == "str" else None
+        if allowed:  # a closed enum: only catalog values are legal
+            out = [c for c in out if c.value in allowed]
+            known = {c.key for c in out}
+            out += [Candidate(v, v, {"enum": 1.0}) for v in allowed if v not in known]
+        for cand in out:
+            self._common(ctx, view, state, cand)
+        return out
+
+    def default(self, ctx: SlotContext, view: PromptView) -> Any:
+        return self._default(ctx, view)
+
+    # ------------------------------------------------------------------ sources
+
+    def _vocab_entries(self, key: str, level: str) -> list[tuple[Any, str, dict[str, float], list[str]]]:
+        """The vocabulary of one context with the features that do not depend on the request (cached)."""
+        cached = self._cache.get(key)
+        if cached is None:
+            total = self.totals.get(key, 1)
+            cached = []
+            for rank, (value, vkey, count) in enumerate(self.vocab.get(key, ())):
+                feats = {
+                    f"voc{level}": 1.0,
+                    f"voc{level}_share": count / total,
+                    f"voc{level}_rank{_bucket(rank)}": 1.0,
+                    f"voc{level}_logn": math.log1p(count) / 5.0,
+                }
+                words = content_words(vkey if not isinstance(value, str) else value)
+                cached.append((value, vkey, feats, words))
+            self._cache[key] = cached
+        return cached
+
+    def _vocab(self, ctx: SlotContext, view: PromptView, add) -> None:
+        numbers = view.number_keys
+        for level, key in zip(LEVELS, vocab_keys(ctx), strict=True):
+            if key not in self.vocab:
+                continue
+            for value, vkey, static, words in self._vocab_entries(key, level):
+                feats = dict(static)
+                if ctx.kind == "num":
+                    if vkey in numbers:
+                        feats["voc_in_prompt"] = 1.0
+                elif words:
+                    hit = sum(w in view.word_set for w in words) / len(words)
+                    feats["voc_overlap"] = hit
+                    if hit == 1.0:
+                        feats["voc_overlap_all"] = 1.0
+                    if isinstance(value, str) and value in view.prompt:
+                        feats["voc_in_prompt"] = 1.0
+                add(value, feats, key=vkey)
+
+    def _spans(self, ctx: SlotContext, view: PromptView, add) -> None:
+        for value, feats, start, last in span_candidates(view):
+            add(value, feats, start, last, key=value)
+
+    def _numbers(self, view: PromptView, add) -> None:
+        count = len(view.numbers)
+        for i, n in enumerate(view.numbers):
+            feats = {
+                "num": 1.0,
+                "pw=" + view.norm(n.word - 1): 1.0,
+                "nw=" + view.norm(n.word + 1): 1.0,
+                "num_first" if i == 0 else ("num_last" if i == count - 1 else "num_mid"): 1.0,
+            }
+            if n.spelled:
+                feats["num_spelled"] = 1.0
+            if isinstance(n.value, float):
+                feats["num_float"] = 1.0
+            if n.percent:
+                feats["num_percent"] = 1.0
+            add(n.value, feats, n.start, n.word)
+            if n.percent or (not n.spelled and isinstance(n.value, int) and 0 < n.value <= 100):
+                frac = round(n.value / 100, 6)
+                add(frac, {"num_frac": 1.0, "num_percent": float(n.percent), "pw=" + view.norm(n.word - 1): 1.0},
+                    n.start, n.word)  # fmt: skip
+            if isinstance(n.value, int) and not n.spelled:
+                add(float(n.value), {"num_as_float": 1.0}, n.start, n.word)
+
+    def _units(self, ctx: SlotContext, view: PromptView, state: FillState, add) -> None:
+        allowed = self.units.get(f"{ctx.action}|{ctx.param}")
+        if allowed is None:
+            seen = self.vocab.get(vocab_keys(ctx)[1]) or self.vocab.get(vocab_keys(ctx)[3]) or []
+            allowed = [v for v, _, _ in seen]
+        after = state.last_number_word
+        nxt = [view.norm(after + 1), view.norm(after + 2)] if after is not None else ["<none>", "<none>"]
+        for rank, unit in enumerate(allowed):
+            feats = {
+                "unit": 1.0,
+                f"unit_rank{_bucket(rank)}": 1.0,
+                f"u={unit}|w1={nxt[0]}": 1.0,
+                f"u={unit}|w2={nxt[1]}": 1.0,
+            }
+            low = unit.lower()
+            if low in view.word_set or low + "s" in view.word_set:
+                feats["unit_word_in_prompt"] = 1.0
+            if nxt[0] in (low, low + "s", low + "."):
+                feats["unit_after_number"] = 1.0
+            add(unit, feats)
+
+    def _default(self, ctx: SlotContext, view: PromptView) -> Any:
+        if ctx.kind == "num":
+            return 1
+        if ctx.kind in BLOB_KINDS:
+            return empty_blob(ctx.kind)
+        if ctx.kind == "unit":
+            allowed = self.units.get(f"{ctx.action}|{ctx.param}")
+            return allowed[0] if allowed else "min"
+        if ctx.kind == "text":
+            return " "
+        if ctx.role == "name":
+            return make_title(view) or "My Shortcut"
+        return ""
+
+    # ------------------------------------------------------------------ sequential features
+
+    def _common(self, ctx: SlotContext, view: PromptView, state: FillState, cand: Candidate) -> None:
+        feats = cand.feats
+        if state.used.get(cand.key):
+            feats["used_before"] = 1.0
+        if cand.start is not None:
+            feats["after_last" if cand.start > state.last_start else "before_last"] = 1.0
+        if len(feats) > 1 and "default" not in feats:
+            feats["multi_source"] = float(sum(1 for f in feats if f in _SOURCES) > 1)
+
+
+_SOURCES = frozenset(
+    {"span", "quote", "num", "num_frac", "whole", "title", "unit", "enum", "vocL1", "vocL2", "vocL3", "vocL4"}
+)
+
+
+def span_candidates(view: PromptView) -> list[tuple[str, dict[str, float], int, int]]:
+    """Quotations and word spans of the request with their features (computed once per request)."""
+    cached = getattr(view, "_span_candidates", None)
+    if cached is not None:
+        return cached
+    out: list[tuple[str, dict[str, float], int, int]] = []
+    for q in view.quotes:
+        out.append((q.value, {"quote": 1.0, "pw=" + view.norm(q.first - 1): 1.0}, q.start, q.last))
+    quoted = [(q.start, q.end) for q in view.quotes]
+    for s in view.spans:
+        n = s.last - s.first + 1
+        feats = {
+            "span": 1.0,
+            f"span_len{n}": 1.0,
+            "pw=" + view.norm(s.first - 1): 1.0,
+            "pw2=" + view.norm(s.first - 2) + "_" + view.norm(s.first - 1): 1.0,
+            "nw=" + view.norm(s.last + 1): 1.0,
+        }
+        for f in shape(s.value):
+            feats["shape_" + f] = 1.0
+        if any(a <= s.start and s.end <= b for a, b in quoted):
+            feats["in_quote"] = 1.0
+        if s.first == 0:
+            feats["span_at_start"] = 1.0
+        out.append((s.value, feats, s.start, s.last))
+    view._span_candidates = out  # type: ignore[attr-defined]
+    return out
+
+
+def make_title(view: PromptView, max_words: int = 4) -> str:
+    """A short title-cased key phrase of the request: its first content words ("Set Timer 10 Minutes")."""
+    words = [w.norm for w in view.words[:60] if w.norm and w.norm not in STOPWORDS and w.norm.isalnum()]
+    return " ".join(w[:1].upper() + w[1:] for w in words[:max_words])
+
+
+def cross(ctx: SlotContext, feats: dict[str, float]) -> dict[str, float]:
+    """Each feature alone, with the coarse slot key and with the fine slot key."""
+    coarse = f"{ctx.kind}|{ctx.role}"
+    fine = f"{coarse}|{ctx.action}|{ctx.param}"
+    out: dict[str, float] = {}
+    for name, x in feats.items():
+        if x == 0.0:
+            continue
+        out[name] = x
+        out[f"{name}@{coarse}"] = x
+        out[f"{name}@{fine}"] = x
+    out["bias@" + coarse] = 1.0
+    return out
+
+
+__all__ = ["Candidate", "CandidateGenerator", "FillState", "cross", "make_title", "vocab_keys"]

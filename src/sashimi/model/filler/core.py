@@ -1,0 +1,401 @@
+"""`ValueFiller`: the Tier 3 literals and variable names of a decoded Tier 1+2 token sequence.
+
+Per slot, the candidate generator (`candidates.py`) proposes literals from the request and from learned
+vocabularies; a logistic-regression scorer over (slot context x candidate) features picks one; the
+choice is made legal for its slot (`values.make_valid`, catalog enums and units), so the lowered program
+always prints, parses, validates strict and compiles. Slots are filled left to right and later slots
+see what earlier ones took (a quotation already used is less likely again; values tend to follow the
+request's order).
+
+Training (`fit`) needs only (prompt, TypedProgram) pairs: the gold literal of every slot is known, so
+each candidate is labelled by whether it equals the gold literal. The vocabularies that produce
+candidates at training time are built out-of-fold (a row never proposes its own literals), so the scorer
+learns how far to trust a vocabulary on unseen requests. Fitting takes seconds on 2 cores.
+
+Data rule: a filler fitted on the real corpus carries literals of that corpus; it is saved only into
+run folders, never into the repository. `value_source` records where its vocabulary came from.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import time
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from sashimi.errors import DataError, Location
+from sashimi.io import read_json, write_json
+from sashimi.ir.typed import Slot, TypedProgram
+from sashimi.model.filler.candidates import (
+    VOCAB_TOP,
+    CandidateGenerator,
+    FillState,
+    cross,
+    vocab_keys,
+)
+from sashimi.model.filler.context import SlotContext, slot_contexts
+from sashimi.model.filler.prompt import PromptView
+from sashimi.model.filler.values import (
+    BLOB_KINDS,
+    blob_is_self_contained,
+    identifier_from,
+    literal_from_json,
+    literal_to_json,
+    make_valid,
+    valid_identifier,
+    value_key,
+)
+
+FORMAT = "sashimi-value-filler"
+FORMAT_VERSION = 1
+FILE_NAME = "filler.json"
+VALUE_SOURCES = ("synthetic", "real", "mixed")
+MAX_VOCAB_CHARS = 200  # longer literals are copies of the request, never worth remembering
+FOLDS = 4  # out-of-fold vocabularies for training the scorer
+_VAR = re.compile(r"\$VAR_([1-9][0-9]*)\Z")
+
+
+class ValueFiller:
+    """Fills the Tier 3 slots of a token sequence and names its `$VAR_k` variables."""
+
+    def __init__(
+        self,
+        *,
+        weights: dict[str, float],
+        intercept: float,
+        vocab: dict[str, list[tuple[Any, str, int]]],
+        totals: dict[str, int],
+        enums: dict[str, list[str]],
+        units: dict[str, list[str]],
+        var_vocab: dict[str, list[tuple[str, int]]],
+        value_source: str = "synthetic",
+        meta: dict | None = None,
+    ):
+        self.weights = weights
+        self.intercept = intercept
+        self.vocab = vocab
+        self.totals = totals
+        self.enums = enums
+        self.units = units
+        self.var_vocab = var_vocab
+        self.value_source = value_source
+        self.meta = dict(meta or {})
+        self.generator = CandidateGenerator(vocab, totals, enums, units)
+
+    # ------------------------------------------------------------------ training
+
+    @classmethod
+    def fit(
+        cls,
+        examples: Iterable[tuple[str, TypedProgram]],
+        *,
+        seed: int = 0,
+        value_source: str = "synthetic",
+        catalog: Any = None,
+        max_negatives: int = 20,
+        C: float = 1.0,
+    ) -> ValueFiller:
+        """Learn vocabularies, variable names and the candidate scorer from (prompt, gold program) pairs.
+
+        `catalog` (a `sashimi.dsl.catalog.Catalog`; default the core catalog, whose closed enums and units
+        the reference catalog shares) gives the legal values of enum parameters and quantity units.
+        """
+        from sklearn.feature_extraction import DictVectorizer
+        from sklearn.linear_model import LogisticRegression
+
+        if value_source not in VALUE_SOURCES:
+            raise ValueError(f"value_source must be one of {VALUE_SOURCES}, not {value_source!r}")
+        started = time.time()
+        rows = [(p if isinstance(p, str) else "", t) for p, t in examples]
+        enums, units = catalog_tables(catalog)
+        prepared = [(prompt, typed, slot_contexts([t.text for t in typed.tokens])) for prompt, typed in rows]
+        full_vocab, full_totals = _build_vocab(prepared)
+        rng = np.random.default_rng(seed)
+        fold_of = rng.integers(0, FOLDS, size=len(prepared))
+        feats: list[dict[str, float]] = []
+        labels: list[int] = []
+        n_slots = n_covered = 0
+        for fold in range(FOLDS):
+            members = [ex for ex, f in zip(prepared, fold_of, strict=True) if f != fold]
+            vocab, totals = _build_vocab(members)
+            gen = CandidateGenerator(vocab, totals, enums, units)
+            for (prompt, typed, contexts), f in zip(prepared, fold_of, strict=True):
+                if f != fold:
+                    continue
+                view = PromptView(prompt)
+                state = FillState()
+                for ctx, slot in zip(contexts, typed.slots, strict=False):
+                    gold = value_key(slot.kind, slot.value)
+                    cands = gen.generate(ctx, view, state)
+                    n_slots += 1
+                    positives = [c for c in cands if c.key == gold]
+                    negatives = [c for c in cands if c.key != gold]
+                    n_covered += bool(positives)
+                    if len(negatives) > max_negatives:
+                        pick = rng.choice(len(negatives), size=max_negatives, replace=False)
+                        negatives = [negatives[i] for i in sorted(pick)]
+                    if len(positives) + len(negatives) > 1:
+                        for c in positives + negatives:
+                            feats.append(cross(ctx, c.feats))
+                            labels.append(int(c.key == gold))
+                    _advance(state, positives[0] if positives else None, gold, ctx)
+        fit_started = time.time()
+        vectorizer = DictVectorizer()
+        X = vectorizer.fit_transform(feats).tocsr()
+        X.indices = X.indices.astype(np.int32)  # liblinear wants 32-bit indices
+        X.indptr = X.indptr.astype(np.int32)
+        y = np.asarray(labels)
+        if len(set(labels)) < 2:  # degenerate corpus (e.g. a handful of rows): vocabulary order only
+            weights, intercept = {}, 0.0
+        else:
+            model = LogisticRegression(C=C, solver="liblinear", max_iter=200, random_state=seed)
+            model.fit(X, y)
+            coef = model.coef_[0]
+            weights = {
+                name: round(float(w), 6)
+                for name, w in zip(vectorizer.get_feature_names_out(), coef, strict=True)
+                if abs(w) >= 1e-5
+            }
+            intercept = float(model.intercept_[0])
+        meta = {
+            "seed": seed,
+            "n_examples": len(prepared),
+            "n_slots": n_slots,
+            "candidate_coverage": round(n_covered / max(n_slots, 1), 4),
+            "n_training_rows": len(labels),
+            "n_features": len(weights),
+            "max_negatives": max_negatives,
+            "C": C,
+            "scorer_seconds": round(time.time() - fit_started, 2),
+            "fit_seconds": round(time.time() - started, 2),
+        }
+        return cls(
+            weights=weights,
+            intercept=intercept,
+            vocab=full_vocab,
+            totals=full_totals,
+            enums=enums,
+            units=units,
+            var_vocab=_build_var_vocab(rows),
+            value_source=value_source,
+            meta=meta,
+        )
+
+    # ------------------------------------------------------------------ inference
+
+    def score(self, ctx: SlotContext, feats: dict[str, float]) -> float:
+        w = self.weights
+        return self.intercept + sum(w.get(name, 0.0) * x for name, x in cross(ctx, feats).items())
+
+    def fill(self, prompt: str, tokens: Sequence[str]) -> tuple[tuple[Slot, ...], tuple[str, ...]]:
+        """Literals for every Tier 3 slot of `tokens` (in order) and the names of `$VAR_1..n`."""
+        texts = [str(t) for t in tokens]
+        view = PromptView(prompt if isinstance(prompt, str) else "")
+        state = FillState()
+        slots: list[Slot] = []
+        for ctx in slot_contexts(texts):
+            cands = self.generator.generate(ctx, view, state)
+            best = max(cands, key=lambda c: self.score(ctx, c.feats)) if cands else None
+            value = best.value if best is not None else self.generator.default(ctx, view)
+            value = self._legal(ctx, value, view)
+            _advance(state, best, value_key(ctx.kind, value), ctx)
+            slots.append(Slot(ctx.kind, value, ctx.role, ctx.action, ctx.param))
+        return tuple(slots), self.name_variables(texts)
+
+    def _legal(self, ctx: SlotContext, value: Any, view: PromptView) -> Any:
+        value = make_valid(ctx.kind, ctx.role, value)
+        allowed = self.enums.get(f"{ctx.action}|{ctx.param}") if ctx.kind == "str" else None
+        if allowed and value not in allowed:
+            value = allowed[0]
+        return value
+
+    def name_variables(self, tokens: Sequence[str]) -> tuple[str, ...]:
+        """Distinct, valid identifiers for `$VAR_1..n` (n = the largest k used), learned per context."""
+        firsts: dict[int, int] = {}
+        for pos, text in enumerate(tokens):
+            m = _VAR.match(text)
+            if m:
+                firsts.setdefault(int(m.group(1)), pos)
+        if not firsts:
+            return ()
+        taken: set[str] = set()
+        names: list[str] = []
+        for k in range(1, max(firsts) + 1):
+            pos = firsts.get(k)
+            keys = _var_keys(list(tokens), pos) if pos is not None else [""]
+            name = ""
+            for key in keys:
+                for candidate, _count in self.var_vocab.get(key, ()):
+                    if valid_identifier(candidate) and candidate.lower() not in taken:
+                        name = candidate
+                        break
+                if name:
+                    break
+            if not name:
+                base = identifier_from(keys[1].split("|")[1]) if pos is not None and len(keys) > 1 else ""
+                name = base if valid_identifier(base) else "Value"
+                suffix = 2
+                root = name
+                while name.lower() in taken:
+                    name, suffix = f"{root}{suffix}", suffix + 1
+            taken.add(name.lower())
+            names.append(name)
+        return tuple(names)
+
+    # ------------------------------------------------------------------ persistence
+
+    def to_json(self) -> dict:
+        kinds = {key: key.split("|", 1)[0] for key in self.vocab}
+        return {
+            "format": FORMAT,
+            "version": FORMAT_VERSION,
+            "value_source": self.value_source,
+            "meta": self.meta,
+            "intercept": self.intercept,
+            "weights": self.weights,
+            "vocab": {
+                key: [[literal_to_json(kinds[key], v), n] for v, _k, n in entries]
+                for key, entries in self.vocab.items()
+            },
+            "totals": self.totals,
+            "enums": self.enums,
+            "units": self.units,
+            "var_vocab": {key: [[name, n] for name, n in entries] for key, entries in self.var_vocab.items()},
+        }
+
+    @classmethod
+    def from_json(cls, obj: Any, *, location: Location | None = None) -> ValueFiller:
+        loc = location or Location("<filler>")
+        if not isinstance(obj, dict) or obj.get("format") != FORMAT:
+            raise DataError(f"not a value-filler file (expected format {FORMAT!r})", loc)
+        if obj.get("version") != FORMAT_VERSION:
+            raise DataError(
+                f"value-filler format version {obj.get('version')!r} is not {FORMAT_VERSION}", loc
+            )
+        try:
+            vocab: dict[str, list[tuple[Any, str, int]]] = {}
+            for key, entries in obj["vocab"].items():
+                kind = key.split("|", 1)[0]
+                rows = []
+                for raw, n in entries:
+                    value = literal_from_json(kind, raw)
+                    rows.append((value, value_key(kind, value), int(n)))
+                vocab[key] = rows
+            weights = {str(k): float(v) for k, v in obj["weights"].items()}
+            var_vocab = {str(k): [(str(n), int(c)) for n, c in v] for k, v in obj["var_vocab"].items()}
+            return cls(
+                weights=weights,
+                intercept=float(obj["intercept"]),
+                vocab=vocab,
+                totals={str(k): int(v) for k, v in obj["totals"].items()},
+                enums={str(k): [str(x) for x in v] for k, v in obj["enums"].items()},
+                units={str(k): [str(x) for x in v] for k, v in obj["units"].items()},
+                var_vocab=var_vocab,
+                value_source=str(obj.get("value_source", "synthetic")),
+                meta=dict(obj.get("meta", {})),
+            )
+        except (KeyError, TypeError, ValueError, AttributeError, DataError) as err:
+            raise DataError(f"malformed value-filler file: {err}", loc) from None
+
+    def save(self, directory: str | os.PathLike) -> None:
+        """Write `filler.json` (plain JSON, no pickle) into `directory`."""
+        write_json(Path(directory) / FILE_NAME, self.to_json(), indent=None)
+
+    @classmethod
+    def load(cls, directory: str | os.PathLike) -> ValueFiller:
+        path = Path(directory)
+        if path.is_dir():
+            path = path / FILE_NAME
+        if not path.is_file():
+            raise DataError("value-filler file not found", Location(str(path)))
+        return cls.from_json(read_json(path), location=Location(str(path)))
+
+
+# ----------------------------------------------------------------------------- helpers
+
+
+def catalog_tables(catalog: Any = None) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
+    """Closed enums and quantity units per "canonical action|param" (default: the core catalog)."""
+    from sashimi.dsl.catalog import Catalog, canonical_name
+
+    catalog = catalog if catalog is not None else Catalog.core()
+    enums: dict[str, list[str]] = {}
+    units: dict[str, list[str]] = {}
+    for spec in catalog.actions:
+        name = canonical_name(spec.identifier)
+        for p in spec.params:
+            if p.enum:
+                enums[f"{name}|{p.name}"] = list(p.enum)
+            if p.units:
+                units[f"{name}|{p.name}"] = list(p.units)
+    return enums, units
+
+
+def _advance(state: FillState, cand, key: str, ctx: SlotContext) -> None:
+    state.used[key] += 1
+    if cand is not None and cand.start is not None and "whole" not in cand.feats:
+        state.last_start = cand.start
+        if ctx.kind == "num":
+            state.last_number_word = cand.last_word
+    elif ctx.kind == "num":
+        state.last_number_word = None
+
+
+def _build_vocab(prepared) -> tuple[dict[str, list[tuple[Any, str, int]]], dict[str, int]]:
+    counts: dict[str, Counter] = defaultdict(Counter)
+    literal: dict[str, Any] = {}
+    for _prompt, typed, contexts in prepared:
+        for ctx, slot in zip(contexts, typed.slots, strict=False):
+            value = slot.value
+            if slot.kind in BLOB_KINDS:
+                if not blob_is_self_contained(value):
+                    continue
+            elif isinstance(value, str) and len(value) > MAX_VOCAB_CHARS:
+                continue
+            vkey = value_key(slot.kind, value)
+            literal.setdefault(vkey, value)
+            for key in vocab_keys(ctx):
+                counts[key][vkey] += 1
+    vocab = {
+        key: [(literal[v], v, n) for v, n in sorted(c.items(), key=lambda kv: (-kv[1], kv[0]))[:VOCAB_TOP]]
+        for key, c in counts.items()
+    }
+    totals = {key: sum(c.values()) for key, c in counts.items()}
+    return vocab, totals
+
+
+def _var_keys(tokens: list[str], pos: int) -> list[str]:
+    """Contexts of a variable's first occurrence, most specific first: how it is defined (SET / the
+    <name> of Set Variable / a use), the action before it and the token after it."""
+    before = tokens[pos - 1] if pos > 0 else ""
+    defined = {"SET": "set", "<name>": "name"}.get(before, "use")
+    last_action = next((t[2:] for t in reversed(tokens[:pos]) if t.startswith("A:")), "")
+    after = tokens[pos + 1] if pos + 1 < len(tokens) else ""
+    after = "$VAR" if after.startswith("$VAR_") else after
+    return [f"{defined}|{last_action}|{after}", f"{defined}|{last_action}", defined, ""]
+
+
+def _build_var_vocab(rows: list[tuple[str, TypedProgram]]) -> dict[str, list[tuple[str, int]]]:
+    counts: dict[str, Counter] = defaultdict(Counter)
+    for _prompt, typed in rows:
+        texts = [t.text for t in typed.tokens]
+        seen: set[int] = set()
+        for pos, text in enumerate(texts):
+            m = _VAR.match(text)
+            if not m or int(m.group(1)) in seen:
+                continue
+            k = int(m.group(1))
+            seen.add(k)
+            if k > len(typed.var_names) or not valid_identifier(typed.var_names[k - 1]):
+                continue
+            for key in _var_keys(texts, pos):
+                counts[key][typed.var_names[k - 1]] += 1
+    return {key: sorted(c.items(), key=lambda kv: (-kv[1], kv[0]))[:10] for key, c in counts.items()}
+
+
+__all__ = ["FILE_NAME", "ValueFiller", "catalog_tables"]

@@ -1,0 +1,315 @@
+"""Tests for the value filler (sashimi.model.filler): slot contexts, copying, validity, persistence."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import replace
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from sashimi.cli import main
+from sashimi.data.synth import generate_corpus
+from sashimi.dsl.catalog import Catalog
+from sashimi.dsl.corpus import load_corpus
+from sashimi.dsl.parser import parse
+from sashimi.dsl.pipeline import run_pipeline
+from sashimi.errors import DataError
+from sashimi.ir.lowering import lower_to_text
+from sashimi.ir.typed import TypedProgram, to_typed
+from sashimi.model.filler import ValueFiller, slot_contexts
+from sashimi.model.filler.candidates import CandidateGenerator, FillState
+from sashimi.model.filler.prompt import PromptView
+from sashimi.model.filler.values import valid_identifier, value_key
+
+IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+
+
+@pytest.fixture(scope="module")
+def catalog() -> Catalog:
+    return Catalog.core()
+
+
+@pytest.fixture(scope="module")
+def synth(catalog) -> dict[str, list[tuple[str, TypedProgram]]]:
+    corpus = generate_corpus(400, seed=3)
+    return {
+        split: [(e.row.prompt, to_typed(parse(e.row.program), catalog)) for e in rows]
+        for split, rows in corpus.items()
+    }
+
+
+@pytest.fixture(scope="module")
+def filler(synth) -> ValueFiller:
+    return ValueFiller.fit(synth["train"], seed=0)
+
+
+def _tokens(typed: TypedProgram) -> list[str]:
+    return [t.text for t in typed.tokens]
+
+
+def _compiles(typed: TypedProgram, slots, names, catalog) -> tuple[bool, str]:
+    text = lower_to_text(replace(typed, slots=slots, var_names=names))
+    result = run_pipeline(text, catalog, do_lint=False)
+    return result.compiled_strict, text
+
+
+def _program(text: str, catalog) -> TypedProgram:
+    return to_typed(parse(text), catalog)
+
+
+# ----------------------------------------------------------------------------- slot contexts
+
+
+def _assert_contexts_agree(pairs) -> int:
+    n = 0
+    for _prompt, typed in pairs:
+        contexts = slot_contexts(_tokens(typed))
+        assert len(contexts) == len(typed.slots)
+        for ctx, slot in zip(contexts, typed.slots, strict=True):
+            assert (ctx.kind, ctx.role, ctx.action, ctx.param) == (
+                slot.kind,
+                slot.role,
+                slot.action,
+                slot.param,
+            )
+            assert typed.tokens[ctx.position].slot == ctx.index
+            n += 1
+    return n
+
+
+def test_slot_contexts_agree_with_to_typed_on_synthetic(synth):
+    assert _assert_contexts_agree([p for rows in synth.values() for p in rows]) > 1000
+
+
+def test_slot_contexts_agree_with_to_typed_on_real_corpus(shortcutforge_dir):
+    catalog = Catalog.from_reference(shortcutforge_dir)
+    pairs = [(r.prompt, _program(r.program, catalog)) for r in load_corpus(shortcutforge_dir / "train.jsonl")]
+    assert _assert_contexts_agree(pairs) > 5000
+
+
+def test_slot_contexts_hand_written(catalog):
+    typed = _program(
+        'SHORTCUT "T"\nACTION showresult Text=`Tip: {@prev} now`\nMENU "Pick"\nCASE "A"\n'
+        'REPEAT 3\nACTION timer.start WFDuration=QTY(5, "min")\nENDREPEAT\nENDMENU\n'
+        'IF @prev equals_string "x"\nENDIF\n# note\n',
+        catalog,
+    )
+    got = [(c.kind, c.role, c.action, c.param, c.interp_shape) for c in slot_contexts(_tokens(typed))]
+    assert got == [
+        ("str", "name", None, None, None),
+        ("text", "param", "showresult", "Text", "^ @prev _"),
+        ("text", "param", "showresult", "Text", "_ @prev ^"),
+        ("str", "menu_prompt", None, None, None),
+        ("str", "case_label", None, None, None),
+        ("num", "repeat_count", None, None, None),
+        ("num", "param", "timer.start", "WFDuration", None),
+        ("unit", "param", "timer.start", "WFDuration", None),
+        ("str", "compare", None, None, None),
+        ("str", "comment", None, None, None),
+    ]
+    assert slot_contexts(["<str>", "garbage", "<num>"])[1].kind == "num"  # ill-formed input: no crash
+
+
+# ----------------------------------------------------------------------------- candidate sources
+
+
+def test_prompt_view_finds_quotes_numbers_and_urls():
+    view = PromptView(
+        'Text "See you at 7.30" to Ana, open https://example.org/a?b=1. Set volume to 70% in ten min'
+    )
+    assert [q.value for q in view.quotes] == ["See you at 7.30"]
+    values = [n.value for n in view.numbers]
+    assert 7.30 in values and 70 in values and 10 in values
+    assert any(n.percent for n in view.numbers if n.value == 70)
+    assert "https://example.org/a?b=1" in {s.value for s in view.spans}
+
+
+def test_candidates_offer_copies(catalog):
+    gen = CandidateGenerator({}, {}, {}, {"timer.start|WFDuration": ["sec", "min", "hr"]})
+    typed = _program('SHORTCUT "T"\nACTION timer.start WFDuration=QTY(25, "min")\n', catalog)
+    contexts = slot_contexts(_tokens(typed))
+    view = PromptView("start a 25 minute timer")
+    nums = {c.value for c in gen.generate(contexts[1], view, FillState())}
+    assert 25 in nums
+    units = [c.value for c in gen.generate(contexts[2], view, FillState())]
+    assert units == ["sec", "min", "hr"]
+
+
+@pytest.mark.parametrize(
+    ("prompt", "program", "slot", "expected"),
+    [
+        (
+            "could you go to https://www.wikipedia.org?",
+            'SHORTCUT "T"\nACTION url WFURLActionURL="x"\nACTION openurl\n',
+            1,
+            "https://www.wikipedia.org",
+        ),
+        (
+            'Can you send Maya the message "Running late, sorry!"?',
+            'SHORTCUT "T"\nACTION sendmessage WFSendMessageActionRecipients="x" WFSendMessageContent="y"\n',
+            2,
+            "Running late, sorry!",
+        ),
+        (
+            "set a timer for 35 minutes",
+            'SHORTCUT "T"\nACTION timer.start WFDuration=QTY(1, "sec")\n',
+            1,
+            35,
+        ),
+        (
+            "set a timer for 35 minutes",
+            'SHORTCUT "T"\nACTION timer.start WFDuration=QTY(1, "sec")\n',
+            2,
+            "min",
+        ),
+    ],
+)
+def test_fill_copies_from_hand_written_prompts(filler, catalog, prompt, program, slot, expected):
+    typed = _program(program, catalog)
+    slots, _names = filler.fill(prompt, _tokens(typed))
+    assert slots[slot].value == expected
+    assert value_key(slots[slot].kind, slots[slot].value) == value_key(slots[slot].kind, expected)
+
+
+def test_fill_learns_the_whole_prompt_for_comment_actions(filler, synth):
+    prompt, typed = next((p, t) for p, t in synth["test"] if any(s.action == "comment" for s in t.slots))
+    slots, _ = filler.fill(prompt, _tokens(typed))
+    assert next(s.value for s in slots if s.action == "comment") == prompt
+
+
+# ----------------------------------------------------------------------------- validity
+
+
+def test_fill_is_valid_on_every_synthetic_gold_sequence(filler, synth, catalog):
+    for split in ("test", "test_compositional"):
+        for prompt, typed in synth[split]:
+            slots, names = filler.fill(prompt, _tokens(typed))
+            assert [(s.kind, s.role, s.action, s.param) for s in slots] == [
+                (s.kind, s.role, s.action, s.param) for s in typed.slots
+            ]
+            ok, text = _compiles(typed, slots, names, catalog)
+            assert ok, text
+
+
+def test_fill_is_valid_on_real_gold_sequences(shortcutforge_dir, filler):
+    catalog = Catalog.from_reference(shortcutforge_dir)
+    checked = 0
+    for row in load_corpus(shortcutforge_dir / "train.jsonl")[::5]:
+        typed = _program(row.program, catalog)
+        gold = run_pipeline(lower_to_text(typed), catalog, do_lint=False)
+        if not gold.compiled_strict:
+            continue  # a gold program the catalog rejects stays rejected whatever its literals
+        slots, names = filler.fill(row.prompt, _tokens(typed))
+        ok, text = _compiles(typed, slots, names, catalog)
+        assert ok, text
+        checked += 1
+    assert checked > 100
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(index=st.integers(min_value=0, max_value=10_000), prompt=st.text(max_size=300))
+def test_property_any_prompt_fills_a_valid_program(filler, synth, catalog, index, prompt):
+    rows = synth["test"] + synth["test_compositional"]
+    _gold_prompt, typed = rows[index % len(rows)]
+    slots, names = filler.fill(prompt, _tokens(typed))
+    ok, text = _compiles(typed, slots, names, catalog)
+    assert ok, text
+    assert len(set(n.lower() for n in names)) == len(names)
+    assert all(valid_identifier(n) for n in names)
+
+
+HOSTILE = [
+    "",
+    "   \n\t ",
+    "set a timer " * 10_000,
+    "🎉🔥💯" * 50,
+    "\x00\x01\x02\x7f\x80\x9f\ud800 binary \udfff\x1b[31m",
+    '"' * 500 + "`{}`" + "'" * 300,
+    "9" * 5000,
+]
+
+
+@pytest.mark.parametrize("prompt", HOSTILE, ids=range(len(HOSTILE)))
+def test_hostile_prompts_never_crash(filler, synth, catalog, prompt):
+    for _p, typed in synth["test"][:15]:
+        slots, names = filler.fill(prompt, _tokens(typed))
+        ok, text = _compiles(typed, slots, names, catalog)
+        assert ok, text
+
+
+# ----------------------------------------------------------------------------- variable names
+
+
+def test_variable_names_are_distinct_identifiers(filler, catalog):
+    typed = _program(
+        'SHORTCUT "T"\nACTION ask WFAskActionPrompt="Name?"\nSET $a = @prev\nSET $b = @prev\nSET $c = $a\n'
+        'ACTION setvariable WFVariableName="d"\n',
+        catalog,
+    )
+    _slots, names = filler.fill("whatever", _tokens(typed))
+    assert len(names) == len(typed.var_names) == 4
+    assert len({n.lower() for n in names}) == 4
+    assert all(IDENT.match(n) and valid_identifier(n) for n in names)
+
+
+# ----------------------------------------------------------------------------- persistence
+
+
+def test_save_load_round_trip_gives_identical_fills(filler, synth, tmp_path):
+    filler.save(tmp_path)
+    raw = json.loads((tmp_path / "filler.json").read_text(encoding="utf-8"))
+    assert raw["value_source"] == "synthetic" and raw["format"] == "sashimi-value-filler"
+    again = ValueFiller.load(tmp_path)
+    for prompt, typed in synth["test"] + synth["test_compositional"]:
+        assert again.fill(prompt, _tokens(typed)) == filler.fill(prompt, _tokens(typed))
+
+
+def test_load_rejects_bad_files(tmp_path):
+    with pytest.raises(DataError):
+        ValueFiller.load(tmp_path)
+    (tmp_path / "filler.json").write_text('{"format": "something else"}', encoding="utf-8")
+    with pytest.raises(DataError):
+        ValueFiller.load(tmp_path)
+
+
+def test_fit_is_deterministic_and_records_its_source(synth):
+    a = ValueFiller.fit(synth["dev"], seed=1, value_source="real")
+    b = ValueFiller.fit(synth["dev"], seed=1, value_source="real")
+    assert a.value_source == "real" and a.to_json()["weights"] == b.to_json()["weights"]
+    with pytest.raises(ValueError):
+        ValueFiller.fit(synth["dev"], value_source="elsewhere")
+
+
+# ----------------------------------------------------------------------------- CLI
+
+
+def test_exp_filler_cli(tmp_path, synth, capsys):
+    corpus = generate_corpus(120, seed=5)
+    from sashimi.dsl.corpus import save_corpus
+
+    save_corpus(tmp_path / "train.jsonl", [e.row for e in corpus["train"]])
+    save_corpus(tmp_path / "test.jsonl", [e.row for e in corpus["test"]])
+    code = main(
+        [
+            "exp",
+            "filler",
+            "--train",
+            str(tmp_path / "train.jsonl"),
+            "--data",
+            str(tmp_path / "test.jsonl"),
+            "--json",
+            "--quiet",
+            "--out",
+            str(tmp_path / "run"),
+        ]  # fmt: skip
+    )
+    assert code == 0
+    out = json.loads(capsys.readouterr().out)
+    result = out["results"][str(tmp_path / "test.jsonl")]
+    assert result["validity"]["filled"]["compile_strict"] == 1.0
+    assert 0.0 <= result["slot_accuracy"] <= 1.0
+    assert (tmp_path / "run" / "metrics.json").is_file()
+    assert main(["exp", "filler", "--train", str(tmp_path / "missing.jsonl"), "--data", "x.jsonl"]) == 2

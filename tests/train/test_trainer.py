@@ -1,0 +1,145 @@
+"""`sashimi train` on tiny configs: overfitting, the hard-negative terms, kill-and-resume, the CLI."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import torch
+
+from sashimi.cli import main
+from sashimi.model.checkpoint import load_run
+from sashimi.model.encoder import Encoder
+from sashimi.train.config import load_config
+from sashimi.train.trainer import evaluate, prepare, train
+
+ROOT = Path(__file__).resolve().parents[2]
+TINY = ROOT / "configs" / "tiny.yaml"
+
+
+@pytest.fixture(scope="module")
+def encoder():
+    return Encoder(progress=False)
+
+
+def _metrics(run: Path) -> list[dict]:
+    return [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
+
+
+def test_overfits_32_examples_to_full_tier1_accuracy(tmp_path, encoder):
+    config = load_config(
+        TINY,
+        [
+            "data.max_train_rows=32",
+            "data.negatives_per_program=0",
+            "train.steps=260",
+            "train.batch_size=32",
+            "train.lr=0.004",
+            "train.warmup_steps=10",
+            "train.min_lr_ratio=0.3",
+            "train.eval_every=1000",
+            "train.ckpt_every=1000",
+            "train.select=last",
+            "loss.bag_weight=0.0",
+        ],
+    )
+    train(config, tmp_path / "run", quiet=True, encoder=encoder)
+    loaded = load_run(tmp_path / "run")
+    prep = prepare(config, encoder=encoder, log=lambda *_: None)
+    assert len(prep.train) == 32
+    result = evaluate(loaded.decoder, prep.train, config, prep.retrieval)
+    assert result["tier1_seq_acc"] == 1.0, result
+
+
+def test_margin_and_repair_are_nonzero_and_move(tmp_path, encoder):
+    config = load_config(TINY, ["train.steps=30", "train.eval_every=30", "train.ckpt_every=30"])
+    train(config, tmp_path / "run", quiet=True, encoder=encoder)
+    lines = _metrics(tmp_path / "run")
+    margins = [m["margin"] for m in lines]
+    repairs = [m["repair"] for m in lines]
+    assert margins[0] > 0 and repairs[0] > 0
+    assert min(margins) < margins[0] - 1e-3 and min(repairs) < repairs[0] - 1e-3
+    assert len(set(margins)) > 10 and len(set(repairs)) > 10
+    dev = json.loads((tmp_path / "run" / "meta.json").read_text())["metrics"]["dev"]
+    assert dev["separability_pairs"] > 0 and dev["separability_nats"] is not None
+
+
+@pytest.mark.parametrize(
+    "extra", [[], ["model.retrieval_k=2", "model.weight_regime=full", "loss.weighting=adaptive"]]
+)
+def test_kill_and_resume_equals_uninterrupted(tmp_path, encoder, extra):
+    overrides = ["train.steps=30", "train.ckpt_every=10", "train.eval_every=15", "model.dropout=0.1", *extra]
+    config = load_config(TINY, overrides)
+    train(config, tmp_path / "whole", quiet=True, encoder=encoder)
+    killed = load_config(TINY, [*overrides, "train.interrupt_at=24"])
+    out = train(killed, tmp_path / "parts", quiet=True, encoder=encoder)
+    assert out == {"interrupted_at": 24}
+    with pytest.raises(Exception, match="--resume"):
+        train(config, tmp_path / "parts", quiet=True, encoder=encoder)
+    train(config, tmp_path / "parts", quiet=True, encoder=encoder, resume=True)
+    a = load_run(tmp_path / "whole").decoder.state_dict()
+    b = load_run(tmp_path / "parts").decoder.state_dict()
+    assert a.keys() == b.keys()
+    assert all(torch.equal(a[k], b[k]) for k in a)
+    strip = lambda m: {k: v for k, v in m.items() if k not in ("steps_per_s",)}  # noqa: E731
+    assert [strip(m) for m in _metrics(tmp_path / "whole")] == [
+        strip(m) for m in _metrics(tmp_path / "parts")
+    ]
+    meta_a = json.loads((tmp_path / "whole" / "meta.json").read_text())
+    meta_b = json.loads((tmp_path / "parts" / "meta.json").read_text())
+    assert meta_a["metrics"] == meta_b["metrics"]
+
+
+def test_run_folder_has_what_load_run_and_reports_need(tmp_path, encoder):
+    config = load_config(TINY, ["train.steps=10", "model.retrieval_k=2", "model.weight_regime=partial"])
+    train(config, tmp_path / "run", quiet=True, encoder=encoder)
+    run = tmp_path / "run"
+    for name in (
+        "config.json",
+        "model.safetensors",
+        "token_table.json",
+        "vocab",
+        "meta.json",
+        "metrics.jsonl",
+        "retrieval.safetensors",
+        "config.resolved.json",
+    ):
+        assert (run / name).exists(), name
+    meta = json.loads((run / "meta.json").read_text())
+    assert meta["params"]["ternary"] > 0 and meta["params"]["total"] >= meta["params"]["trainable"]
+    assert meta["ternary_shares"] and all(
+        abs(s["neg"] + s["zero"] + s["pos"] - 1) < 1e-6 for s in meta["ternary_shares"].values()
+    )
+    assert meta["wall_seconds"] > 0 and "git_commit" in meta
+    loaded = load_run(run)
+    assert not loaded.decoder.training and loaded.retrieval is not None
+    assert len(loaded.table) == loaded.decoder.cfg.vocab_size
+    pooled = encoder.embed(["set a timer for 5 minutes"])
+    memory = loaded.memory(pooled, encoder.token_states(["set a timer for 5 minutes"]))
+    cache = loaded.decoder.init_cache(memory)
+    logits, _ = loaded.decoder.step(memory, torch.tensor([1]), cache)
+    assert logits.shape == (1, len(loaded.table))
+
+
+def test_cli_errors_are_one_line(tmp_path, capsys):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("train:\n  stepz: 3\n")
+    assert main(["train", "--config", str(bad), "--out", str(tmp_path / "r")]) == 2
+    assert "unknown config key train.stepz" in capsys.readouterr().err
+    assert main(["train", "--config", str(TINY), "--out", str(tmp_path / "r"), "--set", "nokey"]) == 2
+    assert (
+        main(
+            [
+                "train",
+                "--config",
+                str(TINY),
+                "--out",
+                str(tmp_path / "r"),
+                "--data",
+                str(tmp_path / "no.jsonl"),
+            ]
+        )
+        == 2
+    )
+    assert main(["train", "--config", str(tmp_path / "missing.yaml"), "--out", str(tmp_path / "r")]) == 2
