@@ -13,11 +13,11 @@ from pathlib import Path
 
 import pytest
 
-from sashimi.dsl.catalog import Catalog
 from sashimi.dsl.decompiler import decompile
 from sashimi.dsl.parser import parse
+from sashimi.dsl.pipeline import run_pipeline
 from sashimi.dsl.printer import print_program
-from sashimi.serve.app import create_app
+from sashimi.serve.app import create_app, dsl_lexicon
 
 from .conftest import FakeGenerator, LiveServer
 
@@ -108,9 +108,13 @@ def test_generate_download_and_refusal(browser, shipped_generator, tmp_path):
         assert program.startswith("SHORTCUT ")
         validity = browser.find_element(By.ID, "validity").text
         assert "valid" in validity and "error(s)" in validity
-        # Highlighting: keywords and the action names are marked up.
-        assert browser.find_elements(By.CSS_SELECTOR, "#program .tok-kw")
-        assert browser.find_elements(By.CSS_SELECTOR, "#program .tok-action")
+        # Highlighting: every statement keyword and every action name is marked up.
+        lines = [line.split() for line in program.splitlines() if line.strip()]
+        keywords = set(dsl_lexicon()["keywords"])
+        n_kw = sum(words[0] in keywords for words in lines)
+        assert len(browser.find_elements(By.CSS_SELECTOR, "#program .line > .tok-kw:first-child")) == n_kw
+        actions = browser.find_elements(By.CSS_SELECTOR, "#program .tok-action")
+        assert [a.text for a in actions] == [words[1] for words in lines if words[0] == "ACTION"]
         assert browser.find_element(By.ID, "editor").get_attribute("value") == program + "\n"
 
         shot = tmp_path / "serve.png"
@@ -125,8 +129,16 @@ def test_generate_download_and_refusal(browser, shipped_generator, tmp_path):
         path = wait_for_download(browser.downloads)
         data = path.read_bytes()
         assert data.startswith(b"bplist00")
-        back = decompile(data, Catalog.load(None), file=path.name).ir
-        assert parse(print_program(back)) == parse(program + "\n")
+        catalog = shipped_generator.catalog
+        back = decompile(data, catalog, file=path.name).ir
+        shown = parse(program + "\n")
+        # The file is the shown program: same name and actions in order, and it decompiles exactly
+        # as the toolchain's own compilation of the shown text does (the decompiler's documented
+        # normalisations, e.g. a handle compared as text, apply to both alike).
+        assert back.name == shown.name
+        assert [a.action_name for a in back.all_actions()] == [a.action_name for a in shown.all_actions()]
+        expected = run_pipeline(program + "\n", catalog, do_lint=False).shortcut_bytes
+        assert print_program(back) == print_program(decompile(expected, catalog, file=path.name).ir)
 
         box = browser.find_element(By.ID, "prompt")
         box.clear()
