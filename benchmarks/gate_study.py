@@ -40,26 +40,23 @@ from collections import Counter
 from pathlib import Path
 
 import numpy as np
+from sklearn.metrics import roc_auc_score
 
+import gate_lora  # beside this script: the study's fine-tuned gate encoder
 from sashimi.errors import SashimiError
+from sashimi.eval.gate_exp import embed_real_dev, load_labelled
+from sashimi.eval.metrics import meets_bar, ood_metrics, precision_threshold, recall_at_precision
+from sashimi.model.encoder import Encoder
 
 FOLDS = 5
 PRECISION = 0.99
 
 
-def recall_at_precision(ood_score: np.ndarray, is_ood: np.ndarray, target: float = PRECISION) -> float:
-    """Largest share of OOD refused by any cut (highest OOD scores first) whose precision >= target."""
-    order = np.argsort(-ood_score, kind="stable")
-    hits = np.cumsum(is_ood[order])
-    ok = np.flatnonzero(hits / np.arange(1, len(order) + 1) >= target)
-    return float(hits[ok[-1]] / is_ood.sum()) if len(ok) else 0.0
-
-
 def summary(ood_score: np.ndarray, is_ood: np.ndarray) -> dict:
-    from sklearn.metrics import roc_auc_score
-
+    """recall at 99 % precision and AUROC of OOD scores (higher = more OOD)."""
     return {
-        "recall_at_p99": round(recall_at_precision(ood_score, is_ood), 4),
+        # metrics take in-domain scores (refused when low): the OOD score negated
+        "recall_at_p99": round(recall_at_precision(-ood_score, is_ood, PRECISION), 4),
         "auroc": round(float(roc_auc_score(is_ood, ood_score)), 4),
     }
 
@@ -72,9 +69,6 @@ def zscore(a: np.ndarray, ref: np.ndarray | None = None) -> np.ndarray:
 
 class Study:
     def __init__(self, ood_path: Path, cache_dir: Path | None, real_dev: Path | None = None) -> None:
-        from sashimi.eval.gate_exp import embed_real_dev, load_labelled
-        from sashimi.model.encoder import Encoder
-
         rows = load_labelled(ood_path, need_template=True)
         self.texts = np.array([r["prompt"] for r in rows], dtype=object)
         self.groups = np.array([r["template_id"] for r in rows])
@@ -143,11 +137,9 @@ class Study:
     def finetune_oof(
         self, idx: np.ndarray, config, seed: int, score_texts: list[str] | None = None
     ) -> tuple[np.ndarray, np.ndarray | None]:
-        """Out-of-fold OOD logits of a fine-tuned gate encoder (sashimi.model.gate_lora) per fold; with
+        """Out-of-fold OOD logits of a fine-tuned gate encoder (benchmarks/gate_lora.py) per fold; with
         score_texts, also a model fitted on the whole of idx and its logits on those texts."""
         from tqdm import tqdm
-
-        from sashimi.model import gate_lora
 
         states = self.encoder.hidden_states(list(self.texts), config.first_layer)
         out = np.zeros(len(idx))
@@ -188,13 +180,12 @@ def held_out_metrics(
     whole training part, on the held-out rows first (n_test of them), then on any extra texts (real dev).
     Both are z-scored with the out-of-fold statistics; the threshold comes from the out-of-fold sum only.
     """
-    from sashimi.eval.gate_exp import calibrate_threshold, meets_bar, ood_metrics
 
     def fused(parts: dict) -> np.ndarray:
         z = sum(zscore(parts[k], oof[k]) for k in oof)
         return 1.0 / (1.0 + np.exp(np.clip(z, -50, 50)))  # an in-domain score in (0, 1), as the gate's
 
-    threshold = calibrate_threshold(fused(oof), is_ood_oof)
+    threshold = precision_threshold(fused(oof), is_ood_oof)
     scores = fused(refit)
     test = ood_metrics(scores[:n_test], is_ood_test, threshold)
     out = {k: test[k] for k in ("precision", "recall", "false_reject_rate", "auroc", "confusion")}
@@ -253,7 +244,7 @@ def main(argv: list[str] | None = None) -> int:
         "--finetune",
         nargs="*",
         default=["lora:layers=3,rank=8,lr=1e-3", "full:layers=3,rank=0,lr=1e-4"],
-        help="fine-tuning variants NAME:key=value,... (sashimi.model.gate_lora.LoRAConfig; rank=0 = "
+        help="fine-tuning variants NAME:key=value,... (gate_lora.LoRAConfig; rank=0 = "
         "every weight of the top layers learns)",
     )
     ap.add_argument(
@@ -270,13 +261,11 @@ def main(argv: list[str] | None = None) -> int:
 
     started = time.time()
     try:
-        from sashimi.model.gate_lora import LoRAConfig
-
         finetunes = {}
         for spec in args.finetune:
             name, _, kv = spec.partition(":")
             pairs = dict(item.split("=", 1) for item in kv.split(",") if item)
-            finetunes[f"fine-tuned {name}"] = LoRAConfig.from_dict(pairs)
+            finetunes[f"fine-tuned {name}"] = gate_lora.LoRAConfig.from_dict(pairs)
         study = Study(args.ood, args.cache_dir, args.real_dev)
     except SashimiError as err:
         print(f"error: {err}", file=sys.stderr)

@@ -3,7 +3,8 @@
 # read by path, never copied). CPU only; about 15-25 minutes on a 2-core machine for the first steps, most of it the
 # first (uncached) MiniLM encoding; gate-study, gate-heldout and gate-heldout6 fine-tune MiniLM layers (~25, ~40, ~70 min).
 # Usage: bash benchmarks/reproduce.sh [OUT_DIR] [STEP ...]
-# Steps: toolchain typed-ir synth negatives ood encoder toy gate gate-study gate-heldout gate-heldout6 (default: all, in order).
+# Steps: toolchain typed-ir synth negatives ood encoder toy gate gate-study gate-heldout gate-heldout6 (default: all, in order),
+# and gate-ship (not in the default list): re-make the shipped gate in src/sashimi/model/assets/gate/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1
@@ -56,13 +57,17 @@ for s in $STEPS; do case $s in
     split
     [ -f "$OUT/ood.jsonl" ] || step ood sashimi data ood --out "$OUT/ood.jsonl" --data "$OUT/split/train.jsonl" --in-domain 1200 --per-category 60 --seed 0
     [ -f "$OUT/ood_own.jsonl" ] || step ood-own sashimi data ood --out "$OUT/ood_own.jsonl" --in-domain 1200 --per-category 60 --seed 0
-    step gate sh -c "sashimi exp gate --ood '$OUT/ood.jsonl' --real-dev '$OUT/split/dev.jsonl' --no-save --json > '$OUT/gate.json'"
-    step gate-own sh -c "sashimi exp gate --ood '$OUT/ood_own.jsonl' --real-dev '$OUT/split/dev.jsonl' --no-save --json > '$OUT/gate_own.json'"
+    step gate sh -c "sashimi exp gate --ood '$OUT/ood.jsonl' --real-dev '$OUT/split/dev.jsonl' --json > '$OUT/gate.json'"
+    step gate-own sh -c "sashimi exp gate --ood '$OUT/ood_own.jsonl' --real-dev '$OUT/split/dev.jsonl' --json > '$OUT/gate_own.json'"
     for seed in 0 1 2 3 4; do
-      step "gate-linear-lexical-seed$seed" sh -c "sashimi exp gate --ood '$OUT/ood.jsonl' --real-dev '$OUT/split/dev.jsonl' --kinds linear --features embedding+lexical --seed $seed --no-save --json > '$OUT/gate_linear_lexical_seed$seed.json'"
+      step "gate-linear-lexical-seed$seed" sh -c "sashimi exp gate --ood '$OUT/ood.jsonl' --real-dev '$OUT/split/dev.jsonl' --kinds linear --features embedding+lexical --seed $seed --json > '$OUT/gate_linear_lexical_seed$seed.json'"
     done
     step gate-evaluate sh -c "sashimi exp gate --evaluate '$OUT/ood_own.jsonl' --json > '$OUT/gate_evaluate_own.json'"
     step gate-cv sh -c "sashimi exp gate --ood '$OUT/ood.jsonl' --real-dev '$OUT/split/dev.jsonl' --cv 5 --kinds linear --json --out '$OUT/gate_cv' > '$OUT/gate_cv.json'" ;;
+  gate-ship)  # the shipped gate: the linear head on embedding+lexical, seed 0, precision rule, saved into the package
+    split
+    [ -f "$OUT/ood.jsonl" ] || step ood sashimi data ood --out "$OUT/ood.jsonl" --data "$OUT/split/train.jsonl" --in-domain 1200 --per-category 60 --seed 0
+    step gate-ship sh -c "sashimi exp gate --ood '$OUT/ood.jsonl' --real-dev '$OUT/split/dev.jsonl' --kinds linear --features embedding+lexical --seed 0 --threshold-rule precision --save src/sashimi/model/assets/gate --json > '$OUT/gate_ship.json'" ;;
   gate-study)  # training templates only; about 45 minutes on 2 cores (fine-tuning MiniLM layers)
     [ -f "$OUT/ood.jsonl" ] || { echo "error: run the ood step first" >&2; exit 2; }
     step gate-study python benchmarks/gate_study.py --ood "$OUT/ood.jsonl" --out "$OUT/gate_study" --seeds 3 --finetune-seeds 2 ;;

@@ -30,3 +30,11 @@ def corpus_rows(shortcutforge_dir: Path) -> list[dict]:
 def corpus_targets(corpus_rows: list[dict]) -> list[tuple[str, str]]:
     """(shortcut_id, DSL target) for every real train row."""
     return [(r["shortcut_id"], r["messages"][2]["content"]) for r in corpus_rows]
+
+
+@pytest.fixture(scope="session")
+def encoder(tmp_path_factory):
+    """One MiniLM encoder per session with a private cache directory (model and benchmark tests)."""
+    from sashimi.model.encoder import Encoder
+
+    return Encoder(tmp_path_factory.mktemp("emb-cache"), progress=False)

@@ -1,7 +1,9 @@
 """The `sashimi` command line: one entry point, subcommands grouped by pipeline stage.
 
-Each area of the package owns a small `cli` module with a `register(groups)` function that adds its
-subcommands to the argparse groups below (`dsl`, `data`, `exp`, or the top level). Handlers are set
+Each area of the package owns one `cli.py` with a `register(groups)` function that adds its subcommands
+to the argparse groups below (`dsl`, `data`, `exp`, or the top level). `COMMAND_MODULES` lists every one
+of them; a module that fails to import is an error, never skipped (tests/test_cli_registry.py checks that
+each listed module imports and that every `cli.py` in the package is listed). Handlers are set
 with `parser.set_defaults(func=handler)`; a handler returns an exit code (or None for 0).
 
 Errors about bad input are `SashimiError`s and print as one line `file:line:col: message`; anything
@@ -12,24 +14,21 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import importlib.util
 import os
 import sys
 
 from sashimi import __version__
 from sashimi.errors import SashimiError
 
-# Modules that contribute subcommands, in help order. A module that does not exist yet is skipped.
+# The modules that contribute subcommands, in help order (layer order, architecture.md §7). A new area's
+# cli.py goes here; the registry test fails until it does.
 COMMAND_MODULES = (
     "sashimi.dsl.cli",
     "sashimi.ir.cli",
-    "sashimi.data.cli_synth",
-    "sashimi.data.cli_negatives",
-    "sashimi.data.cli_ood",
+    "sashimi.data.cli",
     "sashimi.model.cli",
     "sashimi.train.cli",
     "sashimi.eval.cli",
-    "sashimi.serve.cli",
 )
 
 GROUPS = {
@@ -44,7 +43,7 @@ GROUPS = {
 FAST_COMMANDS = {"generate": "sashimi.model.cli"}
 
 
-def build_parser(modules: tuple[str, ...] = COMMAND_MODULES) -> argparse.ArgumentParser:
+def build_parser(modules: tuple[str, ...] | None = None) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="sashimi", description="Balanced Sashimi: natural language to Apple Shortcuts."
     )
@@ -55,9 +54,7 @@ def build_parser(modules: tuple[str, ...] = COMMAND_MODULES) -> argparse.Argumen
         group_parser = root.add_parser(name, help=help_text, description=help_text)
         groups[name] = group_parser.add_subparsers(dest=f"{name}_command", metavar="SUBCOMMAND")
         group_parser.set_defaults(func=_usage(group_parser))
-    for module_name in modules:
-        if importlib.util.find_spec(module_name) is None:
-            continue
+    for module_name in COMMAND_MODULES if modules is None else modules:  # an import error propagates
         importlib.import_module(module_name).register(groups)
     parser.set_defaults(func=_usage(parser))
     return parser
@@ -74,7 +71,7 @@ def _usage(parser: argparse.ArgumentParser):
 def main(argv: list[str] | None = None) -> int:
     first = (sys.argv[1:] if argv is None else argv)[:1]
     fast = FAST_COMMANDS.get(first[0]) if first else None
-    parser = build_parser((fast,) if fast else COMMAND_MODULES)
+    parser = build_parser((fast,) if fast else None)
     args = parser.parse_args(argv)
     try:
         code = args.func(args)

@@ -1,4 +1,4 @@
-"""Small I/O helpers every stage shares: atomic writes, JSONL with located errors, run metadata.
+"""Small I/O helpers every stage shares: atomic writes, JSONL with located errors, run metadata, progress.
 
 Writes go to a temporary file in the target directory and are renamed into place, so an interrupted
 run never leaves a half-written artifact behind.
@@ -6,15 +6,19 @@ run never leaves a half-written artifact behind.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import platform
 import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
+
+from tqdm import tqdm
 
 from sashimi.errors import DataError, Location
 
@@ -94,6 +98,32 @@ def read_jsonl(path: str | os.PathLike) -> list[dict]:
         except UnicodeDecodeError as err:
             raise DataError(f"not UTF-8 text: {err.reason}", Location(str(path))) from None
     return rows
+
+
+def file_sha256(path: str | os.PathLike) -> str:
+    """Hex sha256 of a file's bytes, read in blocks; an unreadable file is a DataError at the path."""
+    digest = hashlib.sha256()
+    try:
+        with open(path, "rb") as fh:
+            for block in iter(lambda: fh.read(1 << 20), b""):
+                digest.update(block)
+    except OSError as err:
+        raise DataError(f"cannot read: {err}", Location(str(path))) from None
+    return digest.hexdigest()
+
+
+def progress(
+    iterable: Iterable | None = None,
+    *,
+    desc: str,
+    total: int | None = None,
+    enabled: bool | None = None,
+    **kw,
+) -> tqdm:
+    """A progress bar on stderr for long work. `enabled` None: only when stderr is a terminal, so logs
+    and pipes stay clean; commands pass False for `--quiet`."""
+    show = sys.stderr.isatty() if enabled is None else enabled
+    return tqdm(iterable, desc=desc, total=total, file=sys.stderr, disable=not show, leave=False, **kw)
 
 
 def git_commit(cwd: str | os.PathLike | None = None) -> str | None:

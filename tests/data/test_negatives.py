@@ -9,20 +9,19 @@ from collections import Counter
 import pytest
 
 from sashimi.cli import main
-from sashimi.dsl.corpus import CorpusRow, load_corpus, save_corpus
 from sashimi.data.negatives import (
     LINTER,
     STILL_VALID,
     SYNTHETIC,
-    _Context,
-    _structural_tokens,
-    _sy_enum_mutation,
-    _Tables,
     build_bank,
     negatives_for_program,
     strict_valid,
 )
+from sashimi.data.negatives.bank import _structural_tokens
+from sashimi.data.negatives.common import _Context, _Tables
+from sashimi.data.negatives.synthetic_source import _sy_enum_mutation
 from sashimi.dsl.catalog import Catalog
+from sashimi.dsl.corpus import CorpusRow, load_corpus, save_corpus
 from sashimi.dsl.linter import lint
 from sashimi.dsl.parser import parse
 from sashimi.ir.lowering import lower

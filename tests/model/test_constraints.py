@@ -180,7 +180,7 @@ def walk(pc: ProgramConstraint, rng: random.Random) -> list[int]:
         pick = rng.choice(keywords if keywords and rng.random() < 0.5 else list(choices))
         ids.append(int(pick))
         state = pc.advance(state, pick)
-        assert len(ids) <= pc.max_len
+        assert len(ids) + pc.remaining(state) <= pc.max_len
     assert not pc.allowed(state).any()
     return ids
 
@@ -455,3 +455,35 @@ def test_every_action_with_every_key_compiles(which, request):
         check_program(setup, setup.pc, ids)
         n += 1
     assert n == len(setup.pc._actions) > 100
+
+
+def shortest_completion(pc: ProgramConstraint, state, ids: list[int]) -> list[int]:
+    """Finish a program from `state` by always taking the token that leaves the least to do; it takes
+    exactly `remaining(state)` tokens (the budget's estimate is the true minimum)."""
+    ids, expected = list(ids), len(ids) + pc.remaining(state)
+    while not pc.is_final(state):
+        options = [(pc.remaining(pc.advance(state, t)), int(t)) for t in np.flatnonzero(pc.allowed(state))]
+        _, pick = min(options)
+        ids.append(pick)
+        state = pc.advance(state, pick)
+    assert len(ids) == expected <= pc.max_len
+    return ids
+
+
+def test_every_allowed_token_of_visited_states_leads_to_a_valid_program(small):
+    """Not just walks: from each state a few walks visit, every allowed token can be completed validly."""
+    pc = ProgramConstraint(small.vocab, small.table, max_len=40, catalog=small.catalog)
+    rng = random.Random(7)
+    checked = 0
+    for _ in range(3):
+        state, ids = pc.initial(), []
+        while not pc.is_final(state):
+            allowed = [int(t) for t in np.flatnonzero(pc.allowed(state))]
+            for t in allowed:
+                check_program(small, pc, shortest_completion(pc, pc.advance(state, t), ids + [t]))
+                checked += 1
+            pick = rng.choice(allowed)
+            ids.append(pick)
+            state = pc.advance(state, pick)
+    print(f"\n{checked} transitions completed and compiled")
+    assert checked > 200

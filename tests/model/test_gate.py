@@ -9,7 +9,8 @@ import pytest
 
 from sashimi.cli import main
 from sashimi.errors import DataError
-from sashimi.eval.gate_exp import calibrate_threshold, evaluate_command, load_labelled, ood_metrics
+from sashimi.eval.gate_exp import evaluate_command, load_labelled
+from sashimi.eval.metrics import ood_metrics, precision_threshold
 from sashimi.model.gate import ASSET_DIR, KINDS, Gate, fit_gate, load_gate, save_gate
 
 LABELLED = [
@@ -36,9 +37,9 @@ def labelled_file(tmp_path):
 
 
 def test_shipped_gate_refuses_ood_and_accepts_in_domain(encoder):
-    gate = load_gate()  # the package asset
-    assert (ASSET_DIR / "gate.json").is_file() and gate.kind in KINDS
-    refuse, accept = gate.decide(["What is the capital of France?", "Set a timer for 10 minutes"], encoder)
+    gate = load_gate(encoder=encoder)  # the package asset
+    assert (ASSET_DIR / "gate.json").is_file() and gate.kind in KINDS and gate.encoder is encoder
+    refuse, accept = gate.decide(["What is the capital of France?", "Set a timer for 10 minutes"])
     assert not refuse.accept and accept.accept
     assert refuse.score < gate.threshold <= accept.score
     meta = json.loads((ASSET_DIR / "gate.json").read_text())
@@ -97,7 +98,7 @@ def test_bad_labelled_files_give_one_line_errors(tmp_path, capsys, content, mess
 def test_missing_file_and_missing_template_ids(tmp_path, labelled_file, capsys):
     assert main(["exp", "gate", "--evaluate", str(tmp_path / "nope.jsonl")]) == 2
     assert "file not found" in capsys.readouterr().err
-    assert main(["exp", "gate", "--ood", str(labelled_file), "--no-save"]) == 2
+    assert main(["exp", "gate", "--ood", str(labelled_file)]) == 2
     assert "template_id" in capsys.readouterr().err
 
 
@@ -155,13 +156,13 @@ def test_ood_metrics_on_known_scores():
 def test_calibrated_threshold_maximises_recall_at_the_precision_target():
     scores = np.array([0.1, 0.2, 0.3, 0.4, 0.5, 0.9])
     is_ood = np.array([True, True, True, False, True, False])
-    assert calibrate_threshold(scores, is_ood, 0.99) == pytest.approx(0.35)  # refuse the 3 lowest
-    assert calibrate_threshold(scores, is_ood, 0.75) == pytest.approx(0.7)  # 4 of 5 refusals correct
-    assert calibrate_threshold(np.array([0.1, 0.2]), np.array([False, True]), 0.99) == 0.5  # nothing works
+    assert precision_threshold(scores, is_ood, 0.99) == pytest.approx(0.35)  # refuse the 3 lowest
+    assert precision_threshold(scores, is_ood, 0.75) == pytest.approx(0.7)  # 4 of 5 refusals correct
+    assert precision_threshold(np.array([0.1, 0.2]), np.array([False, True]), 0.99) == 0.5  # nothing works
     rng = np.random.default_rng(0)
     scores = np.concatenate([rng.uniform(0.3, 1.0, 200), rng.uniform(0.0, 0.6, 100)])
     is_ood = np.array([False] * 200 + [True] * 100)
-    t = calibrate_threshold(scores, is_ood, 0.95)
+    t = precision_threshold(scores, is_ood, 0.95)
     refused = scores < t
     assert is_ood[refused].mean() >= 0.95
     above = np.sort(scores[scores >= t])[0]  # refusing one more prompt would break the target
@@ -236,11 +237,50 @@ def test_experiment_compares_feature_sets_and_saves_a_usable_gate(tmp_path, enco
     lex = result["candidates"]["linear+lexical"]
     assert lex["features"] == "embedding+lexical" and 0.0 <= lex["cv_train"]["recall"] <= 1.0
     assert result["templates_shared"] == 0  # held-out templates are unseen
-    gate = load_gate(tmp_path / "g")
+    gate = load_gate(tmp_path / "g", encoder=encoder)
     meta = json.loads((tmp_path / "g" / "gate.json").read_text())
     assert meta["features"] == ("embedding+lexical" if gate.lexical else "embedding")
     assert meta["heldout_metrics"] == {
         k: v for k, v in result["candidates"][result["adopted"]].items() if k != "per_category_accept_rate"
     }
-    decisions = gate.decide(["What is the capital of France?", "Set a timer for 10 minutes"], encoder)
+    # Adoption reads the out-of-fold training metrics only: the first candidate meeting the bar there,
+    # else the best out-of-fold F1 -- whatever the held-out numbers say.
+    cv = {name: m["cv_train"] for name, m in result["candidates"].items()}
+    passing = [name for name in cv if cv[name]["meets_bar"]]
+    assert result["adopted"] == (passing[0] if passing else max(cv, key=lambda k: cv[k]["f1"]))
+    assert result["adopted_meets_bar_cv_train"] == bool(passing)
+    assert meta["selected_on"].startswith("cv_train")
+    decisions = gate.decide(["What is the capital of France?", "Set a timer for 10 minutes"])
     assert len(decisions) == 2
+
+
+def test_a_gate_without_an_encoder_cannot_decide_raw_texts():
+    x, y = _blobs()
+    gate = fit_gate("linear", x, y)
+    with pytest.raises(DataError, match="no encoder"):
+        gate.decide(["Set a timer"])
+
+
+def test_an_experiment_saves_only_to_an_explicit_dir(tmp_path, encoder, capsys, monkeypatch):
+    """`exp gate --ood` never touches the shipped gate; --save DIR is the only way to write one."""
+    import sashimi.eval.gate_exp as gate_exp
+    from sashimi.data.ood import build_ood_set
+
+    # The latency probe loads a second, uncached MiniLM; it is not what this test is about.
+    monkeypatch.setattr(gate_exp, "_latency", lambda gate, texts: {"n_timed": 0})
+
+    rows = build_ood_set(seed=0, per_category=12, in_domain=100).rows
+    path = tmp_path / "ood.jsonl"
+    path.write_text("".join(json.dumps(r.to_json()) + "\n" for r in rows))
+    shipped = {f.name: f.read_bytes() for f in ASSET_DIR.iterdir()}
+    args = ["exp", "gate", "--ood", str(path), "--cache-dir", str(encoder.cache_root), "--kinds", "linear"]
+    args += ["--features", "embedding", "--json"]
+    assert main(args) == 0
+    assert "saved_to" not in json.loads(capsys.readouterr().out)
+    assert {f.name: f.read_bytes() for f in ASSET_DIR.iterdir()} == shipped
+    assert main([*args, "--save", str(tmp_path / "g")]) == 0
+    assert json.loads(capsys.readouterr().out)["saved_to"] == str(tmp_path / "g")
+    assert load_gate(tmp_path / "g").kind == "linear"
+    assert {f.name: f.read_bytes() for f in ASSET_DIR.iterdir()} == shipped
+    assert main([*args, "--cv", "2", "--save", str(tmp_path / "h")]) == 2  # cross-validation saves nothing
+    assert "--save" in capsys.readouterr().err and not (tmp_path / "h").exists()

@@ -63,3 +63,11 @@ def test_cli_writes_run_folder(tmp_path, capsys, monkeypatch):
         json.loads((tmp_path / "run" / "metrics.json").read_text())["ternary_accuracy"]
         == out["ternary_accuracy"]
     )
+
+
+def test_progress_bar_on_request_and_quiet_off_a_terminal(capsys):
+    cfg = ToyConfig(seed=0, n_prompts=60, steps=5)
+    train_toy(cfg, "ternary", progress=True)
+    assert "toy ternary" in capsys.readouterr().err
+    train_toy(cfg, "ternary")  # default: only on a terminal, and capsys is not one
+    assert capsys.readouterr().err == ""

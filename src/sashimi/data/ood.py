@@ -34,7 +34,10 @@ from itertools import product
 from pathlib import Path
 
 from sashimi.data.ood_templates import CATEGORY_TEMPLATES, CONTRAST_TEMPLATES, PAIRED_SLOTS, SLOTS, Template
+from sashimi.data.synth import generate_corpus
+from sashimi.dsl.corpus import load_corpus
 from sashimi.errors import DataError, Location
+from sashimi.io import read_jsonl
 
 IN_DOMAIN, OOD = "in_domain", "ood"
 LABELS = (IN_DOMAIN, OOD)
@@ -190,8 +193,6 @@ def prompt_mode(text: str) -> str:
 
 def synthetic_prompts(n: int, seed: int) -> list[BasePrompt]:
     """`n` distinct prompts of the synthetic corpus (sashimi.data.synth), all splits pooled."""
-    from sashimi.data.synth import generate_corpus  # imported late: a sibling module
-
     corpus = generate_corpus(max(2 * n, 200), seed)
     pool: dict[str, BasePrompt] = {}
     for split in sorted(corpus):
@@ -214,8 +215,6 @@ _FAMILY_SUFFIX = re.compile(r"-\d+$")
 
 def real_prompts(data: str | Path, n: int, seed: int) -> list[BasePrompt]:
     """Up to `n` distinct prompts of a ShortcutForge-format corpus file, read at run time."""
-    from sashimi.dsl.corpus import load_corpus
-
     pool: dict[str, BasePrompt] = {}
     for row in load_corpus(data):
         text = " ".join(row.prompt.split())  # real prompts may span lines; the gate sees one line
@@ -500,8 +499,6 @@ def hash_label(seed: int, label: str) -> int:
 
 def load_ood_set(path: str | Path) -> list[OODRow]:
     """Read an OOD set written by `sashimi data ood`, checking every row's shape."""
-    from sashimi.io import read_jsonl
-
     rows = []
     for i, obj in enumerate(read_jsonl(path), start=1):
         try:

@@ -8,7 +8,6 @@ of the groups then fills dev greedily up to the requested fraction.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import random
 import re
@@ -21,8 +20,8 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
 from sashimi.dsl.corpus import CorpusRow, load_corpus, save_corpus
-from sashimi.errors import DataError, Location
-from sashimi.io import write_json
+from sashimi.errors import DataError
+from sashimi.io import file_sha256, write_json
 
 _NUMERIC_SUFFIX = re.compile(r"-[0-9]+$")
 
@@ -107,17 +106,6 @@ def split_corpus(rows: list[CorpusRow], dev_fraction: float, seed: int) -> Split
         groups=groups,
         dev_groups=frozenset(dev),
     )
-
-
-def file_sha256(path: str | os.PathLike) -> str:
-    digest = hashlib.sha256()
-    try:
-        with open(path, "rb") as fh:
-            for block in iter(lambda: fh.read(1 << 20), b""):
-                digest.update(block)
-    except OSError as err:
-        raise DataError(f"cannot read: {err}", Location(str(path))) from None
-    return digest.hexdigest()
 
 
 def write_split(data: str | os.PathLike, out_dir: str | os.PathLike, dev_fraction: float, seed: int) -> dict:

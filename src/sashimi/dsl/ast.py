@@ -10,10 +10,30 @@ Python's `bool` is a subclass of `int`: always test for `bool` before `int`/`flo
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Union
 
 RESERVED_HANDLES = frozenset({"prev", "item", "index", "input", "date"})
+
+# The statement keywords of grammar.lark, and each block opener's closer: the one table the parser,
+# linter, typed IR and lowering read (tests/dsl/test_grammar_tables.py checks them against the grammar).
+KEYWORDS = (
+    "SHORTCUT",
+    "ACTION",
+    "SET",
+    "IF",
+    "ELSE",
+    "ENDIF",
+    "MENU",
+    "CASE",
+    "ENDMENU",
+    "REPEAT",
+    "ENDREPEAT",
+    "FOREACH",
+    "ENDFOREACH",
+    "ENDSHORTCUT",
+)
+BLOCK_CLOSERS = {"IF": "ENDIF", "MENU": "ENDMENU", "REPEAT": "ENDREPEAT", "FOREACH": "ENDFOREACH"}
 
 CONDITIONS = (
     "equals_number",
@@ -243,33 +263,40 @@ class ShortcutIR:
         return names
 
 
-def child_blocks(stmt: Statement) -> Iterator[tuple[tuple[Statement, ...], str, bool]]:
-    """Yield `(body, context, is_loop)` for each body of a block statement (§2.3)."""
+def child_bodies(stmt: Statement) -> Iterator[tuple[str, tuple[Statement, ...]]]:
+    """`(key, body)` for each body of a block statement, in source order; keys "then", "else" (when
+    present), "case:<i>" and "body" (loops). The one walk over the tree's shape."""
     if isinstance(stmt, IfBlock):
-        yield stmt.then_body, "if_then", False
-        if stmt.else_body:
-            yield stmt.else_body, "if_else", False
+        yield "then", stmt.then_body
+        if stmt.else_body is not None:
+            yield "else", stmt.else_body
     elif isinstance(stmt, MenuBlock):
-        for case in stmt.cases:
-            yield case.body, "menu_case", False
-    elif isinstance(stmt, RepeatBlock):
-        yield stmt.body, "repeat", True
-    elif isinstance(stmt, ForeachBlock):
-        yield stmt.body, "foreach", True
+        for i, case in enumerate(stmt.cases):
+            yield f"case:{i}", case.body
+    elif isinstance(stmt, RepeatBlock | ForeachBlock):
+        yield "body", stmt.body
+
+
+def with_child_body(stmt: Statement, key: str, body: tuple[Statement, ...]) -> Statement:
+    """`stmt` with the body named `key` (as `child_bodies` names it) replaced by `body`."""
+    if key == "then":
+        return replace(stmt, then_body=body)
+    if key == "else":
+        return replace(stmt, else_body=body)
+    if key == "body":
+        return replace(stmt, body=body)
+    i = int(key.split(":", 1)[1])
+    cases = list(stmt.cases)
+    cases[i] = replace(cases[i], body=body)
+    return replace(stmt, cases=tuple(cases))
 
 
 def walk_statements(statements: tuple[Statement, ...]) -> Iterator[Statement]:
+    """Every statement, depth-first in source order."""
     for stmt in statements:
         yield stmt
-        if isinstance(stmt, IfBlock):
-            yield from walk_statements(stmt.then_body)
-            if stmt.else_body is not None:
-                yield from walk_statements(stmt.else_body)
-        elif isinstance(stmt, MenuBlock):
-            for case in stmt.cases:
-                yield from walk_statements(case.body)
-        elif isinstance(stmt, RepeatBlock | ForeachBlock):
-            yield from walk_statements(stmt.body)
+        for _, body in child_bodies(stmt):
+            yield from walk_statements(body)
 
 
 def walk_values(value: Value) -> Iterator[Value]:

@@ -45,9 +45,9 @@ from __future__ import annotations
 import difflib
 import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
-from sashimi.dsl.ast import CONDITIONS
+from sashimi.dsl.ast import BLOCK_CLOSERS, CONDITIONS, KEYWORDS
+from sashimi.dsl.catalog import Catalog
 from sashimi.dsl.repair_tables import (
     CONDITION_SYNONYMS,
     HALLUCINATION_ALIASES,
@@ -56,9 +56,6 @@ from sashimi.dsl.repair_tables import (
     RISKY_ALIASES,
     normalise_alias_key,
 )
-
-if TYPE_CHECKING:
-    from sashimi.dsl.catalog import Catalog
 
 LINT_KINDS = (
     "macro_expansion",
@@ -97,31 +94,12 @@ class LintResult:
 
 # ----------------------------------------------------------------------------- scanner
 
-KEYWORDS = (
-    "ACTION",
-    "SET",
-    "IF",
-    "ELSE",
-    "ENDIF",
-    "MENU",
-    "CASE",
-    "ENDMENU",
-    "REPEAT",
-    "ENDREPEAT",
-    "FOREACH",
-    "ENDFOREACH",
-    "ENDSHORTCUT",
-    "SHORTCUT",
-)
 _KEYWORD_SET = frozenset(KEYWORDS)
-OPENERS = {"IF": "ENDIF", "MENU": "ENDMENU", "REPEAT": "ENDREPEAT", "FOREACH": "ENDFOREACH"}
+OPENERS = BLOCK_CLOSERS
 CLOSERS = {v: k for k, v in OPENERS.items()}
 
 # A line inside a broken string that starts with one of these is taken to be the next statement.
-_KEYWORD_LINE = re.compile(
-    r"[ \t]*(?:ACTION|SET|IF|ELSE|ENDIF|MENU|CASE|ENDMENU|REPEAT|ENDREPEAT|FOREACH|ENDFOREACH|"
-    r"ENDSHORTCUT|SHORTCUT)(?=[ \t\r\n]|$)"
-)
+_KEYWORD_LINE = re.compile(r"[ \t]*(?:" + "|".join(KEYWORDS) + r")(?=[ \t\r\n]|$)")
 
 # Segment kinds. "fence" is a ``` line at statement start (markdown), "comment" a `#` line.
 CODE, STRING, BACKTICK, COMMENT, FENCE = "code", "string", "backtick", "comment", "fence"
@@ -886,8 +864,6 @@ def lint(text: str, catalog: Catalog | None = None) -> LintResult:
     `catalog` drives action-name repair; None uses the core catalog. Never raises on a `str`.
     """
     if catalog is None:
-        from sashimi.dsl.catalog import Catalog
-
         catalog = Catalog.core()
     result = _Linter(text, catalog).run()
     if not result.changes:

@@ -23,6 +23,7 @@ from lark import Lark, Token, Transformer
 from lark.exceptions import UnexpectedInput, UnexpectedToken
 
 from sashimi.dsl.ast import (
+    BLOCK_CLOSERS,
     RESERVED_HANDLES,
     ActionStatement,
     BoolValue,
@@ -59,9 +60,9 @@ MAX_NESTING = 100
 # Python refuses int() of longer digit strings (CVE-2020-10735 limit is 4300); stay below it.
 _MAX_INT_DIGITS = 4000
 
-_OPENERS = frozenset({"IF", "MENU", "REPEAT", "FOREACH", "LBRACE", "LSQB", "LPAR"})
-_CLOSERS = frozenset({"ENDIF", "ENDMENU", "ENDREPEAT", "ENDFOREACH", "RBRACE", "RSQB", "RPAR"})
-_BLOCK_CLOSER = {"IF": "ENDIF", "MENU": "ENDMENU", "REPEAT": "ENDREPEAT", "FOREACH": "ENDFOREACH"}
+_BLOCK_CLOSER = BLOCK_CLOSERS
+_OPENERS = frozenset(BLOCK_CLOSERS) | {"LBRACE", "LSQB", "LPAR"}
+_CLOSERS = frozenset(BLOCK_CLOSERS.values()) | {"RBRACE", "RSQB", "RPAR"}
 
 _ESCAPES = {'"': '"', "\\": "\\", "n": "\n", "t": "\t"}
 _ESCAPE_RE = re.compile(r"\\(.)", re.DOTALL)

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sashimi.dsl.compiler import compile_program, self_check, to_binary
 from sashimi.dsl.ast import ShortcutIR
+from sashimi.dsl.compiler import compile_program, self_check, to_binary
 from sashimi.dsl.linter import LintChange, lint
 from sashimi.dsl.parser import parse
 from sashimi.dsl.validator import Issue, validate
-from sashimi.errors import SashimiError
+from sashimi.errors import CompileError, Location, SashimiError
 
 
 @dataclass
@@ -54,8 +54,6 @@ class PipelineResult:
 
 def compile_checked(ir: ShortcutIR, catalog, *, seed: int = 0, file: str = "<input>"):
     """Compile, serialise and self-check; raise `SashimiError` on any failure. Returns (bytes, compiled)."""
-    from sashimi.errors import CompileError, Location
-
     compiled = compile_program(ir, catalog, seed=seed, file=file)
     problems = self_check(compiled.plist)
     if problems:

@@ -23,7 +23,6 @@ reference rule, so this is a `prev_fallback` warning; only when nothing precedes
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 from sashimi.dsl.ast import (
     CONDITIONS,
@@ -44,10 +43,8 @@ from sashimi.dsl.ast import (
     VarRef,
     walk_values,
 )
+from sashimi.dsl.catalog import Catalog
 from sashimi.dsl.plist_refs import BINARY_PLACEHOLDER, MAGIC_HANDLES, sanitize
-
-if TYPE_CHECKING:
-    from sashimi.dsl.catalog import Catalog
 
 MODES = ("strict", "permissive")
 APPLE = "is.workflow.actions."

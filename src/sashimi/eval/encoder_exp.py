@@ -30,8 +30,13 @@ from pathlib import Path
 
 import numpy as np
 
+from sashimi.dsl.catalog import Catalog
 from sashimi.dsl.corpus import load_corpus
+from sashimi.dsl.linter import lint
+from sashimi.dsl.parser import parse
 from sashimi.errors import DataError, Location, SashimiError
+from sashimi.io import atomic_write_bytes, run_metadata, write_json
+from sashimi.model.encoder import Encoder
 
 GENERIC_CATEGORIES = frozenset(
     {"control_flow", "scripting", "notes_text", "lists_dicts", "clipboard", "dates"}
@@ -104,9 +109,6 @@ def program_domain(identifiers: list[str], catalog) -> str:
 
 def action_sequence(program: str, catalog) -> tuple[str, ...] | None:
     """Resolved identifiers of the non-comment actions, or None if the text does not parse (even linted)."""
-    from sashimi.dsl.linter import lint
-    from sashimi.dsl.parser import parse
-
     try:
         ir = parse(program)
     except SashimiError:
@@ -192,14 +194,11 @@ def run_encoder_experiment(
     cache_dir: str | os.PathLike | None = None,
     seed: int = 0,
     catalog=None,
+    progress: bool | None = None,
 ) -> dict:
     """Run EXP-1.1 on a corpus file; write metrics.json, run.json and the 2-D map into `out_dir`."""
     from sklearn.decomposition import PCA
     from sklearn.metrics import silhouette_samples
-
-    from sashimi.dsl.catalog import Catalog
-    from sashimi.io import atomic_write_bytes, run_metadata, write_json
-    from sashimi.model.encoder import Encoder
 
     started = time.time()
     out_dir = Path(out_dir)
@@ -215,7 +214,7 @@ def run_encoder_experiment(
     labels = [seqs[i] for i in keep]
     domains = [program_domain(list(seqs[i]), catalog) for i in keep]
 
-    encoder = Encoder(cache_dir)
+    encoder = Encoder(cache_dir, progress=progress)  # the cold encoding is most of the run
     t0 = time.perf_counter()
     emb = encoder.embed(prompts)
     encode_seconds = time.perf_counter() - t0

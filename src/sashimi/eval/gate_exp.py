@@ -3,20 +3,22 @@
 Protocol (plan §1.2, architecture.md §5-6): embed every prompt of the labelled OOD set with the cached
 MiniLM encoder; each head reads either the embedding alone ("embedding") or the embedding plus the TF-IDF
 lexical view ("embedding+lexical", vocabulary fitted on our own prompts of the training part only, never
-on "real/..." rows; see sashimi.model.gate); split 80/20 by `template_id` (GroupShuffleSplit) so test templates are never seen in
-training; fit linear probe, 2-layer MLP and RBF SVM on the training part; report precision, recall, F1
-(positive class = OOD), false-accept and false-reject rates, AUROC, the confusion matrix and the time per
-prompt on the held-out part. Each head's threshold is calibrated on out-of-fold scores of the training
-part (5 folds grouped by template) by a rule: "f1" (default, best F1), "precision" (the most OOD refused
-at >= 99% precision, Phase 1's stop/go), or "fixed" (0.5; the heads are trained class-balanced). Adopt the simplest candidate (embedding before embedding+lexical, then linear, MLP, SVM) with OOD
-precision >= 0.99 and recall >= 0.95 (if
-none does, the one with the best F1, and say so; an SVM is not eligible when the training part holds
-external-corpus prompts, since its support vectors are their embeddings), and save the head as fitted on the training part, so
-the metrics recorded beside it are held-out metrics of exactly the shipped weights. `features` and `kinds`
-restrict the candidates (recorded in the result and in gate.json as `feature_sets` and `kinds`).
+on "real/..." rows; see sashimi.model.gate); split 80/20 by `template_id` (GroupShuffleSplit) so test
+templates are never seen in training; fit linear probe, 2-layer MLP and RBF SVM on the training part.
 
-Each candidate also records `cv_train`: the out-of-fold metrics on the training templates at the chosen
-threshold, the only numbers any choice (lexical weight, threshold rule) was made on.
+Each head's threshold is calibrated on out-of-fold scores of the training part (5 folds grouped by
+template) by a rule: "precision" (default: the most OOD refused at >= 99% precision, Phase 1's
+stop/go), "f1" (best F1), or "fixed" (0.5; the heads are trained class-balanced). The out-of-fold
+metrics at that threshold are each candidate's `cv_train`, and adoption reads those only: the simplest
+candidate (embedding before embedding+lexical, then linear, MLP, SVM) whose `cv_train` precision >= 0.99
+and recall >= 0.95, else the best `cv_train` F1 (an SVM is not eligible when the training part holds
+external-corpus prompts, since its support vectors are their embeddings). The held-out 20% is then
+reported once per candidate (precision, recall, F1 with OOD positive, false-accept and false-reject
+rates, AUROC, confusion matrix, time per prompt); no choice is made on it. The adopted head is saved,
+as fitted on the training part, only to an explicit `save_dir` (`sashimi exp gate --save DIR`), with
+its held-out metrics beside it; the shipped gate is produced by `benchmarks/reproduce.sh OUT gate-ship`.
+`features` and `kinds` restrict the candidates (recorded in the result and in gate.json as
+`feature_sets` and `kinds`).
 
 Cross-validation (`cross_validate_command`, `sashimi exp gate --cv K`, experiment "EXP-1.2-cv"): with
 ~100 OOD prompts in a 20% test part, the 0.99 precision bar means zero false refusals, so one split is a
@@ -26,12 +28,14 @@ fold each candidate's threshold is chosen from out-of-fold scores on the outer-t
 nested rule as above), the head is fitted there and scores the outer-test part. Each prompt keeps its
 margin (score minus its fold's threshold; refused when < 0), and precision, recall, F1, FAR, FRR, AUROC
 and the confusion matrix are computed on all margins pooled, next to each fold's own numbers and the
-count of folds meeting the bar. It evaluates the protocol only and saves no gate.
+count of folds meeting the bar. It evaluates the protocol only and saves no gate. Its pooled figure is
+the headline estimate of the gate on unseen templates.
+
+The metrics themselves (threshold search, P/R/F1, FAR/FRR, AUROC) are `sashimi.eval.metrics`.
 """
 
 from __future__ import annotations
 
-import hashlib
 import os
 import time
 from collections import Counter
@@ -39,12 +43,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from sklearn.model_selection import GroupKFold, GroupShuffleSplit
 
 from sashimi.data.ood import LABELS
+from sashimi.dsl.corpus import load_corpus
 from sashimi.errors import DataError, Location
-from sashimi.io import read_jsonl
-
-PRECISION_BAR, RECALL_BAR = 0.99, 0.95
+from sashimi.eval.metrics import PRECISION_BAR, RECALL_BAR, choose_threshold, meets_bar, ood_metrics
+from sashimi.io import file_sha256, read_jsonl, run_metadata, write_json
+from sashimi.io import progress as progress_bar
+from sashimi.model.encoder import Encoder
+from sashimi.model.gate import KINDS, LexicalView, fit_gate, load_gate, save_gate
 
 
 def load_labelled(path: str | os.PathLike, *, need_template: bool = False) -> list[dict]:
@@ -63,92 +71,11 @@ def load_labelled(path: str | os.PathLike, *, need_template: bool = False) -> li
     return rows
 
 
-def ood_metrics(scores: np.ndarray, is_ood: np.ndarray, threshold: float) -> dict:
-    """Metrics with OOD as the positive class; a prompt is refused when its in-domain score < threshold."""
-    from sklearn.metrics import precision_recall_fscore_support, roc_auc_score
-
-    is_ood = np.asarray(is_ood, dtype=bool)
-    refused = np.asarray(scores) < threshold
-    p, r, f, _ = precision_recall_fscore_support(is_ood, refused, average="binary", zero_division=0)
-    n_ood, n_in = int(is_ood.sum()), int((~is_ood).sum())
-    auroc = float(roc_auc_score(is_ood, -np.asarray(scores))) if n_ood and n_in else None
-    return {
-        "n": int(len(is_ood)),
-        "n_ood": n_ood,
-        "n_in_domain": n_in,
-        "precision": round(float(p), 4),
-        "recall": round(float(r), 4),
-        "f1": round(float(f), 4),
-        "false_accept_rate": round(float((~refused & is_ood).sum() / n_ood), 4) if n_ood else None,
-        "false_reject_rate": round(float((refused & ~is_ood).sum() / n_in), 4) if n_in else None,
-        "auroc": round(auroc, 4) if auroc is not None else None,
-        "confusion": {
-            "ood_refused": int((refused & is_ood).sum()),
-            "ood_accepted": int((~refused & is_ood).sum()),
-            "in_domain_refused": int((refused & ~is_ood).sum()),
-            "in_domain_accepted": int((~refused & ~is_ood).sum()),
-        },
-        "threshold": threshold,
-    }
-
-
-def calibrate_threshold(
-    scores: np.ndarray, is_ood: np.ndarray, precision_target: float = PRECISION_BAR
-) -> float:
-    """The threshold that refuses the most OOD prompts while refusals stay `precision_target` correct.
-
-    Refusing means score < threshold. Phase 1's stop/go is OOD precision >= 0.99 (a refused request must
-    really be out of domain), so precision is the constraint and recall what is maximised under it. On
-    these (out-of-fold) scores: the largest refusal set, lowest scores first, whose precision meets the
-    target; 0.5 if even the single lowest-scored prompt is in-domain.
-    """
-    scores = np.asarray(scores, dtype=np.float64)
-    order = np.argsort(scores, kind="stable")
-    s, ood = scores[order], np.asarray(is_ood, dtype=bool)[order]
-    precision = np.cumsum(ood) / np.arange(1, len(s) + 1)  # refuse the k + 1 lowest scores
-    cut_ok = np.append(s[1:] > s[:-1], True)  # a threshold can only fall between distinct scores
-    good = np.flatnonzero((precision >= precision_target) & cut_ok)
-    if not len(good):
-        return 0.5
-    k = good[-1]
-    t = (s[k] + s[k + 1]) / 2 if k + 1 < len(s) else min(1.0, s[k] + 1e-6)
-    return float(np.clip(t, 0.0, 1.0))
-
-
-def f1_threshold(scores: np.ndarray, is_ood: np.ndarray) -> float:
-    """The threshold with the best F1 (OOD positive) on these scores; refusing means score < threshold."""
-    scores = np.asarray(scores, dtype=np.float64)
-    order = np.argsort(scores, kind="stable")
-    s, ood = scores[order], np.asarray(is_ood, dtype=bool)[order]
-    n_ood = max(int(ood.sum()), 1)
-    tp = np.cumsum(ood)
-    f1 = 2 * tp / (np.arange(1, len(s) + 1) + n_ood)  # 2TP / (refused + actual OOD)
-    f1[~np.append(s[1:] > s[:-1], True)] = -1.0  # only cuts between distinct scores
-    k = int(np.argmax(f1))
-    t = (s[k] + s[k + 1]) / 2 if k + 1 < len(s) else min(1.0, s[k] + 1e-6)
-    return float(np.clip(t, 0.0, 1.0))
-
-
-THRESHOLD_RULES = ("f1", "precision", "fixed")
-
-
-def choose_threshold(rule: str, scores: np.ndarray, is_ood: np.ndarray) -> float:
-    if rule == "f1":
-        return f1_threshold(scores, is_ood)
-    if rule == "precision":
-        return calibrate_threshold(scores, is_ood)
-    if rule == "fixed":
-        return 0.5
-    raise DataError(f"unknown threshold rule {rule!r} (expected one of {', '.join(THRESHOLD_RULES)})")
-
-
 FEATURE_SETS = ("embedding", "embedding+lexical")
 
 
 def _fit(kind: str, feature_set: str, x, is_ood, groups, texts, seed: int, threshold: float = 0.5):
     """Fit one candidate; a lexical view is fitted on our own prompts among these rows only."""
-    from sashimi.model.gate import LexicalView, fit_gate
-
     lexical = None
     if feature_set == "embedding+lexical":
         own = [t for t, g in zip(texts, groups, strict=True) if not str(g).startswith("real/")]
@@ -164,20 +91,16 @@ INNER_FOLDS = 5  # folds of `_oof_scores`, which choose each head's threshold in
 
 
 def _oof_scores(
-    kind: str, feature_set: str, x, is_ood, groups, texts, seed: int, folds: int = INNER_FOLDS
+    kind: str, feature_set: str, x, is_ood, groups, texts, seed: int, folds: int = INNER_FOLDS, bar=None
 ) -> np.ndarray:
-    """Out-of-fold scores on the training part, folds grouped by template."""
-    from sklearn.model_selection import GroupKFold
-
+    """Out-of-fold scores on the training part, folds grouped by template (`bar` ticks once a fit)."""
     out = np.zeros(len(x))
     for tr, va in GroupKFold(n_splits=folds).split(x, is_ood, groups):
         gate = _fit(kind, feature_set, x[tr], is_ood[tr], groups[tr], [texts[i] for i in tr], seed)
         out[va] = gate.scores(x[va], [texts[i] for i in va])
+        if bar is not None:
+            bar.update(1)
     return out
-
-
-def meets_bar(m: dict) -> bool:
-    return m["precision"] >= PRECISION_BAR and m["recall"] >= RECALL_BAR
 
 
 def _per_category(rows: list[dict], scores: np.ndarray, threshold: float) -> dict:
@@ -191,8 +114,6 @@ def _per_category(rows: list[dict], scores: np.ndarray, threshold: float) -> dic
 
 def _latency(gate, texts: list[str]) -> dict:
     """Time per prompt, one prompt at a time: uncached MiniLM encoding, and the gate head alone."""
-    from sashimi.model.encoder import Encoder
-
     enc = Encoder(use_cache=False, progress=False)
     enc.embed(["warm-up"])  # model load is not part of the per-prompt time
     enc_times, head_times = [], []
@@ -211,10 +132,6 @@ def _latency(gate, texts: list[str]) -> dict:
     }
 
 
-def _file_sha256(path: str | os.PathLike) -> str:
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
-
-
 @dataclass
 class _Embedded:
     """A labelled OOD set with template ids, embedded: what both EXP-1.2 protocols start from."""
@@ -228,14 +145,14 @@ class _Embedded:
     groups: np.ndarray
 
 
-def _load_embedded(ood: str | os.PathLike, cache_dir: str | os.PathLike | None) -> _Embedded:
-    from sashimi.model.encoder import Encoder
-
+def _load_embedded(
+    ood: str | os.PathLike, cache_dir: str | os.PathLike | None, progress: bool | None = None
+) -> _Embedded:
     rows = load_labelled(ood, need_template=True)
     labels = Counter(r["label"] for r in rows)
     if len(labels) < 2:
         raise DataError("the OOD set needs both in_domain and ood rows", Location(str(ood)))
-    encoder = Encoder(cache_dir)
+    encoder = Encoder(cache_dir, progress=progress)
     texts = [r["prompt"] for r in rows]
     x = encoder.embed(texts)
     is_ood = np.array([r["label"] == "ood" for r in rows])
@@ -247,16 +164,12 @@ def embed_real_dev(encoder, real_dev: str | os.PathLike | None):
     """(texts, embeddings) of the real in-domain dev prompts, or (None, None) without a file."""
     if real_dev is None:
         return None, None
-    from sashimi.dsl.corpus import load_corpus
-
     dev_texts = [r.prompt for r in load_corpus(real_dev)]
     return dev_texts, encoder.embed(dev_texts)
 
 
 def _candidate_names(features: tuple[str, ...], kinds: tuple[str, ...] | None) -> list[tuple[str, str, str]]:
     """(name, feature set, kind), simplest first: feature sets outer, kinds inner (the adoption order)."""
-    from sashimi.model.gate import KINDS
-
     return [
         (kind if feature_set == "embedding" else f"{kind}+lexical", feature_set, kind)
         for feature_set in features
@@ -264,12 +177,15 @@ def _candidate_names(features: tuple[str, ...], kinds: tuple[str, ...] | None) -
     ]
 
 
-def _fit_calibrated(kind: str, feature_set: str, train: tuple, seed: int, rule: str):
+def _fit_calibrated(kind: str, feature_set: str, train: tuple, seed: int, rule: str, bar=None):
     """Fit one candidate on `train` = (x, is_ood, groups, texts) with its threshold chosen by `rule` on
     out-of-fold scores of those same rows; returns (gate, out-of-fold scores)."""
-    oof = _oof_scores(kind, feature_set, *train, seed)
+    oof = _oof_scores(kind, feature_set, *train, seed, bar=bar)
     threshold = choose_threshold(rule, oof, train[1])
-    return _fit(kind, feature_set, *train, seed, threshold=threshold), oof
+    gate = _fit(kind, feature_set, *train, seed, threshold=threshold)
+    if bar is not None:
+        bar.update(1)
+    return gate, oof
 
 
 def experiment_command(
@@ -277,24 +193,19 @@ def experiment_command(
     *,
     real_dev: str | os.PathLike | None = None,
     save_dir: str | os.PathLike | None = None,
-    save: bool = True,
     out_dir: str | os.PathLike | None = None,
     cache_dir: str | os.PathLike | None = None,
     seed: int = 0,
-    threshold_rule: str = "f1",
+    threshold_rule: str = "precision",
     test_size: float = 0.2,
     n_timed: int = 20,
     features: tuple[str, ...] = FEATURE_SETS,
     kinds: tuple[str, ...] | None = None,
+    progress: bool | None = None,
 ) -> dict:
-    """Run EXP-1.2 on a labelled OOD set; optionally save the adopted gate (default: the package asset)."""
-    from sklearn.model_selection import GroupShuffleSplit
-
-    from sashimi.io import run_metadata, write_json
-    from sashimi.model.gate import ASSET_DIR, KINDS, save_gate
-
+    """Run EXP-1.2 on a labelled OOD set; save the adopted gate to `save_dir` only when one is given."""
     started = time.time()
-    data = _load_embedded(ood, cache_dir)
+    data = _load_embedded(ood, cache_dir, progress)
     rows, labels, texts = data.rows, data.labels, data.texts
     x, is_ood, groups = data.x, data.is_ood, data.groups
     splitter = GroupShuffleSplit(n_splits=1, test_size=test_size, random_state=seed)
@@ -311,11 +222,13 @@ def experiment_command(
     test_rows = [rows[i] for i in test_idx]
     train_texts, test_texts = [texts[i] for i in train_idx], [texts[i] for i in test_idx]
     names = []
-    for name, feature_set, kind in _candidate_names(features, kinds):
+    todo = _candidate_names(features, kinds)
+    bar = progress_bar(desc="EXP-1.2 fits", total=len(todo) * (INNER_FOLDS + 1), unit="fit", enabled=progress)
+    for name, feature_set, kind in todo:
         names.append(name)
         t0 = time.perf_counter()
         train = (x[train_idx], is_ood[train_idx], groups[train_idx], train_texts)
-        gate, oof = _fit_calibrated(kind, feature_set, train, seed, threshold_rule)
+        gate, oof = _fit_calibrated(kind, feature_set, train, seed, threshold_rule, bar)
         fit_seconds = time.perf_counter() - t0
         t0 = time.perf_counter()
         scores = gate.scores(x[test_idx], test_texts)
@@ -324,6 +237,7 @@ def experiment_command(
         m["features"] = feature_set
         cv = ood_metrics(oof, is_ood[train_idx], gate.threshold)
         m["cv_train"] = {k: cv[k] for k in ("precision", "recall", "f1", "auroc")}
+        m["cv_train"]["meets_bar"] = meets_bar(cv)
         m["meets_bar"] = meets_bar(m)
         m["at_threshold_0.5"] = {
             k: v
@@ -338,6 +252,7 @@ def experiment_command(
             m["real_dev_false_reject_rate"] = round(float((dev_scores < gate.threshold).mean()), 4)
         candidates[name] = m
         gates[name] = gate
+    bar.close()
 
     # An SVM's weights include its support vectors: embeddings of individual training prompts. When the
     # training part holds prompts of the external corpus (template ids "real/..."), those may not ship
@@ -352,15 +267,20 @@ def experiment_command(
         if external
         else {}
     )
+    # Adoption reads the out-of-fold training metrics only; the held-out part is reported, never chosen on.
     eligible = [k for k in names if k not in excluded]  # `names` runs simplest first
-    passing = [k for k in eligible if candidates[k]["meets_bar"]]
-    adopted = passing[0] if passing else max(eligible, key=lambda k: (candidates[k]["f1"], -names.index(k)))
+    passing = [k for k in eligible if candidates[k]["cv_train"]["meets_bar"]]
+    adopted = (
+        passing[0]
+        if passing
+        else max(eligible, key=lambda k: (candidates[k]["cv_train"]["f1"], -names.index(k)))
+    )
     timed = [rows[i]["prompt"] for i in test_idx[:n_timed]]
     latency = _latency(gates[adopted], timed)
     result = {
         "experiment": "EXP-1.2",
         "ood_file": str(ood),
-        "ood_file_sha256": _file_sha256(ood),
+        "ood_file_sha256": file_sha256(ood),
         "n": len(rows),
         "labels": dict(labels),
         "n_train": int(len(train_idx)),
@@ -372,13 +292,18 @@ def experiment_command(
         "bar": {"precision": PRECISION_BAR, "recall": RECALL_BAR},
         "candidates": candidates,
         "adopted": adopted,
-        "adopted_meets_bar": bool(passing),
+        "selected_on": "cv_train: out-of-fold scores of the training templates (the held-out part is "
+        "reported only)",
+        "adopted_meets_bar_cv_train": bool(passing),
+        "adopted_meets_bar": candidates[adopted]["meets_bar"],
         "excluded_from_adoption": excluded,
         "trained_with_external_prompts": external,
         "decision": (
-            f"{adopted}: simplest head with OOD precision >= {PRECISION_BAR} and recall >= {RECALL_BAR}"
+            f"{adopted}: simplest head with out-of-fold training precision >= {PRECISION_BAR} and recall "
+            f">= {RECALL_BAR}"
             if passing
-            else f"no eligible head meets the bar; {adopted} has the best F1 among {', '.join(eligible)}"
+            else f"no eligible head meets the bar on out-of-fold training scores; {adopted} has the best "
+            f"out-of-fold F1 among {', '.join(eligible)}"
         ),
         "latency": latency,
         "real_dev": str(real_dev) if real_dev is not None else None,
@@ -388,10 +313,12 @@ def experiment_command(
         "feature_sets": list(features),
         "kinds": list(kinds or KINDS),
     }
-    if save:
-        target = Path(save_dir) if save_dir is not None else ASSET_DIR
+    if save_dir is not None:
+        target = Path(save_dir)
         keys = (
             "decision",
+            "selected_on",
+            "adopted_meets_bar_cv_train",
             "adopted_meets_bar",
             "excluded_from_adoption",
             "trained_with_external_prompts",
@@ -425,8 +352,6 @@ def experiment_command(
 def _outer_folds(groups: np.ndarray, folds: int, seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
     """(train, test) row indices of `folds` folds grouped by template; `seed` shuffles which templates
     share a fold. Every row is in exactly one test part."""
-    from sklearn.model_selection import GroupKFold
-
     n_templates = len(set(groups.tolist()))
     if folds < 2:
         raise DataError(f"cross-validation needs at least 2 folds, got {folds}")
@@ -447,6 +372,7 @@ def cross_validate_command(
     threshold_rule: str = "precision",
     features: tuple[str, ...] = FEATURE_SETS,
     kinds: tuple[str, ...] | None = None,
+    progress: bool | None = None,
 ) -> dict:
     """EXP-1.2 by pooled, template-grouped cross-validation: every prompt is scored once, by a gate that
     never saw its template.
@@ -460,11 +386,8 @@ def cross_validate_command(
     `experiment_command`), so there is no adoption and no SVM exclusion; `best` is the simplest candidate
     meeting the bar on pooled metrics, else the best pooled F1.
     """
-    from sashimi.io import run_metadata, write_json
-    from sashimi.model.gate import KINDS
-
     started = time.time()
-    data = _load_embedded(ood, cache_dir)
+    data = _load_embedded(ood, cache_dir, progress)
     rows, texts, x, is_ood, groups = data.rows, data.texts, data.x, data.is_ood, data.groups
     splits = _outer_folds(groups, folds, seed)
     layout = []
@@ -497,13 +420,17 @@ def cross_validate_command(
 
     candidates: dict[str, dict] = {}
     names = []
-    for name, feature_set, kind in _candidate_names(features, kinds):
+    todo = _candidate_names(features, kinds)
+    bar = progress_bar(
+        desc="EXP-1.2-cv fits", total=len(todo) * folds * (INNER_FOLDS + 1), unit="fit", enabled=progress
+    )
+    for name, feature_set, kind in todo:
         names.append(name)
         margins = np.full(len(rows), np.nan)
         per_fold, dev_frr = [], []
         for f, (tr, te) in enumerate(splits, start=1):
             train = (x[tr], is_ood[tr], groups[tr], [texts[i] for i in tr])
-            gate, _ = _fit_calibrated(kind, feature_set, train, seed, threshold_rule)
+            gate, _ = _fit_calibrated(kind, feature_set, train, seed, threshold_rule, bar)
             scores = gate.scores(x[te], [texts[i] for i in te])
             margins[te] = np.asarray(scores, dtype=np.float64) - gate.threshold
             fm = ood_metrics(scores, is_ood[te], gate.threshold)
@@ -528,13 +455,14 @@ def cross_validate_command(
             }
         m["per_fold"] = per_fold
         candidates[name] = m
+    bar.close()
 
     passing = [k for k in names if candidates[k]["meets_bar"]]  # `names` runs simplest first
     best = passing[0] if passing else max(names, key=lambda k: (candidates[k]["f1"], -names.index(k)))
     result = {
         "experiment": "EXP-1.2-cv",
         "ood_file": str(ood),
-        "ood_file_sha256": _file_sha256(ood),
+        "ood_file_sha256": file_sha256(ood),
         "n": len(rows),
         "labels": dict(data.labels),
         "folds": folds,
@@ -566,14 +494,10 @@ def evaluate_command(
     encoder=None,
 ) -> dict:
     """Score a saved gate on a labelled file; one flat dict of metrics (plus a per-category breakdown)."""
-    from sashimi.model.encoder import Encoder
-    from sashimi.model.gate import load_gate
-
-    gate = load_gate(gate_dir)
+    gate = load_gate(gate_dir, encoder=encoder or Encoder(cache_dir))
     rows = load_labelled(path)
-    encoder = encoder or Encoder(cache_dir)
     texts = [r["prompt"] for r in rows]
-    scores = gate.scores(encoder.embed(texts), texts)
+    scores = gate.scores(gate.encoder.embed(texts), texts)
     is_ood = np.array([r["label"] == "ood" for r in rows])
     result = ood_metrics(scores, is_ood, gate.threshold)
     result["gate"] = gate.kind

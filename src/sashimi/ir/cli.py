@@ -1,4 +1,8 @@
-"""CLI of the typed-IR area: `data split`, `data typed-ir`, `data vocab` and `exp coverage`."""
+"""CLI of the typed-IR area: `data typed-ir`, `data vocab` and `exp coverage`.
+
+They sit in the `data` and `exp` groups of the command line but build on `sashimi.ir`, so they live here;
+`data split` and the other data artifacts are in `sashimi/data/cli.py`.
+"""
 
 from __future__ import annotations
 
@@ -10,22 +14,14 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from sashimi.dsl.corpus import CorpusRow, load_corpus
-from sashimi.data.splits import file_sha256, write_split
 from sashimi.dsl.ast import ShortcutIR
+from sashimi.dsl.corpus import CorpusRow, load_corpus
 from sashimi.errors import DataError, Location, SashimiError
-from sashimi.io import write_json, write_jsonl
+from sashimi.io import file_sha256, write_json, write_jsonl
 
 
 def register(groups: dict) -> None:
     data, exp = groups["data"], groups["exp"]
-
-    p = data.add_parser("split", help="deterministic train/dev split grouped by shortcut family")
-    p.add_argument("--data", required=True, help="input JSONL (ShortcutForge chat format)")
-    p.add_argument("--out", required=True, help="output folder for train.jsonl, dev.jsonl, manifest.json")
-    p.add_argument("--dev-fraction", type=float, default=0.1, help="share of rows in dev (default 0.1)")
-    p.add_argument("--seed", type=int, default=0)
-    p.set_defaults(func=cmd_split)
 
     p = data.add_parser(
         "typed-ir", help="convert programs to the three-tier typed IR and check the round trip"
@@ -88,16 +84,6 @@ def _print(obj: dict, as_json: bool, summary: str) -> None:
 
 
 # ----------------------------------------------------------------------------- commands
-
-
-def cmd_split(args: argparse.Namespace) -> int:
-    manifest = write_split(args.data, args.out, args.dev_fraction, args.seed)
-    c = manifest["counts"]
-    print(
-        f"{c['total']} rows -> train {c['train']}, dev {c['dev']} ({100 * c['dev_share']:.1f}%); "
-        f"{c['groups']} groups ({c['multi_row_groups']} with several rows); written to {args.out}"
-    )
-    return 0
 
 
 def convert_row(row: CorpusRow, ir: ShortcutIR, catalog) -> tuple[dict | None, str | None]:

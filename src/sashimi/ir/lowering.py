@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 
 from sashimi.dsl.ast import (
+    BLOCK_CLOSERS,
     CONDITIONS,
     ActionStatement,
     BoolValue,
@@ -30,6 +31,7 @@ from sashimi.dsl.ast import (
     Value,
     VarRef,
 )
+from sashimi.dsl.printer import print_program
 from sashimi.errors import DataError, Location
 from sashimi.ir.typed import (
     ACTION_PREFIX,
@@ -45,7 +47,7 @@ from sashimi.ir.typed import (
 _ABSTRACT_VARIABLE = re.compile(r"VAR_([1-9][0-9]*)")
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _CONDITIONS = frozenset(CONDITIONS)
-_BLOCK_ENDS = frozenset({"ELSE", "ENDIF", "CASE", "ENDMENU", "ENDREPEAT", "ENDFOREACH", "END"})
+_BLOCK_ENDS = frozenset(BLOCK_CLOSERS.values()) | {"ELSE", "CASE", "END"}
 
 
 def lower(typed: TypedProgram, *, location: Location | None = None) -> ShortcutIR:
@@ -55,8 +57,6 @@ def lower(typed: TypedProgram, *, location: Location | None = None) -> ShortcutI
 
 def lower_to_text(typed: TypedProgram, *, location: Location | None = None) -> str:
     """Canonical DSL text of a typed program (lowering, then the canonical printer)."""
-    from sashimi.dsl.printer import print_program  # the printer belongs to the DSL toolchain
-
     return print_program(lower(typed, location=location))
 
 

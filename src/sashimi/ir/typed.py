@@ -41,6 +41,7 @@ from typing import Any, Protocol
 
 from sashimi.dsl import plist_refs
 from sashimi.dsl.ast import (
+    KEYWORDS,
     ActionStatement,
     BoolValue,
     Comment,
@@ -70,23 +71,9 @@ TIER_PARAM = 2
 TIER_VALUE = 3
 
 SPECIAL_TOKENS = ("<PAD>", "<BOS>", "<EOS>", "<SEP_TIER>", "<UNK>")
-STATEMENT_KEYWORDS = (
-    "SHORTCUT",
-    "ACTION",
-    "SET",
-    "IF",
-    "ELSE",
-    "ENDIF",
-    "MENU",
-    "CASE",
-    "ENDMENU",
-    "REPEAT",
-    "ENDREPEAT",
-    "FOREACH",
-    "ENDFOREACH",
-    "#",
-    "END",
-)
+# Tier 1 statement tokens: the DSL keywords but ENDSHORTCUT (implied by <EOS>), "#" for a comment and
+# "END" for the program's end marker. The order fixes the vocabulary ids: keep it.
+STATEMENT_KEYWORDS = (*(k for k in KEYWORDS if k != "ENDSHORTCUT"), "#", "END")
 VALUE_MARKERS = ("<interp>", "</interp>", "<qty>", "<name>")
 BOOLEAN_TOKENS = ("true", "false")
 SLOT_KINDS = ("str", "num", "text", "unit", "dict", "list", "headers")

@@ -191,8 +191,7 @@ R_PARAMS, R_SET, R_COMPARE, R_MENU_PROMPT = range(4)
 
 # frames
 F_TOP, F_IF_THEN, F_IF_ELSE, F_CASE, F_REPEAT, F_FOREACH = range(6)
-# block kinds for the block-output handles (bit index = position)
-_BLOCK_KINDS = ("IF", "MENU", "FOREACH", "REPEAT")
+# frame -> bit of its block kind in `closed` (IF, MENU, FOREACH, REPEAT: the block-output handles)
 _FRAME_BLOCK = {F_IF_THEN: 0, F_IF_ELSE: 0, F_CASE: 1, F_FOREACH: 2, F_REPEAT: 3}
 
 # Value kinds of a parameter (what may follow its `K:` token) and their extra cost in tokens.
@@ -228,6 +227,10 @@ _LOOP_VAR = re.compile(r"\$Repeat_(?:Item|Index)(?:_([0-9]+))?\Z")
 _RET_NEED = {R_PARAMS: 0, R_SET: 0, R_COMPARE: 1, R_MENU_PROMPT: 3}
 _CAP = 8  # budgets above this behave alike (no construct needs more to finish)
 DEFAULT_MAX_DEPTH = 32  # block nesting; the data nests at most 6 deep
+# Cached masks (one bool per table token each, ~2.3 kB for the real vocabulary): bounded so a server's
+# memory stays small (about 25 MB); a full cache is simply cleared.
+_MASK_CACHE_SIZE = 8192
+_REF_CACHE_SIZE = 2048
 
 
 @dataclass
@@ -296,6 +299,7 @@ class ProgramConstraint:
                 "END",
             )
         }
+        self._keyword_ids = frozenset(i for i in self._kw.values() if i >= 0)
         missing = [k for k in ("SHORTCUT", "END") if self._kw[k] < 0]
         if missing or any(s not in tid for s in SLOT_TOKENS):
             raise ValueError(f"token table lacks {missing or 'slot tokens'}")
@@ -550,7 +554,7 @@ class ProgramConstraint:
             m[self._handle_ids[low.bit_length() - 1]] = True
             h ^= low
         m.flags.writeable = False
-        if len(self._ref_cache) > 20000:
+        if len(self._ref_cache) > _REF_CACHE_SIZE:
             self._ref_cache.clear()
         self._ref_cache[sig] = m
         return m
@@ -589,7 +593,7 @@ class ProgramConstraint:
         if m is None:
             m = self._compute(state, s)
             m.flags.writeable = False
-            if len(self._cache) > 50000:
+            if len(self._cache) > _MASK_CACHE_SIZE:
                 self._cache.clear()
             self._cache[key] = m
         return m
@@ -693,6 +697,8 @@ class ProgramConstraint:
         raise AssertionError(f"unknown mode {mode}")
 
     def _need(self, st: ConstraintState) -> int:
+        """Fewest tokens from `st` back to a statement boundary (frames it will open included); the
+        token costs of `_build_static` are differences of these (tests check the two agree)."""
         mode = st.mode
         ret = _RET_NEED.get(st.ret, 0)
         return {
@@ -783,7 +789,7 @@ class ProgramConstraint:
         if mode == M_COND:
             return st._replace(mode=M_COMPARE, cond=self._cond_index[t])
         if mode == M_COMPARE:
-            if self._is_body_token(t):
+            if t in self._keyword_ids:
                 return self._body_step(self._push(st._replace(cond=-1), F_IF_THEN), t)
             return self._value_start(st, t, R_COMPARE)
         if mode == M_MENU_PROMPT:
@@ -805,17 +811,6 @@ class ProgramConstraint:
         if text.startswith(KEY_PREFIX):
             return info.key_index.get(text[len(KEY_PREFIX) :])
         return None
-
-    def _is_body_token(self, t: int) -> bool:
-        return t in self._body_token_set
-
-    @property
-    def _body_token_set(self) -> frozenset[int]:
-        cached = self.__dict__.get("_bts")
-        if cached is None:
-            cached = frozenset(i for i in self._kw.values() if i >= 0)
-            self.__dict__["_bts"] = cached
-        return cached
 
     def _value_start(self, st: ConstraintState, t: int, ret: int) -> ConstraintState:
         if t == self._mark["<interp>"]:

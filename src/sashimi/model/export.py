@@ -6,8 +6,9 @@ Packed folder:
     model.safetensors     ternary layers: `<layer>.packed` (uint8, 2 bits per weight, 4 per byte) and
                           `<layer>.gamma` (float32 scale); every other float tensor float16; no pickle
     token_table.json      the output vocabulary
-    vocab/                Tier 1 / Tier 2 vocabularies (token types and catalog enums: the model's
-                          output interface, not corpus rows)
+    vocab/                Tier 1 / Tier 2 vocabularies, redacted: tokens the mask can never allow
+                          (uncatalogued actions, custom output names seen in training) keep their id
+                          but lose their text (`redact_vocab`; the masks are checked to be unchanged)
     filler/               the value filler (its value vocabulary from synthetic data + catalog only)
     retrieval.safetensors only for retrieval models: an index over OUR synthetic corpus
     meta.json             the run's meta (metrics, parameter counts) plus the export's provenance
@@ -135,6 +136,7 @@ def export_run(
     """Write the packed folder; return its packed.json content. See the module docstring for the rules."""
     from safetensors.torch import save_file
 
+    from sashimi.ir.vocab import save_vocab
     from sashimi.model.checkpoint import load_run
     from sashimi.model.generator import model_catalog
 
@@ -195,13 +197,18 @@ def export_run(
             provenance["retrieval"] = f"built over {len(examples)} synthetic rows of {synth_path}"
     shippable = synthetic_run or not allow_corpus_rows
 
+    vocab, table, n_redacted = redact_vocab(loaded.vocab, loaded.table)
+    provenance["redacted_tokens"] = n_redacted
+    provenance["mask_states_checked"] = check_same_masks(
+        loaded.vocab, loaded.table, vocab, table, catalog, int(cfg.max_len)
+    )
     state, layout = packed_state(loaded.decoder, float_dtype)
     if out.exists():
         shutil.rmtree(out)
     out.mkdir(parents=True)
     save_file(state, str(out / WEIGHTS_FILE))
-    write_json(out / "token_table.json", loaded.table.to_json())
-    shutil.copytree(run / "vocab", out / "vocab")
+    write_json(out / "token_table.json", table.to_json())
+    save_vocab(vocab, out / "vocab")
     filler.save(out / "filler")
     if index is not None:
         index.save(out)
@@ -224,6 +231,88 @@ def export_run(
     info["folder_bytes"] = folder_bytes(out)
     write_json(out / PACKED_FILE, info)
     return info
+
+
+REDACTED = "<redacted:{}>"
+
+
+def redact_vocab(vocab, table):
+    """Replace the text of every token the decoding mask can never allow by `<redacted:ID>`.
+
+    The output vocabulary of a model trained on the real corpus lists what its programs contained:
+    uncatalogued vendor actions and the names of custom-named outputs (`@BillAmount`) among them. The
+    mask never lets the decoder emit those (only catalog actions, their keys and enums, and handles of
+    catalog actions are allowed), so the shipped folder does not need their names: the ids (and the
+    weights' rows) stay, the texts go. Kept: keywords, markers, booleans, conditions, slot kinds,
+    variables, the fixed handles, and for each catalogued action its `A:` token, `K:`/`E:` tokens and
+    output handle. Tier 2 vocabularies of uncatalogued actions are dropped and training counts zeroed.
+    Returns (vocab, table, number redacted). `export_run` then checks that both give the same masks.
+    """
+    from dataclasses import replace as dc_replace
+
+    from sashimi.ir.typed import ACTION_PREFIX, ENUM_PREFIX, KEY_PREFIX
+    from sashimi.ir.vocab import Vocab, sanitised_handle
+    from sashimi.model.token_table import TokenTable
+
+    keep_actions = {name: spec for name, spec in vocab.tier2.items() if spec.in_catalog}
+    keep: set[str] = set()
+    for category, tokens in vocab.categories.items():
+        if category not in ("handles", "actions"):
+            keep.update(tokens)
+    from sashimi.dsl import plist_refs
+    from sashimi.ir.typed import RESERVED_HANDLE_TOKENS
+
+    keep.update(RESERVED_HANDLE_TOKENS)  # @prev @input @date @item @index
+    keep.update(
+        "@" + h
+        for h in (*plist_refs.MAGIC_HANDLES, "conditional", "choosefrommenu", "repeat_each", "repeat_count")
+    )
+    for name, spec in keep_actions.items():
+        keep.add(ACTION_PREFIX + name)
+        keep.add(sanitised_handle(name))
+        keep.update(spec.tokens())
+        keep.update(KEY_PREFIX + k for k in spec.keys)
+        keep.update(ENUM_PREFIX + v for vals in spec.enums.values() for v in vals)
+    rename: dict[str, str] = {}
+    texts = list(table.tokens)
+    for i, text in enumerate(texts):
+        if i >= 4 and text not in keep:
+            rename[text] = REDACTED.format(i)
+            texts[i] = rename[text]
+    new_table = TokenTable(tuple(texts))
+    new_vocab = Vocab(
+        tier1=tuple(rename.get(t, t) for t in vocab.tier1),
+        categories={k: tuple(rename.get(t, t) for t in v) for k, v in vocab.categories.items()},
+        tier2={name: dc_replace(spec, training_count=0) for name, spec in keep_actions.items()},
+        meta={k: v for k, v in vocab.meta.items() if k in ("format_version",)} | {"redacted": len(rename)},
+    )
+    return new_vocab, new_table, len(rename)
+
+
+def check_same_masks(
+    vocab_a, table_a, vocab_b, table_b, catalog, max_len: int, *, walks: int = 300, seed: int = 0
+) -> int:
+    """Random walks through both masks (uniform over allowed tokens): every mask must be identical.
+
+    Returns the number of states compared; raises DataError at the first difference."""
+    import numpy as np
+
+    from sashimi.model.constraints import ProgramConstraint
+
+    a = ProgramConstraint(vocab_a, table_a, max_len=max_len, catalog=catalog)
+    b = ProgramConstraint(vocab_b, table_b, max_len=max_len, catalog=catalog)
+    rng = np.random.default_rng(seed)
+    compared = 0
+    for _ in range(walks):
+        sa, sb = a.initial(), b.initial()
+        while not a.is_final(sa):
+            ma, mb = a.allowed(sa), b.allowed(sb)
+            compared += 1
+            if not np.array_equal(ma, mb):
+                raise DataError("redacting the vocabulary changed the decoding mask (not exported)")
+            t = int(rng.choice(np.flatnonzero(ma)))
+            sa, sb = a.advance(sa, t), b.advance(sb, t)
+    return compared
 
 
 def folder_bytes(directory: str | os.PathLike) -> int:

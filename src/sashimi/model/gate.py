@@ -28,12 +28,16 @@ threshold, encoder id, and the decision and metrics that chose it).
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
+from safetensors import SafetensorError
+from safetensors.numpy import load, save
 
 from sashimi.errors import DataError, Location
+from sashimi.io import atomic_write_bytes, read_json, write_json
+from sashimi.model.encoder import Encoder, model_id
 
 KINDS = ("linear", "mlp", "svm")  # simplest first: the adoption rule takes the first that meets the bar
 ASSET_DIR = Path(__file__).parent / "assets" / "gate"
@@ -127,6 +131,9 @@ class Gate:
     threshold: float = 0.5
     meta: dict = field(default_factory=dict, repr=False)
     lexical: LexicalView | None = field(default=None, repr=False)
+    # The encoder `decide` embeds raw texts with: a gate keeps one for its lifetime (one MiniLM load for
+    # all requests). `load_gate` sets it; a gate fitted in memory has none and scores embeddings only.
+    encoder: Encoder | None = field(default=None, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if self.kind not in _ARRAYS:
@@ -174,13 +181,16 @@ class Gate:
             z = np.exp(-a["gamma"][0] * np.maximum(sq, 0.0)) @ a["alpha"] + a["b"][0]
         return _sigmoid(z)
 
-    def decide(self, texts: list[str], encoder=None) -> list[GateDecision]:
-        """Accept/refuse for raw texts (embedded with the cached MiniLM encoder)."""
-        from sashimi.model.encoder import Encoder
-
-        encoder = encoder or Encoder()
-        scores = self.scores(encoder.embed(list(texts)), list(texts))
+    def decide(self, texts: list[str]) -> list[GateDecision]:
+        """Accept/refuse for raw texts, embedded with the gate's own encoder."""
+        if self.encoder is None:
+            raise DataError("this gate has no encoder: load it with load_gate(), or use with_encoder()")
+        scores = self.scores(self.encoder.embed(list(texts)), list(texts))
         return [GateDecision(bool(s >= self.threshold), float(s)) for s in scores]
+
+    def with_encoder(self, encoder: Encoder) -> Gate:
+        """The same gate, embedding raw texts with `encoder` in `decide`."""
+        return replace(self, encoder=encoder)
 
 
 # -------------------------------------------------------------------------------------- fitting
@@ -246,11 +256,6 @@ def fit_gate(
 
 def save_gate(gate: Gate, directory: str | os.PathLike, info: dict | None = None) -> Path:
     """Write `gate.safetensors` and `gate.json` (kind, threshold, encoder, `info`) atomically."""
-    from safetensors.numpy import save
-
-    from sashimi.io import atomic_write_bytes, write_json
-    from sashimi.model.encoder import model_id
-
     directory = Path(directory)
     atomic_write_bytes(
         directory / "gate.safetensors", save({k: np.ascontiguousarray(v) for k, v in gate.arrays.items()})
@@ -263,13 +268,10 @@ def save_gate(gate: Gate, directory: str | os.PathLike, info: dict | None = None
     return directory
 
 
-def load_gate(directory: str | os.PathLike | None = None) -> Gate:
-    """Load a saved gate (default: the one shipped in the package). Bad files raise one-line DataErrors."""
-    from safetensors import SafetensorError
-    from safetensors.numpy import load
-
-    from sashimi.io import read_json
-
+def load_gate(directory: str | os.PathLike | None = None, *, encoder: Encoder | None = None) -> Gate:
+    """Load a saved gate (default: the one shipped in the package) with the encoder it keeps for
+    `decide` (default: a new cached MiniLM `Encoder()`, whose model loads at the first call). Bad files
+    raise one-line DataErrors."""
     directory = Path(directory) if directory is not None else ASSET_DIR
     meta_path, weights_path = directory / "gate.json", directory / "gate.safetensors"
     if not meta_path.is_file() or not weights_path.is_file():
@@ -289,7 +291,7 @@ def load_gate(directory: str | os.PathLike | None = None) -> Gate:
         raise DataError("threshold must be a number", Location(str(meta_path))) from None
     try:
         lexical = LexicalView.from_json(meta["lexical"]) if meta.get("lexical") is not None else None
-        gate = Gate(meta["kind"], arrays, threshold, meta, lexical)
+        gate = Gate(meta["kind"], arrays, threshold, meta, lexical, encoder or Encoder())
     except DataError as err:
         raise err.with_file(str(meta_path)) from None
     return gate

@@ -181,6 +181,9 @@ class Generator:
         self.catalog = catalog if catalog is not None else model_catalog(model, model_dir or Path("."))
         if model.filler is None:
             raise DataError("this model has no value filler (filler/ folder)", Location(str(model_dir)))
+        from sashimi.model.fast_step import FastDecoder
+
+        self.stepper = FastDecoder(model.decoder)  # decoder.step without module dispatch, same logits
         max_len = int(model.decoder.cfg.max_len)
         self.constraint = ProgramConstraint(model.vocab, model.table, max_len=max_len, catalog=self.catalog)
 
@@ -246,7 +249,7 @@ class Generator:
         model = self.model
         try:
             memory = model.memory(pooled, states)
-            result = search(model.decoder, memory, self.constraint, beam=beam)
+            result = search(self.stepper, memory, self.constraint, beam=beam)
         except (SearchError, ValueError) as err:  # a defect, reported on this request, never hidden
             lap("decode")
             return done(

@@ -32,6 +32,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from sashimi.io import progress as progress_bar
 from sashimi.model.ternary import pack_model, packed_size_bytes, ternarize, ternary_shares
 
 TRIGGERS: dict[str, tuple[str, ...]] = {
@@ -225,8 +226,9 @@ def _tensorize(examples: list[ToyExample], word_index: dict[str, int]) -> tuple[
     return words, torch.tensor([e.target for e in examples])
 
 
-def train_toy(cfg: ToyConfig, regime: str) -> dict:
-    """Train one model ("continuous" or "ternary") and return held-out metrics."""
+def train_toy(cfg: ToyConfig, regime: str, *, progress: bool | None = None) -> dict:
+    """Train one model ("continuous" or "ternary") and return held-out metrics. `progress`: a bar over
+    the training steps on stderr (None: only on a terminal)."""
     if regime not in ("continuous", "ternary"):
         raise ValueError(f"unknown regime {regime!r}")
     # One thread: the model is tiny, so intra-op parallelism only adds synchronisation cost (and on a
@@ -234,12 +236,12 @@ def train_toy(cfg: ToyConfig, regime: str) -> dict:
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
-        return _train_toy(cfg, regime)
+        return _train_toy(cfg, regime, progress)
     finally:
         torch.set_num_threads(threads)
 
 
-def _train_toy(cfg: ToyConfig, regime: str) -> dict:
+def _train_toy(cfg: ToyConfig, regime: str, progress: bool | None) -> dict:
     started = time.perf_counter()
     data = make_dataset(cfg.n_prompts, cfg.seed)
     n_test = int(round(cfg.n_prompts * cfg.test_fraction))
@@ -266,7 +268,7 @@ def _train_toy(cfg: ToyConfig, regime: str) -> dict:
     bos = torch.zeros(len(train), 1, dtype=torch.long)
     prefix_all = torch.cat([bos, y_tr[:, :-1]], dim=1)
     model.train()
-    for _ in range(cfg.steps):
+    for _ in progress_bar(range(cfg.steps), desc=f"toy {regime}", unit="step", enabled=progress):
         idx = torch.randint(0, len(train), (cfg.batch_size,), generator=gen)
         words = x_tr[idx]
         logits = model.decode(model.encode(words), words, prefix_all[idx])
@@ -302,11 +304,11 @@ def _train_toy(cfg: ToyConfig, regime: str) -> dict:
     return result
 
 
-def run_toy(cfg: ToyConfig) -> dict:
+def run_toy(cfg: ToyConfig, *, progress: bool | None = None) -> dict:
     """Both regimes with the same seed, data and budget; one flat dict of metrics."""
     started = time.perf_counter()
-    cont = train_toy(cfg, "continuous")
-    tern = train_toy(cfg, "ternary")
+    cont = train_toy(cfg, "continuous", progress=progress)
+    tern = train_toy(cfg, "ternary", progress=progress)
     return {
         "experiment": "EXP-2.1",
         "ternary_accuracy": tern["sequence_accuracy"],

@@ -20,7 +20,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
-from sashimi.data.negatives import _Tables, negatives_for_program
+from sashimi.data.negatives.bank import negatives_for_program
+from sashimi.data.negatives.common import _Tables
 from sashimi.data.splits import group_rows
 from sashimi.dsl.ast import ShortcutIR
 from sashimi.dsl.catalog import Catalog

@@ -24,17 +24,17 @@ import time
 import warnings
 from pathlib import Path
 
+from sashimi.dsl.catalog import Catalog
 from sashimi.dsl.corpus import load_corpus
+from sashimi.dsl.parser import parse
 from sashimi.errors import DataError, Location
 from sashimi.io import read_jsonl
+from sashimi.ir.typed import skeleton
 
 EVAL_SPLITS = ("dev", "test", "test_compositional")
 
 
 def _skeletons(rows, catalog) -> list[str]:
-    from sashimi.dsl.parser import parse
-    from sashimi.ir.typed import skeleton
-
     return [
         " ".join(skeleton(parse(r.program, file=r.shortcut_id), catalog, drop_comments=True)) for r in rows
     ]
@@ -58,8 +58,6 @@ def run_baseline(corpus_dir: str | os.PathLike, *, seed: int = 0, catalog=None) 
     from sklearn.multiclass import OneVsRestClassifier
     from sklearn.neighbors import KNeighborsClassifier
     from sklearn.preprocessing import MultiLabelBinarizer
-
-    from sashimi.dsl.catalog import Catalog
 
     started = time.time()
     corpus_dir = Path(corpus_dir)

@@ -13,7 +13,14 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from sashimi.data.synth.generator import SynthExample
+from sashimi.dsl.catalog import Catalog
+from sashimi.dsl.parser import parse
+from sashimi.dsl.pipeline import compile_checked
+from sashimi.dsl.printer import print_program
+from sashimi.dsl.validator import validate
 from sashimi.errors import SashimiError
+from sashimi.ir.lowering import lower
+from sashimi.ir.typed import to_typed
 
 
 @dataclass
@@ -54,14 +61,6 @@ class CheckReport:
 def check_examples(
     examples: Iterable[SynthExample], catalog=None, *, progress: Callable[[int], None] | None = None
 ) -> CheckReport:
-    from sashimi.dsl.catalog import Catalog
-    from sashimi.dsl.parser import parse
-    from sashimi.dsl.pipeline import compile_checked
-    from sashimi.dsl.printer import print_program
-    from sashimi.dsl.validator import validate
-    from sashimi.ir.lowering import lower
-    from sashimi.ir.typed import to_typed
-
     catalog = catalog if catalog is not None else Catalog.core()
     report = CheckReport()
     for ex in examples:

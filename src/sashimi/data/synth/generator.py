@@ -21,7 +21,6 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from sashimi.dsl.corpus import CorpusRow
 from sashimi.data.synth import phrasing as P
 from sashimi.data.synth.control import (
     COLLECTIONS,
@@ -51,6 +50,7 @@ from sashimi.dsl.ast import (
     Statement,
     walk_statements,
 )
+from sashimi.dsl.corpus import CorpusRow
 from sashimi.dsl.printer import print_program
 
 GENERATOR_VERSION = 1

@@ -10,9 +10,9 @@ import os
 from collections import Counter
 from pathlib import Path
 
-from sashimi.dsl.corpus import save_corpus
 from sashimi.data.synth.generator import GENERATOR_VERSION, SynthExample
 from sashimi.data.synth.splits import COMPOSITIONAL_FRACTION, HOLDOUT_RATE
+from sashimi.dsl.corpus import save_corpus
 from sashimi.errors import DataError, Location
 from sashimi.io import write_json, write_jsonl
 

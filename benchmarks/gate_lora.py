@@ -1,4 +1,4 @@
-"""A fine-tuned gate encoder: LoRA adapters on the top MiniLM layers, trained to tell OOD from in-domain.
+"""A fine-tuned gate encoder (research code of benchmarks/gate_study.py, not part of the package): LoRA adapters on the top MiniLM layers, trained to tell OOD from in-domain.
 
 Why: the frozen MiniLM embedding ranks OOD prompts of unseen templates well (AUROC ~0.97) but not
 sharply enough for the plan's 99 % precision bar, and EXP-1.1 says the encoder needs fine-tuning. Full
@@ -25,6 +25,7 @@ from dataclasses import asdict, dataclass, fields
 import numpy as np
 
 from sashimi.errors import DataError
+from sashimi.model.encoder import N_LAYERS
 
 # The linear maps of a BERT layer that get an adapter (all of them).
 ADAPTED = (
@@ -49,8 +50,6 @@ class LoRAConfig:
     temperature: float = 10.0  # the head reads temperature x the unit-norm embedding
 
     def __post_init__(self) -> None:
-        from sashimi.model.encoder import N_LAYERS
-
         if not 1 <= self.layers <= N_LAYERS:
             raise DataError(f"LoRA gate: layers must be in 1..{N_LAYERS}, got {self.layers}")
         if self.rank < 0 or self.epochs < 1 or self.batch_size < 1 or self.lr <= 0:
@@ -59,8 +58,6 @@ class LoRAConfig:
     @property
     def first_layer(self) -> int:
         """Index of the hidden states the adapted layers start from (0 = word embeddings)."""
-        from sashimi.model.encoder import N_LAYERS
-
         return N_LAYERS - self.layers
 
     @classmethod

@@ -1,4 +1,5 @@
-"""The fine-tuned gate encoder (LoRA adapters on the top MiniLM layers) and the hidden states it reads."""
+"""benchmarks/gate_lora.py: the study's fine-tuned gate encoder (LoRA adapters on the top MiniLM layers)
+and the hidden states it reads (`Encoder.hidden_states`). `benchmarks/` is on the test path (pyproject)."""
 
 from __future__ import annotations
 
@@ -6,9 +7,9 @@ import numpy as np
 import pytest
 import torch
 
+import gate_lora
+from gate_lora import LoRAConfig
 from sashimi.errors import DataError
-from sashimi.model import gate_lora
-from sashimi.model.gate_lora import LoRAConfig
 
 TEXTS = ["Turn on Wi-Fi", "Set a timer for ten minutes", "What is the capital of France and why?"]
 

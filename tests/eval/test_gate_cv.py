@@ -11,7 +11,7 @@ import json
 import numpy as np
 import pytest
 
-import sashimi.model.encoder as encoder_module
+import sashimi.eval.gate_exp as gate_exp
 from sashimi.cli import main
 from sashimi.errors import DataError
 from sashimi.eval.gate_exp import _outer_folds, cross_validate_command
@@ -39,7 +39,7 @@ class FakeEncoder:
 
 @pytest.fixture(autouse=True)
 def fake_encoder(monkeypatch):
-    monkeypatch.setattr(encoder_module, "Encoder", FakeEncoder)
+    monkeypatch.setattr(gate_exp, "Encoder", FakeEncoder)
 
 
 def _write(path, rows):

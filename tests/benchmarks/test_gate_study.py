@@ -1,29 +1,24 @@
-"""The scoring helpers of benchmarks/gate_study.py, whose figures RESULTS §4.3 quotes."""
+"""The scoring helpers of benchmarks/gate_study.py, whose figures RESULTS §4.3 quotes.
 
-import importlib.util
-from pathlib import Path
+`benchmarks/` is on the test path (pyproject `pythonpath`), so the script imports as a module."""
 
 import numpy as np
 import pytest
 
-STUDY = Path(__file__).resolve().parents[2] / "benchmarks" / "gate_study.py"
-
 
 @pytest.fixture(scope="module")
 def study():
-    spec = importlib.util.spec_from_file_location("gate_study", STUDY)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    import gate_study
+
+    return gate_study
 
 
-def test_recall_at_precision_takes_the_largest_cut_that_keeps_precision(study):
+def test_summary_reads_ood_scores_higher_is_more_ood(study):
     # OOD scores, highest first: 3 OOD, then an in-domain prompt, then 1 OOD.
     score = np.array([5.0, 4.0, 3.0, 2.0, 1.0, 0.0])
     is_ood = np.array([True, True, True, False, True, False])
-    assert study.recall_at_precision(score, is_ood, 0.99) == pytest.approx(3 / 4)
-    assert study.recall_at_precision(score, is_ood, 0.8) == pytest.approx(1.0)  # 4 of 5 refusals OOD
-    assert study.recall_at_precision(-score, is_ood, 0.99) == 0.0  # an in-domain prompt ranks first
+    assert study.summary(score, is_ood) == {"recall_at_p99": 0.75, "auroc": pytest.approx(7 / 8)}
+    assert study.summary(-score, is_ood)["recall_at_p99"] == 0.0  # an in-domain prompt ranks first
 
 
 def test_held_out_threshold_comes_from_out_of_fold_scores_only(study):

@@ -7,8 +7,8 @@ import json
 import numpy as np
 import pytest
 
-from sashimi.dsl.corpus import CorpusRow, save_corpus
 from sashimi.dsl.catalog import Catalog
+from sashimi.dsl.corpus import CorpusRow, save_corpus
 from sashimi.eval.encoder_exp import (
     action_category,
     action_sequence,
