@@ -52,6 +52,20 @@ def trained_on_synthetic_only(meta: dict) -> bool:
     return isinstance(data, dict) and "synth" in data and not data.get("data_files")
 
 
+def _load_without_filler(run: Path):
+    """`load_run` of the run folder minus its filler/ (a temporary folder of links to the other files)."""
+    import tempfile
+
+    from sashimi.model.checkpoint import load_run
+
+    with tempfile.TemporaryDirectory(prefix="sashimi-export-") as tmp:
+        for item in run.iterdir():
+            if item.name != "filler":
+                (Path(tmp) / item.name).symlink_to(item.resolve(), target_is_directory=item.is_dir())
+        loaded = load_run(tmp)
+    return loaded
+
+
 def is_packed(directory: str | os.PathLike) -> bool:
     return (Path(directory) / PACKED_FILE).is_file()
 
@@ -146,14 +160,19 @@ def export_run(
         raise DataError(f"float dtype must be one of {sorted(FLOAT_DTYPES)}, got {float_dtype!r}")
     if out.resolve() == run.resolve():
         raise DataError("export into the run folder itself is not allowed", Location(str(out)))
-    loaded = load_run(run)
+    # A run that read corpus files gets a new filler below; its own is not even loaded (it is not needed,
+    # and a filler with corpus literals must not be able to block or leak into the export).
+    meta_path = run / "meta.json"
+    run_meta = read_json(meta_path) if meta_path.is_file() else {}
+    keep_run_filler = trained_on_synthetic_only(run_meta) or allow_corpus_rows
+    loaded = load_run(run) if keep_run_filler else _load_without_filler(run)
     cfg = loaded.decoder.cfg
     catalog = model_catalog(loaded, run)
     synth_path = Path(synthetic) if synthetic is not None else None
     provenance: dict[str, Any] = {"run": str(run), "synthetic": str(synth_path) if synth_path else None}
 
     filler = loaded.filler
-    if filler is None:
+    if filler is None and keep_run_filler:
         raise DataError(
             "the run has no value filler (filler/): nothing to generate values with", Location(str(run))
         )
