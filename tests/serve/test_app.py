@@ -14,7 +14,9 @@ from sashimi.dsl.ast import CONDITIONS
 from sashimi.dsl.catalog import Catalog
 from sashimi.dsl.decompiler import decompile
 from sashimi.dsl.parser import GRAMMAR_PATH, parse
+from sashimi.dsl.pipeline import run_pipeline
 from sashimi.dsl.printer import print_program
+from sashimi.model.generator import Generation
 from sashimi.serve.app import (
     FileStore,
     RateLimiter,
@@ -257,3 +259,24 @@ def test_workers_bound_concurrent_generations():
         with ThreadPoolExecutor(6) as pool:
             assert list(pool.map(one, range(6))) == [200] * 6
     assert gen.max_active == 2
+
+
+def test_clean_report_equals_a_full_toolchain_report():
+    from sashimi.serve.app import clean_report, validity_report
+
+    result = run_pipeline(WATER, Catalog.load(None), do_lint=False)
+    assert result.compiled_strict and not result.warnings
+    assert validity_report(result, WATER) == clean_report()
+
+
+def test_generated_program_with_warnings_gets_a_located_report():
+    class Warned(FakeGenerator):
+        def generate(self, prompt, *, beam=1):
+            text = 'SHORTCUT "W"\nACTION showresult Text=`{$Missing}`\n'
+            data = run_pipeline(text, Catalog.load(None), do_lint=False).shortcut_bytes
+            return Generation(True, "", text, {"compiled_strict": True, "warnings": ["undefined_variable: x"]},
+                              data, 1.0, {}, name="W")
+
+    body = client(Warned()).post("/api/generate", json={"prompt": "water"}).json()
+    assert body["validity"]["warnings"] and body["validity"]["warnings"][0]["line"] == 2
+    assert body["download_url"]

@@ -271,6 +271,26 @@ def validity_report(result: PipelineResult, text: str) -> dict:
     }
 
 
+def clean_report() -> dict:
+    """`validity_report` of a program that compiled strict with no warning, error or repair."""
+    return {
+        "summary": "valid (strict)",
+        "parsed": True,
+        "strict": True,
+        "permissive": True,
+        "errors": [],
+        "warnings": [],
+        "repairs": [],
+        "changed_by_lint": False,
+    }
+
+
+def _clean_strict(validity: dict | None) -> bool:
+    """The generator's verdict (`sashimi.model.generator.validity_of`) says: strict, nothing to report."""
+    v = validity or {}
+    return bool(v.get("compiled_strict")) and not v.get("warnings") and not v.get("errors")
+
+
 def shortcut_filename(name: str) -> str:
     """A safe download name from the program's SHORTCUT name (never from the request itself).
 
@@ -457,16 +477,22 @@ def create_app(
             raise ApiError(400, "bad_request", err.message) from None
         validity, download_url = None, None
         if gen.accepted and gen.dsl:
-            # The generator's verdict has no line numbers; the same toolchain run (no lint: the
-            # program is the model's own) gives the located report the page shows. About 2 ms.
-            result = await anyio.to_thread.run_sync(
-                lambda: run_pipeline(gen.dsl, catalog, file=PROGRAM_FILE, seed=config.seed, do_lint=False)
-            )
-            validity = validity_report(result, gen.dsl)
-            # The generator's own file when it made one (it is what `sashimi generate` writes).
-            data = gen.shortcut if gen.shortcut else result.shortcut_bytes
-            name = getattr(gen, "name", "") or (result.ir.name if result.ir is not None else "shortcut")
-            download_url = store_file(data, name)
+            name = getattr(gen, "name", "")
+            if _clean_strict(gen.validity) and gen.shortcut:
+                # Compiled strict with no warning: the generator's verdict is the whole report.
+                validity = clean_report()
+                data = gen.shortcut
+            else:
+                # The generator's verdict has no line numbers; the same toolchain run (no lint: the
+                # program is the model's own) gives the located report the page shows.
+                result = await anyio.to_thread.run_sync(
+                    lambda: run_pipeline(gen.dsl, catalog, file=PROGRAM_FILE, seed=config.seed, do_lint=False)
+                )
+                validity = validity_report(result, gen.dsl)
+                # The generator's own file when it made one (it is what `sashimi generate` writes).
+                data = gen.shortcut if gen.shortcut else result.shortcut_bytes
+                name = name or (result.ir.name if result.ir is not None else "")
+            download_url = store_file(data, name or "shortcut")
         return {
             "accepted": bool(gen.accepted),
             "reason": gen.reason,
