@@ -11,7 +11,7 @@ export HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1
 S=../shared/data/shortcutforge
 OUT=${1:-runs/bench}
 shift || true
-STEPS=${*:-toolchain typed-ir synth negatives ood encoder toy gate gate-study gate-heldout gate-heldout6}
+STEPS=${*:-toolchain typed-ir synth negatives ood encoder toy gate gate-study gate-heldout gate-heldout6 filler}
 [ -f "$S/train.jsonl" ] || { echo "error: $S/train.jsonl not found (../shared absent)" >&2; exit 2; }
 mkdir -p "$OUT"
 TIMES="$OUT/timings.tsv"
@@ -82,5 +82,11 @@ for s in $STEPS; do case $s in
     step gate-heldout6 python benchmarks/gate_study.py --ood "$OUT/ood.jsonl" --out "$OUT/gate_heldout_l6" --seeds 5 --finetune-seeds 5 \
       --held-out --real-dev "$OUT/split/dev.jsonl" --finetune full6:layers=6,rank=0,lr=1e-4 ;;
   *) echo "error: unknown step '$s'" >&2; exit 2 ;;
+  filler)  # value filler (Tier 3), oracle Tier 3 vs predicted on gold Tier 1+2; about 5 minutes
+    split
+    [ -f "$OUT/synth/train.jsonl" ] || step synth sashimi data synth --n 5000 --seed 0 --out "$OUT/synth"
+    step filler-synth sh -c "sashimi exp filler --train '$OUT/synth/train.jsonl' --data '$OUT/synth/test.jsonl' '$OUT/synth/test_compositional.jsonl' --quiet --json --out '$OUT/filler_synth' > '$OUT/filler_synth.json'"
+    # fitted on the real corpus: its vocabulary stays in the run folder (--save), never in the repository
+    step filler-real sh -c "sashimi exp filler --train '$OUT/split/train.jsonl' --data '$OUT/split/dev.jsonl' --catalog-dir $S --value-source real --quiet --json --out '$OUT/filler_real' --save '$OUT/filler_real/filler' > '$OUT/filler_real.json'" ;;
 esac; done
 echo "done: results in $OUT (timings in $TIMES)" >&2

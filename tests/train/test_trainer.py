@@ -143,3 +143,22 @@ def test_cli_errors_are_one_line(tmp_path, capsys):
         == 2
     )
     assert main(["train", "--config", str(tmp_path / "missing.yaml"), "--out", str(tmp_path / "r")]) == 2
+
+
+def test_early_exit_stops_a_slow_run(tmp_path, encoder):
+    config = load_config(
+        TINY, ["train.steps=40", "train.eval_every=10", "train.early_exit={step: 10, min_tier1_acc: 0.99}"]
+    )
+    meta = train(config, tmp_path / "run", quiet=True, encoder=encoder)
+    assert meta["early_exit"]["step"] == 10 and meta["steps_done"] == 10
+    assert (tmp_path / "run" / "model.safetensors").is_file()
+
+
+def test_non_finite_loss_stops_with_a_clear_error(tmp_path, encoder, monkeypatch):
+    import sashimi.train.trainer as trainer_mod
+    from sashimi.train.trainer import TrainingError
+
+    monkeypatch.setattr(trainer_mod, "ce_loss", lambda logits, targets: logits.sum() * float("nan"))
+    config = load_config(TINY, ["train.steps=5"])
+    with pytest.raises(TrainingError, match="step 1: non-finite loss"):
+        train(config, tmp_path / "run", quiet=True, encoder=encoder)

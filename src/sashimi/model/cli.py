@@ -1,4 +1,5 @@
-"""CLI of the model area: `sashimi exp toy` (plan EXP-2.1) and `sashimi gate "..."` (the shipped domain gate).
+"""CLI of the model area: `sashimi exp toy` (plan EXP-2.1), `sashimi exp filler` (the value filler's oracle
+Tier 3 measurement) and `sashimi gate "..."` (the shipped domain gate).
 
 The encoder and gate experiments (EXP-1.1, EXP-1.2) evaluate model components and live in `sashimi/eval/cli.py`.
 
@@ -298,6 +299,10 @@ def register_filler(groups: dict) -> None:
     p.set_defaults(func=_cmd_exp_filler)
 
 
+def _share(value) -> str:
+    return "-" if value is None else f"{value:.4f}"
+
+
 def _cmd_exp_filler(args: argparse.Namespace) -> int:
     from sashimi.io import run_metadata, write_json
     from sashimi.model.filler.measure import run_filler_experiment
@@ -311,7 +316,7 @@ def _cmd_exp_filler(args: argparse.Namespace) -> int:
         seed=args.seed,
         value_source=source,
         save_dir=args.save,
-        progress=not args.quiet and sys.stderr.isatty(),
+        progress=False if args.quiet else None,
     )
     if args.out is not None:
         write_json(args.out / "metrics.json", result)
@@ -322,9 +327,9 @@ def _cmd_exp_filler(args: argparse.Namespace) -> int:
              f"{result['fit']['fit_seconds']} s)"]  # fmt: skip
     for path, m in result["results"].items():
         lines.append(
-            f"  {path}: slots {_fmt(m['slot_accuracy'])} ({m['n_slots']}), var names {_fmt(m['var_name_accuracy'])},"
-            f" canonical exact {_fmt(m['canonical_exact'])}, filled compile strict"
-            f" {_fmt(m['validity']['filled'].get('compile_strict'))}"
+            f"  {path}: slots {_share(m['slot_accuracy'])} ({m['n_slots']}), var names {_share(m['var_name_accuracy'])},"
+            f" canonical exact {_share(m['canonical_exact'])}, filled compile strict"
+            f" {_share(m['validity']['filled'].get('compile_strict'))}"
         )
     _print(result, args.json, lines)
     return 0

@@ -130,10 +130,17 @@ class Cache:
 # ----------------------------------------------------------------------------------------------- layers
 
 
-def _linear(cfg: DecoderConfig, n_in: int, n_out: int, group: str, bias: bool = True) -> BitLinear:
-    """A BitLinear, ternary iff the regime covers its group ("decoder" | "bridge" | "heads")."""
+def _linear(
+    cfg: DecoderConfig, n_in: int, n_out: int, group: str, bias: bool = True, normed_input: bool = False
+) -> BitLinear:
+    """A BitLinear, ternary iff the regime covers its group ("decoder" | "bridge" | "heads").
+
+    Its own RMSNorm is left out where a LayerNorm directly precedes it (`normed_input`): the ternary
+    layer's input scale is already fixed there, and a second norm only costs time.
+    """
     ternary = (cfg.weight_regime == "partial" and group == "decoder") or cfg.weight_regime == "full"
-    layer = BitLinear(n_in, n_out, bias=bias, norm="rms", act_bits=cfg.act_bits, ternary=ternary)
+    norm = "none" if normed_input else "rms"
+    layer = BitLinear(n_in, n_out, bias=bias, norm=norm, act_bits=cfg.act_bits, ternary=ternary)
     layer.regime_ternary = ternary  # what the regime asks for (staged ternarisation toggles `.ternary`)
     return layer
 
@@ -152,7 +159,7 @@ class SelfAttention(nn.Module):
     def __init__(self, cfg: DecoderConfig):
         super().__init__()
         self.n_heads = cfg.n_heads
-        self.qkv = _linear(cfg, cfg.d_model, 3 * cfg.d_model, "decoder")
+        self.qkv = _linear(cfg, cfg.d_model, 3 * cfg.d_model, "decoder", normed_input=True)
         self.proj = _linear(cfg, cfg.d_model, cfg.d_model, "decoder")
         self.dropout = cfg.dropout
 
@@ -176,8 +183,8 @@ class CrossAttention(nn.Module):
     def __init__(self, cfg: DecoderConfig):
         super().__init__()
         self.n_heads = cfg.n_heads
-        self.q = _linear(cfg, cfg.d_model, cfg.d_model, "decoder")
-        self.kv = _linear(cfg, cfg.d_model, 2 * cfg.d_model, "decoder")
+        self.q = _linear(cfg, cfg.d_model, cfg.d_model, "decoder", normed_input=True)
+        self.kv = _linear(cfg, cfg.d_model, 2 * cfg.d_model, "decoder", normed_input=True)
         self.proj = _linear(cfg, cfg.d_model, cfg.d_model, "decoder")
         self.dropout = cfg.dropout
 
@@ -195,7 +202,7 @@ class CrossAttention(nn.Module):
 class MLP(nn.Module):
     def __init__(self, cfg: DecoderConfig):
         super().__init__()
-        self.fc = _linear(cfg, cfg.d_model, cfg.ff_mult * cfg.d_model, "decoder")
+        self.fc = _linear(cfg, cfg.d_model, cfg.ff_mult * cfg.d_model, "decoder", normed_input=True)
         self.proj = _linear(cfg, cfg.ff_mult * cfg.d_model, cfg.d_model, "decoder")
         self.drop = nn.Dropout(cfg.dropout)
 
@@ -277,7 +284,7 @@ class SashimiDecoder(nn.Module):
         self.drop = nn.Dropout(cfg.dropout)
         self.blocks = nn.ModuleList(Block(cfg) for _ in range(cfg.n_layers))
         self.ln_f = nn.LayerNorm(d)
-        self.lm_head = _linear(cfg, d, cfg.vocab_size, "heads", bias=False)
+        self.lm_head = _linear(cfg, d, cfg.vocab_size, "heads", bias=False, normed_input=True)
         self.apply(self._init_weights)
         for name, p in self.named_parameters():  # GPT-2's scaled init of the residual projections
             if name.endswith("proj.weight") and name.startswith("blocks."):

@@ -168,6 +168,7 @@ class Generator:
 
         from sashimi.model.constraints import ProgramConstraint
         from sashimi.model.fast_lexical import fast_gate
+        from sashimi.model.fast_step import FastDecoder
         from sashimi.model.gate import load_gate
         from sashimi.model.minilm import MiniLM
 
@@ -181,8 +182,6 @@ class Generator:
         self.catalog = catalog if catalog is not None else model_catalog(model, model_dir or Path("."))
         if model.filler is None:
             raise DataError("this model has no value filler (filler/ folder)", Location(str(model_dir)))
-        from sashimi.model.fast_step import FastDecoder
-
         self.stepper = FastDecoder(model.decoder)  # decoder.step without module dispatch, same logits
         max_len = int(model.decoder.cfg.max_len)
         self.constraint = ProgramConstraint(model.vocab, model.table, max_len=max_len, catalog=self.catalog)

@@ -47,6 +47,8 @@ def _train(args: argparse.Namespace) -> int:
     if args.catalog_dir is not None:
         overrides.append(f"data.catalog_dir={args.catalog_dir}")
     config = load_config(args.config, overrides)
+    if config["data"]["catalog_dir"]:  # the run folder must not depend on the directory it was trained from
+        config["data"]["catalog_dir"] = str(Path(config["data"]["catalog_dir"]).resolve())
     for path in [*args.data, *args.eval]:
         if not Path(path).is_file():
             raise DataError("file not found", Location(path))

@@ -47,7 +47,7 @@ DEFAULTS: dict[str, Any] = {
         "eval_batch_size": 64,
         "select": "best",  # best (dev Tier 1+2 sequence accuracy, then dev CE) | last
         "early_exit": None,  # e.g. {step: 200, min_tier1_acc: 0.7}: stop a run that learns too slowly
-        "threads": None,  # torch intra-op threads (None = torch's default)
+        "threads": 1,  # torch intra-op threads: 1 is fastest on a shared 2-core CPU, and results depend on it
         "interrupt_at": None,  # stop after this step as if killed (tests of --resume)
     },
     "loss": {

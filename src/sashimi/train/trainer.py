@@ -234,14 +234,19 @@ def lr_at(step: int, tc: dict) -> float:
     return floor + (base - floor) * 0.5 * (1.0 + math.cos(math.pi * progress))
 
 
-def _batch_rows(step: int, n: int, batch_size: int, seed: int) -> list[int]:
-    """Rows of step `step`: a seeded permutation per epoch, cut into full batches."""
-    per_epoch = max(1, n // batch_size)
+def _batch_rows(step: int, lengths: Sequence[int], batch_size: int, seed: int) -> list[int]:
+    """Rows of step `step`: per epoch, a seeded shuffle, rows grouped by target length into batches
+    (so a batch pads little: most programs are short, a few very long), batches in seeded order."""
+    n = len(lengths)
+    size = min(batch_size, n)
+    per_epoch = max(1, n // size)
     epoch, offset = divmod(step, per_epoch)
     gen = torch.Generator().manual_seed(seed * 1_000_003 + epoch)
     perm = torch.randperm(n, generator=gen).tolist()
-    size = min(batch_size, n)
-    return perm[offset * size : offset * size + size]
+    by_length = sorted(perm, key=lambda i: lengths[i])  # stable: equal lengths keep the shuffled order
+    batches = [by_length[b * size : (b + 1) * size] for b in range(per_epoch)]
+    order = torch.randperm(per_epoch, generator=gen).tolist()
+    return batches[order[offset]]
 
 
 def _grad_health(model: SashimiDecoder, weighting: LossWeighting) -> dict:
@@ -486,7 +491,7 @@ def train(
     write_json(run / "config.resolved.json", config)
 
     steps, bs = int(tc["steps"]), int(tc["batch_size"])
-    n_train = len(prep.train)
+    lengths = [len(e.ids) for e in prep.train.examples]
     interrupt_at = tc["interrupt_at"]
     show_bar = not quiet and sys.stderr.isatty()
     bar = tqdm(
@@ -503,7 +508,7 @@ def train(
         lr = lr_at(step, tc)
         for group in opt.param_groups:
             group["lr"] = lr
-        rows = _batch_rows(step, n_train, bs, seed)
+        rows = _batch_rows(step, lengths, bs, seed)
         batch = collate(
             prep.train,
             rows,

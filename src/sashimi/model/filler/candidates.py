@@ -4,11 +4,15 @@ Sources (a candidate proposed by several sources is one candidate carrying all t
   span     a word span of the request (1..6 words, edge punctuation stripped; e.g. a name, a city)
   quote    the exact contents of a quotation in the request
   number   a number written in the request (digits or a number word), and /100 of a percentage
-  vocab    frequent literals of the training programs at four levels of context, most specific first:
+  list     an enumeration of the request ("coffee, bread and pasta") as a list literal
+  dict     a JSON object of the request, or a quoted key next to a quoted value
+  vocab    frequent literals of the training programs at five levels of context, most specific first:
+           (kind, role, action, param, interp shape, condition, what follows the statement),
            (kind, role, action, param, interp shape, condition), (kind, role, action, param),
            (kind, role, next action), (kind, role)
   unit     a unit the catalog allows for the parameter (else the units training used with it)
   whole    the whole request (comment text)
+  titles   names composed by the learned title lexicon and name formats (`titles.py`), case labels
   title    a short title-cased key phrase of the request (for `SHORTCUT "…"`)
   default  the schema default of the kind (1, the first allowed unit, the empty dict, ...)
 
@@ -19,25 +23,32 @@ a WFVolume takes a percentage / 100, a comment takes the whole request).
 
 from __future__ import annotations
 
+import json
 import math
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
+from sashimi.dsl.ast import DictLiteral, ListLiteral, NumberValue, StringValue
 from sashimi.model.filler.context import SlotContext
 from sashimi.model.filler.prompt import STOPWORDS, PromptView, content_words, shape
+from sashimi.model.filler.titles import TitleModel
 from sashimi.model.filler.values import BLOB_KINDS, empty_blob, value_key
 
 VOCAB_TOP = 40  # literals kept per vocabulary context
-LEVELS = ("L1", "L2", "L3", "L4")
+LEVELS = ("L0", "L1", "L2", "L3", "L4")
+LEVEL_TOP = (10, VOCAB_TOP, VOCAB_TOP, 15, 15)  # candidates taken from each level
 
 
-def vocab_keys(ctx: SlotContext) -> tuple[str, str, str, str]:
-    """The four vocabulary contexts of a slot, most specific first."""
+def vocab_keys(ctx: SlotContext) -> tuple[str, str, str, str, str]:
+    """The five vocabulary contexts of a slot, most specific first."""
     base = f"{ctx.kind}|{ctx.role}"
     fine = f"{base}|{ctx.action}|{ctx.param}"
+    l1 = f"{fine}|{ctx.interp_shape}|{ctx.condition}|{int(ctx.in_qty)}"
     return (
-        f"{fine}|{ctx.interp_shape}|{ctx.condition}|{int(ctx.in_qty)}",
+        f"{l1}|{ctx.following}",
+        l1,
         fine,
         f"{base}|next={ctx.next_action}",
         base,
@@ -57,6 +68,9 @@ class Candidate:
 class FillState:
     """What the earlier slots of the same program chose (sequential features)."""
 
+    tokens: tuple[str, ...] = ()  # the program's token texts (title sources read its structure)
+    repeat: int | None = None  # the first REPEAT count filled (names like "Timer x3")
+    labels: list[str] = field(default_factory=list)  # CASE labels filled so far (menu names)
     used: Counter = field(default_factory=Counter)
     last_start: int = -1  # offset of the last value copied from the request
     last_number_word: int | None = None  # word index of the last copied number (for its unit)
@@ -75,11 +89,13 @@ class CandidateGenerator:
         totals: dict[str, int],
         enums: dict[str, list[str]],
         units: dict[str, list[str]],
+        titles: TitleModel | None = None,
     ):
         self.vocab = vocab  # context key -> [(literal, value key, count)], most frequent first
         self.totals = totals
         self.enums = enums  # "action|param" -> closed values (catalog)
         self.units = units  # "action|param" -> allowed units (catalog)
+        self.titles = titles
         self._cache: dict[str, list] = {}
 
     # ------------------------------------------------------------------ public
@@ -106,6 +122,17 @@ class CandidateGenerator:
             self._spans(ctx, view, add)
             if ctx.kind == "str":
                 add(view.prompt, {"whole": 1.0})
+                if self.titles is not None and ctx.role == "name":
+                    names = self.titles.name_candidates(
+                        state.tokens, state.repeat, view.word_set, state.labels
+                    )
+                    for text, feats in names:
+                        add(text, feats)
+                elif self.titles is not None and ctx.role == "case_label":
+                    for text, feats in self.titles.case_candidates(
+                        state.tokens, ctx.position - 1, view.word_set
+                    ):
+                        add(text, feats)
                 if ctx.role in ("name", "case_label", "menu_prompt"):
                     title = make_title(view)
                     if title:
@@ -114,6 +141,12 @@ class CandidateGenerator:
             self._numbers(view, add)
         elif ctx.kind == "unit":
             self._units(ctx, view, state, add)
+        elif ctx.kind == "list":
+            for value, feats in list_candidates(view):
+                add(value, feats)
+        elif ctx.kind == "dict":
+            for value, feats in dict_candidates(view):
+                add(value, feats)
         if not cands:
             add(self._default(ctx, view), {"default": 1.0})
         out = list(cands.values())
@@ -151,21 +184,25 @@ class CandidateGenerator:
 
     def _vocab(self, ctx: SlotContext, view: PromptView, add) -> None:
         numbers = view.number_keys
-        for level, key in zip(LEVELS, vocab_keys(ctx), strict=True):
+        overlap = view.cache.setdefault("overlap", {})
+        for level, key, top in zip(LEVELS, vocab_keys(ctx), LEVEL_TOP, strict=True):
             if key not in self.vocab:
                 continue
-            for value, vkey, static, words in self._vocab_entries(key, level):
+            for value, vkey, static, words in self._vocab_entries(key, level)[:top]:
                 feats = dict(static)
                 if ctx.kind == "num":
                     if vkey in numbers:
                         feats["voc_in_prompt"] = 1.0
                 elif words:
-                    hit = sum(w in view.word_set for w in words) / len(words)
-                    feats["voc_overlap"] = hit
-                    if hit == 1.0:
-                        feats["voc_overlap_all"] = 1.0
-                    if isinstance(value, str) and value in view.prompt:
-                        feats["voc_in_prompt"] = 1.0
+                    extra = overlap.get(vkey)
+                    if extra is None:
+                        hit = sum(w in view.word_set for w in words) / len(words)
+                        extra = overlap[vkey] = {"voc_overlap": hit}
+                        if hit == 1.0:
+                            extra["voc_overlap_all"] = 1.0
+                        if isinstance(value, str) and value in view.prompt:
+                            extra["voc_in_prompt"] = 1.0
+                    feats.update(extra)
                 add(value, feats, key=vkey)
 
     def _spans(self, ctx: SlotContext, view: PromptView, add) -> None:
@@ -198,7 +235,7 @@ class CandidateGenerator:
     def _units(self, ctx: SlotContext, view: PromptView, state: FillState, add) -> None:
         allowed = self.units.get(f"{ctx.action}|{ctx.param}")
         if allowed is None:
-            seen = self.vocab.get(vocab_keys(ctx)[1]) or self.vocab.get(vocab_keys(ctx)[3]) or []
+            seen = self.vocab.get(vocab_keys(ctx)[2]) or self.vocab.get(vocab_keys(ctx)[4]) or []
             allowed = [v for v, _, _ in seen]
         after = state.last_number_word
         nxt = [view.norm(after + 1), view.norm(after + 2)] if after is not None else ["<none>", "<none>"]
@@ -238,18 +275,11 @@ class CandidateGenerator:
             feats["used_before"] = 1.0
         if cand.start is not None:
             feats["after_last" if cand.start > state.last_start else "before_last"] = 1.0
-        if len(feats) > 1 and "default" not in feats:
-            feats["multi_source"] = float(sum(1 for f in feats if f in _SOURCES) > 1)
-
-
-_SOURCES = frozenset(
-    {"span", "quote", "num", "num_frac", "whole", "title", "unit", "enum", "vocL1", "vocL2", "vocL3", "vocL4"}
-)
 
 
 def span_candidates(view: PromptView) -> list[tuple[str, dict[str, float], int, int]]:
     """Quotations and word spans of the request with their features (computed once per request)."""
-    cached = getattr(view, "_span_candidates", None)
+    cached = view.cache.get("spans")
     if cached is not None:
         return cached
     out: list[tuple[str, dict[str, float], int, int]] = []
@@ -272,7 +302,72 @@ def span_candidates(view: PromptView) -> list[tuple[str, dict[str, float], int, 
         if s.first == 0:
             feats["span_at_start"] = 1.0
         out.append((s.value, feats, s.start, s.last))
-    view._span_candidates = out  # type: ignore[attr-defined]
+    view.cache["spans"] = out
+    return out
+
+
+_CLAUSE = re.compile(r"[^.;:!?\n]+")
+_ENUM = re.compile(r"[^,]+(?:,\s*[^,]+)+,?\s+(?:and|or)\s+[^,]+|[^,]+(?:,\s*[^,]+){2,}")
+_ITEM_SPLIT = re.compile(r",\s*(?:and\s+|or\s+)?|\s+(?:and|or)\s+")
+_JSON_OBJECT = re.compile(r"\{[^{}]{1,500}\}")
+
+
+def list_candidates(view: PromptView) -> list[tuple[Any, dict[str, float]]]:
+    """Enumerations of the request ("coffee, bread and pasta") as list literals, with the first item
+    trimmed of 0-5 leading words and the last 0-1 items dropped (the scorer learns where lists start)."""
+    cached = view.cache.get("lists")
+    if cached is not None:
+        return cached  # type: ignore[return-value]
+    out: list[tuple[Any, dict[str, float]]] = []
+    head = view.prompt[:2000]
+    for clause in _CLAUSE.finditer(head):
+        for m in _ENUM.finditer(clause.group()):
+            items = [i.strip(" \"'“”") for i in _ITEM_SPLIT.split(m.group().strip())]
+            items = [i for i in items if i]
+            if len(items) < 2 or len(items) > 30:
+                continue
+            first_words = items[0].split()
+            for trim in range(min(6, len(first_words))):
+                lead = " ".join(first_words[trim:])
+                before = first_words[trim - 1].lower() if trim else "<clause>"
+                for drop in (0, 1):
+                    body = [lead] + items[1 : len(items) - drop]
+                    if len(body) < 2:
+                        continue
+                    value = ListLiteral(tuple(StringValue(i) for i in body))
+                    feats = {"enum_list": 1.0, f"enum_trim{trim}": 1.0, f"enum_drop{drop}": 1.0,
+                             "enum_pw=" + before: 1.0, f"enum_n{min(len(body), 6)}": 1.0}  # fmt: skip
+                    out.append((value, feats))
+    view.cache["lists"] = out
+    return out
+
+
+def dict_candidates(view: PromptView) -> list[tuple[Any, dict[str, float]]]:
+    """Dictionaries the request spells: a JSON object, or a quoted key next to a quoted value."""
+    out: list[tuple[Any, dict[str, float]]] = []
+    head = view.prompt[:2000]
+    for m in _JSON_OBJECT.finditer(head):
+        try:
+            obj = json.loads(m.group())
+        except ValueError:
+            continue
+        if isinstance(obj, dict) and obj and all(isinstance(v, str | int | float) for v in obj.values()):
+            entries = tuple(
+                (str(k), StringValue(v) if isinstance(v, str) else NumberValue(v)) for k, v in obj.items()
+                if not isinstance(v, bool)
+            )  # fmt: skip
+            if entries:
+                out.append((DictLiteral(entries), {"dict_json": 1.0}))
+    quotes = view.quotes
+    for a, b in zip(quotes, quotes[1:], strict=False):
+        between = view.prompt[a.end : b.start]
+        if len(between) <= 20:
+            out.append(
+                (
+                    DictLiteral(((a.value, StringValue(b.value)),)),
+                    {"dict_quotes": 1.0, "dict_sep=" + between.strip(' "“”')[:8]: 1.0},
+                )
+            )
     return out
 
 
@@ -282,16 +377,24 @@ def make_title(view: PromptView, max_words: int = 4) -> str:
     return " ".join(w[:1].upper() + w[1:] for w in words[:max_words])
 
 
+_FINE_ONLY = frozenset({"whole"})  # sources that are right for a few parameters only (comment text)
+
+
 def cross(ctx: SlotContext, feats: dict[str, float]) -> dict[str, float]:
-    """Each feature alone, with the coarse slot key and with the fine slot key."""
+    """Each feature alone, with the coarse slot key and with the fine slot key.
+
+    The whole-request source is crossed with the fine key only: it is right for comment text and wrong
+    nearly everywhere else, so a shared weight would leak into every string parameter.
+    """
     coarse = f"{ctx.kind}|{ctx.role}"
     fine = f"{coarse}|{ctx.action}|{ctx.param}"
     out: dict[str, float] = {}
     for name, x in feats.items():
         if x == 0.0:
             continue
-        out[name] = x
-        out[f"{name}@{coarse}"] = x
+        if name not in _FINE_ONLY:
+            out[name] = x
+            out[f"{name}@{coarse}"] = x
         out[f"{name}@{fine}"] = x
     out["bias@" + coarse] = 1.0
     return out

@@ -46,6 +46,10 @@ class SlotContext:
     condition: str | None = None  # the IF condition word for role == "compare"
     next_action: str | None = None  # the first action after the slot (case labels, names)
     statement: int = 0  # ordinal of the statement the slot belongs to (0 = the SHORTCUT header)
+    # The first action or condition word after the slot's own statement: what the value feeds into
+    # (an Ask prompt before a number check reads "Enter a number"; a date format before `is_greater_than`
+    # is "H", before `equals_string` "EEEE").
+    following: str | None = None
 
 
 def slot_contexts(tokens: Sequence[str]) -> list[SlotContext]:
@@ -56,6 +60,7 @@ def slot_contexts(tokens: Sequence[str]) -> list[SlotContext]:
     """
     tokens = [str(t) for t in tokens]
     actions_after = _next_actions(tokens)
+    following = _following(tokens)
     out: list[SlotContext] = []
     role: str | None = None
     action: str | None = None
@@ -111,6 +116,7 @@ def slot_contexts(tokens: Sequence[str]) -> list[SlotContext]:
                     condition=condition,
                     next_action=actions_after[pos],
                     statement=max(statement, 0),
+                    following=following[pos],
                 )
             )
             if kind == "unit":
@@ -126,6 +132,27 @@ def _next_actions(tokens: list[str]) -> list[str | None]:
         out[pos] = nxt
         if tokens[pos].startswith(ACTION_PREFIX):
             nxt = tokens[pos][len(ACTION_PREFIX) :]
+    return out
+
+
+def _following(tokens: list[str]) -> list[str | None]:
+    """For each position, the first action or condition word after the statement holding it."""
+    from sashimi.dsl.ast import CONDITIONS
+
+    conditions = frozenset(CONDITIONS)
+    out: list[str | None] = [None] * len(tokens)
+    nxt: str | None = None  # first action/condition at or after the next statement start
+    pending: str | None = None  # first action/condition seen since the last statement start
+    for pos in range(len(tokens) - 1, -1, -1):
+        t = tokens[pos]
+        if t.startswith(ACTION_PREFIX) or t in conditions:
+            pending = t
+        out[pos] = nxt
+        if (
+            t in _ROLE_AFTER or t in _NO_VALUE
+        ):  # a statement starts here: its content is "next" for earlier ones
+            nxt = pending if pending is not None else nxt
+            pending = None
     return out
 
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 import os
 import re
 import time
+import uuid
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -40,6 +41,7 @@ from sashimi.model.filler.candidates import (
 )
 from sashimi.model.filler.context import SlotContext, slot_contexts
 from sashimi.model.filler.prompt import PromptView
+from sashimi.model.filler.titles import TitleModel
 from sashimi.model.filler.values import (
     BLOB_KINDS,
     blob_is_self_contained,
@@ -58,6 +60,7 @@ VALUE_SOURCES = ("synthetic", "real", "mixed")
 MAX_VOCAB_CHARS = 200  # longer literals are copies of the request, never worth remembering
 FOLDS = 4  # out-of-fold vocabularies for training the scorer
 _VAR = re.compile(r"\$VAR_([1-9][0-9]*)\Z")
+_UUID_NAMESPACE = uuid.UUID("6f1d2c1e-5a8b-4c35-9e0e-7f3b0a2d4c11")  # fixed: fills are deterministic
 
 
 class ValueFiller:
@@ -68,6 +71,7 @@ class ValueFiller:
         *,
         weights: dict[str, float],
         intercept: float,
+        titles: TitleModel | None = None,
         vocab: dict[str, list[tuple[Any, str, int]]],
         totals: dict[str, int],
         enums: dict[str, list[str]],
@@ -85,7 +89,8 @@ class ValueFiller:
         self.var_vocab = var_vocab
         self.value_source = value_source
         self.meta = dict(meta or {})
-        self.generator = CandidateGenerator(vocab, totals, enums, units)
+        self.titles = titles
+        self.generator = CandidateGenerator(vocab, totals, enums, units, titles)
 
     # ------------------------------------------------------------------ training
 
@@ -99,13 +104,13 @@ class ValueFiller:
         catalog: Any = None,
         max_negatives: int = 20,
         C: float = 1.0,
+        solver: str = "liblinear",
     ) -> ValueFiller:
         """Learn vocabularies, variable names and the candidate scorer from (prompt, gold program) pairs.
 
         `catalog` (a `sashimi.dsl.catalog.Catalog`; default the core catalog, whose closed enums and units
         the reference catalog shares) gives the legal values of enum parameters and quantity units.
         """
-        from sklearn.feature_extraction import DictVectorizer
         from sklearn.linear_model import LogisticRegression
 
         if value_source not in VALUE_SOURCES:
@@ -123,13 +128,14 @@ class ValueFiller:
         for fold in range(FOLDS):
             members = [ex for ex, f in zip(prepared, fold_of, strict=True) if f != fold]
             vocab, totals = _build_vocab(members)
-            gen = CandidateGenerator(vocab, totals, enums, units)
+            gen = CandidateGenerator(vocab, totals, enums, units, _build_titles(members))
             for (prompt, typed, contexts), f in zip(prepared, fold_of, strict=True):
                 if f != fold:
                     continue
                 view = PromptView(prompt)
-                state = FillState()
-                for ctx, slot in zip(contexts, typed.slots, strict=False):
+                state = FillState(tokens=tuple(t.text for t in typed.tokens))
+                for i in _fill_order(contexts):
+                    ctx, slot = contexts[i], typed.slots[i]
                     gold = value_key(slot.kind, slot.value)
                     cands = gen.generate(ctx, view, state)
                     n_slots += 1
@@ -143,23 +149,25 @@ class ValueFiller:
                         for c in positives + negatives:
                             feats.append(cross(ctx, c.feats))
                             labels.append(int(c.key == gold))
-                    _advance(state, positives[0] if positives else None, gold, ctx)
+                    _advance(state, positives[0] if positives else None, gold, ctx, slot.value)
         fit_started = time.time()
-        vectorizer = DictVectorizer()
-        X = vectorizer.fit_transform(feats).tocsr()
-        X.indices = X.indices.astype(np.int32)  # liblinear wants 32-bit indices
-        X.indptr = X.indptr.astype(np.int32)
+        names, X = _sparse(feats)
         y = np.asarray(labels)
         if len(set(labels)) < 2:  # degenerate corpus (e.g. a handful of rows): vocabulary order only
             weights, intercept = {}, 0.0
         else:
-            model = LogisticRegression(C=C, solver="liblinear", max_iter=200, random_state=seed)
+            if solver == "sgd":
+                from sklearn.linear_model import SGDClassifier
+
+                model = SGDClassifier(
+                    loss="log_loss", alpha=1e-6 / C, max_iter=15, tol=None, random_state=seed
+                )
+            else:
+                model = LogisticRegression(C=C, solver=solver, max_iter=300, tol=1e-4, random_state=seed)
             model.fit(X, y)
             coef = model.coef_[0]
             weights = {
-                name: round(float(w), 6)
-                for name, w in zip(vectorizer.get_feature_names_out(), coef, strict=True)
-                if abs(w) >= 1e-5
+                name: round(float(w), 6) for name, w in zip(names, coef, strict=True) if abs(w) >= 1e-5
             }
             intercept = float(model.intercept_[0])
         meta = {
@@ -177,6 +185,7 @@ class ValueFiller:
         return cls(
             weights=weights,
             intercept=intercept,
+            titles=_build_titles(prepared),
             vocab=full_vocab,
             totals=full_totals,
             enums=enums,
@@ -196,18 +205,23 @@ class ValueFiller:
         """Literals for every Tier 3 slot of `tokens` (in order) and the names of `$VAR_1..n`."""
         texts = [str(t) for t in tokens]
         view = PromptView(prompt if isinstance(prompt, str) else "")
-        state = FillState()
-        slots: list[Slot] = []
-        for ctx in slot_contexts(texts):
+        state = FillState(tokens=tuple(texts))
+        contexts = slot_contexts(texts)
+        slots: list[Slot | None] = [None] * len(contexts)
+        for i in _fill_order(contexts):
+            ctx = contexts[i]
             cands = self.generator.generate(ctx, view, state)
             best = max(cands, key=lambda c: self.score(ctx, c.feats)) if cands else None
             value = best.value if best is not None else self.generator.default(ctx, view)
             value = self._legal(ctx, value, view)
-            _advance(state, best, value_key(ctx.kind, value), ctx)
-            slots.append(Slot(ctx.kind, value, ctx.role, ctx.action, ctx.param))
+            _advance(state, best, value_key(ctx.kind, value), ctx, value)
+            slots[i] = Slot(ctx.kind, value, ctx.role, ctx.action, ctx.param)
         return tuple(slots), self.name_variables(texts)
 
     def _legal(self, ctx: SlotContext, value: Any, view: PromptView) -> Any:
+        if ctx.kind == "str" and ctx.param == "UUID":
+            # an action's UUID must be unique in the program (the compiler's self-check): one per slot
+            return str(uuid.uuid5(_UUID_NAMESPACE, f"slot-{ctx.index}")).upper()
         value = make_valid(ctx.kind, ctx.role, value)
         allowed = self.enums.get(f"{ctx.action}|{ctx.param}") if ctx.kind == "str" else None
         if allowed and value not in allowed:
@@ -225,7 +239,8 @@ class ValueFiller:
             return ()
         taken: set[str] = set()
         names: list[str] = []
-        for k in range(1, max(firsts) + 1):
+        # numbering is by first occurrence, so a well-formed sequence never needs more names than tokens
+        for k in range(1, min(max(firsts), len(tokens)) + 1):
             pos = firsts.get(k)
             keys = _var_keys(list(tokens), pos) if pos is not None else [""]
             name = ""
@@ -263,6 +278,7 @@ class ValueFiller:
                 for key, entries in self.vocab.items()
             },
             "totals": self.totals,
+            "titles": self.titles.to_json() if self.titles is not None else None,
             "enums": self.enums,
             "units": self.units,
             "var_vocab": {key: [[name, n] for name, n in entries] for key, entries in self.var_vocab.items()},
@@ -291,6 +307,7 @@ class ValueFiller:
             return cls(
                 weights=weights,
                 intercept=float(obj["intercept"]),
+                titles=TitleModel.from_json(obj["titles"]) if obj.get("titles") else None,
                 vocab=vocab,
                 totals={str(k): int(v) for k, v in obj["totals"].items()},
                 enums={str(k): [str(x) for x in v] for k, v in obj["enums"].items()},
@@ -336,8 +353,62 @@ def catalog_tables(catalog: Any = None) -> tuple[dict[str, list[str]], dict[str,
     return enums, units
 
 
-def _advance(state: FillState, cand, key: str, ctx: SlotContext) -> None:
+def _sparse(rows: list[dict[str, float]]):
+    """CSR matrix of feature dicts (a plain index map: several times faster than DictVectorizer)."""
+    from scipy.sparse import csr_matrix
+
+    index: dict[str, int] = {}
+    indices: list[int] = []
+    data: list[float] = []
+    indptr = [0]
+    for row in rows:
+        for name, x in row.items():
+            j = index.get(name)
+            if j is None:
+                j = index[name] = len(index)
+            indices.append(j)
+            data.append(x)
+        indptr.append(len(indices))
+    X = csr_matrix(
+        (
+            np.asarray(data, dtype=np.float64),
+            np.asarray(indices, dtype=np.int32),
+            np.asarray(indptr, dtype=np.int32),
+        ),
+        shape=(len(rows), max(len(index), 1)),
+    )
+    return list(index), X
+
+
+def _fill_order(contexts: list[SlotContext]) -> list[int]:
+    """Slot indices in fill order: the program name last, so it can use what the other slots took."""
+    return [i for i, c in enumerate(contexts) if c.role != "name"] + [
+        i for i, c in enumerate(contexts) if c.role == "name"
+    ]
+
+
+def _build_titles(prepared) -> TitleModel:
+    programs = []
+    for _prompt, typed, contexts in prepared:
+        tokens = [t.text for t in typed.tokens]
+        name, labels, repeat = "", {}, None
+        for ctx, slot in zip(contexts, typed.slots, strict=False):
+            if ctx.role == "name" and isinstance(slot.value, str):
+                name = slot.value
+            elif ctx.role == "case_label" and isinstance(slot.value, str):
+                labels[ctx.position - 1] = slot.value
+            elif ctx.role == "repeat_count" and repeat is None and isinstance(slot.value, int):
+                repeat = slot.value
+        programs.append((tokens, name, labels, repeat))
+    return TitleModel.fit(programs)
+
+
+def _advance(state: FillState, cand, key: str, ctx: SlotContext, value: Any = None) -> None:
     state.used[key] += 1
+    if ctx.role == "repeat_count" and state.repeat is None and isinstance(value, int):
+        state.repeat = value
+    if ctx.role == "case_label" and isinstance(value, str):
+        state.labels.append(value)
     if cand is not None and cand.start is not None and "whole" not in cand.feats:
         state.last_start = cand.start
         if ctx.kind == "num":

@@ -14,18 +14,16 @@ literals hidden) and fills every slot and variable name. Reported:
 from __future__ import annotations
 
 import os
-import sys
 import time
 from collections import Counter
 from dataclasses import replace
 from typing import Any
 
-from tqdm import tqdm
-
 from sashimi.dsl.corpus import load_corpus
 from sashimi.dsl.parser import parse
 from sashimi.dsl.pipeline import run_pipeline
 from sashimi.errors import SashimiError
+from sashimi.io import progress as progress_bar
 from sashimi.ir.lowering import lower_to_text
 from sashimi.ir.typed import TypedProgram, to_typed
 from sashimi.model.filler.core import ValueFiller
@@ -57,7 +55,7 @@ def measure(
     examples: list[tuple[str, TypedProgram]],
     catalog,
     *,
-    progress: bool = True,
+    progress: bool | None = None,
 ) -> dict[str, Any]:
     started = time.time()
     slot_hits: Counter = Counter()
@@ -67,7 +65,7 @@ def measure(
     pred_valid: Counter = Counter()
     pred_valid_given_gold = 0
     problems: list[dict] = []
-    for prompt, gold in tqdm(examples, desc="filler", file=sys.stderr, disable=not progress, leave=False):
+    for prompt, gold in progress_bar(examples, desc="filler", enabled=progress):
         tokens = [t.text for t in gold.tokens]
         slots, names = filler.fill(prompt, tokens)
         for pred_slot, gold_slot in zip(slots, gold.slots, strict=True):
@@ -133,7 +131,7 @@ def run_filler_experiment(
     seed: int = 0,
     value_source: str = "synthetic",
     save_dir: str | os.PathLike | None = None,
-    progress: bool = True,
+    progress: bool | None = None,
 ) -> dict[str, Any]:
     """Fit on `train`, measure on each file of `data` (gold Tier 1+2 given)."""
     from sashimi.dsl.catalog import Catalog

@@ -93,6 +93,7 @@ class PromptView:
         self.spans = self._spans()
         self.numbers = self._numbers(head)
         self.number_keys = frozenset(json.dumps(n.value) for n in self.numbers)
+        self.cache: dict[str, object] = {}  # per-request memo of the candidate generator
 
     def word_at(self, offset: int) -> int:
         """Index of the word containing or following character `offset` (len(words) if none)."""
