@@ -89,15 +89,10 @@ class LiveServer:
 
 @pytest.fixture(scope="session")
 def shipped_generator():
-    """The real shipped generator (one load for the session), or skip saying why it is unavailable."""
-    import importlib.util
+    """The real shipped generator (one load for the session). Skips only while no shipped model is in
+    the tree; a shipped model that exists but does not load is a failure, not a skip."""
+    from sashimi.model.generator import DEFAULT_MODEL_DIR, Generator
 
-    if importlib.util.find_spec("sashimi.model.generator") is None:
-        pytest.skip("sashimi.model.generator is not in this tree yet (the generator, issue 12, has not landed)")
-    from sashimi.errors import SashimiError
-    from sashimi.model.generator import Generator
-
-    try:
-        return Generator.load()
-    except (SashimiError, ImportError, OSError) as err:  # e.g. no shipped model in this tree yet
-        pytest.skip(f"the shipped generator cannot be loaded: {type(err).__name__}: {err}")
+    if not (DEFAULT_MODEL_DIR / "meta.json").is_file():
+        pytest.skip(f"no shipped model in this tree ({DEFAULT_MODEL_DIR} is missing; issue 13 has not landed)")
+    return Generator.load()
