@@ -117,7 +117,7 @@ def register_generate(groups: dict) -> None:
 
     p = root.add_parser(
         "export",
-        help="pack a trained run for shipping (2-bit ternary + float16, safetensors + JSON)",
+        help="pack a trained run for shipping (2-bit ternary + scales, the rest float32; safetensors + JSON)",
         description="Pack RUN_DIR into DIR. Nothing holding real-corpus rows is copied: a value filler "
         "fitted on corpus values is refitted, and a retrieval index rebuilt, on --synthetic FILE.jsonl; "
         "--local keeps the run's own (a model for local use, marked not shippable).",
@@ -128,7 +128,13 @@ def register_generate(groups: dict) -> None:
     p.add_argument(
         "--local", action="store_true", help="keep the run's corpus-derived index/filler (never ship)"
     )
-    p.add_argument("--float-dtype", choices=("float16", "float32"), default="float16")
+    p.add_argument(
+        "--float-dtype",
+        choices=("float16", "float32"),
+        default="float32",
+        help="non-ternary tensors (embeddings, norms, biases); float16 halves them but changed 1 of 50 "
+        "programs of the shipped model (packed must equal unpacked), so float32 is the default",
+    )
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=_cmd_export)

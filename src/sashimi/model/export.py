@@ -4,7 +4,8 @@ Packed folder:
 
     packed.json           format, decoder config, tensor layout, data provenance, size report
     model.safetensors     ternary layers: `<layer>.packed` (uint8, 2 bits per weight, 4 per byte) and
-                          `<layer>.gamma` (float32 scale); every other float tensor float16; no pickle
+                          `<layer>.gamma` (float32 scale); every other float tensor float32 (float16 with
+                          --float-dtype float16: it changed 1 of 50 shipped programs); no pickle
     token_table.json      the output vocabulary
     vocab/                Tier 1 / Tier 2 vocabularies, redacted: tokens the mask can never allow
                           (uncatalogued actions, custom output names seen in training) keep their id
@@ -143,7 +144,7 @@ def export_run(
     *,
     synthetic: str | os.PathLike | None = None,
     allow_corpus_rows: bool = False,
-    float_dtype: str = "float16",
+    float_dtype: str = "float32",
     seed: int = 0,
     cache_dir: str | os.PathLike | None = None,
 ) -> dict:
@@ -229,6 +230,7 @@ def export_run(
     write_json(out / "token_table.json", table.to_json())
     save_vocab(vocab, out / "vocab")
     filler.save(out / "filler")
+    provenance["filler_json_bytes"] = _compact_filler(out / "filler")
     if index is not None:
         index.save(out)
     meta = {k: v for k, v in loaded.meta.items() if k not in ("retrieval",)}
@@ -332,6 +334,27 @@ def check_same_masks(
             t = int(rng.choice(np.flatnonzero(ma)))
             sa, sb = a.advance(sa, t), b.advance(sb, t)
     return compared
+
+
+FILLER_DIGITS = 7  # significant digits kept of the filler scorer's weights (float32 precision)
+
+
+def _compact_filler(directory: Path) -> int:
+    """Round the value filler's scorer weights to float32 precision in its JSON (the size budget: the
+    scorer has ~140 k feature weights written with 17 digits). The rounded filler is the shipped one; it
+    is reloaded here to check it still reads."""
+    import json
+
+    from sashimi.io import atomic_write_text
+    from sashimi.model.filler import ValueFiller
+
+    path = directory / "filler.json"
+    obj = json.loads(path.read_text(encoding="utf-8"))
+    if isinstance(obj.get("weights"), dict):
+        obj["weights"] = {k: float(f"{v:.{FILLER_DIGITS}g}") for k, v in obj["weights"].items()}
+        atomic_write_text(path, json.dumps(obj, ensure_ascii=False, separators=(",", ":")))
+        ValueFiller.load(directory)
+    return path.stat().st_size
 
 
 def folder_bytes(directory: str | os.PathLike) -> int:

@@ -110,6 +110,10 @@ class ValueFiller:
 
         `catalog` (a `sashimi.dsl.catalog.Catalog`; default the core catalog, whose closed enums and units
         the reference catalog shares) gives the legal values of enum parameters and quantity units.
+        `solver`: a `LogisticRegression` solver ("liblinear", the default: the most accurate and stable
+        over seeds here) or "sgd" (averaged SGD on the logistic loss, 15 epochs, alpha = 1e-6 / C: the
+        scorer fits ~3x faster, canonical exact ~0.02 lower); `max_negatives` wrong candidates are
+        sampled per slot for the scorer's training rows.
         """
         from sklearn.linear_model import LogisticRegression
 
@@ -160,7 +164,7 @@ class ValueFiller:
                 from sklearn.linear_model import SGDClassifier
 
                 model = SGDClassifier(
-                    loss="log_loss", alpha=1e-6 / C, max_iter=15, tol=None, random_state=seed
+                    loss="log_loss", alpha=1e-6 / C, max_iter=15, tol=None, average=True, random_state=seed
                 )
             else:
                 model = LogisticRegression(C=C, solver=solver, max_iter=300, tol=1e-4, random_state=seed)
