@@ -29,6 +29,7 @@ COMMAND_MODULES = (
     "sashimi.model.cli",
     "sashimi.train.cli",
     "sashimi.eval.cli",
+    "sashimi.serve.cli",
 )
 
 GROUPS = {
@@ -38,9 +39,10 @@ GROUPS = {
 }
 
 
-# Commands whose start-up time is part of the product (issue 13: a cold `sashimi generate` <= 4 s):
-# only their own module is imported, not every area's CLI (those pull in scipy, scikit-learn, ...).
-FAST_COMMANDS = {"generate": "sashimi.model.cli"}
+# Commands whose start-up time is part of the product (issue 13: a cold `sashimi generate` <= 4 s;
+# issue 15: `sashimi serve` answers in <= 5 s): only their own module is imported, not every area's
+# CLI (those pull in scipy, scikit-learn, ...).
+FAST_COMMANDS = {"generate": "sashimi.model.cli", "serve": "sashimi.serve.cli"}
 
 
 def build_parser(modules: tuple[str, ...] | None = None) -> argparse.ArgumentParser:

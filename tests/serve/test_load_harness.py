@@ -1,0 +1,62 @@
+"""The load benchmark's own machinery (benchmarks/serve_load.py) on a small run against the HTTP layer
+with the generator test double: request mix, judging of answers, loopback-only guard."""
+
+from __future__ import annotations
+
+import asyncio
+import importlib.util
+import json
+import sys
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from sashimi.serve.app import ServeConfig, create_app
+
+from .conftest import FakeGenerator, LiveServer
+
+_PATH = Path(__file__).resolve().parents[2] / "benchmarks" / "serve_load.py"
+_spec = importlib.util.spec_from_file_location("serve_load", _PATH)
+serve_load = importlib.util.module_from_spec(_spec)
+sys.modules["serve_load"] = serve_load  # dataclasses look their module up there
+_spec.loader.exec_module(serve_load)
+
+MIX = {"valid": 0.5, "ood": 0.2, "oversized": 0.15, "malformed": 0.15}
+
+
+def test_plan_is_seeded_and_mixed():
+    a = serve_load.plan_requests(200, 0, MIX)
+    assert a == serve_load.plan_requests(200, 0, MIX) and a != serve_load.plan_requests(200, 1, MIX)
+    assert Counter(p.kind for p in a) == {"valid": 100, "ood": 40, "oversized": 30, "malformed": 30}
+    for p in a:
+        if p.kind in ("valid", "ood"):
+            assert len(json.loads(p.body)["prompt"]) <= 2000
+        elif p.kind == "oversized":
+            assert len(p.body) > 64 * 1024 or len(json.loads(p.body)["prompt"]) > 2000
+
+
+def test_small_run_judges_answers():
+    app = create_app(FakeGenerator(), config=ServeConfig(rate_per_minute=1e9, rate_burst=10**9))
+    plan = serve_load.plan_requests(60, 0, MIX)
+    with LiveServer(app) as server:
+        outcomes = asyncio.run(serve_load.run_load(server.url, plan, clients=4, max_seconds=60))
+    report = serve_load.summarise(outcomes, 1.0, [], 0, 25.0, 10_000.0)
+    assert report["requests"] == 60 and report["server_errors_5xx"] == 0
+    assert report["unexpected"] == 0, report["unexpected_examples"]
+    assert report["by_kind"]["oversized"]["status"] == {"413": 9}
+    assert report["by_kind"]["malformed"]["status"] == {"400": 9}
+
+
+def test_rate_limited_answers_count_as_unexpected():
+    app = create_app(FakeGenerator(), config=ServeConfig(rate_burst=5))
+    with LiveServer(app) as server:
+        outcomes = asyncio.run(serve_load.run_load(server.url, serve_load.plan_requests(20, 0, MIX), 2, 60))
+    report = serve_load.summarise(outcomes, 1.0, [], 0, 25.0, 10_000.0)
+    assert report["unexpected"] == 15 and not report["checks"]["all_answers_as_expected"]
+
+
+@pytest.mark.parametrize("url", ["http://10.1.2.3:8000", "http://192.168.0.1", "http://example.org"])
+def test_refuses_targets_off_this_machine(url):
+    with pytest.raises(SystemExit):
+        serve_load.check_loopback(url)
