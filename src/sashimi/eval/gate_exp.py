@@ -52,7 +52,7 @@ from sashimi.eval.metrics import PRECISION_BAR, RECALL_BAR, choose_threshold, me
 from sashimi.io import file_sha256, read_jsonl, run_metadata, write_json
 from sashimi.io import progress as progress_bar
 from sashimi.model.encoder import Encoder
-from sashimi.model.gate import KINDS, LexicalView, fit_gate, load_gate, save_gate
+from sashimi.model.gate import KINDS, NO_MEANING, LexicalView, fit_gate, load_gate, save_gate
 
 
 def load_labelled(path: str | os.PathLike, *, need_template: bool = False) -> list[dict]:
@@ -497,9 +497,11 @@ def evaluate_command(
     gate = load_gate(gate_dir, encoder=encoder or Encoder(cache_dir))
     rows = load_labelled(path)
     texts = [r["prompt"] for r in rows]
-    scores = gate.scores(gate.encoder.embed(texts), texts)
+    decisions = gate.decide(texts)  # what `sashimi gate` does, meaningless-input rule included
+    scores = np.array([d.score for d in decisions])
     is_ood = np.array([r["label"] == "ood" for r in rows])
     result = ood_metrics(scores, is_ood, gate.threshold)
+    result["refused_no_meaning"] = sum(1 for d in decisions if d.reason.startswith(NO_MEANING))
     result["gate"] = gate.kind
     result["features"] = "embedding+lexical" if gate.lexical is not None else "embedding"
     result["file"] = str(path)

@@ -28,7 +28,9 @@ threshold, encoder id, and the decision and metrics that chose it).
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -37,8 +39,9 @@ from safetensors.numpy import load, save
 
 from sashimi.errors import DataError, Location
 from sashimi.io import atomic_write_bytes, read_json, write_json
-from sashimi.model.encoder import Encoder, model_id
+from sashimi.model.encoder import Encoder, model_dir, model_id
 
+OUT_OF_DOMAIN = "out of domain: this does not look like something a Shortcut can do"
 KINDS = ("linear", "mlp", "svm")  # simplest first: the adoption rule takes the first that meets the bar
 ASSET_DIR = Path(__file__).parent / "assets" / "gate"
 # TF-IDF settings of the lexical view; the vocabulary caps keep the MLP's first layer small.
@@ -118,10 +121,64 @@ class LexicalView:
         return cls(vocab, idf, weight)
 
 
+# ------------------------------------------------------------------------------ degenerate input
+#
+# A request with no meaning (empty, whitespace, punctuation, keyboard mashing, random letters) must be
+# refused for that reason, not scored: MiniLM maps any string somewhere, and the head then gives such
+# strings middling in-domain scores (issue 16: "" scored 0.56, "asdkjh qwe zxcv" 0.64). "Meaning" is
+# judged cheaply and independently of the head: the share of the request's words that are known words,
+# where known = a whole-word entry of MiniLM's WordPiece vocabulary (~21.7 k English words) or a word of
+# the gate's own lexical vocabulary (domain words such as "wifi", "dnd", "heic" that WordPiece splits).
+# Typos do not trip it: the most misspelt request of the blind set still has a quarter of its words known.
+
+_WORD = re.compile(r"[^\W\d_]+")  # runs of letters (any script)
+# Device and app words WordPiece splits (and a lexical vocabulary fitted with a frequency cut may lack):
+# one-word requests such as "wifi" or "flashlight" are terse, not meaningless.
+DOMAIN_WORDS = frozenset(
+    "wifi dnd heic airdrop airpods airplay carplay hotspot bluetooth flashlight iphone ipad ios macos siri "
+    "icloud imessage facetime homekit spotify whatsapp telegram webhook url urls json csv pdf pdfs gif "
+    "jpg jpeg png mp3 mp4 screenshot screenshots wallpaper playlist podcast podcasts todo timer alarm "
+    "nfc vpn eta qr".split()
+)
+MIN_KNOWN_SHARE = 0.2  # below this share of known words (with at least LONG_REQUEST words), no meaning
+LONG_REQUEST = 8
+NO_MEANING = "no meaning"
+
+
+@lru_cache(maxsize=1)
+def _wordpiece_words() -> frozenset[str]:
+    """Whole words (letters only, 2+ characters) of the MiniLM tokenizer's vocabulary."""
+    lines = (model_dir() / "vocab.txt").read_text(encoding="utf-8").splitlines()
+    return frozenset(w for w in lines if len(w) >= 2 and w.isalpha() and not w.startswith("##"))
+
+
+def meaningless_reason(text: str, extra_words: frozenset[str] = frozenset()) -> str | None:
+    """Why `text` has no meaning as a request, or None when it has some. Cheap (no model call)."""
+    if not text.strip():
+        return f"{NO_MEANING}: the request is empty"
+    words = [w.lower() for w in _WORD.findall(text)]
+    if not words:
+        return f"{NO_MEANING}: the request has no words"
+    if not all(w.isascii() for w in words):
+        return None  # another script: our vocabularies cannot judge it, so the head does
+    known_words = _wordpiece_words()
+    known = sum(
+        1
+        for w in words
+        if (len(w) >= 2 or w in ("a", "i")) and (w in known_words or w in extra_words or w in DOMAIN_WORDS)
+    )
+    if known == 0:
+        return f"{NO_MEANING}: none of its words is a known word"
+    if len(words) >= LONG_REQUEST and known / len(words) < MIN_KNOWN_SHARE:
+        return f"{NO_MEANING}: only {known} of its {len(words)} words are known words"
+    return None
+
+
 @dataclass(frozen=True)
 class GateDecision:
     accept: bool
-    score: float  # in-domain score in [0, 1]
+    score: float  # in-domain score in [0, 1]; 0 for a request with no meaning (not scored)
+    reason: str = ""  # why it was refused ("" when accepted)
 
 
 @dataclass(frozen=True)
@@ -181,12 +238,35 @@ class Gate:
             z = np.exp(-a["gamma"][0] * np.maximum(sq, 0.0)) @ a["alpha"] + a["b"][0]
         return _sigmoid(z)
 
+    @property
+    def known_words(self) -> frozenset[str]:
+        """Domain words of the gate's lexical view (beside WordPiece's) that give a request meaning."""
+        if self.lexical is None:
+            return frozenset()
+        return frozenset(t for t in self.lexical.vocab["word"] if " " not in t)
+
     def decide(self, texts: list[str]) -> list[GateDecision]:
-        """Accept/refuse for raw texts, embedded with the gate's own encoder."""
+        """Accept/refuse for raw texts: a request with no meaning is refused as such (score 0, not
+        embedded); the others are embedded with the gate's own encoder and scored by the head."""
         if self.encoder is None:
             raise DataError("this gate has no encoder: load it with load_gate(), or use with_encoder()")
-        scores = self.scores(self.encoder.embed(list(texts)), list(texts))
-        return [GateDecision(bool(s >= self.threshold), float(s)) for s in scores]
+        texts = list(texts)
+        extra = self.known_words
+        reasons = [meaningless_reason(t, extra) for t in texts]
+        todo = [i for i, r in enumerate(reasons) if r is None]
+        scores = np.zeros(len(texts))
+        if todo:
+            kept = [texts[i] for i in todo]
+            scores[todo] = self.scores(self.encoder.embed(kept), kept)
+        out = []
+        for s, r in zip(scores, reasons, strict=True):
+            if r is not None:
+                out.append(GateDecision(False, 0.0, r))
+            elif s >= self.threshold:
+                out.append(GateDecision(True, float(s)))
+            else:
+                out.append(GateDecision(False, float(s), OUT_OF_DOMAIN))
+        return out
 
     def with_encoder(self, encoder: Encoder) -> Gate:
         """The same gate, embedding raw texts with `encoder` in `decide`."""
