@@ -27,6 +27,7 @@ COMMAND_MODULES = (
     "sashimi.ir.cli",
     "sashimi.data.cli",
     "sashimi.model.cli",
+    "sashimi.train.cli",
     "sashimi.eval.cli",
 )
 

@@ -13,7 +13,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sashimi.cli import main
-from sashimi.dsl.corpus import CorpusRow, load_corpus
 from sashimi.data.synth import SynthExample, generate_corpus
 from sashimi.data.synth.check import check_examples
 from sashimi.data.synth.control import COLLECTIONS, CONDITIONS, CONTROL_DOMAINS, ITEMS
@@ -21,8 +20,9 @@ from sashimi.data.synth.domains import ALL_TEMPLATES, DOMAINS
 from sashimi.data.synth.generator import TEMPLATE_BY_ID, build_program
 from sashimi.data.synth.splits import intent_pairs, is_heldout, split_sizes
 from sashimi.data.synth.templates import slot_names
-from sashimi.dsl.catalog import Catalog
 from sashimi.dsl.ast import ForeachBlock, IfBlock, StringValue
+from sashimi.dsl.catalog import Catalog
+from sashimi.dsl.corpus import CorpusRow, load_corpus
 from sashimi.dsl.printer import print_program, quote
 
 REQUIRED_DOMAINS = {

@@ -8,8 +8,8 @@ import re
 
 import pytest
 
-from sashimi.dsl.compiler import CompiledShortcut, compile_program, self_check, to_binary
 from sashimi.dsl.ast import ActionStatement, HandleRef, NumberValue, RepeatBlock, ShortcutIR
+from sashimi.dsl.compiler import CompiledShortcut, compile_program, self_check, to_binary
 from sashimi.dsl.parser import parse
 from sashimi.errors import CompileError
 

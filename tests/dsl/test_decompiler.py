@@ -11,8 +11,6 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sashimi.dsl.compiler import compile_program, to_binary
-from sashimi.dsl.decompiler import decompile, decompile_plist
 from sashimi.dsl.ast import (
     ActionStatement,
     HandleRef,
@@ -23,6 +21,8 @@ from sashimi.dsl.ast import (
     StringValue,
     VarRef,
 )
+from sashimi.dsl.compiler import compile_program, to_binary
+from sashimi.dsl.decompiler import decompile, decompile_plist
 from sashimi.dsl.parser import parse
 from sashimi.dsl.printer import print_program
 from sashimi.errors import DecompileError

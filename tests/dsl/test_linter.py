@@ -9,8 +9,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sashimi.dsl.catalog import Catalog
 from sashimi.dsl.ast import CONDITIONS
+from sashimi.dsl.catalog import Catalog
 from sashimi.dsl.linter import LINT_KINDS, LintChange, LintResult, lint
 from sashimi.dsl.parser import parse
 from sashimi.dsl.printer import print_program

@@ -11,10 +11,10 @@ from collections import Counter
 
 import pytest
 
+from sashimi.dsl.ast import HandleRef, InterpolatedString, ShortcutIR, StringValue, VarRef
 from sashimi.dsl.catalog import Catalog
 from sashimi.dsl.compiler import compile_program, self_check, to_binary
 from sashimi.dsl.decompiler import decompile
-from sashimi.dsl.ast import HandleRef, InterpolatedString, ShortcutIR, StringValue, VarRef
 from sashimi.dsl.parser import parse
 
 REPEAT_VARS = ("Repeat_Item", "Repeat_Index")

@@ -6,8 +6,8 @@ import collections
 
 import pytest
 
-from sashimi.dsl.catalog import Catalog
 from sashimi.dsl.ast import ActionStatement, HandleRef, IfBlock, MenuBlock, ShortcutIR, StringValue
+from sashimi.dsl.catalog import Catalog
 from sashimi.dsl.parser import parse
 from sashimi.dsl.validator import Issue, ValidationResult, validate
 

@@ -3,7 +3,6 @@ catalog, whose content grows over time)."""
 
 from __future__ import annotations
 
-from sashimi.dsl.catalog import ActionSpec, Catalog, ParamSpec
 from sashimi.dsl.ast import (
     ActionStatement,
     BoolValue,
@@ -25,6 +24,7 @@ from sashimi.dsl.ast import (
     StringValue,
     VarRef,
 )
+from sashimi.dsl.catalog import ActionSpec, Catalog, ParamSpec
 
 P = "is.workflow.actions."
 

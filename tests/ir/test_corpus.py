@@ -6,9 +6,9 @@ import json
 
 import pytest
 
-from sashimi.dsl.corpus import load_corpus
 from sashimi.data.splits import family_key, split_corpus
 from sashimi.dsl.catalog import Catalog
+from sashimi.dsl.corpus import load_corpus
 from sashimi.dsl.parser import parse
 from sashimi.errors import SashimiError
 from sashimi.ir.coverage import coverage_report

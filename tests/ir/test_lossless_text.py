@@ -6,8 +6,8 @@ import json
 
 from hypothesis import HealthCheck, given, settings
 
-from sashimi.dsl.catalog import Catalog
 from sashimi.dsl.ast import SetVariable, ShortcutIR, VarRef
+from sashimi.dsl.catalog import Catalog
 from sashimi.dsl.parser import parse
 from sashimi.ir.lowering import lower, lower_to_text
 from sashimi.ir.typed import TypedProgram, tier_texts, to_typed

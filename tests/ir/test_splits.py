@@ -7,8 +7,8 @@ import json
 import pytest
 
 from sashimi.cli import main
-from sashimi.dsl.corpus import CorpusRow, load_corpus, save_corpus
 from sashimi.data.splits import family_key, group_rows, split_corpus
+from sashimi.dsl.corpus import CorpusRow, load_corpus, save_corpus
 from sashimi.errors import DataError
 
 

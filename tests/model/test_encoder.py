@@ -71,3 +71,15 @@ def test_bad_input_raises(encoder):
     with pytest.raises(TypeError):
         encoder.embed("a single string")
     assert encoder.embed([]).shape == (0, EMBED_DIM)
+
+
+def test_import_leaves_the_environment_alone_and_the_device_is_the_callers(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k not in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE")}
+    code = "import os, sashimi.model.encoder; print(os.environ.get('HF_HUB_OFFLINE'))"
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "None"  # set where the model loads, not at import
+    assert Encoder(tmp_path).device == "cpu" and Encoder(tmp_path, device="cuda:1").device == "cuda:1"

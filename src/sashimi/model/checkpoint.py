@@ -1,0 +1,135 @@
+"""The run folder a training writes and `load_run` reads back (no pickle anywhere).
+
+RUN_DIR/
+  config.json            {"decoder": DecoderConfig, "train": the resolved training config}
+  model.safetensors      decoder weights (the selected checkpoint: best on dev, or last)
+  token_table.json       the output vocabulary (TokenTable)
+  vocab/                 Tier 1 / Tier 2 vocabularies (sashimi.ir.vocab.save_vocab)
+  filler/                the fitted ValueFiller (when one was fitted)
+  retrieval.safetensors  retrieval index (only with retrieval_k > 0; built from training rows: never ship it)
+  meta.json              git commit, wall time, parameter counts, ternary shares, final metrics, catalog
+  metrics.jsonl          one line per logged step / evaluation
+  ckpt/                  resumable training state (state.safetensors + state.json)
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from safetensors.torch import load_file, save_file
+
+from sashimi.errors import DataError, Location
+from sashimi.io import read_json, write_json
+from sashimi.ir.vocab import Vocab, load_vocab, save_vocab
+from sashimi.model.decoder import DecoderConfig, Memory, SashimiDecoder, pad_token_states
+from sashimi.model.retrieval import RETRIEVAL_FILE, RetrievalIndex
+from sashimi.model.token_table import TokenTable
+
+try:  # the value filler lands in its own branch; a run without it still loads (filler = None)
+    from sashimi.model.filler import ValueFiller
+except ImportError:  # pragma: no cover - depends on which branches are merged
+    ValueFiller = None  # type: ignore[assignment,misc]
+
+CONFIG_FILE = "config.json"
+MODEL_FILE = "model.safetensors"
+TABLE_FILE = "token_table.json"
+VOCAB_DIR = "vocab"
+FILLER_DIR = "filler"
+META_FILE = "meta.json"
+
+
+@dataclass
+class LoadedModel:
+    decoder: SashimiDecoder  # eval mode
+    table: TokenTable
+    vocab: Vocab
+    filler: Any | None  # ValueFiller, or None when the run has none
+    retrieval: RetrievalIndex | None
+    meta: dict
+    config: dict = field(default_factory=dict)  # {"decoder": ..., "train": ...}
+
+    @torch.no_grad()
+    def memory(self, pooled: np.ndarray, token_states: Sequence[np.ndarray]) -> Memory:
+        """The decoder memory for prompts already encoded by MiniLM (`Encoder.embed` / `token_states`)."""
+        cfg = self.decoder.cfg
+        pooled_t = torch.from_numpy(np.asarray(pooled, dtype=np.float32))
+        states, mask = pad_token_states(token_states, cfg.max_enc_tokens)
+        retrieved = None
+        if cfg.retrieval_k > 0:
+            if self.retrieval is None:
+                raise DataError("this model needs a retrieval index (retrieval.safetensors) and has none")
+            rows = self.retrieval.neighbours(np.asarray(pooled, dtype=np.float32), cfg.retrieval_k)
+            retrieved = self.retrieval.retrieved_ids(rows, cfg.retrieval_len)
+        return self.decoder.encode(pooled_t, states, mask, retrieved)
+
+
+def save_state_dict(path: str | os.PathLike, state: dict[str, torch.Tensor]) -> Path:
+    """Atomic safetensors write (temporary file + rename)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    save_file({k: v.detach().contiguous().cpu() for k, v in state.items()}, str(tmp))
+    os.chmod(tmp, 0o644)  # safetensors creates 0600; a run folder is shared like any other artifact
+    os.replace(tmp, path)
+    return path
+
+
+def save_model_files(
+    run_dir: str | os.PathLike,
+    model: SashimiDecoder,
+    table: TokenTable,
+    vocab: Vocab,
+    train_config: dict,
+    state: dict[str, torch.Tensor] | None = None,
+) -> None:
+    """config.json, model.safetensors, token_table.json and vocab/ (the parts every run has)."""
+    run = Path(run_dir)
+    write_json(run / CONFIG_FILE, {"decoder": model.cfg.to_json(), "train": train_config})
+    save_state_dict(run / MODEL_FILE, state if state is not None else model.state_dict())
+    write_json(run / TABLE_FILE, table.to_json())
+    save_vocab(vocab, run / VOCAB_DIR)
+
+
+def load_run(run_dir: str | os.PathLike) -> LoadedModel:
+    """Everything a finished (or checkpointed) run needs for inference; the decoder in eval mode."""
+    run = Path(run_dir)
+    if not run.is_dir():
+        raise DataError("run folder not found", Location(str(run)))
+    config = read_json(run / CONFIG_FILE)
+    if not isinstance(config, dict) or not isinstance(config.get("decoder"), dict):
+        raise DataError("config.json needs a 'decoder' object", Location(str(run / CONFIG_FILE)))
+    cfg = DecoderConfig.from_json(config["decoder"])
+    model = SashimiDecoder(cfg)
+    model_path = run / MODEL_FILE
+    try:
+        state = load_file(str(model_path))
+    except FileNotFoundError:
+        raise DataError("model weights not found", Location(str(model_path))) from None
+    except (OSError, ValueError) as err:
+        raise DataError(f"unreadable model weights: {err}", Location(str(model_path))) from None
+    missing, unexpected = model.load_state_dict(state, strict=False)
+    if missing or unexpected:
+        raise DataError(
+            f"weights do not fit the config (missing {missing[:3]}, unexpected {unexpected[:3]})",
+            Location(str(model_path)),
+        )
+    model.eval()
+    table = TokenTable.from_json(read_json(run / TABLE_FILE), location=Location(str(run / TABLE_FILE)))
+    if len(table) != cfg.vocab_size:
+        raise DataError(
+            f"token table has {len(table)} tokens, the model {cfg.vocab_size}", Location(str(run))
+        )
+    vocab = load_vocab(run / VOCAB_DIR)
+    filler = None
+    if ValueFiller is not None and (run / FILLER_DIR).is_dir():
+        filler = ValueFiller.load(run / FILLER_DIR)
+    retrieval = RetrievalIndex.load(run) if (run / RETRIEVAL_FILE).is_file() else None
+    meta_path = run / META_FILE
+    meta = read_json(meta_path) if meta_path.is_file() else {}
+    return LoadedModel(model, table, vocab, filler, retrieval, meta, config)

@@ -1,0 +1,662 @@
+"""The training loop of the structural decoder: plain, deterministic, resumable.
+
+    prepare(config, data files)  rows -> dev carve -> vocab + token table -> MiniLM inputs (cached)
+                                 -> examples with hard negatives -> retrieval index + neighbours
+    train(...)                   AdamW, linear warm-up + cosine, gradient clipping, NaN/inf checks
+                                 every step, a gradient-health line every `log_every` steps, dev
+                                 evaluation + model selection, optional early exit, checkpoints,
+                                 then the run folder `sashimi.model.checkpoint.load_run` reads.
+
+Determinism: every random draw of step s (batch order, dropout, negative choice, variational noise)
+comes from generators seeded by (seed, s) or (seed, epoch), never from state carried across steps, and
+the checkpoint holds model, optimiser and loss-weighting state; so a run killed after any checkpoint
+and resumed with `--resume` ends with the same weights and metrics as one never interrupted.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+from safetensors.torch import load_file
+from tqdm import tqdm
+
+from sashimi.data.splits import file_sha256, split_corpus
+from sashimi.data.synth import generate_corpus
+from sashimi.dsl.catalog import Catalog
+from sashimi.dsl.corpus import CorpusRow, load_corpus
+from sashimi.errors import DataError, Location, SashimiError
+from sashimi.io import atomic_write_text, git_commit, read_json, write_json
+from sashimi.ir.vocab import Vocab, build_vocab
+from sashimi.model.checkpoint import (
+    FILLER_DIR,
+    META_FILE,
+    ValueFiller,
+    save_model_files,
+    save_state_dict,
+)
+from sashimi.model.decoder import DecoderConfig, SashimiDecoder
+from sashimi.model.encoder import Encoder
+from sashimi.model.retrieval import RetrievalIndex, build_index
+from sashimi.model.ternary import ternary_shares
+from sashimi.model.token_table import PAD_ID, UNK_ID, TokenTable, build_token_table
+from sashimi.train.data import Batch, Dataset, build_examples, collate, pad_ids, parse_rows, shift_inputs
+from sashimi.train.losses import (
+    LossWeighting,
+    bag_loss,
+    ce_loss,
+    margin_loss,
+    repair_loss,
+    span_mean,
+    token_logprobs,
+)
+
+CKPT_DIR = "ckpt"
+METRICS_FILE = "metrics.jsonl"
+
+
+class TrainingError(SashimiError):
+    """Training cannot continue (non-finite loss or gradient, a run folder that does not match)."""
+
+
+@dataclass
+class Prepared:
+    train: Dataset
+    dev: Dataset
+    evals: dict[str, Dataset]
+    table: TokenTable
+    vocab: Vocab
+    catalog: Catalog
+    retrieval: RetrievalIndex | None
+    info: dict = field(default_factory=dict)
+
+
+# ----------------------------------------------------------------------------------------------- data
+
+
+def _load_rows(config: dict, data_paths: Sequence[str]) -> tuple[list[CorpusRow], list[CorpusRow], dict]:
+    dc = config["data"]
+    info: dict = {"data_files": [{"path": str(p), "sha256": file_sha256(p)} for p in data_paths]}
+    if dc["source"] == "synth" and not data_paths:
+        splits = generate_corpus(int(dc["synth_n"]), int(dc["synth_seed"]))
+        info["synth"] = {"n": dc["synth_n"], "seed": dc["synth_seed"]}
+        return [e.row for e in splits["train"]], [e.row for e in splits["dev"]], info
+    if dc["source"] not in ("corpus", "synth"):
+        raise DataError(f"data.source must be 'corpus' or 'synth', got {dc['source']!r}")
+    if not data_paths:
+        raise DataError("this config trains on a corpus: pass --data FILE.jsonl")
+    rows = [r for p in data_paths for r in load_corpus(p)]
+    split = split_corpus(rows, float(dc["dev_fraction"]), int(dc["split_seed"]))
+    info["dev_carve"] = {
+        "fraction": dc["dev_fraction"],
+        "seed": dc["split_seed"],
+        "groups": len(split.dev_groups),
+    }
+    return list(split.train), list(split.dev), info
+
+
+def _dataset(examples, encoder: Encoder, prompts_cache: dict) -> Dataset:
+    prompts = [e.prompt for e in examples]
+    todo = [p for p in dict.fromkeys(prompts) if p not in prompts_cache]
+    if todo:
+        pooled = encoder.embed(todo)
+        states = encoder.token_states(todo)
+        for p, v, s in zip(todo, pooled, states, strict=True):
+            prompts_cache[p] = (v, s)
+    pooled = np.stack([prompts_cache[p][0] for p in prompts]) if prompts else np.zeros((0, 384), np.float32)
+    return Dataset(examples, pooled, [prompts_cache[p][1] for p in prompts])
+
+
+def prepare(
+    config: dict,
+    data_paths: Sequence[str] = (),
+    eval_paths: Sequence[str] = (),
+    *,
+    encoder: Encoder | None = None,
+    log=print,
+) -> Prepared:
+    dc, mc = config["data"], config["model"]
+    train_rows, dev_rows, info = _load_rows(config, data_paths)
+    if dc["max_train_rows"]:
+        train_rows = train_rows[: int(dc["max_train_rows"])]
+    catalog = Catalog.load(dc["catalog_dir"])
+    train_parsed, train_failed = parse_rows(train_rows)
+    dev_parsed, dev_failed = parse_rows(dev_rows)
+    if not train_parsed or not dev_parsed:
+        raise DataError(f"need parseable training and dev rows (got {len(train_parsed)} / {len(dev_parsed)})")
+    vocab = build_vocab([ir for _, ir in train_parsed], catalog, catalog_actions=catalog.actions)
+    table = build_token_table(vocab)
+    max_len = int(mc["max_len"])
+    k_neg, neg_seed = int(dc["negatives_per_program"]), int(dc["negative_seed"])
+    log(
+        f"data: {len(train_parsed)} train / {len(dev_parsed)} dev programs "
+        f"({len(train_failed) + len(dev_failed)} unparseable skipped); catalog {dc['catalog_dir'] or 'core'} "
+        f"({len(catalog)} actions); {len(table)} output tokens"
+    )
+    train_ex, train_stats = build_examples(
+        train_parsed, catalog, table, max_len=max_len, negatives_per_program=k_neg, negative_seed=neg_seed
+    )
+    # dev negatives (another seed) give the separability figure; they never train anything
+    dev_ex, dev_stats = build_examples(
+        dev_parsed,
+        catalog,
+        table,
+        max_len=max_len,
+        negatives_per_program=max(k_neg, 2),
+        negative_seed=neg_seed + 1,
+    )
+    evals_ex = {}
+    for path in eval_paths:
+        parsed, failed = parse_rows(load_corpus(path))
+        ex, st = build_examples(
+            parsed,
+            catalog,
+            table,
+            max_len=max_len,
+            negatives_per_program=max(k_neg, 2),
+            negative_seed=neg_seed + 1,
+        )
+        evals_ex[str(path)] = (ex, {**st, "unparseable": len(failed)})
+    encoder = encoder or Encoder()
+    cache: dict = {}
+    t0 = time.time()
+    train = _dataset(train_ex, encoder, cache)
+    dev = _dataset(dev_ex, encoder, cache)
+    evals = {}
+    for name, (ex, st) in evals_ex.items():
+        evals[name] = _dataset(ex, encoder, cache)
+        evals[name].stats = st
+    train.stats = {**train_stats, "unparseable": len(train_failed)}
+    dev.stats = {**dev_stats, "unparseable": len(dev_failed)}
+    log(
+        f"encoder: {len(cache)} prompts in {time.time() - t0:.1f}s; negatives: {train_stats['negatives']} train, "
+        f"{dev_stats['negatives']} dev"
+    )
+    retrieval = None
+    k = int(mc["retrieval_k"])
+    if k > 0:
+        retrieval = build_index(
+            train.pooled,
+            [e.ids for e in train.examples],
+            [e.group for e in train.examples],
+            int(mc["retrieval_len"]),
+        )
+        train.neighbours = retrieval.neighbours(
+            train.pooled, k, exclude_groups=[e.group for e in train.examples]
+        )
+        dev.neighbours = retrieval.neighbours(dev.pooled, k)
+        for ds in evals.values():
+            ds.neighbours = retrieval.neighbours(ds.pooled, k)
+    info["catalog_dir"] = dc["catalog_dir"]
+    return Prepared(train, dev, evals, table, vocab, catalog, retrieval, info)
+
+
+# ----------------------------------------------------------------------------------------------- steps
+
+
+def _forward_losses(model: SashimiDecoder, weighting: LossWeighting, batch: Batch, config: dict):
+    lc = config["loss"]
+    memory = model.encode(batch.pooled, batch.token_states, batch.token_mask, batch.retrieved)
+    logits = model(memory, batch.inputs)  # (B, L, V)
+    terms = {"ce": ce_loss(logits, batch.targets)}
+    if len(batch.neg_rows):
+        neg_logits = model(memory.index_select(batch.neg_rows), batch.neg_inputs)  # (P, L', V)
+        pos_logp = token_logprobs(
+            logits.index_select(0, batch.neg_rows), batch.targets.index_select(0, batch.neg_rows)
+        )
+        neg_logp = token_logprobs(neg_logits, batch.neg_targets)
+        pos_ll, neg_ll = span_mean(pos_logp, batch.pos_div), span_mean(neg_logp, batch.neg_div)
+        terms["margin"] = margin_loss(pos_ll, neg_ll, float(lc["margin"]))
+        terms["repair"] = repair_loss(pos_logp, batch.pos_div, batch.neg_weight)
+    total = weighting(terms)
+    extra = {"bag": bag_loss(memory.bag_logits, batch.bag)}
+    total = total + float(lc["bag_weight"]) * extra["bag"]
+    if memory.kl is not None:
+        extra["kl"] = memory.kl.mean()
+        total = total + float(model.cfg.beta) * extra["kl"]
+    return total, {**terms, **extra}
+
+
+def lr_at(step: int, tc: dict) -> float:
+    base, warm, total = float(tc["lr"]), int(tc["warmup_steps"]), int(tc["steps"])
+    if step < warm:
+        return base * (step + 1) / warm
+    progress = min(1.0, (step - warm) / max(1, total - warm))
+    floor = base * float(tc["min_lr_ratio"])
+    return floor + (base - floor) * 0.5 * (1.0 + math.cos(math.pi * progress))
+
+
+def _batch_rows(step: int, n: int, batch_size: int, seed: int) -> list[int]:
+    """Rows of step `step`: a seeded permutation per epoch, cut into full batches."""
+    per_epoch = max(1, n // batch_size)
+    epoch, offset = divmod(step, per_epoch)
+    gen = torch.Generator().manual_seed(seed * 1_000_003 + epoch)
+    perm = torch.randperm(n, generator=gen).tolist()
+    size = min(batch_size, n)
+    return perm[offset * size : offset * size + size]
+
+
+def _grad_health(model: SashimiDecoder, weighting: LossWeighting) -> dict:
+    groups: dict[str, list[torch.Tensor]] = {}
+    zero = total = 0
+    max_abs = 0.0
+    for name, p in list(model.named_parameters()) + [
+        ("loss." + n, p) for n, p in weighting.named_parameters()
+    ]:
+        if p.grad is None:
+            groups.setdefault("no_grad", []).append(torch.zeros(()))
+            continue
+        key = name.split(".")[0]
+        groups.setdefault(key, []).append(p.grad.detach().norm())
+        zero += int((p.grad == 0).sum())
+        total += p.grad.numel()
+        max_abs = max(max_abs, float(p.grad.detach().abs().max()))
+    norms = {k: float(torch.stack(v).norm()) for k, v in groups.items() if k != "no_grad"}
+    return {
+        "grad_norm_by_part": norms,
+        "grad_zero_share": zero / max(1, total),
+        "grad_max_abs": max_abs,
+        "params_without_grad": len(groups.get("no_grad", [])),
+    }
+
+
+# ----------------------------------------------------------------------------------------------- evaluation
+
+
+@torch.no_grad()
+def evaluate(model: SashimiDecoder, data: Dataset, config: dict, retrieval: RetrievalIndex | None) -> dict:
+    """Teacher-forced figures on a dataset: CE, token and sequence accuracies, hard-negative separability.
+
+    Argmax over the whole output vocabulary (no decoding mask). A `<UNK>` target is always wrong.
+    Separability: mean over (positive, negative) pairs of l(y+) - l(y-), l = mean log p over the
+    diverging positions (nats per diverging token); also the share of pairs with l(y+) > l(y-).
+    """
+    was_training = model.training
+    model.eval()
+    mc = config["model"]
+    bs = int(config["train"]["eval_batch_size"])
+    n_tok = ce_sum = 0.0
+    correct_tok = 0
+    t1_tok = t1_correct = 0
+    seq = {"tier1": 0, "tier12": 0, "all": 0}
+    sep: list[float] = []
+    kl_sum = 0.0
+    for start in range(0, len(data), bs):
+        rows = list(range(start, min(len(data), start + bs)))
+        batch = collate(
+            data,
+            rows,
+            vocab_size=model.cfg.vocab_size,
+            max_enc_tokens=int(mc["max_enc_tokens"]),
+            retrieval=retrieval,
+            retrieval_len=int(mc["retrieval_len"]),
+            use_negatives=False,
+        )
+        memory = model.encode(batch.pooled, batch.token_states, batch.token_mask, batch.retrieved)
+        if memory.kl is not None:
+            kl_sum += float(memory.kl.sum())
+        logits = model(memory, batch.inputs)
+        valid = batch.targets != PAD_ID
+        logp = token_logprobs(logits, batch.targets)
+        ce_sum += float(-(logp * valid).sum())
+        n_tok += float(valid.sum())
+        right = (logits.argmax(-1) == batch.targets) & (batch.targets != UNK_ID)
+        correct_tok += int((right & valid).sum())
+        t1 = batch.tiers == 1
+        t12 = (batch.tiers == 1) | (batch.tiers == 2)
+        t1_tok += int(t1.sum())
+        t1_correct += int((right & t1).sum())
+        seq["tier1"] += int((right | ~t1).all(1).sum())
+        seq["tier12"] += int((right | ~t12).all(1).sum())
+        seq["all"] += int((right | ~valid).all(1).sum())
+        # every stored negative of these rows, one negative index at a time
+        max_neg = max((len(data.examples[i].negatives) for i in rows), default=0)
+        for j in range(max_neg):
+            have = [r for r in rows if len(data.examples[r].negatives) > j]
+            idx = torch.as_tensor([rows.index(r) for r in have], dtype=torch.long)
+            negs = [data.examples[r].negatives[j] for r in have]
+            neg_targets = pad_ids([n.ids for n in negs])
+            neg_logits = model(memory.index_select(idx), shift_inputs([n.ids for n in negs]))
+            pos_div = torch.zeros(len(negs), batch.targets.shape[1], dtype=torch.bool)
+            neg_div = torch.zeros(len(negs), neg_targets.shape[1], dtype=torch.bool)
+            for p, n in enumerate(negs):
+                pos_div[p, n.pos_div] = True
+                neg_div[p, n.neg_div] = True
+            pos_ll = span_mean(logp.index_select(0, idx), pos_div)
+            neg_ll = span_mean(token_logprobs(neg_logits, neg_targets), neg_div)
+            sep.extend((pos_ll - neg_ll).tolist())
+    n = max(1, len(data))
+    out = {
+        "rows": len(data),
+        "ce": ce_sum / max(1.0, n_tok),
+        "token_acc": correct_tok / max(1.0, n_tok),
+        "tier1_token_acc": t1_correct / max(1, t1_tok),
+        "tier1_seq_acc": seq["tier1"] / n,
+        "tier12_seq_acc": seq["tier12"] / n,
+        "seq_acc": seq["all"] / n,
+        "separability_nats": float(np.mean(sep)) if sep else None,
+        "separability_pairs": len(sep),
+        "separability_pos_wins": float(np.mean([s > 0 for s in sep])) if sep else None,
+    }
+    if model.cfg.variational:
+        out["kl_rate_nats"] = kl_sum / n
+    model.train(was_training)
+    return out
+
+
+# ----------------------------------------------------------------------------------------------- checkpoints
+
+
+def _optimizer_tensors(opt: torch.optim.Optimizer) -> tuple[dict[str, torch.Tensor], dict]:
+    sd = opt.state_dict()
+    tensors: dict[str, torch.Tensor] = {}
+    for pid, state in sd["state"].items():
+        for key, value in state.items():
+            tensors[f"opt.{pid}.{key}"] = value if torch.is_tensor(value) else torch.tensor(value)
+    return tensors, {"param_groups": sd["param_groups"]}
+
+
+def _load_optimizer(opt: torch.optim.Optimizer, tensors: dict[str, torch.Tensor], groups: dict) -> None:
+    state: dict[int, dict] = {}
+    for name, value in tensors.items():
+        if name.startswith("opt."):
+            _, pid, key = name.split(".", 2)
+            state.setdefault(int(pid), {})[key] = value
+    opt.load_state_dict({"state": state, "param_groups": groups["param_groups"]})
+
+
+def save_checkpoint(run: Path, step: int, model, weighting, opt, best: dict, extra: dict) -> None:
+    tensors = {f"model.{k}": v for k, v in model.state_dict().items()}
+    tensors.update({f"loss.{k}": v for k, v in weighting.state_dict().items()})
+    opt_tensors, opt_json = _optimizer_tensors(opt)
+    tensors.update(opt_tensors)
+    tensors["rng.torch"] = torch.get_rng_state()
+    save_state_dict(run / CKPT_DIR / "state.safetensors", tensors)
+    write_json(run / CKPT_DIR / "state.json", {"step": step, "best": best, "optimizer": opt_json, **extra})
+
+
+def load_checkpoint(run: Path, model, weighting, opt) -> dict:
+    tensors = load_file(str(run / CKPT_DIR / "state.safetensors"))
+    state = read_json(run / CKPT_DIR / "state.json")
+    model.load_state_dict({k[6:]: v for k, v in tensors.items() if k.startswith("model.")})
+    weighting.load_state_dict({k[5:]: v for k, v in tensors.items() if k.startswith("loss.")})
+    _load_optimizer(opt, tensors, state["optimizer"])
+    torch.set_rng_state(tensors["rng.torch"])
+    return state
+
+
+def _append_metrics(run: Path, record: dict) -> None:
+    with open(run / METRICS_FILE, "a", encoding="utf-8") as fh:
+        fh.write(json.dumps(record) + "\n")
+
+
+def _truncate_metrics(run: Path, step: int) -> None:
+    """On resume, drop log lines written after the checkpoint (they will be written again)."""
+    path = run / METRICS_FILE
+    if not path.is_file():
+        return
+    keep = [
+        line
+        for line in path.read_text(encoding="utf-8").splitlines()
+        if line and json.loads(line)["step"] <= step
+    ]
+    atomic_write_text(path, "".join(line + "\n" for line in keep))
+
+
+# ----------------------------------------------------------------------------------------------- train
+
+
+def _fingerprint(config: dict, prep_info: dict) -> dict:
+    return {"config": config, "data_files": prep_info.get("data_files"), "synth": prep_info.get("synth")}
+
+
+def train(
+    config: dict,
+    out_dir: str | os.PathLike,
+    data_paths: Sequence[str] = (),
+    *,
+    eval_paths: Sequence[str] = (),
+    resume: bool = False,
+    quiet: bool = False,
+    encoder: Encoder | None = None,
+) -> dict:
+    """Train, write the run folder, return the final metrics (also in meta.json)."""
+    started = time.time()
+    run = Path(out_dir)
+    tc, lc = config["train"], config["loss"]
+    log = (lambda *a, **k: None) if quiet else (lambda msg: tqdm.write(str(msg), file=sys.stderr))
+    ckpt_state = run / CKPT_DIR / "state.json"
+    if ckpt_state.is_file() and not resume:
+        raise TrainingError(
+            f"{run} already holds a training checkpoint: pass --resume, or choose another --out"
+        )
+    if resume and not ckpt_state.is_file():
+        raise TrainingError(f"--resume: no checkpoint in {run}")
+    if tc["threads"]:
+        torch.set_num_threads(int(tc["threads"]))
+    seed = int(tc["seed"])
+    torch.manual_seed(seed)
+
+    prep = prepare(config, data_paths, eval_paths, encoder=encoder, log=log)
+    fingerprint = _fingerprint(config, prep.info)
+    cfg = DecoderConfig(vocab_size=len(prep.table), **config["model"])
+    torch.manual_seed(seed)  # model init depends on the seed only, not on what preparing consumed
+    model = SashimiDecoder(cfg)
+    weighting = LossWeighting(lc["weighting"], lc["weights"], lc["logvar_clamp"])
+    counts = model.param_counts()
+    log(
+        f"model: {counts['total'] / 1e6:.2f}M parameters ({counts['ternary'] / 1e6:.2f}M ternary, regime {cfg.weight_regime})"
+    )
+
+    decay = [p for n, p in model.named_parameters() if p.dim() >= 2 and "emb" not in n]
+    no_decay = [p for n, p in model.named_parameters() if not (p.dim() >= 2 and "emb" not in n)]
+    param_groups = [
+        {"params": decay, "weight_decay": float(tc["weight_decay"])},
+        {"params": no_decay + list(weighting.parameters()), "weight_decay": 0.0},
+    ]
+    opt = torch.optim.AdamW(param_groups, lr=float(tc["lr"]), betas=tuple(tc["betas"]))
+
+    run.mkdir(parents=True, exist_ok=True)
+    start_step, best = 0, {"score": None, "step": None}
+    wall_before = 0.0
+    if resume:
+        state = read_json(ckpt_state)
+        if state.get("fingerprint") != json.loads(json.dumps(fingerprint)):
+            raise TrainingError(f"--resume: {run} was trained with another config or data; start a new --out")
+        state = load_checkpoint(run, model, weighting, opt)
+        start_step, best = int(state["step"]), state["best"]
+        wall_before = float(state.get("wall_seconds", 0.0))
+        _truncate_metrics(run, start_step)
+        log(f"resumed at step {start_step}")
+    else:
+        (run / METRICS_FILE).unlink(missing_ok=True)
+    write_json(run / "config.resolved.json", config)
+
+    steps, bs = int(tc["steps"]), int(tc["batch_size"])
+    n_train = len(prep.train)
+    interrupt_at = tc["interrupt_at"]
+    show_bar = not quiet and sys.stderr.isatty()
+    bar = tqdm(
+        total=steps, initial=start_step, desc="train", unit="step", disable=not show_bar, file=sys.stderr
+    )
+    model.train()
+    exited_early = None
+    step = start_step
+    t_last = time.time()
+    for step in range(start_step, steps):
+        torch.manual_seed(seed * 1_000_003 + 7919 * (step + 1))  # dropout / variational noise of this step
+        gen = torch.Generator().manual_seed(seed * 1_000_033 + step)  # negative choice of this step
+        model.set_ternary_active(step >= int(tc["ternary_warmup_steps"]))
+        lr = lr_at(step, tc)
+        for group in opt.param_groups:
+            group["lr"] = lr
+        rows = _batch_rows(step, n_train, bs, seed)
+        batch = collate(
+            prep.train,
+            rows,
+            vocab_size=cfg.vocab_size,
+            max_enc_tokens=cfg.max_enc_tokens,
+            retrieval=prep.retrieval,
+            retrieval_len=cfg.retrieval_len,
+            use_negatives=True,
+            generator=gen,
+        )
+        total, terms = _forward_losses(model, weighting, batch, config)
+        terms_f = {k: float(v.detach()) for k, v in terms.items()}
+        total_f = float(total.detach())
+        if not math.isfinite(total_f):
+            raise TrainingError(
+                f"step {step + 1}: non-finite loss ({', '.join(f'{k}={v:.4g}' for k, v in terms_f.items())})"
+            )
+        opt.zero_grad(set_to_none=True)
+        total.backward()
+        grads = [p.grad for p in model.parameters() if p.grad is not None]
+        grad_norm = torch.nn.utils.clip_grad_norm_(
+            list(model.parameters()) + list(weighting.parameters()), float(tc["grad_clip"])
+        )
+        if not torch.isfinite(grad_norm) or not all(torch.isfinite(g).all() for g in grads):
+            raise TrainingError(f"step {step + 1}: non-finite gradient")
+        done = step + 1
+        record = {"step": done, "lr": lr, "loss": total_f, "grad_norm": float(grad_norm)}
+        record.update(terms_f)
+        if done % int(tc["log_every"]) == 0:
+            health = _grad_health(model, weighting)
+            now = time.time()
+            record.update(
+                health,
+                loss_weights=weighting.effective_weights(),
+                steps_per_s=int(tc["log_every"]) / max(1e-9, now - t_last),
+            )
+            t_last = now
+            parts = " ".join(f"{k}={v:.3g}" for k, v in health["grad_norm_by_part"].items())
+            log(
+                f"step {done}: loss {total_f:.4f} ("
+                + " ".join(f"{k} {v:.3f}" for k, v in terms_f.items())
+                + f") | grad norm {float(grad_norm):.3g} [{parts}] zero {health['grad_zero_share']:.1%} "
+                f"max {health['grad_max_abs']:.3g} | lr {lr:.2e}"
+            )
+        opt.step()
+        bar.update(1)
+        bar.set_postfix(loss=f"{total_f:.3f}", ce=f"{terms_f['ce']:.3f}")
+        if done % int(tc["eval_every"]) == 0 or done == steps:
+            metrics = evaluate(model, prep.dev, config, prep.retrieval)
+            record["dev"] = metrics
+            score = [metrics["tier12_seq_acc"], -metrics["ce"]]
+            if best["score"] is None or score > best["score"]:
+                best = {"score": score, "step": done}
+                save_state_dict(run / CKPT_DIR / "best.safetensors", model.state_dict())
+            log(
+                f"dev @ {done}: ce {metrics['ce']:.4f} tier1 seq {metrics['tier1_seq_acc']:.3f} "
+                f"tier1+2 seq {metrics['tier12_seq_acc']:.3f} token {metrics['token_acc']:.3f} "
+                f"sep {metrics['separability_nats'] if metrics['separability_nats'] is not None else float('nan'):.3f}"
+            )
+            ee = tc["early_exit"]
+            if (
+                ee
+                and done >= int(ee["step"])
+                and exited_early is None
+                and done - int(tc["eval_every"]) < int(ee["step"])
+            ):
+                if metrics["tier1_token_acc"] < float(ee["min_tier1_acc"]):
+                    exited_early = {
+                        "step": done,
+                        "tier1_token_acc": metrics["tier1_token_acc"],
+                        "threshold": ee["min_tier1_acc"],
+                    }
+        _append_metrics(run, record)
+        if done % int(tc["ckpt_every"]) == 0 or done == steps or exited_early:
+            save_checkpoint(
+                run,
+                done,
+                model,
+                weighting,
+                opt,
+                best,
+                {"fingerprint": fingerprint, "wall_seconds": wall_before + time.time() - started},
+            )
+        if exited_early:
+            log(
+                f"early exit at step {done}: Tier 1 token accuracy {exited_early['tier1_token_acc']:.3f} < {exited_early['threshold']}"
+            )
+            break
+        if interrupt_at is not None and done >= int(interrupt_at):
+            bar.close()
+            return {"interrupted_at": done}
+    bar.close()
+
+    # ---- the run folder load_run reads
+    if tc["select"] == "best" and (run / CKPT_DIR / "best.safetensors").is_file():
+        model.load_state_dict(load_file(str(run / CKPT_DIR / "best.safetensors")))
+    model.set_ternary_active(True)
+    model.eval()
+    final = {"dev": evaluate(model, prep.dev, config, prep.retrieval)}
+    for name, ds in prep.evals.items():
+        final[name] = evaluate(model, ds, config, prep.retrieval)
+    save_model_files(run, model, prep.table, prep.vocab, config)
+    if prep.retrieval is not None:
+        prep.retrieval.save(run)
+    filler_info = _fit_filler(run, prep, config, log)
+    wall = wall_before + time.time() - started
+    meta = {
+        "git_commit": git_commit(Path(__file__).parent),
+        "wall_seconds": round(wall, 3),
+        "steps_done": step + 1 if steps else 0,
+        "selected_step": best["step"] if tc["select"] == "best" else step + 1,
+        "early_exit": exited_early,
+        "params": counts,
+        "params_filler": filler_info.get("params"),
+        "ternary_shares": {
+            n: s for n, s in ternary_shares(model).items() if n in dict(model.ternary_layers())
+        },
+        "data": {
+            **prep.info,
+            "train": prep.train.stats,
+            "dev": prep.dev.stats,
+            **{name: ds.stats for name, ds in prep.evals.items()},
+        },
+        "vocab": prep.vocab.meta,
+        "token_table_size": len(prep.table),
+        "retrieval_index": "retrieval.safetensors: built from the training rows; never ship it"
+        if prep.retrieval
+        else None,
+        "filler": filler_info,
+        "metrics": final,
+        "torch": torch.__version__,
+        "threads": torch.get_num_threads(),
+    }
+    write_json(run / META_FILE, meta)
+    log(
+        f"done in {wall:.0f}s: dev tier1 seq {final['dev']['tier1_seq_acc']:.3f}, tier1+2 seq {final['dev']['tier12_seq_acc']:.3f}"
+    )
+    return meta
+
+
+def _fit_filler(run: Path, prep: Prepared, config: dict, log) -> dict:
+    if ValueFiller is None:
+        return {"fitted": False, "reason": "sashimi.model.filler is not available in this build"}
+    filler = ValueFiller.fit(
+        [(e.prompt, e.typed) for e in prep.train.examples],
+        seed=int(config["train"]["seed"]),
+        value_source=str(config["filler"]["value_source"]),
+    )
+    filler.save(run / FILLER_DIR)
+    info: dict = {"fitted": True, "value_source": config["filler"]["value_source"]}
+    params = getattr(filler, "num_parameters", None)
+    if callable(params):
+        info["params"] = int(params())
+    log("value filler fitted")
+    return info
+
+
+def check_run_dir(out: str | os.PathLike) -> None:
+    p = Path(out)
+    if p.exists() and not p.is_dir():
+        raise DataError("--out exists and is not a folder", Location(str(p)))
