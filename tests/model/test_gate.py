@@ -55,6 +55,11 @@ def test_evaluate_on_a_tiny_file_gives_sane_json(labelled_file, encoder):
     assert sum(c.values()) == 8
     assert result["false_accept_rate"] == c["ood_accepted"] / 4
     assert result["auroc"] >= 0.75  # obvious prompts: the shipped gate must rank them well
+    # per-category accept rates when rows carry a category (issue 16 item 5)
+    per_cat = result["per_category_accept_rate"]
+    assert per_cat == {"hand": {"n": 8, "accept_rate": per_cat["hand"]["accept_rate"]}}
+    assert per_cat["hand"]["accept_rate"] == (c["in_domain_accepted"] + c["ood_accepted"]) / 8
+    assert result["refused_no_meaning"] == 0
     json.dumps(result)  # serialisable as is
 
 

@@ -25,7 +25,7 @@ from types import MappingProxyType
 
 from sashimi.data.ood_templates import Template
 
-IMP, QUE = "imperative", "question"
+IMP, QUE = "imperative", "question"  # QUE also marks any prompt that does not start with a verb
 
 
 def _t(tid: str, mode: str, text: str) -> Template:
@@ -288,6 +288,10 @@ _STORIES = (
     "my cooking goes wrong without a timer, so a quick {minutes}-minute timer on the home screen would save dinner",
 )
 _COULD_IT = (
+    "turn on {ios_toggle} and open {ios_app}",
+    "text {contact} that I'm running late",
+    "log a glass of water to Health",
+    "make a new note with today's date as the title",
     "send {contact} my location when {trigger}",
     "turn off {ios_toggle} at {time} every day",
     "start a {minutes}-minute timer and play {playlist}",
@@ -302,15 +306,22 @@ BROAD_CATEGORY_TEMPLATES: MappingProxyType = MappingProxyType(
     {
         "chat_advice": (
             _t("chat", QUE, "{chat_opener}?"),
-            _t("feeling", IMP, "I feel {feeling} today, talk to me."),
+            _t("feeling", QUE, "I feel {feeling} today, talk to me."),
             _t("advice_how", QUE, "How do I {advice}?"),
             _t("advice_tips", IMP, "Give me some tips to {advice}."),
             _t("dilemma", QUE, "Should I {dilemma}?"),
-            _t("event_nerves", IMP, "I have {life_event} and I'm {feeling}; what do I do?"),
+            _t("event_nerves", QUE, "I have {life_event} and I'm {feeling}; what do I do?"),
             _t("opinion", QUE, "What do you honestly think: should I {dilemma}?"),
-            _t("story_advice", IMP, "My friend wants to {advice}. What should she try first?"),
+            _t("story_advice", QUE, "My friend wants to {advice}. What should she try first?"),
             _t("joke", IMP, "Tell me a joke about {feeling} people."),
-        ),
+            _t("greeting", QUE, "Good morning! {chat_opener}?"),
+            _t("vent", QUE, "Ugh, {life_event}. Can we talk about something else?"),
+            _t("recommend", IMP, "Recommend a book for someone who feels {feeling}."),
+            _t("better_to", QUE, "Is it better to {dilemma} or to stay put?"),
+            _t("friend", QUE, "Do you think my friend should {dilemma}?"),
+            _t("motivate", IMP, "Say something encouraging, I have {life_event}."),
+            _t("what_do_you", QUE, "What do you think about people who {dilemma}?"),
+                ),
         "web_dev": (
             _t("component", IMP, "Write a {frontend} component for {ui_bit}."),
             _t("css", QUE, "How do I {css_problem} in CSS?"),
@@ -320,7 +331,12 @@ BROAD_CATEGORY_TEMPLATES: MappingProxyType = MappingProxyType(
             _t("bug", QUE, "My {frontend} app shows a blank page after I added {ui_bit}; why?"),
             _t("page", IMP, "Make a web page with {ui_bit} in {frontend}."),
             _t("migrate", QUE, "How would I move a {backend} app from {datastore} to Postgres?"),
-        ),
+            _t("fix_component", IMP, "Fix the state bug in my {frontend} code for {ui_bit}."),
+            _t("explain_endpoint", IMP, "Explain how a {backend} route that {endpoint} should handle errors."),
+            _t("test_endpoint", IMP, "Write integration tests for a {backend} endpoint that {endpoint}."),
+            _t("style", IMP, "Style {ui_bit} with {frontend} so it works on phones."),
+            _t("orm", IMP, "Write the {backend} model and query for an endpoint that {endpoint}."),
+                ),
         "devops": (
             _t("ci", IMP, "Write a {ci_system} pipeline that {ci_job}."),
             _t("ci_why", QUE, "Why does my {ci_system} job fail only when it {ci_job}?"),
@@ -332,7 +348,12 @@ BROAD_CATEGORY_TEMPLATES: MappingProxyType = MappingProxyType(
             _t("infra_how", QUE, "How do I get {infra_goal} with {infra_tool}?"),
             _t("monitor", IMP, "Set up a {monitoring} alert on {metric}."),
             _t("dashboard", IMP, "Build a {monitoring} dashboard that tracks {metric}."),
-        ),
+            _t("ci_cache", QUE, "How can I make my {ci_system} builds faster?"),
+            _t("build_explain", IMP, "Explain each line of a {build_file} that {build_goal}."),
+            _t("cron_fix", QUE, "My {scheduler} entry should {cron_job} but never runs; why?"),
+            _t("infra_review", IMP, "Review my {infra_tool} setup for {infra_goal}."),
+            _t("alert_route", IMP, "Send {monitoring} alerts about {metric} to a Slack channel."),
+                ),
         "smart_home_config": (
             _t("automation", IMP, "Write a {smart_home} automation that {smart_goal}."),
             _t("yaml", IMP, "Give me the {smart_home} YAML for a rule that {smart_goal}."),
@@ -340,7 +361,11 @@ BROAD_CATEGORY_TEMPLATES: MappingProxyType = MappingProxyType(
             _t("broken", QUE, "My {smart_home} rule that {smart_goal} fires twice; how do I fix it?"),
             _t("flow", IMP, "Build a {smart_home} flow with {device} that {smart_goal}."),
             _t("compare", QUE, "Is {smart_home} good for a house with {device}?"),
-        ),
+            _t("script", IMP, "Make a {smart_home} script that {smart_goal}."),
+            _t("template", IMP, "Write a {smart_home} template sensor for {device}."),
+            _t("dashboard", IMP, "Design a {smart_home} dashboard card for {device}."),
+            _t("install", QUE, "How do I install {smart_home} on a Raspberry Pi?"),
+                ),
         "calculation_homework": (
             _t("percent", QUE, "What is {percent_of}?"),
             _t("arith", QUE, "What's {arith}?"),
@@ -350,7 +375,12 @@ BROAD_CATEGORY_TEMPLATES: MappingProxyType = MappingProxyType(
             _t("essay", IMP, "Write my {subject} essay on {homework}."),
             _t("quiz", IMP, "Quiz me on {homework}."),
             _t("check", QUE, "Is the answer to {equation_solve} x = 4? Check my working."),
-        ),
+            _t("percent_how", QUE, "How do I work out {percent_of} in my head?"),
+            _t("arith_quick", IMP, "Quick maths: {arith}."),
+            _t("word_explain", IMP, "Explain step by step: {word_problem}."),
+            _t("homework_why", QUE, "Why is {homework} important for my {subject} exam?"),
+            _t("flashcards", IMP, "Make flashcards about {homework}."),
+                ),
         "translation_summary": (
             _t("translate", IMP, "Translate '{phrase}' into {language}."),
             _t("say", QUE, "How do you say '{phrase}' in {language}?"),
@@ -360,7 +390,12 @@ BROAD_CATEGORY_TEMPLATES: MappingProxyType = MappingProxyType(
             _t("tldr", IMP, "Give me the gist of this {text_kind} in one line: {pasted}"),
             _t("bullets", IMP, "Turn this {text_kind} into three bullet points: {pasted}"),
             _t("rewrite", IMP, "Rewrite this {text_kind} so it sounds friendlier: {pasted}"),
-        ),
+            _t("meaning_of", QUE, "What does this {text_kind} mean? {pasted}"),
+            _t("key_points", QUE, "What are the key points here? {pasted}"),
+            _t("shorten", IMP, "Shorten this to one sentence: {pasted}"),
+            _t("correct", QUE, "Is '{foreign}' correct, and what does it mean?"),
+            _t("phrase_in", IMP, "Write '{phrase}' in {language} and how to pronounce it."),
+                ),
     }
 )
 
@@ -371,6 +406,12 @@ REGISTER_TEMPLATES: tuple[Template, ...] = (
     _t("could_it", QUE, "Is there a way to make my phone {could_it}?"),
     _t("could_shortcut", QUE, "Could a shortcut {could_it}?"),
     _t("the_user", IMP, "The user wants a shortcut that can {could_it}."),
+    _t("siri_style", IMP, "{could_it_cap}"),
+    _t("when_then", IMP, "Whenever {trigger}, {could_it}."),
+    _t("need_thing", IMP, "Need a thing on my phone to {could_it}."),
+    _t("idea", IMP, "Idea: one tap to {could_it}."),
+    _t("person_ask", IMP, "{person_3p} asked me to set up her phone to {could_it}."),
+    _t("terse_and", IMP, "{terse} + {terse2}"),
 )
 
 BROAD_SLOTS: MappingProxyType = MappingProxyType(
@@ -415,5 +456,7 @@ BROAD_SLOTS: MappingProxyType = MappingProxyType(
         "want_3p": _WANTS_3P,
         "story": _STORIES,
         "could_it": _COULD_IT,
+        "could_it_cap": tuple(c[0].upper() + c[1:] for c in _COULD_IT),
+        "terse2": ("brightness 40", "wifi on", "music off", "timer 5 min", "dnd off", "hotspot on"),
     }
 )

@@ -174,6 +174,45 @@ def meaningless_reason(text: str, extra_words: frozenset[str] = frozenset()) -> 
     return None
 
 
+# ------------------------------------------------------------------------------ canonical request
+#
+# Address and politeness wrappers ("Hey Siri,", "Can you ...?", "... for me", "please", "right now") do
+# not change what is asked, so the gate decides on the request without them: the same canonical form is
+# used to fit the gate and to decide, which makes such wrappers unable to flip a decision (issue 16's
+# metamorphic test) instead of hoping the training data taught the head to ignore them. Lower case is
+# already invisible (MiniLM is uncased, the TF-IDF view lower-cases); typos are not handled here.
+
+_LEAD = re.compile(
+    r"^\s*(?:please\s+help\s+with\s+this\s*:|help\s+me\s+with\s+this(?:\s+one)?\s*:|just\s+one\s+thing\s*:"
+    r"|i\s+want\s+to\s+ask\s+you\s+something\b|i\s+need\s+to\s+sort\s+something\s+out\b"
+    r"|(?:hey|hi|hello|ok|okay)\s+siri\b|siri\b|hey there\b|hey\b|hi\b|hello\b|ok so\b|ok\b|okay\b"
+    r"|please\b|pls\b|plz\b|kindly\b|quickly\b|just\b"
+    r"|(?:can|could|would|will)\s+you\s+(?:please\s+)?(?:do|help\s+with|take\s+care\s+of)\s+(?:this|that)(?:\s+for\s+me)?\s*\?"
+    r"|(?:can|could|would|will)\s+you\s+(?:please\s+)?(?=\w)"
+    r"|i\s+need\s+you\s+to\b|i\s+want\s+you\s+to\b"
+    r")[\s,.!:;-]*",
+    re.IGNORECASE,
+)
+_TRAIL = re.compile(
+    r"[\s,]*(?:please|pls|plz|for\s+me|right\s+now|thanks(?:\s+in\s+advance)?|thank\s+you|cheers)?[\s.!?]*$",
+    re.IGNORECASE,
+)
+
+
+def canonical_request(text: str) -> str:
+    """`text` without leading address/politeness wrappers, trailing politeness and final punctuation
+    ("Hey Siri, can you turn on the flashlight for me, please?" -> "turn on the flashlight"). A text that
+    would become empty is returned stripped but otherwise unchanged."""
+    out = text.strip()
+    for _ in range(4):  # wrappers stack ("Hey Siri, please can you ...")
+        before = out
+        out = _LEAD.sub("", out, count=1)
+        out = _TRAIL.sub("", out, count=1)
+        if out == before:
+            break
+    return out if out.strip() else text.strip()
+
+
 @dataclass(frozen=True)
 class GateDecision:
     accept: bool
@@ -191,6 +230,9 @@ class Gate:
     # The encoder `decide` embeds raw texts with: a gate keeps one for its lifetime (one MiniLM load for
     # all requests). `load_gate` sets it; a gate fitted in memory has none and scores embeddings only.
     encoder: Encoder | None = field(default=None, repr=False, compare=False)
+    # Whether the head was fitted on (and so decides on) `canonical_request` texts. Gates saved before
+    # issue 16 lack the key in gate.json and load with False.
+    canonical: bool = False
 
     def __post_init__(self) -> None:
         if self.kind not in _ARRAYS:
@@ -256,7 +298,7 @@ class Gate:
         todo = [i for i, r in enumerate(reasons) if r is None]
         scores = np.zeros(len(texts))
         if todo:
-            kept = [texts[i] for i in todo]
+            kept = [canonical_request(texts[i]) if self.canonical else texts[i] for i in todo]
             scores[todo] = self.scores(self.encoder.embed(kept), kept)
         out = []
         for s, r in zip(scores, reasons, strict=True):
@@ -285,11 +327,13 @@ def fit_gate(
     threshold: float = 0.5,
     texts: list[str] | None = None,
     lexical: LexicalView | None = None,
+    canonical: bool = False,
 ) -> Gate:
     """Fit one head on embeddings `x` with labels `in_domain` (1 = in-domain, 0 = OOD).
 
     With a `lexical` view (fitted beforehand, on our own prompts), the head reads the embedding plus the
-    view of `texts` (the prompts of `x`, in order)."""
+    view of `texts` (the prompts of `x`, in order). `canonical` records that `x` and `texts` are of
+    `canonical_request` texts, so that `decide` canonicalises too."""
     from sklearn.linear_model import LogisticRegression
     from sklearn.neural_network import MLPClassifier
     from sklearn.svm import SVC
@@ -327,7 +371,11 @@ def fit_gate(
     else:
         raise DataError(f"unknown gate kind {kind!r} (expected one of {', '.join(KINDS)})")
     return Gate(
-        kind, {k: np.asarray(v, dtype=np.float32) for k, v in arrays.items()}, threshold, lexical=lexical
+        kind,
+        {k: np.asarray(v, dtype=np.float32) for k, v in arrays.items()},
+        threshold,
+        lexical=lexical,
+        canonical=canonical,
     )
 
 
@@ -342,6 +390,7 @@ def save_gate(gate: Gate, directory: str | os.PathLike, info: dict | None = None
     )
     meta = {"kind": gate.kind, "threshold": gate.threshold, "encoder": model_id(), **(info or {})}
     meta["features"] = "embedding+lexical" if gate.lexical is not None else "embedding"
+    meta["canonical"] = gate.canonical
     if gate.lexical is not None:
         meta["lexical"] = gate.lexical.to_json()
     write_json(directory / "gate.json", meta)
@@ -371,7 +420,10 @@ def load_gate(directory: str | os.PathLike | None = None, *, encoder: Encoder | 
         raise DataError("threshold must be a number", Location(str(meta_path))) from None
     try:
         lexical = LexicalView.from_json(meta["lexical"]) if meta.get("lexical") is not None else None
-        gate = Gate(meta["kind"], arrays, threshold, meta, lexical, encoder or Encoder())
+        canonical = meta.get("canonical", False)
+        if not isinstance(canonical, bool):
+            raise DataError("'canonical' must be true or false")
+        gate = Gate(meta["kind"], arrays, threshold, meta, lexical, encoder or Encoder(), canonical)
     except DataError as err:
         raise err.with_file(str(meta_path)) from None
     return gate
