@@ -30,7 +30,7 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import dataclass, field, replace
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -280,7 +280,7 @@ class Gate:
             z = np.exp(-a["gamma"][0] * np.maximum(sq, 0.0)) @ a["alpha"] + a["b"][0]
         return _sigmoid(z)
 
-    @property
+    @cached_property  # computed once per gate (a frozen dataclass still has an instance __dict__)
     def known_words(self) -> frozenset[str]:
         """Domain words of the gate's lexical view (beside WordPiece's) that give a request meaning."""
         if self.lexical is None:
