@@ -30,9 +30,15 @@ def _umask() -> int:
 
 
 def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> Path:
+    """Write via a temporary file and rename; an unwritable path is a one-line `DataError`."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    if path.is_dir():
+        raise DataError("is a directory; give a file path", Location(str(path)))
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    except OSError as err:
+        raise DataError(f"cannot write: {err.strerror or err}", Location(str(path))) from None
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
@@ -76,27 +82,28 @@ def read_jsonl(path: str | os.PathLike) -> list[dict]:
     path = Path(path)
     rows: list[dict] = []
     try:
-        fh = open(path, encoding="utf-8")
+        fh = open(path, "rb")
     except FileNotFoundError:
         raise DataError("file not found", Location(str(path))) from None
     except OSError as err:
-        raise DataError(f"cannot read: {err}", Location(str(path))) from None
+        raise DataError(f"cannot read: {err.strerror or err}", Location(str(path))) from None
     with fh:
-        try:
-            for lineno, line in enumerate(fh, start=1):
-                if not line.strip():
-                    continue
-                try:
-                    row = json.loads(line)
-                except json.JSONDecodeError as err:
-                    raise DataError(
-                        f"invalid JSON: {err.msg}", Location(str(path), lineno, err.colno)
-                    ) from None
-                if not isinstance(row, dict):
-                    raise DataError("expected a JSON object on each line", Location(str(path), lineno, 1))
-                rows.append(row)
-        except UnicodeDecodeError as err:
-            raise DataError(f"not UTF-8 text: {err.reason}", Location(str(path))) from None
+        for lineno, raw in enumerate(fh, start=1):
+            try:
+                line = raw.decode("utf-8")
+            except UnicodeDecodeError as err:  # located like every other bad line
+                raise DataError(
+                    f"not UTF-8 text: {err.reason}", Location(str(path), lineno, err.start + 1)
+                ) from None
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError as err:
+                raise DataError(f"invalid JSON: {err.msg}", Location(str(path), lineno, err.colno)) from None
+            if not isinstance(row, dict):
+                raise DataError("expected a JSON object on each line", Location(str(path), lineno, 1))
+            rows.append(row)
     return rows
 
 

@@ -66,13 +66,25 @@ _LETTERS = "ABCXYZabcxyz_"
 _WORD = _LETTERS + "0189"
 
 
+# Unicode names are an extension (issue 11.7): letters of any script, as exported variable names have.
+UNICODE_NAMES = ("变量", "变量二", "café", "Ωmega", "naïve_2")
+
+
 @cache
 def idents() -> st.SearchStrategy[str]:
-    """IDENT (§1.2), biased towards keyword-like words."""
+    """IDENT (§1.2), biased towards keyword-like words, with some Unicode names."""
     plain = st.builds(
         lambda a, b: a + b, st.sampled_from(_LETTERS), st.text(st.sampled_from(_WORD), max_size=8)
     )
-    return st.one_of(st.sampled_from(KEYWORD_LIKE), plain)
+    return st.one_of(st.sampled_from(KEYWORD_LIKE), st.sampled_from(UNICODE_NAMES), plain)
+
+
+@cache
+def block_param_names() -> st.SearchStrategy[str]:
+    """Raw IF/MENU parameter names: IDENTs other than the value keywords `true`, `false`, `QTY` and
+    `HEADERS` (after a bare IF condition those start a value) and the keys the compiler sets itself."""
+    reserved = {"true", "false", "QTY", "HEADERS", "GroupingIdentifier", "WFControlFlowMode", "WFMenuPrompt"}
+    return idents().filter(lambda name: name not in reserved)
 
 
 @cache
@@ -184,7 +196,10 @@ def statements(max_leaves: int = 6) -> st.SearchStrategy:
 
     def extend(children):
         body = st.lists(children, max_size=3).map(tuple)
-        cases = st.lists(st.builds(MenuCase, texts(12), body), min_size=1, max_size=3).map(tuple)
+        cases = st.lists(st.builds(MenuCase, texts(12), body), min_size=0, max_size=3).map(tuple)
+        block_params = st.lists(
+            st.tuples(block_param_names(), values(3)), max_size=2, unique_by=lambda p: p[0]
+        ).map(tuple)
         return st.one_of(
             st.builds(
                 IfBlock,
@@ -193,8 +208,9 @@ def statements(max_leaves: int = 6) -> st.SearchStrategy:
                 st.one_of(st.none(), values()),
                 body,
                 st.one_of(st.none(), body),
+                params=block_params,
             ),
-            st.builds(MenuBlock, st.one_of(texts(), interpolations()), cases),
+            st.builds(MenuBlock, st.one_of(texts(), interpolations()), cases, params=block_params),
             st.builds(RepeatBlock, st.one_of(numbers().map(NumberValue), refs()), body),
             st.builds(ForeachBlock, refs(), body),
         )

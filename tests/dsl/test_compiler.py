@@ -106,6 +106,7 @@ def test_envelope_and_plain_action():
         "WFWorkflowMinimumClientVersion",
         "WFWorkflowMinimumClientVersionString",
         "WFWorkflowTypes",
+        "WFWorkflowName",  # issue 11.8: the name round-trips through the file
     ]
     assert plist["WFWorkflowClientVersion"] == "2302.0.4"
     assert plist["WFWorkflowIcon"] == {
@@ -115,7 +116,7 @@ def test_envelope_and_plain_action():
     assert plist["WFWorkflowMinimumClientVersion"] == 900
     assert plist["WFWorkflowMinimumClientVersionString"] == "900"
     assert plist["WFWorkflowTypes"] == ["NCWidget", "WatchKit"]
-    assert "WFWorkflowName" not in plist  # the name travels as the file name (§3.9)
+    assert plist["WFWorkflowName"] == "T"  # stored too, so decompiling keeps it (issue 11.8)
     (action,) = plist["WFWorkflowActions"]
     assert action["WFWorkflowActionIdentifier"] == A + "comment"
     p = action["WFWorkflowActionParameters"]
@@ -341,23 +342,106 @@ def test_if_else_grouping_modes_and_condition_keys():
     assert len(actions("ACTION ask\nIF @prev has_any_value\nELSE\nENDIF\n")) == 4
 
 
-@pytest.mark.parametrize(
-    ("condition", "code", "key", "value"),
-    [
-        ('equals_number "10"', 0, "WFNumberValue", "10"),  # the literal's type is kept
-        ("is_greater_than 3", 2, "WFNumberValue", 3),
-        ('does_not_contain "x"', 999, "WFConditionalActionString", "x"),
-        ("does_not_have_any_value 1", 101, "WFNumberValue", 1),  # existence check keeps its value
-        ('has_any_value "z"', 100, "WFConditionalActionString", "z"),
-        ('is_before "2024-01-01"', 1002, "WFDate", "2024-01-01"),
-        ("does_not_have_any_value", 101, None, None),
-    ],
+_COMPARE_KEYS = (
+    "WFNumberValue",
+    "WFConditionalActionString",
+    "WFDate",
+    "WFEnumeration",
+    "WFLinkEnumeration",
+    "WFBooleanValue",
+    "WFAnotherNumber",
+    "WFAnotherDate",
 )
-def test_condition_codes(condition, code, key, value):
+
+
+_CONDITION_CASES = [
+    # Apple's real codes (shortcutdsl.md §1.7a), with the value key the compared type uses.
+    ("is_less_than 3", 0, {"WFNumberValue": 3}),
+    ("is_less_than_or_equal 3", 1, {"WFNumberValue": 3}),
+    ("is_greater_than 3", 2, {"WFNumberValue": 3}),
+    ("is_greater_than_or_equal 3", 3, {"WFNumberValue": 3}),
+    ('equals_number "10"', 4, {"WFNumberValue": "10"}),  # the literal's type is kept
+    ("not_equal_number 10", 5, {"WFNumberValue": 10}),
+    ("is_between [1, 10]", 1003, {"WFNumberValue": 1, "WFAnotherNumber": 10}),
+    ('equals_string "a"', 4, {"WFConditionalActionString": "a"}),
+    ('not_equal_string "a"', 5, {"WFConditionalActionString": "a"}),
+    ('begins_with "http"', 8, {"WFConditionalActionString": "http"}),
+    ('ends_with ".pdf"', 9, {"WFConditionalActionString": ".pdf"}),
+    ('contains "youtu"', 99, {"WFConditionalActionString": "youtu"}),
+    ('does_not_contain "x"', 999, {"WFConditionalActionString": "x"}),
+    ('equals_enum "Dark"', 4, {"WFEnumeration": "Dark"}),
+    ('not_equal_enum "Dark"', 5, {"WFEnumeration": "Dark"}),
+    ('equals_link_enum "On"', 4, {"WFLinkEnumeration": "On"}),
+    ('not_equal_link_enum "On"', 5, {"WFLinkEnumeration": "On"}),
+    ("equals_bool true", 4, {"WFBooleanValue": True}),
+    ("not_equal_bool false", 5, {"WFBooleanValue": False}),
+    ('is_before "2024-01-01"', 0, {"WFDate": "2024-01-01"}),
+    ('is_on_or_before "2024-01-01"', 1, {"WFDate": "2024-01-01"}),
+    ('is_after "2024-01-01"', 2, {"WFDate": "2024-01-01"}),
+    ('is_on_or_after "2024-01-01"', 3, {"WFDate": "2024-01-01"}),
+    ('equals_date "2024-01-01"', 4, {"WFDate": "2024-01-01"}),
+    ('not_equal_date "2024-01-01"', 5, {"WFDate": "2024-01-01"}),
+    ('is_between_dates ["a", "b"]', 1003, {"WFDate": "a", "WFAnotherDate": "b"}),
+    ("is_today", 1002, {}),
+    ("does_not_have_any_value 1", 101, {"WFNumberValue": 1}),  # existence check keeps its value
+    ('has_any_value "z"', 100, {"WFConditionalActionString": "z"}),
+    ("does_not_have_any_value", 101, {}),
+]
+
+
+@pytest.mark.parametrize(("condition", "code", "compare"), _CONDITION_CASES)
+def test_condition_codes(condition, code, compare):
     p = params(f"ACTION ask\nIF @prev {condition}\nENDIF\n", 1)
     assert p["WFCondition"] == code
-    compare = {k: v for k, v in p.items() if k in ("WFNumberValue", "WFConditionalActionString", "WFDate")}
-    assert compare == ({} if key is None else {key: value})
+    assert {k: v for k, v in p.items() if k in _COMPARE_KEYS} == compare
+
+
+def test_every_condition_word_has_a_code_test():
+    from sashimi.dsl.ast import CONDITIONS
+
+    tested = {c.split()[0] for c, _, _ in _CONDITION_CASES}
+    assert set(CONDITIONS) - tested == {"raw_condition"}
+
+
+@pytest.mark.parametrize(
+    ("word", "code"),
+    [
+        # The real corpus's words mean what the reference table sent them to (§1.7a).
+        ("equals_number 5", 0),
+        ("is_greater_than 5", 2),
+        ("is_less_than 5", 3),
+        ('equals_string "a"', 4),
+        ('not_equal_string "a"', 5),
+        ('contains "a"', 99),
+        ('does_not_contain "a"', 999),
+        ("has_any_value", 100),
+        ("does_not_have_any_value", 101),
+        ("is_before", 1002),
+    ],
+)
+def test_shortcutforge_dialect_compiles_to_the_reference_codes(word, code):
+    ir = parse(f'SHORTCUT "T"\nACTION ask\nIF @prev {word}\nENDIF\n', dialect="shortcutforge")
+    acts = compile_program(ir, CAT).plist["WFWorkflowActions"]
+    assert acts[1]["WFWorkflowActionParameters"]["WFCondition"] == code
+
+
+def test_raw_if_params_are_compiled_verbatim_and_win():
+    text = 'ACTION ask\nIF @prev contains "a" WFCondition="Contains" WFConditionalLegacyComparisonBehavior=true\nENDIF\n'
+    p = params(text, 1)
+    assert p["WFCondition"] == "Contains" and p["WFConditionalLegacyComparisonBehavior"] is True
+    assert p["WFConditionalActionString"] == "a"
+    # raw_condition: no WFCondition / WFInput of its own
+    p = params('ACTION ask\nIF @prev raw_condition WFConditions={"a": 1}\nENDIF\n', 1)
+    assert "WFCondition" not in p and "WFInput" not in p and p["WFConditions"] == {"a": 1}
+    with pytest.raises(CompileError, match="set by the compiler"):
+        actions('ACTION ask\nIF @prev has_any_value GroupingIdentifier="x"\nENDIF\n')
+
+
+def test_menu_without_cases_and_menu_params():
+    acts = actions('MENU "m" WFMenuLegacyCancelBehavior=true\nENDMENU\n')
+    assert [a["WFWorkflowActionParameters"]["WFControlFlowMode"] for a in acts] == [0, 2]
+    start = acts[0]["WFWorkflowActionParameters"]
+    assert start["WFMenuItems"] == [] and start["WFMenuLegacyCancelBehavior"] is True
 
 
 def test_if_reference_comparison_value_is_token_string():
@@ -556,7 +640,14 @@ def test_self_check_accepts_compiled_output():
             lambda acts, pl: acts[4]["WFWorkflowActionParameters"]["WFMenuItems"].append("c"),
             "3 menu items but 2 cases",
         ),
-        (lambda acts, pl: acts[4]["WFWorkflowActionParameters"].update(WFMenuItems=[]), "menu with no items"),
+        (
+            lambda acts, pl: acts[4]["WFWorkflowActionParameters"].update(WFMenuItems=[]),
+            "0 menu items but 2 cases",
+        ),
+        (
+            lambda acts, pl: acts[4]["WFWorkflowActionParameters"].update(WFMenuItems="x"),
+            "menu items are not a list",
+        ),
         (
             lambda acts, pl: acts[2]["WFWorkflowActionParameters"]["WFURLActionURL"]["Value"].update(
                 attachmentsByRange={"{2, 1}": {"Type": "CurrentDate"}}

@@ -102,8 +102,15 @@ def test_round_trip_warnings_are_reported():
 
 
 def test_shortcut_name_sources():
-    data = to_binary(compile_program(parse('SHORTCUT "x"\n'), CAT).plist)
+    compiled = compile_program(parse('SHORTCUT "x"\n'), CAT).plist
+    # Our compiler stores the name, so it survives whatever the file is called (issue 11.8).
+    assert decompile(to_binary(compiled), CAT, file="dir/other.shortcut").ir.name == "x"
+    del compiled["WFWorkflowName"]
+    data = to_binary(compiled)
     assert decompile(data, CAT, file="dir/My_Great_Tool.shortcut").ir.name == "My Great Tool"
+    # One rule for every format: an XML plist is named after its file too.
+    xml = plistlib.dumps(compiled, fmt=plistlib.FMT_XML)
+    assert decompile(xml, CAT, file="dir/My_Great_Tool.plist").ir.name == "My Great Tool"
     assert decompile(data, CAT, file="dir/My_Great_Tool.shortcut", name="N").ir.name == "N"
     assert decompile(data, CAT).ir.name == "Untitled"
     named = plistlib.dumps(envelope([], WFWorkflowName="Stored"))
@@ -271,10 +278,14 @@ def test_reserved_names_and_menu_titles():
     )
     text = print_program(decompile_plist(plist, CAT, name="R").ir)
     # An undefined variable called `date` must not turn into `@date` (the current date).
-    assert text == 'SHORTCUT "R"\nACTION openurl X=$date\nMENU "Choose"\nCASE "Fancy"\nCASE "y"\nENDMENU\n'
+    # Items that differ from the case titles are kept raw, so recompiling writes them back.
+    assert text == (
+        'SHORTCUT "R"\nACTION openurl X=$date\nMENU "Choose" WFMenuItems=["x", "y"]\n'
+        'CASE "Fancy"\nCASE "y"\nENDMENU\n'
+    )
 
 
-def test_missing_condition_defaults_to_has_any_value():
+def test_missing_condition_is_kept_raw():
     plist = envelope(
         [
             act(
@@ -286,8 +297,13 @@ def test_missing_condition_defaults_to_has_any_value():
             act(A + "conditional", GroupingIdentifier="G", WFControlFlowMode=2),
         ]
     )
-    (stmt,) = decompile_plist(plist, CAT).ir.statements
-    assert stmt == IfBlock(HandleRef("input"), "has_any_value", None, (), None)
+    result = decompile_plist(plist, CAT)
+    (stmt,) = result.ir.statements
+    # No WFCondition: nothing may be invented; recompiling must give the same keys (issue 11.3).
+    assert stmt == IfBlock(
+        HandleRef("prev"), "raw_condition", None, (), None, params=(("WFInput", HandleRef("input")),)
+    )
+    assert [w.category for w in result.warnings] == ["raw_condition"]
 
 
 # ----------------------------------------------------------------------------- malformed input
@@ -326,48 +342,6 @@ def _xml(obj) -> bytes:
         (
             _xml(envelope([{"WFWorkflowActionIdentifier": A + "url", "WFWorkflowActionParameters": [1]}])),
             "action #0: WFWorkflowActionParameters is not a dictionary",
-        ),
-        (
-            _xml(
-                envelope([act(A + "conditional", GroupingIdentifier="G", WFControlFlowMode=0, WFCondition=4)])
-            ),
-            "action #0: unbalanced control flow",
-        ),
-        (
-            _xml(
-                envelope(
-                    [act(A + "url"), act(A + "conditional", GroupingIdentifier="G", WFControlFlowMode=2)]
-                )
-            ),
-            "action #1: unbalanced control flow",
-        ),
-        (
-            _xml(
-                envelope(
-                    [
-                        act(A + "repeat.count", GroupingIdentifier="G", WFControlFlowMode=0),
-                        act(A + "conditional", GroupingIdentifier="G", WFControlFlowMode=2),
-                    ]
-                )
-            ),
-            "action #1: unbalanced control flow",
-        ),
-        (
-            _xml(
-                envelope(
-                    [
-                        act(
-                            A + "conditional",
-                            GroupingIdentifier="G",
-                            WFControlFlowMode=0,
-                            WFCondition=42,
-                            WFInput=attach({"Type": "ExtensionInput"}),
-                        ),
-                        act(A + "conditional", GroupingIdentifier="G", WFControlFlowMode=2),
-                    ]
-                )
-            ),
-            "action #0: unknown condition code 42",
         ),
         (
             _xml(envelope([act(A + "url", X=tokens("ab", {"{5, 1}": {"Type": "CurrentDate"}}))])),

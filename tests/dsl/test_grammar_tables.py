@@ -7,13 +7,17 @@ import re
 from lark import Lark
 
 from sashimi.dsl.ast import BLOCK_CLOSERS, CONDITIONS, KEYWORDS
-from sashimi.dsl.parser import GRAMMAR_PATH
+from sashimi.dsl.parser import GRAMMAR_PATH, grammar_text
 from sashimi.ir.typed import STATEMENT_KEYWORDS
 
-TERMINALS = {
-    t.name: t.pattern for t in Lark(GRAMMAR_PATH.read_text(encoding="utf-8"), parser="lalr").terminals
-}
+# The condition words are filled in from sashimi.dsl.ast.CONDITIONS (issue 11: one source of truth).
+TERMINALS = {t.name: t.pattern for t in Lark(grammar_text(), parser="lalr").terminals}
 VALUE_KEYWORDS = {"QTY", "HEADERS"}  # keywords inside values, not statements
+
+
+def test_grammar_file_takes_its_condition_words_from_the_table():
+    assert "__CONDITION_WORDS__" in GRAMMAR_PATH.read_text(encoding="utf-8")
+    assert "__CONDITION_WORDS__" not in grammar_text()
 
 
 def test_condition_terminal_and_condition_table_agree():

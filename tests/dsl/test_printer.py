@@ -33,10 +33,16 @@ from sashimi.dsl.parser import parse
 from sashimi.dsl.printer import UnprintableError, format_value, print_program, quote
 from sashimi.errors import SashimiError
 
+SF = "shortcutforge"  # the real corpus's dialect (sashimi.dsl.ast, issue 11.3)
+
 
 def test_corpus_round_trip_is_byte_exact(corpus_targets):
     t0 = time.perf_counter()
-    mismatches = [sid for sid, text in corpus_targets if print_program(parse(text, file=sid)) != text]
+    mismatches = [
+        sid
+        for sid, text in corpus_targets
+        if print_program(parse(text, file=sid, dialect=SF), dialect=SF) != text
+    ]
     elapsed = time.perf_counter() - t0
     assert mismatches == []
     assert len(corpus_targets) == 1671
@@ -119,7 +125,7 @@ def test_non_canonical_text_prints_canonically():
         ("a\\b", '"a\\\\b"'),
         ("C:\\new", '"C:\\\\new"'),  # backslash escaped first: never `\n`
         ("line\nnext\ttab", '"line\\nnext\\ttab"'),
-        ("cr\rkept", '"cr\rkept"'),
+        ("cr\rkept", '"cr\\rkept"'),  # escaped in the canonical dialect (issue 11.6)
         ("obj\ufffc 🎶 é", '"obj\ufffc 🎶 é"'),
         ("\\n", '"\\\\n"'),
     ],
@@ -212,7 +218,7 @@ def test_unprintable_values(value):
         SetVariable("a.b", NumberValue(1)),
         IfBlock(HandleRef("x"), "==", None, (), None),
         IfBlock(StringValue("lit"), "contains", None, (), None),
-        MenuBlock("m", ()),
+        MenuBlock("m", (), params=(("Show-X", BoolValue(True)),)),
         Comment("two\nlines"),
         Comment(" padded"),
         "not a statement",
@@ -223,3 +229,23 @@ def test_unprintable_statements(stmt):
         print_program(ShortcutIR("A", (stmt,)))
     assert isinstance(info.value, SashimiError) and isinstance(info.value, ValueError)
     assert "\n" not in str(info.value)
+
+
+def test_dialect_words_and_cr():
+    ir = ShortcutIR("A\r", (IfBlock(HandleRef("x"), "is_greater_than_or_equal", NumberValue(3), (), None),))
+    assert print_program(ir) == 'SHORTCUT "A\\r"\nIF @x is_greater_than_or_equal 3\nENDIF\n'
+    # The real corpus wrote "is greater than or equal to" as `is_less_than`, and CR raw (§1.7a, §1.4).
+    assert print_program(ir, dialect="shortcutforge") == 'SHORTCUT "A\r"\nIF @x is_less_than 3\nENDIF\n'
+    between = ShortcutIR("A", (IfBlock(HandleRef("x"), "is_between", None, (), None),))
+    with pytest.raises(UnprintableError, match="no word in the shortcutforge dialect"):
+        print_program(between, dialect="shortcutforge")
+    with pytest.raises(ValueError, match="unknown dialect"):
+        print_program(between, dialect="klingon")
+
+
+@pytest.mark.parametrize("text", ["a\r\nb", "\r", "x\r\n\r\ny", "tab\t\r"])
+def test_carriage_returns_survive_print_and_parse(text):
+    ir = ShortcutIR(text, (ActionStatement("a", (("X", StringValue(text)),)),))
+    printed = print_program(ir)
+    assert "\r" not in printed  # escaped: editors and CRLF conversion cannot touch it
+    assert parse(printed) == ir and parse(printed).name == text

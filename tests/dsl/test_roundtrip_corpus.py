@@ -17,6 +17,8 @@ from sashimi.dsl.compiler import compile_program, self_check, to_binary
 from sashimi.dsl.decompiler import decompile
 from sashimi.dsl.parser import parse
 
+SF = "shortcutforge"  # the real corpus's dialect (sashimi.dsl.ast, issue 11.3)
+
 REPEAT_VARS = ("Repeat_Item", "Repeat_Index")
 
 
@@ -102,7 +104,7 @@ def test_corpus_compiles_and_round_trips(corpus_targets, reference_catalog):
     exceptions: dict[str, str] = {}
     unexplained: list[str] = []
     for shortcut_id, text in corpus_targets:
-        ir = parse(text, file=shortcut_id)
+        ir = parse(text, file=shortcut_id, dialect=SF)
         compiled = compile_program(
             ir, reference_catalog, seed=0, file=shortcut_id
         )  # strict: raises on failure
@@ -128,3 +130,43 @@ def test_corpus_compiles_and_round_trips(corpus_targets, reference_catalog):
     assert warnings["unresolved_handle"] == 156
     assert warnings["prev_fallback"] == 6
     print(f"roundtrip_rate {rate:.4f} ({n - len(exceptions)}/{n}); exceptions: {sorted(exceptions.items())}")
+
+
+# The reference table the corpus's words were written with (shortcutdsl.md §1.7, wrong for three
+# codes per §1.7a). Read through the shortcutforge dialect, every corpus IF must still compile to the
+# code its word was compiled to: the corpus keeps its plists, and the IR carries the true meaning.
+_REFERENCE_CODES = {
+    "equals_number": 0,
+    "is_greater_than": 2,
+    "is_less_than": 3,
+    "equals_string": 4,
+    "not_equal_string": 5,
+    "contains": 99,
+    "does_not_contain": 999,
+    "has_any_value": 100,
+    "does_not_have_any_value": 101,
+    "is_before": 1002,
+}
+
+
+def test_corpus_conditions_keep_their_reference_codes(corpus_targets, reference_catalog):
+    from sashimi.dsl.ast import IfBlock, condition_to_dialect
+
+    checked = 0
+    for shortcut_id, text in corpus_targets:
+        ir = parse(text, file=shortcut_id, dialect=SF)
+        ifs = [s for s in ir.walk() if isinstance(s, IfBlock)]
+        if not ifs:
+            continue
+        actions = compile_program(ir, reference_catalog).plist["WFWorkflowActions"]
+        starts = [
+            a["WFWorkflowActionParameters"]
+            for a in actions
+            if a["WFWorkflowActionIdentifier"] == "is.workflow.actions.conditional"
+            and a["WFWorkflowActionParameters"]["WFControlFlowMode"] == 0
+        ]
+        for stmt, start in zip(ifs, starts, strict=True):
+            word = condition_to_dialect(stmt.condition, SF)
+            assert start["WFCondition"] == _REFERENCE_CODES[word], (shortcut_id, word)
+            checked += 1
+    assert checked == 440  # §10: 440 IFs in train

@@ -27,7 +27,7 @@ def parsed(corpus_targets):
     out = []
     for sid, text in corpus_targets:
         try:
-            out.append((sid, text, parse(text)))
+            out.append((sid, text, parse(text, dialect="shortcutforge")))
         except SashimiError:
             continue
     return out
@@ -37,7 +37,7 @@ def test_lossless_on_every_parseable_real_program(parsed, reference):
     failures = []
     for sid, text, ir in parsed:
         typed = TypedProgram.from_json(json.loads(json.dumps(to_typed(ir, reference).to_json())))
-        if lower(typed) != ir or lower_to_text(typed) != text:
+        if lower(typed) != ir or lower_to_text(typed, dialect="shortcutforge") != text:
             failures.append(sid)
     assert len(parsed) > 0
     assert failures == [], f"lossless_rate {1 - len(failures) / len(parsed):.4f}: {failures[:10]}"

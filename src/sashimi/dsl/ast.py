@@ -35,18 +35,115 @@ KEYWORDS = (
 )
 BLOCK_CLOSERS = {"IF": "ENDIF", "MENU": "ENDMENU", "REPEAT": "ENDREPEAT", "FOREACH": "ENDFOREACH"}
 
-CONDITIONS = (
-    "equals_number",
-    "is_greater_than",
-    "is_less_than",
-    "equals_string",
-    "not_equal_string",
-    "contains",
-    "does_not_contain",
-    "has_any_value",
-    "does_not_have_any_value",
-    "is_before",
+
+@dataclass(frozen=True)
+class ConditionSpec:
+    """One condition word of the canonical language and its Apple encoding (shortcutdsl.md §1.7a).
+
+    `value_key` is the `conditional` parameter that holds the comparison value (None: the condition
+    takes none); `upper_key` the one holding the second bound of `is_between`, whose comparison value
+    is written as a two-item list, `IF $x is_between [1, 10]`.
+    """
+
+    word: str
+    code: int | None  # None: `raw_condition`, whose start-marker keys are all raw IF parameters
+    value_key: str | None
+    meaning: str
+    upper_key: str | None = None
+
+
+# The single source of truth for condition words: parser (grammar terminal), printer, validator,
+# linter, compiler, decompiler and the typed IR all read this table. Codes are Apple's real
+# `WFCondition` codes (§1.7a). Words name the compared type where Apple's code is shared (4 / 5 on
+# text, numbers, enumerations, booleans and dates; 0-3 and 1003 on numbers and dates), because the
+# value key decides how Apple reads the value and must survive a round trip.
+CONDITION_TABLE: tuple[ConditionSpec, ...] = (
+    ConditionSpec("is_less_than", 0, "WFNumberValue", "is less than"),
+    ConditionSpec("is_less_than_or_equal", 1, "WFNumberValue", "is less than or equal to"),
+    ConditionSpec("is_greater_than", 2, "WFNumberValue", "is greater than"),
+    ConditionSpec("is_greater_than_or_equal", 3, "WFNumberValue", "is greater than or equal to"),
+    ConditionSpec("equals_number", 4, "WFNumberValue", "is (number)"),
+    ConditionSpec("not_equal_number", 5, "WFNumberValue", "is not (number)"),
+    ConditionSpec("is_between", 1003, "WFNumberValue", "is between (numbers)", "WFAnotherNumber"),
+    ConditionSpec("equals_string", 4, "WFConditionalActionString", "is (text)"),
+    ConditionSpec("not_equal_string", 5, "WFConditionalActionString", "is not (text)"),
+    ConditionSpec("begins_with", 8, "WFConditionalActionString", "begins with"),
+    ConditionSpec("ends_with", 9, "WFConditionalActionString", "ends with"),
+    ConditionSpec("contains", 99, "WFConditionalActionString", "contains"),
+    ConditionSpec("does_not_contain", 999, "WFConditionalActionString", "does not contain"),
+    ConditionSpec("equals_enum", 4, "WFEnumeration", "is (enumeration)"),
+    ConditionSpec("not_equal_enum", 5, "WFEnumeration", "is not (enumeration)"),
+    ConditionSpec("equals_link_enum", 4, "WFLinkEnumeration", "is (app-intent enumeration)"),
+    ConditionSpec("not_equal_link_enum", 5, "WFLinkEnumeration", "is not (app-intent enumeration)"),
+    ConditionSpec("equals_bool", 4, "WFBooleanValue", "is (boolean)"),
+    ConditionSpec("not_equal_bool", 5, "WFBooleanValue", "is not (boolean)"),
+    ConditionSpec("is_before", 0, "WFDate", "is before (date)"),
+    ConditionSpec("is_on_or_before", 1, "WFDate", "is on or before (date)"),
+    ConditionSpec("is_after", 2, "WFDate", "is after (date)"),
+    ConditionSpec("is_on_or_after", 3, "WFDate", "is on or after (date)"),
+    ConditionSpec("equals_date", 4, "WFDate", "is (date)"),
+    ConditionSpec("not_equal_date", 5, "WFDate", "is not (date)"),
+    ConditionSpec("is_between_dates", 1003, "WFDate", "is between (dates)", "WFAnotherDate"),
+    ConditionSpec("is_today", 1002, None, "is today"),
+    ConditionSpec("has_any_value", 100, None, "has any value"),
+    ConditionSpec("does_not_have_any_value", 101, None, "does not have any value"),
+    # Not an Apple condition: the IF's condition lives entirely in its raw parameters (the newer
+    # multi-condition `WFConditions` form, or a `WFCondition` no word stands for, such as '' or 1001).
+    # The compiler then writes neither WFCondition nor WFInput itself; the target is not compiled.
+    ConditionSpec("raw_condition", None, None, "given by the raw parameters"),
 )
+CONDITION_SPECS: dict[str, ConditionSpec] = {spec.word: spec for spec in CONDITION_TABLE}
+CONDITIONS: tuple[str, ...] = tuple(spec.word for spec in CONDITION_TABLE)
+# Conditions that take two bounds as a two-item list (`IF $x is_between [1, 10]`).
+RANGE_CONDITIONS = frozenset(spec.word for spec in CONDITION_TABLE if spec.upper_key)
+
+# ---------------------------------------------------------------------------- dialects
+#
+# The real corpus (ShortcutForge's `train.jsonl`) was written by a decompiler whose condition table
+# was wrong for three codes (§1.7a): its `equals_number` is Apple's 0 ("is less than"), its
+# `is_less_than` is 3 ("is greater than or equal to") and its `is_before` is 1002 ("is today"). Its
+# compiled plists are right; its words are not. A *dialect* is the word list a text was written in:
+# parsing maps the dialect's words onto canonical ones (so the IR, the typed IR and everything
+# downstream carry the true meaning) and printing maps back (so corpus text prints byte for byte).
+# Everything else in the language is the same in both dialects, except that the canonical printer
+# escapes CR as `\r` while the ShortcutForge dialect writes it raw (as its decompiler did).
+CANONICAL = "canonical"
+SHORTCUTFORGE = "shortcutforge"
+DIALECT_CONDITIONS: dict[str, dict[str, str]] = {
+    CANONICAL: {word: word for word in CONDITIONS},
+    SHORTCUTFORGE: {
+        "equals_number": "is_less_than",  # code 0
+        "is_greater_than": "is_greater_than",  # 2
+        "is_less_than": "is_greater_than_or_equal",  # 3
+        "equals_string": "equals_string",  # 4, text
+        "not_equal_string": "not_equal_string",  # 5, text
+        "contains": "contains",  # 99
+        "does_not_contain": "does_not_contain",  # 999
+        "has_any_value": "has_any_value",  # 100
+        "does_not_have_any_value": "does_not_have_any_value",  # 101
+        "is_before": "is_today",  # 1002
+    },
+}
+DIALECTS: tuple[str, ...] = tuple(DIALECT_CONDITIONS)
+
+
+def check_dialect(dialect: str) -> str:
+    if dialect not in DIALECT_CONDITIONS:
+        raise ValueError(f"unknown dialect {dialect!r} (known: {', '.join(DIALECTS)})")
+    return dialect
+
+
+def condition_from_dialect(word: str, dialect: str) -> str | None:
+    """The canonical condition a word of `dialect` means, or None if the dialect has no such word."""
+    return DIALECT_CONDITIONS[check_dialect(dialect)].get(word)
+
+
+def condition_to_dialect(condition: str, dialect: str) -> str | None:
+    """How `dialect` writes a canonical condition, or None if it cannot express it."""
+    for word, canonical in DIALECT_CONDITIONS[check_dialect(dialect)].items():
+        if canonical == condition:
+            return word
+    return None
 
 
 # ----------------------------------------------------------------------------- values
@@ -178,6 +275,10 @@ class IfBlock:
     else_body: tuple[Statement, ...] | None  # None: no ELSE; (): ELSE with an empty body
     line: int | None = field(**_POS)
     span: Span | None = field(**_POS)
+    # Raw parameters of the IF's start marker that the condition syntax cannot say (legacy flags,
+    # multi-condition `WFConditions`, a non-numeric `WFCondition`): compiled verbatim, overriding
+    # what the condition would write, so decompile -> compile keeps every key (§1.7a).
+    params: tuple[tuple[str, Value], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -191,9 +292,10 @@ class MenuCase:
 @dataclass(frozen=True)
 class MenuBlock:
     prompt: str | InterpolatedString
-    cases: tuple[MenuCase, ...]
+    cases: tuple[MenuCase, ...]  # may be empty: real files contain menus without items
     line: int | None = field(**_POS)
     span: Span | None = field(**_POS)
+    params: tuple[tuple[str, Value], ...] = ()  # raw start-marker parameters (as IfBlock.params)
 
 
 @dataclass(frozen=True)

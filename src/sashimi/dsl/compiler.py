@@ -36,9 +36,11 @@ from typing import Any
 
 from sashimi.dsl import plist_refs as P
 from sashimi.dsl.ast import (
+    CONDITION_SPECS,
     ActionStatement,
     BoolValue,
     Comment,
+    ConditionSpec,
     DictLiteral,
     ForeachBlock,
     HandleRef,
@@ -88,9 +90,12 @@ class _Producer:
     output_name: str
 
 
-def to_binary(plist: dict) -> bytes:
+def to_binary(plist: dict, *, file: str = "<input>") -> bytes:
     """Serialise as a binary plist, keeping key order (Apple ignores it; round trips keep it)."""
-    return plistlib.dumps(plist, fmt=plistlib.FMT_BINARY, sort_keys=False)
+    try:
+        return plistlib.dumps(plist, fmt=plistlib.FMT_BINARY, sort_keys=False)
+    except (OverflowError, TypeError, ValueError) as err:  # e.g. an integer wider than 64 bits
+        raise CompileError(f"cannot write a property list: {err}", Location(file)) from None
 
 
 def compile_program(
@@ -130,6 +135,9 @@ def compile_program(
     }
     if client_release is not None:
         plist["WFWorkflowClientRelease"] = client_release
+    # The name travels in the file too (issue 11.8): the decompiler reads it back first, so a
+    # round trip keeps it whatever the file is called. Apple ignores the key on import.
+    plist["WFWorkflowName"] = ir.name
     problems = self_check(plist)
     if problems:  # a compiler bug, not bad input; still reported as one located line
         raise CompileError(f"structural self-check failed: {problems[0]}", Location(file))
@@ -217,6 +225,8 @@ class _Compiler:
         self.named.setdefault(P.sanitize(stmt.action_name), []).append(producer)
         if isinstance(custom, StringValue):
             self.named.setdefault(P.sanitize(custom.value), []).append(producer)
+        if explicit is not None:  # `@uuid_…` names exactly this action (issue 11.9)
+            self.named.setdefault(P.uuid_handle(action_uuid), []).append(producer)
         self.last_any = producer
         return prev if identifier == P.COMMENT else producer
 
@@ -236,8 +246,12 @@ class _Compiler:
         )
         self.last_any = _Producer(action_uuid, "Set Variable")
 
-    def marker(self, identifier: str, group: str, mode: int, **params: Any) -> str | None:
-        body: dict[str, Any] = {"GroupingIdentifier": group, "WFControlFlowMode": mode, **params}
+    def marker(self, identifier: str, group: str, mode: int, params: dict | None = None) -> str | None:
+        body: dict[str, Any] = {"GroupingIdentifier": group, "WFControlFlowMode": mode}
+        for key, value in (params or {}).items():
+            if key in body:  # a raw parameter cannot move a marker to another group or mode
+                raise self.error(f"parameter {key} of a block is set by the compiler")
+            body[key] = value
         end_uuid = None
         if mode == 2:  # end markers carry the block's output (§3.7)
             body["UUID"] = end_uuid = self.uuid()
@@ -252,17 +266,29 @@ class _Compiler:
     def if_block(self, stmt: IfBlock, prev: _Producer | None, depth: int) -> None:
         ctx = _Ctx(prev, depth)
         line = self.line
-        if stmt.condition not in P.CONDITION_CODES:
+        spec = CONDITION_SPECS.get(stmt.condition)
+        if spec is None:
             raise self.error(f"unknown condition {stmt.condition!r}")
-        params: dict[str, Any] = {
-            "WFCondition": P.CONDITION_CODES[stmt.condition],
-            "WFInput": P.wrap("variable_ref", self.reference(stmt.target, ctx)),
-        }
-        if stmt.compare_value is not None:
-            key = _compare_key(stmt.condition, stmt.compare_value)
-            params[key] = self.compare_value(key, stmt.compare_value, ctx)
+        params: dict[str, Any] = {}
+        if spec.code is not None:  # `raw_condition`: everything comes from the raw parameters
+            params["WFCondition"] = spec.code
+            params["WFInput"] = P.wrap("variable_ref", self.reference(stmt.target, ctx))
+        compare = stmt.compare_value
+        if spec.upper_key is not None and isinstance(compare, ListLiteral) and len(compare.items) == 2:
+            # `is_between [low, high]`: the two bounds go to their own keys (§1.7a).
+            params[spec.value_key] = self.compare_value(spec.value_key, compare.items[0], ctx)
+            params[spec.upper_key] = self.compare_value(spec.upper_key, compare.items[1], ctx)
+        elif compare is not None:
+            key = _compare_key(spec, compare)
+            params[key] = self.compare_value(key, compare, ctx)
+        for key, value in stmt.params:  # raw start-marker parameters win (§1.7a escape hatch)
+            if key == "WFInput" and isinstance(value, VarRef | HandleRef):
+                # The IF input is always Apple's `variable_ref` form, whatever the catalog says.
+                params[key] = P.wrap("variable_ref", self.reference(value, ctx))
+            else:
+                params[key] = self.param(P.CONDITIONAL, key, value, ctx)
         group = self.uuid()
-        self.marker(P.CONDITIONAL, group, 0, **params)
+        self.marker(P.CONDITIONAL, group, 0, params)
         self.body(stmt.then_body, prev, depth)
         if stmt.else_body is not None:  # an ELSE marker even for an empty else body
             self.line = line
@@ -273,24 +299,25 @@ class _Compiler:
 
     def compare_value(self, key: str, value, ctx: _Ctx) -> Any:
         if isinstance(value, VarRef | HandleRef):
-            return P.wrap(P.COMPARE_WRAP[key], self.reference(value, ctx))
+            return P.wrap(P.COMPARE_WRAP.get(key, "attachment"), self.reference(value, ctx))
         return self.param(P.CONDITIONAL, key, value, ctx)
 
     def menu_block(self, stmt: MenuBlock, prev: _Producer | None, depth: int) -> None:
         ctx = _Ctx(prev, depth)
         line = self.line
-        if not stmt.cases:
-            raise self.error("MENU without CASE")
         if isinstance(stmt.prompt, InterpolatedString):
             prompt = self.text(stmt.prompt.parts, ctx)
         else:
             prompt = self.string(stmt.prompt)
         group = self.uuid()
         labels = [case.label for case in stmt.cases]
-        self.marker(P.MENU, group, 0, WFMenuPrompt=prompt, WFMenuItems=labels)
+        params: dict[str, Any] = {"WFMenuPrompt": prompt, "WFMenuItems": labels}
+        for key, value in stmt.params:  # raw start-marker parameters win
+            params[key] = self.param(P.MENU, key, value, ctx)
+        self.marker(P.MENU, group, 0, params)
         for case in stmt.cases:
             self.line = case.line if case.line is not None else line
-            self.marker(P.MENU, group, 1, WFMenuItemTitle=case.label)
+            self.marker(P.MENU, group, 1, {"WFMenuItemTitle": case.label})
             self.body(case.body, prev, depth)
         self.line = line
         self.close_block(P.MENU, group)
@@ -317,7 +344,7 @@ class _Compiler:
                 f"invalid {'REPEAT count' if identifier == P.REPEAT_COUNT else 'FOREACH collection'}"
             )
         group = self.uuid()
-        self.marker(identifier, group, 0, **{key: value})
+        self.marker(identifier, group, 0, {key: value})
         self.body(stmt.body, prev, depth + 1)
         self.line = line
         self.close_block(identifier, group)
@@ -388,6 +415,8 @@ class _Compiler:
         if isinstance(value, BoolValue):
             return value.value
         if isinstance(value, NumberValue):
+            if isinstance(value.value, int) and not -(2**63) <= value.value < 2**64:
+                raise self.error(f"integer {value.value} does not fit a property list (64 bits)")
             return value.value
         if isinstance(value, VarRef | HandleRef):
             return P.attachment(self.reference(value, ctx))
@@ -446,7 +475,8 @@ class _Compiler:
         out: dict[str, Any] = {}
         for key, item in dict(value.entries).items():
             if key == "WFDictionaryFieldValueItems" and isinstance(item, DictLiteral):
-                out[key] = [self.field_item(k, v, ctx) for k, v in dict(item.entries).items()]
+                # Field items are a list: a key written twice is two items, as in Apple's files.
+                out[key] = [self.field_item(k, v, ctx) for k, v in item.entries]
             else:
                 out[key] = self.nested(item, ctx)
         return out
@@ -462,7 +492,7 @@ class _Compiler:
         elif isinstance(value, NumberValue):
             item_type, wf_value = 3, P.token_string(_number_text(value.value))
         elif isinstance(value, DictLiteral):
-            items = [self.field_item(k, v, ctx) for k, v in dict(value.entries).items()]
+            items = [self.field_item(k, v, ctx) for k, v in value.entries]
             item_type = 1
             wf_value = {
                 "Value": {"WFDictionaryFieldValueItems": items},
@@ -512,14 +542,12 @@ def _output(producer: _Producer) -> dict:
     return {"OutputName": producer.output_name, "OutputUUID": producer.uuid, "Type": "ActionOutput"}
 
 
-def _compare_key(condition: str, value) -> str:
-    if condition in P.NUMBER_CONDITIONS:
-        return "WFNumberValue"
-    if condition == "is_before":
-        return "WFDate"
-    if condition in P.EXISTENCE_CONDITIONS:  # kept although Apple ignores it (§3.7)
-        return "WFNumberValue" if isinstance(value, NumberValue) else "WFConditionalActionString"
-    return "WFConditionalActionString"
+def _compare_key(spec: ConditionSpec, value) -> str:
+    if spec.value_key is not None:
+        return spec.value_key
+    # Existence checks and `is_today` take no value; one written anyway is kept (§3.7) where the
+    # decompiler will find it again.
+    return "WFNumberValue" if isinstance(value, NumberValue) else "WFConditionalActionString"
 
 
 def _number_text(number: int | float) -> str:
@@ -620,8 +648,8 @@ def _check_groups(actions: list) -> list[str]:
             stack.pop()
             if identifier == P.MENU:
                 items = top["items"]
-                if not isinstance(items, list) or not items:
-                    problems.append(f"action #{top['start']}: menu with no items")
+                if not isinstance(items, list):  # an empty menu is legal: real files contain them
+                    problems.append(f"action #{top['start']}: menu items are not a list")
                 elif len(items) != top["middles"]:
                     problems.append(
                         f"action #{top['start']}: {len(items)} menu items but {top['middles']} cases"

@@ -2,7 +2,9 @@
 
 Rates follow shortcutdsl.md §7.2 (fractions of all rows, in [0, 1]) plus our own fidelity checks of
 the toolchain itself: printer identity (`print(parse(t)) == t`), the compile → decompile → parse round
-trip (IR equal), and whether the linter touched a program that was already canonical.
+trip (IR equal), and whether the linter touched a program that was already canonical. Every row is
+read in its own dialect (`CorpusRow.dialect`, see `sashimi.dsl.corpus`), so the real corpus compiles to
+the plists its words were meant to produce and prints back byte for byte.
 """
 
 from __future__ import annotations
@@ -14,7 +16,6 @@ from tqdm import tqdm
 
 from sashimi.dsl.corpus import CorpusRow
 from sashimi.dsl.decompiler import decompile
-from sashimi.dsl.parser import parse
 from sashimi.dsl.pipeline import run_pipeline
 from sashimi.dsl.printer import print_program
 from sashimi.errors import SashimiError
@@ -67,7 +68,7 @@ def _fail(report: CorpusReport, row: CorpusRow, stage: str, message: str) -> Non
 def _check_one(row: CorpusRow, catalog, seed: int, report: CorpusReport) -> None:
     c = report.counts
     file = row.shortcut_id
-    result = run_pipeline(row.program, catalog, file=file, seed=seed)
+    result = run_pipeline(row.program, catalog, file=file, seed=seed, dialect=row.dialect)
     if result.lint_changes or result.linted_text != row.program:
         c["lint_changed_rate"] += 1
     c["parse_rate"] += result.parsed
@@ -83,12 +84,12 @@ def _check_one(row: CorpusRow, catalog, seed: int, report: CorpusReport) -> None
 
     # Printer identity is about the raw target, independent of the linter.
     try:
-        original = parse(row.program, file=file)
+        original = row.parse(file=file)
     except SashimiError as err:
         if result.failed_stage != "parse":
             _fail(report, row, "parse", str(err))
         return
-    if print_program(original) == row.program:
+    if print_program(original, dialect=row.dialect) == row.program:
         c["print_identity_rate"] += 1
     else:
         _fail(report, row, "print", "print(parse(t)) differs from t")

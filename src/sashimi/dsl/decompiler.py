@@ -32,6 +32,8 @@ from typing import Any
 
 from sashimi.dsl import plist_refs as P
 from sashimi.dsl.ast import (
+    CONDITION_SPECS,
+    CONDITION_TABLE,
     RESERVED_HANDLES,
     ActionStatement,
     BoolValue,
@@ -76,6 +78,12 @@ HIDDEN_PARAMS = frozenset(
         "CustomOutputName",
     }
 )
+# The "faithful" style prints every parameter of a regular action that the DSL can spell, including
+# those the corpus style hides (§4.1): an explicit WFInput, CustomOutputName, AppIntentDescriptor,
+# comparison-like keys, and — when some reference points at it — the UUID, so that decompile -> edit
+# -> compile keeps every input, named output and app-intent descriptor (issue 11.9). Only `Show-…`
+# keys (no DSL spelling; UI visibility flags) are still lost.
+STYLES = ("corpus", "faithful")
 # ShortcutDSL's ACTION_NAME token (§1.2): identifiers outside it cannot be printed.
 _ACTION_NAME = re.compile(r"[A-Za-z_](?:[A-Za-z0-9_.-]*[A-Za-z0-9_])?")
 _REF_TYPES = frozenset({"ActionOutput", "Variable", "ExtensionInput", "CurrentDate", *P.MAGIC_HANDLES})
@@ -95,13 +103,22 @@ class DecompiledShortcut:
 
 
 def decompile(
-    data: bytes, catalog: Any, *, file: str = "<input>", name: str | None = None
+    data: bytes,
+    catalog: Any,
+    *,
+    file: str = "<input>",
+    name: str | None = None,
+    style: str = "corpus",
 ) -> DecompiledShortcut:
     """Decompile `.shortcut` bytes (binary or XML plist).
 
-    Apple does not store the shortcut's name in the plist (it travels as the file name, §3.9), so
-    the name is: `name` if given, else `WFWorkflowName`, else the `file` name without `.shortcut`
-    (underscores read as spaces), else "Untitled"."""
+    The name (one rule for every format, issue 11.8): `name` if given, else the plist's
+    `WFWorkflowName` (our compiler writes it), else the file name without its extension (`_` read as
+    a space, as Apple names exported files), else "Untitled" (stdin).
+
+    `style="corpus"` prints the data's canonical style (§4.1: `WFInput`, `CustomOutputName` and
+    `UUID` hidden); `style="faithful"` keeps those three, so that decompile -> compile preserves
+    every explicit input, named output and reference (issue 11.9)."""
     if not isinstance(data, bytes | bytearray):
         raise DecompileError("input is not bytes", Location(file))
     if len(data) > MAX_BYTES:
@@ -115,13 +132,15 @@ def decompile(
     except Exception as err:  # noqa: BLE001 - plistlib raises many types on corrupt input
         detail = " ".join(str(err).split())[:120] or type(err).__name__
         raise DecompileError(f"not a property list ({detail})", Location(file)) from None
-    return decompile_plist(plist, catalog, file=file, name=name)
+    return decompile_plist(plist, catalog, file=file, name=name, style=style)
 
 
 def decompile_plist(
-    plist: Any, catalog: Any, *, file: str = "<input>", name: str | None = None
+    plist: Any, catalog: Any, *, file: str = "<input>", name: str | None = None, style: str = "corpus"
 ) -> DecompiledShortcut:
-    """Decompile an already-loaded plist dict."""
+    """Decompile an already-loaded plist dict (see `decompile`)."""
+    if style not in STYLES:
+        raise ValueError(f"unknown decompile style {style!r} (known: {', '.join(STYLES)})")
     if not isinstance(plist, dict):
         raise DecompileError(f"top level is a {type(plist).__name__}, not a dictionary", Location(file))
     actions = plist.get("WFWorkflowActions")
@@ -129,7 +148,7 @@ def decompile_plist(
         raise DecompileError("WFWorkflowActions missing or not a list", Location(file))
     if name is None:
         name = _shortcut_name(plist, file)
-    decompiler = _Decompiler(actions, catalog, file)
+    decompiler = _Decompiler(actions, catalog, file, style)
     try:
         statements = decompiler.run()
     except RecursionError:
@@ -144,6 +163,7 @@ class _Action:
     params: dict
     mode: int | None  # WFControlFlowMode, None for regular actions
     group: str | None
+    synthetic: bool = False  # an end marker added by _repair_structure
 
 
 @dataclass(frozen=True)
@@ -153,17 +173,23 @@ class _Producer:
 
 
 class _Decompiler:
-    def __init__(self, raw_actions: list, catalog: Any, file: str):
+    def __init__(self, raw_actions: list, catalog: Any, file: str, style: str = "corpus"):
         self.catalog = catalog
         self.file = file
+        # "faithful" keeps what the corpus style hides but behaviour depends on (issue 11.9).
+        self.kept = HIDDEN_PARAMS if style == "faithful" else frozenset()
         self.warnings: list[DecompileWarning] = []
         self.actions = [self._normalise(i, a) for i, a in enumerate(raw_actions)]
-        self._check_structure()
+        self._repair_structure()
         self.all_uuids = {
             a.params.get("UUID"): a.index for a in self.actions if isinstance(a.params.get("UUID"), str)
         }
         self.defined_vars = self._defined_variables()
+        self.referenced = _referenced_uuids(raw_actions) if self.kept else frozenset()
         self.producers: dict[str, _Producer] = {}
+        self.resolvable: set[str] = set()  # handle names the compiler would resolve (§3.3.3)
+        self.named: dict[str, list[str]] = {}  # handle -> action keys, as the compiler registers them
+        self.closed: dict[str, str | None] = {}  # block handle -> end-marker UUID of the latest one
         self.last_any: str | None = None  # UUID of the lexically last regular action
         self.pos = 0
         self.index: int | None = None
@@ -201,34 +227,67 @@ class _Decompiler:
             raise self.error("control-flow marker without GroupingIdentifier", i)
         return _Action(i, identifier, params, int(mode), group)
 
-    def _check_structure(self) -> None:
+    def _repair_structure(self) -> None:
+        """Make the marker structure balanced, warning (with the action index) for every change.
+
+        Real files contain what Apple's editor never writes: an end or middle marker whose start is
+        missing, a loop with a middle marker, a second ELSE, a block never closed. Instead of refusing
+        the whole file, stray markers are dropped and unclosed blocks are closed (at the point where an
+        enclosing block ends, or at the end of the file): the best faithful reading (issue 11.4).
+        """
+        out: list[_Action] = []
         stack: list[_Action] = []
         middles: dict[int, int] = {}
+
+        def close(start: _Action, why: str) -> None:
+            self.warnings.append(
+                DecompileWarning("unclosed_block", f"block opened here is never closed; {why}", start.index)
+            )
+            out.append(_Action(start.index, start.identifier, {}, 2, start.group, synthetic=True))
+
         for a in self.actions:
             if a.mode is None:
+                out.append(a)
                 continue
             if a.mode == 0:
                 stack.append(a)
                 if len(stack) > MAX_DEPTH:
                     raise self.error("blocks nest too deeply", a.index)
                 middles[a.index] = 0
+                out.append(a)
                 continue
-            if not stack or stack[-1].group != a.group or stack[-1].identifier != a.identifier:
-                raise self.error(
-                    f"unbalanced control flow: {'end' if a.mode == 2 else 'middle'} marker without matching start",
-                    a.index,
+            kind = "end" if a.mode == 2 else "middle"
+            match = next(
+                (
+                    i
+                    for i in range(len(stack) - 1, -1, -1)
+                    if stack[i].group == a.group and stack[i].identifier == a.identifier
+                ),
+                None,
+            )
+            if match is None:
+                self.warnings.append(
+                    DecompileWarning("stray_marker", f"{kind} marker without its start; dropped", a.index)
                 )
+                continue
+            while len(stack) - 1 > match:  # blocks opened inside and never closed end here
+                close(stack.pop(), f"closed where its enclosing block ends (action #{a.index})")
             start = stack[-1]
             if a.mode == 1:
                 middles[start.index] += 1
                 if a.identifier in (P.REPEAT_COUNT, P.REPEAT_EACH) or (
                     a.identifier == P.CONDITIONAL and middles[start.index] > 1
                 ):
-                    raise self.error("unexpected middle marker", a.index)
+                    self.warnings.append(
+                        DecompileWarning("stray_marker", "unexpected middle marker; dropped", a.index)
+                    )
+                    continue
             else:
                 stack.pop()
-        if stack:
-            raise self.error("unbalanced control flow: block never closed", stack[-1].index)
+            out.append(a)
+        while stack:
+            close(stack.pop(), "closed at the end of the file")
+        self.actions = out
 
     def _defined_variables(self) -> set[str]:
         names = set()
@@ -254,13 +313,14 @@ class _Decompiler:
             if a.mode in (1, 2):
                 return out, a
             if a.mode == 0:
-                out.append(self.block(a, prev))
+                block = self.block(a, prev)
+                out.extend(block if isinstance(block, tuple) else (block,))
             else:
                 self.pos += 1
                 stmt, produces = self.regular(a, prev)
                 out.append(stmt)
-                if produces:
-                    prev = a.params["UUID"]
+                if produces is not None:
+                    prev = produces
         return out, None
 
     def regular(self, a: _Action, prev: str | None):
@@ -270,38 +330,93 @@ class _Decompiler:
         if a.identifier == P.SETVARIABLE and isinstance(var_name, str) and var_name and "WFInput" in params:
             stmt: Any = SetVariable(P.sanitize(var_name), self.value(params["WFInput"], prev, 0))
             self.register(a, prev_candidate=False)
-            return stmt, False
-        name = self.catalog.canonical_name(a.identifier)
-        if not _ACTION_NAME.fullmatch(name):
-            raise self.error(f"action identifier {a.identifier!r} cannot be written in ShortcutDSL")
+            return stmt, None
+        name = self.action_name(a.identifier)
         out = []
         for key, raw in params.items():
-            if key in HIDDEN_PARAMS or key.startswith("Show-"):
+            if key.startswith("Show-") or (key in HIDDEN_PARAMS and key not in self.kept):
                 continue
+            if self.kept and key == "UUID" and raw not in self.referenced:
+                continue  # only a UUID that some reference points at carries meaning
             if not P.IDENT.fullmatch(key):
                 self.warn("dropped_param", f"parameter {key!r} cannot be written in ShortcutDSL")
                 continue
-            out.append((key, self.value(raw, prev, 0)))
+            value = self.value(raw, prev, 0)
+            out.append((key, value))
         produces = self.register(a, prev_candidate=a.identifier != P.COMMENT)
+        # What the compiler will let `@Name` resolve to from here on (§3.3.3 step 3), registered
+        # exactly as the compiler does: under the name as written, the custom output name and an
+        # explicit UUID.
+        action_key = self._key(a)
+        handles = [P.sanitize(name)]
+        custom = params.get("CustomOutputName")
+        if isinstance(custom, str) and custom:
+            handles.append(P.sanitize(custom))
+        if self.kept and params.get("UUID") in self.referenced:
+            handles.append(P.uuid_handle(params["UUID"]))
+        for handle in handles:
+            self.resolvable.add(handle)
+            if action_key is not None:
+                self.named.setdefault(handle, []).append(action_key)
         return ActionStatement(name, tuple(out)), produces
 
-    def register(self, a: _Action, *, prev_candidate: bool) -> bool:
+    def action_name(self, identifier: str, *, warn: bool = True) -> str:
+        """The data's spelling (short name for built-ins) when it resolves back to `identifier`,
+        else the full identifier: whatever is printed must compile to the same action (issue 11.5)."""
+        name = self.catalog.canonical_name(identifier)
+        if name != identifier and self.catalog.resolve(name) != identifier:
+            name = identifier
+        if not _ACTION_NAME.fullmatch(name):
+            raise self.error(f"action identifier {identifier!r} cannot be written in ShortcutDSL")
+        if warn and self.catalog.resolve(name) != identifier:
+            self.warn("unresolvable_action", f"{identifier!r} will not compile back to the same action")
+        return name
+
+    def _key(self, a: _Action) -> str | None:
+        """How references name this action: its UUID; in the faithful style an action without one
+        still gets a private key, because the compiler will give it a UUID and so make it the
+        previous action (references then resolve exactly as they will after compiling)."""
         action_uuid = a.params.get("UUID")
-        if not isinstance(action_uuid, str):
-            return False
-        custom = a.params.get("CustomOutputName")
-        label = custom if isinstance(custom, str) and custom else self.catalog.canonical_name(a.identifier)
-        self.producers[action_uuid] = _Producer(P.sanitize(label), a.index)
-        self.last_any = action_uuid
-        return prev_candidate
+        if isinstance(action_uuid, str):
+            return action_uuid
+        return f"#action{a.index}" if self.kept else None
+
+    def register(self, a: _Action, *, prev_candidate: bool) -> str | None:
+        """Record a regular action as a producer; return its key if it becomes the previous action."""
+        key = self._key(a)
+        if key is None:
+            return None
+        action_uuid = a.params.get("UUID")
+        if isinstance(action_uuid, str):
+            custom = a.params.get("CustomOutputName")
+            label = (
+                custom if isinstance(custom, str) and custom else self.action_name(a.identifier, warn=False)
+            )
+            self.producers[action_uuid] = _Producer(P.sanitize(label), a.index)
+        self.last_any = key
+        return key if prev_candidate else None
+
+    def _resolves_to(self, handle: str, prev: str | None) -> str | None:
+        """The action key the compiler will resolve `@handle` to (§3.3.3 step 3, our compiler's rule:
+        the most recent action of that name other than the current `@prev` producer)."""
+        candidates = self.named.get(handle)
+        if not candidates:
+            return None
+        earlier = [c for c in candidates if c != prev]
+        return earlier[-1] if earlier else candidates[-1]
 
     def block(self, start: _Action, prev: str | None):
         self.pos += 1
         ident, params = start.identifier, start.params
         if ident == P.CONDITIONAL:
-            target = self.if_target(params, prev)
-            condition = self.condition(params)
-            compare = self.compare_value(params, prev)
+            condition, consumed = self.condition(params)
+            if condition == "raw_condition":
+                target: Any = HandleRef("prev")  # not compiled: WFInput, if any, stays raw
+            else:
+                target = self.if_target(params, prev)
+                consumed.add("WFInput")
+            compare = self.compare_value(condition, params, consumed, prev)
+            raw = self.raw_params(params, consumed, prev)
             then_body, marker = self.body(prev)
             else_body = None
             if marker is not None and marker.mode == 1:
@@ -309,24 +424,37 @@ class _Decompiler:
                 else_body, marker = self.body(prev)
                 else_body = tuple(else_body)
             self.end(start, marker)
-            return IfBlock(target, condition, compare, tuple(then_body), else_body)
+            return IfBlock(target, condition, compare, tuple(then_body), else_body, params=raw)
         if ident == P.MENU:
             prompt = self.menu_prompt(params, prev)
             labels = params.get("WFMenuItems")
             cases = []
-            body, marker = self.body(prev)
-            if body:
-                raise self.error("menu actions before the first case", start.index)
+            preamble, marker = self.body(prev)
+            if preamble:
+                # Actions between a menu's start and its first case never run in Apple's model of a
+                # menu; the DSL has no place for them, so they are printed just before the MENU.
+                self.warnings.append(
+                    DecompileWarning(
+                        "menu_preamble",
+                        f"{len(preamble)} statement(s) between the menu start and its first case "
+                        "moved before the MENU",
+                        start.index,
+                    )
+                )
             while marker is not None and marker.mode == 1:
                 self.pos += 1
                 label = self.case_label(marker, len(cases), labels)
                 body, next_marker = self.body(prev)
                 cases.append(MenuCase(label, tuple(body)))
                 marker = next_marker
-            if not cases:
-                raise self.error("menu without cases", start.index)
             self.end(start, marker)
-            return MenuBlock(prompt, tuple(cases))
+            # WFMenuItems is implied by the cases when it is the plain list of their labels; any
+            # other form (field items with synonyms, a mismatch) is kept raw so it compiles back.
+            implied = labels == [case.label for case in cases]
+            consumed = {"WFMenuPrompt", "WFMenuItems"} if implied else {"WFMenuPrompt"}
+            raw = self.raw_params(params, consumed, prev)
+            menu = MenuBlock(prompt, tuple(cases), params=raw)
+            return (*preamble, menu) if preamble else menu
         if ident == P.REPEAT_COUNT:
             count = self.repeat_count(params, prev)
             body, marker = self.body(prev)
@@ -342,7 +470,9 @@ class _Decompiler:
         assert marker is not None and marker.mode == 2 and marker.group == start.group
         self.pos += 1
         self.index = marker.index
+        self.resolvable.add(P.BLOCK_HANDLE_OF[start.identifier])
         end_uuid = marker.params.get("UUID")
+        self.closed[P.BLOCK_HANDLE_OF[start.identifier]] = end_uuid if isinstance(end_uuid, str) else None
         if isinstance(end_uuid, str):
             self.producers[end_uuid] = _Producer(P.BLOCK_HANDLE_OF[start.identifier], marker.index)
 
@@ -360,29 +490,103 @@ class _Decompiler:
             raise self.error("IF input is not a reference")
         return value
 
-    def condition(self, params: dict) -> str:
-        code = params.get("WFCondition")
-        if code is None:
-            if "WFConditions" in params:
-                self.warn("multi_condition", "multi-condition IF (WFConditions) reduced to has_any_value")
-            return "has_any_value"  # Apple's default when the key is absent (§4.1)
-        if isinstance(code, bool) or not isinstance(code, int) or code not in P.CONDITION_WORDS:
-            raise self.error(f"unknown condition code {code!r}")
-        return P.CONDITION_WORDS[code]
+    def condition(self, params: dict) -> tuple[str, set[str]]:
+        """(canonical condition word, start-marker keys it accounts for) — §1.7a.
 
-    def compare_value(self, params: dict, prev: str | None):
-        for key in P.COMPARE_KEYS:
-            if key in params:
-                return self.value(params[key], prev, 0)
-        for key in P.ENUM_COMPARE_KEYS:  # enumerations fold into strings (§1.7)
-            if key in params:
-                value = self.value(params[key], prev, 0)
-                if isinstance(value, NumberValue | BoolValue):
-                    value = StringValue(
-                        str(value.value).lower() if isinstance(value, BoolValue) else str(value.value)
-                    )
-                return value
-        return None
+        The code picks the meaning; for codes Apple shares between compared types (4, 5, 0-3, 1003)
+        the value key present picks the word. A `WFCondition` no word can reproduce exactly (text
+        such as 'Equals', '', 1001, a missing key) stays a raw parameter, so recompiling writes the
+        same value; a missing one with `WFConditions` is the multi-condition form.
+        """
+        marker_keys = {"GroupingIdentifier", "WFControlFlowMode"}
+        code = params.get("WFCondition")
+        exact = True
+        if isinstance(code, str) and code in P.TEXT_CONDITION_CODES:
+            code, exact = P.TEXT_CONDITION_CODES[code], False
+        if isinstance(code, bool) or not isinstance(code, int):
+            code = None
+        # Text first, then numbers, ...: with no value key present, `equals_string` is the reading.
+        candidates = sorted(
+            (spec for spec in CONDITION_TABLE if spec.code is not None and spec.code == code),
+            key=lambda spec: P.COMPARE_KEYS.index(spec.value_key) if spec.value_key else -1,
+        )
+        if not candidates:
+            if "WFConditions" not in params:
+                self.warn(
+                    "raw_condition", f"condition code {params.get('WFCondition', '(none)')!r} kept as written"
+                )
+            return "raw_condition", marker_keys
+        present = [key for key in P.COMPARE_KEYS if key in params]
+        chosen = next(
+            (spec for key in present for spec in candidates if spec.value_key == key),
+            candidates[0],
+        )
+        if not exact:
+            self.warn("raw_condition", f"condition {params['WFCondition']!r} read as {chosen.word}")
+            return chosen.word, marker_keys
+        return chosen.word, marker_keys | {"WFCondition"}
+
+    def compare_value(self, condition: str, params: dict, consumed: set[str], prev: str | None):
+        """The comparison value, from the key the condition reads — never from another type's key,
+        which real files often keep with a stale value (issue 11.2). `is_between` with both bounds
+        gives the two-item list `[low, high]`."""
+        spec = CONDITION_SPECS[condition]
+        if spec.code is None:
+            return None
+        key = spec.value_key
+        if key is None:
+            # Existence checks and `is_today` take no value; one stored anyway is read where the
+            # compiler writes it back (§3.7): a number under WFNumberValue, else the text key.
+            if isinstance(params.get("WFNumberValue"), int | float) and not isinstance(
+                params.get("WFNumberValue"), bool
+            ):
+                key = "WFNumberValue"
+            elif "WFConditionalActionString" in params and not (
+                isinstance(params["WFConditionalActionString"], int | float)
+                and not isinstance(params["WFConditionalActionString"], bool)
+            ):
+                key = "WFConditionalActionString"
+            else:
+                return None
+        if key not in params:
+            return None
+        consumed.add(key)
+        compare = self.value(params[key], prev, 0)
+        if spec.upper_key is not None and spec.upper_key in params:
+            consumed.add(spec.upper_key)
+            compare = ListLiteral((compare, self.value(params[spec.upper_key], prev, 0)))
+        return compare
+
+    def raw_params(self, params: dict, consumed: set[str], prev: str | None) -> tuple:
+        """Start-marker parameters nothing else prints, kept as raw IF/MENU parameters (§1.7a)."""
+        out = []
+        for key, raw in params.items():
+            if key in consumed or key in ("GroupingIdentifier", "WFControlFlowMode"):
+                continue
+            if not P.IDENT.fullmatch(key):
+                self.warn("dropped_param", f"parameter {key!r} cannot be written in ShortcutDSL")
+                continue
+            if key == "WFInput" or (not self.kept and _referenced_uuids(raw)):
+                # The IF input is a reference (compiled back in Apple's variable_ref form); in the
+                # corpus style an action output inside must become a handle, as UUIDs are not kept.
+                out.append((key, self.value(raw, prev, 0)))
+            else:
+                # Verbatim: no reading of field items, text tokens or references, so that the
+                # compiler writes back exactly these keys and values (issue 11.3).
+                out.append((key, self.verbatim(raw, 0)))
+        return tuple(out)
+
+    def verbatim(self, raw: Any, depth: int):
+        """A plist value as a literal, structure for structure (the raw-parameter escape hatch)."""
+        if depth > MAX_DEPTH:
+            raise self.error("values nest too deeply")
+        if isinstance(raw, dict):
+            if any(not isinstance(k, str) for k in raw):
+                raise self.error("dictionary key is not a string")
+            return DictLiteral(tuple((k, self.verbatim(v, depth + 1)) for k, v in raw.items()))
+        if isinstance(raw, list):
+            return ListLiteral(tuple(self.verbatim(v, depth + 1) for v in raw))
+        return self.value(raw, None, depth)
 
     def menu_prompt(self, params: dict, prev: str | None):
         raw = params.get("WFMenuPrompt", "Choose")
@@ -440,9 +644,18 @@ class _Decompiler:
                 return HandleRef("prev")
             producer = self.producers.get(target) if isinstance(target, str) else None
             if producer is not None:
-                if producer.handle in RESERVED_HANDLES:  # e.g. the `date` action vs `@date`
-                    self.warn("ambiguous_handle", f"@{producer.handle} also means a built-in handle")
-                return HandleRef(producer.handle)
+                handle = producer.handle
+                if handle in RESERVED_HANDLES:  # e.g. the `date` action vs `@date`
+                    self.warn("ambiguous_handle", f"@{handle} also means a built-in handle")
+                elif handle in P.BLOCK_HANDLES:
+                    if self.closed.get(handle) != target:
+                        self.warn("ambiguous_handle", f"@{handle} will name a later block's output")
+                elif self._resolves_to(handle, prev) != target:
+                    if self.kept and target in self.referenced:
+                        # Another action of the same name is nearer: name this one by its UUID.
+                        return HandleRef(P.uuid_handle(target))
+                    self.warn("ambiguous_handle", f"@{handle} will name a later action of that name")
+                return HandleRef(handle)
             output_name = raw.get("OutputName")
             fallback = P.sanitize(output_name) if isinstance(output_name, str) and output_name else "prev"
             self.warn(
@@ -459,6 +672,10 @@ class _Decompiler:
                 or P.REPEAT_VAR_APPLE.fullmatch(name)
                 or sanitized in RESERVED_HANDLES
             ):
+                return VarRef(sanitized)
+            if sanitized in self.resolvable or sanitized in P.MAGIC_HANDLES:
+                # `@Name` would compile to something else (an action output, a block output or
+                # a magic value): print the variable as `$Name`, which compiles to this variable.
                 return VarRef(sanitized)
             return HandleRef(sanitized)  # an unresolved handle (see module docstring)
         if kind == "ExtensionInput":
@@ -479,7 +696,9 @@ class _Decompiler:
         if isinstance(raw, float):
             if not math.isfinite(raw):
                 raise self.error(f"non-finite number {raw!r}")
-            return NumberValue(int(raw) if raw.is_integer() else raw)  # the data's convention
+            # The data's convention: integral floats print as ints — but only where a plist integer
+            # can hold them (a binary plist stores at most 64 bits).
+            return NumberValue(int(raw) if raw.is_integer() and abs(raw) < 2**63 else raw)
         if isinstance(raw, str):
             return StringValue(raw)
         if isinstance(raw, bytes | bytearray):
@@ -627,14 +846,33 @@ class _Decompiler:
 
 
 def _shortcut_name(plist: dict, file: str) -> str:
-    """`WFWorkflowName` if stored, else the file name (Apple writes spaces as `_`, §3.9), else Untitled."""
+    """`WFWorkflowName` if stored, else the file name without extension (Apple writes spaces as `_`,
+    §3.9), else Untitled — the same rule for binary and XML plists, whatever the extension."""
     stored = plist.get("WFWorkflowName")
     if isinstance(stored, str):
         return stored
-    base = PurePath(file).name
-    if base.lower().endswith(".shortcut") and len(base) > len(".shortcut"):
-        return base[: -len(".shortcut")].replace("_", " ")
-    return "Untitled"
+    if file.startswith("<") and file.endswith(">"):  # <input>, <stdin>: no file name
+        return "Untitled"
+    stem = PurePath(file).stem
+    return stem.replace("_", " ") if stem else "Untitled"
+
+
+def _referenced_uuids(value: Any, depth: int = 0) -> frozenset[str]:
+    """Every `OutputUUID` some reference in the file points at."""
+    found: set[str] = set()
+    stack = [(value, 0)]
+    while stack:
+        item, level = stack.pop()
+        if level > 4 * MAX_DEPTH:
+            continue
+        if isinstance(item, dict):
+            target = item.get("OutputUUID")
+            if isinstance(target, str):
+                found.add(target)
+            stack.extend((v, level + 1) for v in item.values())
+        elif isinstance(item, list):
+            stack.extend((v, level + 1) for v in item)
+    return frozenset(found)
 
 
 def _utf16_slice(units: bytes, start: int, end: int) -> str:

@@ -30,6 +30,8 @@ Deviations from the reference (all so that canonical programs stay byte-identica
 - `is_after` is not mapped onto `is_before` (it means the opposite).
 - Fuzzy action-name repair needs similarity >= 0.8, not 0.65: at 0.65 it rewrote 38 of 299 real
   Apple actions missing from the core catalog into different actions (see FUZZY_ACTION_CUTOFF).
+- A fully qualified identifier (two or more dots) is never repaired at all (issue 11.1): it is the
+  user's explicit choice, and the compiler passes it through (§3.2 rule 4).
 - A paramless unknown `ACTION` on the last line is dropped only when the raw text stops on that
   line (evidence of truncation; so lint wants the raw text, without an appended newline); the
   reference drops any such line, which would delete a model's (wrong but complete) final action.
@@ -46,7 +48,7 @@ import difflib
 import re
 from dataclasses import dataclass
 
-from sashimi.dsl.ast import BLOCK_CLOSERS, CONDITIONS, KEYWORDS
+from sashimi.dsl.ast import BLOCK_CLOSERS, CANONICAL, DIALECT_CONDITIONS, KEYWORDS, condition_to_dialect
 from sashimi.dsl.catalog import Catalog
 from sashimi.dsl.repair_tables import (
     CONDITION_SYNONYMS,
@@ -223,9 +225,11 @@ class _Masker:
 
 
 class _Linter:
-    def __init__(self, text: str, catalog: Catalog | None):
+    def __init__(self, text: str, catalog: Catalog | None, dialect: str = CANONICAL):
         self.text = text
         self.catalog = catalog
+        self.dialect = dialect
+        self.condition_words = DIALECT_CONDITIONS[dialect]  # the words the text may use
         self.changes: list[LintChange] = []
         self.masker = _Masker(text)
         self.has_header = False
@@ -508,6 +512,11 @@ class _Linter:
             return keyword
         if name == "comment" or self._known(name) is not None or self.catalog is None:
             return masked
+        if is_fully_qualified(name):
+            # A reverse-DNS identifier (two or more dots) is the user's explicit choice: a vendor
+            # intent the catalog lacks is not a typo of a catalogued one (issue 11.1: the fuzzy
+            # repair turned `…ScanDocumentIntent` into `…SwitchCaseIntent`). Never rewrite it.
+            return masked
         fixed = self._repair_action_name(name, FUZZY_ACTION_CUTOFF)
         if fixed is None:
             return masked
@@ -615,12 +624,13 @@ class _Linter:
     # -- conditions
 
     def _repair_condition(self, masked: str, prot: list[str], lineno: int) -> str:
-        m = re.match(r"([ \t]*IF[ \t]+[$@][A-Za-z_]\w*(?:\.\w+)*[ \t]+)(.*)", masked, re.S)
+        m = re.match(r"([ \t]*IF[ \t]+[$@][^\W\d]\w*(?:\.\w+)*[ \t]+)(.*)", masked, re.S)
         if m is None:
             return masked
         head, rest = m.groups()
+        words_ok = self.condition_words
         word = re.match(r"[A-Za-z_]\w*", rest)
-        if word and word.group(0) in CONDITIONS:
+        if word and word.group(0) in words_ok:
             return masked
         words = list(re.finditer(r"[ \t]*([A-Za-z_]\w*|[=!<>]+)", rest))
         # only the leading run of words can be the condition
@@ -636,26 +646,30 @@ class _Linter:
         for n in range(min(4, len(run)), 0, -1):
             span_end = run[n - 1].end()
             key = normalise_alias_key("_".join(w.group(1) for w in run[:n]))
-            cond = key if key in CONDITIONS else CONDITION_SYNONYMS.get(key)
+            cond = key if key in words_ok else self._in_dialect(CONDITION_SYNONYMS.get(key))
             if cond is None:
                 continue
             after = rest[span_end:]
             if key in NUMERIC_EQUALITY_SYNONYMS and re.match(r"[ \t]*[+-]?(\d|\.\d)", after):
-                cond = "equals_number"
+                cond = self._in_dialect("equals_number") or cond
             original = rest[:span_end].strip()
             self.log(lineno, "condition", original, cond, 0.95, "condition synonym")
             return head + cond + after
         first = normalise_alias_key(run[0].group(1))
         if first in NO_FUZZY_CONDITIONS:
             return masked
-        vocab = list(CONDITIONS) + list(CONDITION_SYNONYMS)
+        vocab = list(words_ok) + [k for k, v in CONDITION_SYNONYMS.items() if self._in_dialect(v)]
         close = difflib.get_close_matches(first, vocab, n=1, cutoff=0.6)
         if not close:
             return masked
-        target = close[0] if close[0] in CONDITIONS else CONDITION_SYNONYMS[close[0]]
+        target = close[0] if close[0] in words_ok else self._in_dialect(CONDITION_SYNONYMS[close[0]])
         score = difflib.SequenceMatcher(None, first, close[0]).ratio()
         self.log(lineno, "condition", run[0].group(1), target, round(score, 3), "closest condition word")
         return head + target + rest[run[0].end() :]
+
+    def _in_dialect(self, canonical: str | None) -> str | None:
+        """How the text's dialect writes a canonical condition (None: it cannot)."""
+        return condition_to_dialect(canonical, self.dialect) if canonical is not None else None
 
     # -- property access
 
@@ -747,6 +761,10 @@ class _Linter:
                 self.log(lineno, "structure", lines[idx], "", 0.7, "truncated last line removed")
                 lines = lines[:idx] + lines[idx + 1 :]
                 continue
+            if "#" in masked:
+                # A trailing `# note` (outside strings) is not a cut-off parameter: deleting its words
+                # one by one never makes it parse (issue 11). The parser says what is wrong instead.
+                return lines
             dangling = re.match(
                 r"([ \t]*ACTION[ \t]+\S+.*?)[ \t]+[A-Za-z_]\w*[ \t]*=?[ \t\r]*$", masked, re.S
             )
@@ -845,6 +863,17 @@ _MAX_PASSES = 4
 # `location` -> `notification`) and on seeded one-edit typos of core names (a restore is a true
 # repair). Cutoff 0.65: 38 of 299 real names rewritten, 211 of 213 typos restored; 0.8: 2 and 203.
 FUZZY_ACTION_CUTOFF = 0.8
+
+# Kinds of repair that change which action a line runs (issue 11.1): reported as warnings that
+# `sashimi dsl check` / `compile` surface in their output, JSON and exit code.
+ACTION_CHANGING_KINDS = frozenset({"action", "alias_warning"})
+
+
+def is_fully_qualified(name: str) -> bool:
+    """A reverse-DNS action identifier (§3.2 rules 1 and 4: two or more dots), never repaired."""
+    return name.count(".") >= 2
+
+
 _PROPERTY = re.compile(r"(?<![\w$@])([@$][A-Za-z_]\w*)((?:\.[A-Za-z_]\w*)+)")
 _PLACEHOLDER_PROPERTY = re.compile(r"\{\s*([@$][A-Za-z_]\w*)(?:\.[A-Za-z_]\w*)+\s*\}")
 
@@ -858,21 +887,23 @@ def _suffix_similarity(name: str, cand: str) -> float:
     return difflib.SequenceMatcher(None, ".".join(a[i:]).lower(), ".".join(b[i:]).lower()).ratio()
 
 
-def lint(text: str, catalog: Catalog | None = None) -> LintResult:
+def lint(text: str, catalog: Catalog | None = None, *, dialect: str = CANONICAL) -> LintResult:
     """Repair `text` (typically model output) so that it parses; see the module docstring.
 
-    `catalog` drives action-name repair; None uses the core catalog. Never raises on a `str`.
+    `catalog` drives action-name repair; None uses the core catalog. `dialect` is the condition
+    vocabulary of the text (`sashimi.dsl.ast.DIALECTS`): condition repairs write its words. Never
+    raises on a `str`.
     """
     if catalog is None:
         catalog = Catalog.core()
-    result = _Linter(text, catalog).run()
+    result = _Linter(text, catalog, dialect).run()
     if not result.changes:
         return result
     # One repair can expose another (a closed string creates a header, a removed line uncovers a
     # cut-off one). Iterate to a fixpoint so that lint is idempotent; in practice one extra pass.
     changes = list(result.changes)
     for _ in range(_MAX_PASSES - 1):
-        again = _Linter(result.text, catalog).run()
+        again = _Linter(result.text, catalog, dialect).run()
         if again.text == result.text:
             break
         changes.extend(again.changes)

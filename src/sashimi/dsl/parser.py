@@ -24,6 +24,8 @@ from lark.exceptions import UnexpectedInput, UnexpectedToken
 
 from sashimi.dsl.ast import (
     BLOCK_CLOSERS,
+    CANONICAL,
+    CONDITIONS,
     RESERVED_HANDLES,
     ActionStatement,
     BoolValue,
@@ -45,6 +47,8 @@ from sashimi.dsl.ast import (
     Span,
     StringValue,
     VarRef,
+    check_dialect,
+    condition_from_dialect,
 )
 from sashimi.errors import DSLSyntaxError, Location
 
@@ -64,7 +68,9 @@ _BLOCK_CLOSER = BLOCK_CLOSERS
 _OPENERS = frozenset(BLOCK_CLOSERS) | {"LBRACE", "LSQB", "LPAR"}
 _CLOSERS = frozenset(BLOCK_CLOSERS.values()) | {"RBRACE", "RSQB", "RPAR"}
 
-_ESCAPES = {'"': '"', "\\": "\\", "n": "\n", "t": "\t"}
+# `\r` is our extension (issue 11.6): the canonical printer escapes CR so that no string holds a raw
+# CR; the corpus never contains the two characters `\r` (§1.4), so reading it is unchanged.
+_ESCAPES = {'"': '"', "\\": "\\", "n": "\n", "t": "\t", "r": "\r"}
 _ESCAPE_RE = re.compile(r"\\(.)", re.DOTALL)
 
 
@@ -78,13 +84,21 @@ class _Failure(Exception):
 
 
 def unescape(body: str) -> str:
-    """Single-pass unescaping of a quoted string's body: exactly \\" \\\\ \\n \\t (§1.4).
+    """Single-pass unescaping of a quoted string's body: exactly \\" \\\\ \\n \\t \\r (§1.4).
 
     Any other backslash sequence stays verbatim, backslash included.
     """
     if "\\" not in body:
         return body
     return _ESCAPE_RE.sub(lambda m: _ESCAPES.get(m.group(1), m.group(0)), body)
+
+
+def _count_params(children: list) -> int:
+    """How many leading children are `param` results, i.e. come before the line's NL token."""
+    n = 0
+    while not isinstance(children[n], Token):
+        n += 1
+    return n
 
 
 def _span(start_tok: Token, end: int) -> Span:
@@ -115,9 +129,24 @@ class _NestingGuard:
 class _ToIR(Transformer):
     """Inline LALR callbacks: one method per grammar rule, children in grammar order."""
 
-    def __init__(self, reference_compat: bool):
+    def __init__(self, reference_compat: bool, dialect: str):
         super().__init__(visit_tokens=False)
         self.compat = reference_compat
+        self.dialect = dialect
+
+    def _ident(self, tok: Token) -> str:
+        if self.compat and not tok.value.isascii():
+            raise _Failure(tok.start_pos, f"non-ASCII name {tok.value!r}")
+        return tok.value
+
+    def _params(self, params) -> tuple[tuple[tuple[str, object], ...], tuple[str, ...]]:
+        merged: dict[str, object] = {}
+        duplicates: list[str] = []
+        for key, value in params:  # last value wins, first position kept (§1.3)
+            if key in merged and key not in duplicates:
+                duplicates.append(key)
+            merged[key] = value
+        return tuple(merged.items()), tuple(duplicates)
 
     # -- program structure
 
@@ -133,48 +162,61 @@ class _ToIR(Transformer):
 
     def action(self, c):
         kw, name, *params, nl = c
-        merged: dict[str, object] = {}
-        duplicates: list[str] = []
-        for key, value in params:  # last value wins, first position kept (§1.3)
-            if key in merged and key not in duplicates:
-                duplicates.append(key)
-            merged[key] = value
+        merged, duplicates = self._params(params)
         return ActionStatement(
             name.value,
-            tuple(merged.items()),
+            merged,
             line=kw.line,
             span=_span(kw, nl.start_pos),
-            duplicate_params=tuple(duplicates),
+            duplicate_params=duplicates,
         )
 
     def param(self, c):
-        return (c[0].value, c[1])
+        return (self._ident(c[0]), c[1])
 
     def set(self, c):
         kw, ident, value, nl = c
-        return SetVariable(ident.value, value, line=kw.line, span=_span(kw, nl.start_pos))
+        return SetVariable(self._ident(ident), value, line=kw.line, span=_span(kw, nl.start_pos))
 
     def if_block(self, c):
-        kw, target, cond, value, _nl, then_body, else_body, end, _nl2 = c
+        kw, target, cond, value, *rest = c
+        n = _count_params(rest)
+        params = rest[:n]
+        _nl, then_body, else_body, end, _nl2 = rest[n:]
+        condition = condition_from_dialect(cond.value, self.dialect)
+        if condition is None:
+            raise _Failure(
+                cond.start_pos, f"condition {cond.value!r} is not a word of the {self.dialect} dialect"
+            )
+        if params and self.compat:
+            raise _Failure(cond.end_pos, "parameters on an IF line")
+        merged, _ = self._params(params)
         return IfBlock(
             target,
-            cond.value,
+            condition,
             value,
             then_body,
             else_body,
             line=kw.line,
             span=_span(kw, end.end_pos),
+            params=merged,
         )
 
     def else_part(self, c):
         return c[2]
 
     def menu_block(self, c):
-        kw, prompt, _nl, *rest = c
+        kw, prompt, *rest = c
+        params = rest[: _count_params(rest)]
         end = rest[-2]
         cases = tuple(x for x in rest[:-2] if isinstance(x, MenuCase))
+        if self.compat and not cases:
+            raise _Failure(end.start_pos, "MENU without CASE")
+        if self.compat and params:
+            raise _Failure(kw.end_pos, "parameters on a MENU line")
         prompt = prompt.value if isinstance(prompt, StringValue) else prompt
-        return MenuBlock(prompt, cases, line=kw.line, span=_span(kw, end.end_pos))
+        merged, _ = self._params(params)
+        return MenuBlock(prompt, cases, line=kw.line, span=_span(kw, end.end_pos), params=merged)
 
     def menu_comment(self, c):
         # Extension (§1.3 "Our rule"): accepted and dropped; these lines are never compiled.
@@ -223,10 +265,10 @@ class _ToIR(Transformer):
         return BoolValue(c[0].value == "true")
 
     def var(self, c):
-        return VarRef(c[0].value)
+        return VarRef(self._ident(c[0]))
 
     def handle(self, c):
-        at, name = c[0], c[1].value
+        at, name = c[0], self._ident(c[1])
         if self.compat and name not in RESERVED_HANDLES:
             # The reference lexes the five reserved words greedily as fixed tokens (§1.5).
             for word in RESERVED_HANDLES:
@@ -256,20 +298,35 @@ class _ToIR(Transformer):
         return HeadersLiteral(c[1].entries)
 
 
+def grammar_text() -> str:
+    """grammar.lark with the condition words of `sashimi.dsl.ast.CONDITIONS` filled in."""
+    # Longest first: the terminal is one regex alternation, and `is_less_than` must not win over
+    # `is_less_than_or_equal`.
+    words = " | ".join(f'"{w}"' for w in sorted(CONDITIONS, key=lambda w: (-len(w), w)))
+    return GRAMMAR_PATH.read_text(encoding="utf-8").replace("__CONDITION_WORDS__", words)
+
+
 @cache
-def _parser(reference_compat: bool) -> Lark:
+def _parser(reference_compat: bool, dialect: str) -> Lark:
     return Lark(
-        GRAMMAR_PATH.read_text(encoding="utf-8"),
+        grammar_text(),
         parser="lalr",
         lexer="contextual",
-        transformer=_ToIR(reference_compat),
+        transformer=_ToIR(reference_compat, dialect),
         postlex=_NestingGuard(),
         maybe_placeholders=True,
     )
 
 
-def parse(text: str, *, file: str = "<input>", reference_compat: bool = False) -> ShortcutIR:
+def parse(
+    text: str, *, file: str = "<input>", reference_compat: bool = False, dialect: str = CANONICAL
+) -> ShortcutIR:
     """Parse ShortcutDSL text (or UTF-8 bytes) into a ShortcutIR.
+
+    `dialect` names the condition words the text was written in (`sashimi.dsl.ast.DIALECTS`):
+    "canonical" (Apple's real codes, the default) or "shortcutforge" (the real corpus, whose
+    `equals_number` / `is_less_than` / `is_before` mean "is less than" / "is greater than or equal
+    to" / "is today"). The IR always holds canonical words.
 
     Statements carry `line` and `span`; `#` lines between MENU and its first CASE are dropped. Raises
     `DSLSyntaxError` (one line, `file:line:col: unexpected X — expected ...`) for anything that is not
@@ -284,6 +341,9 @@ def parse(text: str, *, file: str = "<input>", reference_compat: bool = False) -
     if not isinstance(text, str):
         raise DSLSyntaxError(f"expected DSL text, got {type(text).__name__}", Location(file))
 
+    check_dialect(dialect)
+    if not text.strip():
+        raise DSLSyntaxError('empty program — expected SHORTCUT "<name>"', Location(file, 1, 1))
     source = text
     if reference_compat:
         stripped = text.lstrip(" \t")
@@ -293,7 +353,7 @@ def parse(text: str, *, file: str = "<input>", reference_compat: bool = False) -
         source = text + "\n"  # extension: end of input terminates the last line
 
     try:
-        return _parser(reference_compat).parse(source)
+        return _parser(reference_compat, dialect).parse(source)
     except _Failure as exc:
         raise _located(text, file, exc.pos, exc.message) from None
     except UnexpectedInput as exc:
@@ -322,6 +382,8 @@ _DISPLAY = {
     "COMMA": "','",
     "COLON": "':'",
     "TEXT": "text",
+    "TRUE": "true",
+    "FALSE": "false",
 }
 _WORD_RE = re.compile(r"[A-Za-z0-9_]+|.", re.DOTALL)
 _STRING_RE = re.compile(r'"[^"\\]*(?:\\[^\n][^"\\]*)*"')  # as grammar.lark's STRING
@@ -415,7 +477,10 @@ def _describe(exc: UnexpectedInput, text: str, source: str) -> tuple[int, str]:
 
     message = f"unexpected {what}{_expected(expected)}"
     opened = _open_token(exc)
-    if word in ("True", "False", "TRUE", "FALSE"):
+    line_start = source.rfind("\n", 0, pos) + 1
+    if word == "IF" and source[line_start:pos].strip() == "ELSE":
+        message += " (there is no ELSE IF: nest an IF inside the ELSE, closed by its own ENDIF)"
+    elif word in ("True", "False", "TRUE", "FALSE"):
         message += " (booleans are lower-case: true / false)"
     elif word == "#":
         message += " (a '#' comment must be on a line of its own)"

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sashimi.dsl.ast import ShortcutIR
+from sashimi.dsl.ast import CANONICAL, ShortcutIR
 from sashimi.dsl.compiler import compile_program, self_check, to_binary
-from sashimi.dsl.linter import LintChange, lint
+from sashimi.dsl.linter import ACTION_CHANGING_KINDS, LintChange, lint
 from sashimi.dsl.parser import parse
 from sashimi.dsl.validator import Issue, validate
 from sashimi.errors import CompileError, Location, SashimiError
@@ -47,6 +47,16 @@ class PipelineResult:
         return self.parsed and not self.permissive_errors
 
     @property
+    def repairs(self) -> tuple[LintChange, ...]:
+        """Lint repairs that changed the program text (the final line break does not count)."""
+        return tuple(c for c in self.lint_changes if c.kind != "trailing_newline")
+
+    @property
+    def action_repairs(self) -> tuple[LintChange, ...]:
+        """Repairs that changed which action a line runs (issue 11.1): never silent."""
+        return tuple(c for c in self.lint_changes if c.kind in ACTION_CHANGING_KINDS)
+
+    @property
     def runtime_unverified(self) -> bool:
         """Compiled on the permissive path only: depends on uncatalogued vendor actions."""
         return self.compiled_permissive and not self.compiled_strict
@@ -58,19 +68,39 @@ def compile_checked(ir: ShortcutIR, catalog, *, seed: int = 0, file: str = "<inp
     problems = self_check(compiled.plist)
     if problems:
         raise CompileError(f"structural self-check failed: {problems[0]}", Location(file))
-    return to_binary(compiled.plist), compiled
+    return to_binary(compiled.plist, file=file), compiled
 
 
 def run_pipeline(
-    text: str, catalog, *, file: str = "<input>", seed: int = 0, do_lint: bool = True
+    text: str,
+    catalog,
+    *,
+    file: str = "<input>",
+    seed: int = 0,
+    do_lint: bool = True,
+    dialect: str = CANONICAL,
 ) -> PipelineResult:
+    """`dialect`: the condition words `text` is written in (`sashimi.dsl.ast.DIALECTS`)."""
     if do_lint:
-        linted = lint(text, catalog)
+        linted = lint(text, catalog, dialect=dialect)
         result = PipelineResult(linted_text=linted.text, lint_changes=tuple(linted.changes))
     else:
         result = PipelineResult(linted_text=text)
+    # Every repair is also a warning, so that no report calls a repaired program plainly valid
+    # (issue 11: "every repair must show as a warning"); action-changing ones get their own category.
+    # Set before parsing, so that the repairs of a text that still fails to parse are shown too.
+    repairs = tuple(
+        Issue(
+            "warning",
+            "action_repair" if c.kind in ACTION_CHANGING_KINDS else "lint_repair",
+            f"{c.original!r} -> {c.replacement!r}: {c.reason}",
+            line=c.line,
+        )
+        for c in result.repairs
+    )
+    result.warnings = repairs
     try:
-        result.ir = parse(result.linted_text, file=file)
+        result.ir = parse(result.linted_text, file=file, dialect=dialect)
     except SashimiError as err:
         result.failed_stage, result.error = "parse", str(err)
         return result
@@ -78,7 +108,7 @@ def run_pipeline(
     permissive = validate(result.ir, catalog, mode="permissive")
     result.strict_errors = tuple(strict.errors)
     result.permissive_errors = tuple(permissive.errors)
-    result.warnings = tuple(permissive.warnings if strict.errors else strict.warnings)
+    result.warnings = repairs + tuple(permissive.warnings if strict.errors else strict.warnings)
     if not result.permissive_valid:
         first = (result.strict_errors or result.permissive_errors)[0]
         result.failed_stage, result.error = "validate", _issue_line(first, file)

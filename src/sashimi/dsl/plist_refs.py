@@ -11,6 +11,7 @@ import re
 from types import MappingProxyType
 from typing import Any
 
+from sashimi.dsl import ast as _ast
 from sashimi.dsl.output_names import BLOCK_OUTPUT_NAMES  # noqa: F401 - re-exported: end-marker outputs
 
 PREFIX = "is.workflow.actions."
@@ -23,31 +24,42 @@ REPEAT_COUNT = PREFIX + "repeat.count"
 REPEAT_EACH = PREFIX + "repeat.each"
 CONTROL_FLOW = frozenset({CONDITIONAL, MENU, REPEAT_COUNT, REPEAT_EACH})
 
-# DSL condition word <-> Apple `WFCondition` code (§1.7).
-CONDITION_CODES = MappingProxyType(
+# Condition words and codes live in `sashimi.dsl.ast.CONDITION_TABLE` (§1.7a); these are views of it.
+CONDITION_SPECS = _ast.CONDITION_SPECS
+# Every key a condition writes its value(s) under, in the order the decompiler prefers them when a
+# real file holds several (stale values of other types are common): text first, then numbers, ...
+COMPARE_KEYS = (
+    "WFConditionalActionString",
+    "WFNumberValue",
+    "WFEnumeration",
+    "WFLinkEnumeration",
+    "WFBooleanValue",
+    "WFDate",
+)
+UPPER_KEYS = ("WFAnotherNumber", "WFAnotherDate")
+# `WFCondition` as text, as some third-party compilers and old exports write it.
+TEXT_CONDITION_CODES = MappingProxyType(
     {
-        "equals_number": 0,
-        "is_greater_than": 2,
-        "is_less_than": 3,
-        "equals_string": 4,
-        "not_equal_string": 5,
-        "contains": 99,
-        "does_not_contain": 999,
-        "has_any_value": 100,
-        "does_not_have_any_value": 101,
-        "is_before": 1002,
+        "Is Less Than": 0,
+        "Is Less Than or Equal To": 1,
+        "Is Greater Than": 2,
+        "Is Greater Than or Equal To": 3,
+        "Equals": 4,
+        "Is": 4,
+        "Is Not": 5,
+        "Not Equals": 5,
+        "Begins With": 8,
+        "Ends With": 9,
+        "Contains": 99,
+        "Has Any Value": 100,
+        "Does Not Have Any Value": 101,
+        "Does Not Contain": 999,
+        "Is Today": 1002,
+        "Is Between": 1003,
     }
 )
-CONDITION_WORDS = MappingProxyType({code: word for word, code in CONDITION_CODES.items()})
-NUMBER_CONDITIONS = frozenset({"equals_number", "is_greater_than", "is_less_than"})
-EXISTENCE_CONDITIONS = frozenset({"has_any_value", "does_not_have_any_value"})
-# The order in which the decompiler looks for a comparison value (§4.1).
-COMPARE_KEYS = ("WFNumberValue", "WFConditionalActionString", "WFDate")
-ENUM_COMPARE_KEYS = ("WFEnumeration", "WFLinkEnumeration")
 # How a reference is wrapped under each comparison key (§3.7 "Comparison value").
-COMPARE_WRAP = MappingProxyType(
-    {"WFConditionalActionString": "token_string", "WFNumberValue": "attachment", "WFDate": "attachment"}
-)
+COMPARE_WRAP = MappingProxyType({"WFConditionalActionString": "token_string"})  # others: attachment
 
 # Magic values referenced by `{"Type": Name}` (§3.3.1) and the block-output handles (§3.3.3 step 2).
 MAGIC_HANDLES = frozenset({"DeviceDetails", "Ask", "Clipboard", "AskEachTime"})
@@ -105,17 +117,28 @@ REPEAT_VAR_DSL = re.compile(r"Repeat_(Item|Index)(?:_(\d+))?")
 REPEAT_VAR_APPLE = re.compile(r"Repeat (Item|Index)(?: \d+)?")
 BINARY_PLACEHOLDER = re.compile(r"<binary:\d+bytes>")
 RANGE_KEY = re.compile(r"\{\s*(\d+)\s*,\s*(\d+)\s*\}")
-_NON_IDENT = re.compile(r"[^A-Za-z0-9_]")
-IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+# Names keep Unicode letters and digits (issue 11.7: two variables named in Chinese must not both
+# become `__`); every other character becomes `_`, as in the data's decompiler for ASCII names.
+_NON_IDENT = re.compile(r"\W")
+IDENT = re.compile(r"[^\W\d]\w*")
 OBJECT_REPLACEMENT = "\ufffc"
 
 
 def sanitize(name: str) -> str:
-    """The decompiler's name mangling (§1.5): non-`[A-Za-z0-9_]` → `_`, leading digit gets `_`."""
+    """The decompiler's name mangling (§1.5): non-word characters → `_`, a leading digit gets `_`.
+
+    Word characters are Unicode letters, digits and `_` (the data's names are ASCII, so its
+    mangling is unchanged)."""
     out = _NON_IDENT.sub("_", name)
     if out[:1].isdigit():
         out = "_" + out
     return out
+
+
+def uuid_handle(action_uuid: str) -> str:
+    """The named handle that refers to the action with this explicit `UUID=` (issue 11.9): what the
+    faithful decompiler prints when the action's name would resolve to another action."""
+    return "uuid_" + _NON_IDENT.sub("_", action_uuid)
 
 
 def utf16_len(text: str) -> int:

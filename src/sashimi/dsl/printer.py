@@ -1,8 +1,10 @@
 """ShortcutIR -> canonical ShortcutDSL text (shortcutdsl.md §1.10).
 
-The canonical spelling reproduces every train target byte-for-byte from its IR, and for every IR the
-printer accepts, `parse(print_program(ir)) == ir`. IRs that no text can express (a `}` inside backtick
-text, a variable name with a space, a non-finite float, a menu without cases, ...) raise
+The canonical spelling reproduces every train target byte-for-byte from its IR (printed in the
+"shortcutforge" dialect, see `sashimi.dsl.ast`), and for every IR the printer accepts,
+`parse(print_program(ir, dialect=d), dialect=d) == ir`. IRs that no text can express (a `}` inside
+backtick text, a variable name with a space, a non-finite float, a condition the dialect has no word
+for, ...) raise
 `UnprintableError` instead of producing text that would not parse back.
 
 Two normalisations are not errors: adjacent or empty text parts of an interpolated string print as one
@@ -16,7 +18,8 @@ import math
 import re
 
 from sashimi.dsl.ast import (
-    CONDITIONS,
+    CANONICAL,
+    SHORTCUTFORGE,
     ActionStatement,
     BoolValue,
     Comment,
@@ -37,25 +40,33 @@ from sashimi.dsl.ast import (
     StringValue,
     Value,
     VarRef,
+    check_dialect,
+    condition_to_dialect,
 )
 from sashimi.errors import SashimiError
 
 __all__ = ["UnprintableError", "format_value", "print_program", "quote"]
 
-_IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+_IDENT = re.compile(r"[^\W\d]\w*\Z")  # as grammar.lark's IDENT (Unicode letters allowed)
+_VALUE_WORDS = frozenset({"true", "false", "QTY", "HEADERS"})
 _ACTION_NAME = re.compile(r"[A-Za-z_](?:[A-Za-z0-9_.\-]*[A-Za-z0-9_])?\Z")
-_CONDITIONS = frozenset(CONDITIONS)
 
 
 class UnprintableError(SashimiError, ValueError):
     """The IR contains something ShortcutDSL cannot spell."""
 
 
-def quote(text: str) -> str:
-    """A double-quoted DSL string: `\\` first, then `"`, LF and TAB escaped; everything else verbatim."""
-    return (
-        '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\t", "\\t") + '"'
-    )
+def quote(text: str, *, escape_cr: bool = True) -> str:
+    """A double-quoted DSL string: `\\` first, then `"`, LF, TAB and CR escaped; everything else verbatim.
+
+    `escape_cr=False` writes CR raw, as the ShortcutForge dialect does (§1.4: 73 corpus strings hold a
+    raw CR); a raw CR survives parsing too, but escaping it keeps every character visible and safe
+    from editors and tools that normalise line endings (issue 11.6).
+    """
+    out = text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\t", "\\t")
+    if escape_cr:
+        out = out.replace("\r", "\\r")
+    return '"' + out + '"'
 
 
 def _name(name: str, what: str, pattern: re.Pattern[str] = _IDENT) -> str:
@@ -100,16 +111,19 @@ def _interp(value: InterpolatedString) -> str:
     return "".join(out)
 
 
-def _entries(entries: tuple[tuple[str, Value], ...]) -> str:
-    return "{" + ", ".join(f"{quote(k)}: {format_value(v)}" for k, v in entries) + "}"
+def _entries(entries: tuple[tuple[str, Value], ...], esc: bool) -> str:
+    return "{" + ", ".join(f"{quote(k, escape_cr=esc)}: {_value(v, esc)}" for k, v in entries) + "}"
 
 
-def format_value(value: Value) -> str:
-    """The canonical DSL spelling of one value node."""
-    # Order matters: BoolValue before NumberValue is not needed (distinct classes), but a bool inside
-    # NumberValue is rejected by _number.
+def format_value(value: Value, *, dialect: str = CANONICAL) -> str:
+    """The canonical DSL spelling of one value node (`dialect` decides only how CR is written)."""
+    return _value(value, check_dialect(dialect) != SHORTCUTFORGE)
+
+
+def _value(value: Value, esc: bool) -> str:
+    # A bool inside NumberValue is rejected by _number.
     if isinstance(value, StringValue):
-        return quote(value.value)
+        return quote(value.value, escape_cr=esc)
     if isinstance(value, NumberValue):
         return _number(value.value)
     if isinstance(value, BoolValue):
@@ -119,56 +133,64 @@ def format_value(value: Value) -> str:
     if isinstance(value, InterpolatedString):
         return _interp(value)
     if isinstance(value, DictLiteral):
-        return _entries(value.entries)
+        return _entries(value.entries, esc)
     if isinstance(value, ListLiteral):
-        return "[" + ", ".join(format_value(v) for v in value.items) + "]"
+        return "[" + ", ".join(_value(v, esc) for v in value.items) + "]"
     if isinstance(value, QuantityLiteral):
         mag = value.magnitude
         mag_text = _ref(mag) if isinstance(mag, VarRef | HandleRef) else _number(mag)
-        return f"QTY({mag_text}, {quote(value.unit)})"
+        return f"QTY({mag_text}, {quote(value.unit, escape_cr=esc)})"
     if isinstance(value, HeadersLiteral):
-        return "HEADERS " + _entries(value.entries)
+        return "HEADERS " + _entries(value.entries, esc)
     raise UnprintableError(f"not a DSL value: {type(value).__name__}")
 
 
-def _statements(body: tuple[Statement, ...], out: list[str]) -> None:
+def _params(params: tuple[tuple[str, Value], ...], esc: bool) -> str:
+    return "".join(f" {_name(k, 'parameter name')}={_value(v, esc)}" for k, v in params)
+
+
+def _statements(body: tuple[Statement, ...], out: list[str], dialect: str, esc: bool) -> None:
     for stmt in body:
         if isinstance(stmt, ActionStatement):
             name = _name(stmt.action_name, "action name", _ACTION_NAME)
-            params = "".join(f" {_name(k, 'parameter name')}={format_value(v)}" for k, v in stmt.params)
-            out.append(f"ACTION {name}{params}")
+            out.append(f"ACTION {name}{_params(stmt.params, esc)}")
         elif isinstance(stmt, SetVariable):
-            out.append(f"SET ${_name(stmt.var_name, 'variable name')} = {format_value(stmt.value)}")
+            out.append(f"SET ${_name(stmt.var_name, 'variable name')} = {_value(stmt.value, esc)}")
         elif isinstance(stmt, IfBlock):
-            if stmt.condition not in _CONDITIONS:
-                raise UnprintableError(f"unknown condition {stmt.condition!r}")
-            head = f"IF {_ref(stmt.target)} {stmt.condition}"
+            word = condition_to_dialect(stmt.condition, dialect)
+            if word is None:
+                raise UnprintableError(f"condition {stmt.condition!r} has no word in the {dialect} dialect")
+            head = f"IF {_ref(stmt.target)} {word}"
             if stmt.compare_value is not None:
-                head += " " + format_value(stmt.compare_value)
-            out.append(head)
-            _statements(stmt.then_body, out)
+                head += " " + _value(stmt.compare_value, esc)
+            elif any(key in _VALUE_WORDS for key, _ in stmt.params):
+                # Right after the condition these words start a comparison value, not a parameter.
+                raise UnprintableError(
+                    "an IF without a value cannot have a parameter named true/false/QTY/HEADERS"
+                )
+            out.append(head + _params(stmt.params, esc))
+            _statements(stmt.then_body, out, dialect, esc)
             if stmt.else_body is not None:
                 out.append("ELSE")
-                _statements(stmt.else_body, out)
+                _statements(stmt.else_body, out, dialect, esc)
             out.append("ENDIF")
         elif isinstance(stmt, MenuBlock):
-            if not stmt.cases:
-                raise UnprintableError("a MENU needs at least one CASE")
             prompt = stmt.prompt
-            out.append("MENU " + (quote(prompt) if isinstance(prompt, str) else _interp(prompt)))
+            head = "MENU " + (quote(prompt, escape_cr=esc) if isinstance(prompt, str) else _interp(prompt))
+            out.append(head + _params(stmt.params, esc))
             for case in stmt.cases:
-                out.append(f"CASE {quote(case.label)}")
-                _statements(case.body, out)
+                out.append(f"CASE {quote(case.label, escape_cr=esc)}")
+                _statements(case.body, out, dialect, esc)
             out.append("ENDMENU")
         elif isinstance(stmt, RepeatBlock):
             count = stmt.count
-            count_text = format_value(count) if isinstance(count, NumberValue) else _ref(count)
+            count_text = _value(count, esc) if isinstance(count, NumberValue) else _ref(count)
             out.append(f"REPEAT {count_text}")
-            _statements(stmt.body, out)
+            _statements(stmt.body, out, dialect, esc)
             out.append("ENDREPEAT")
         elif isinstance(stmt, ForeachBlock):
             out.append(f"FOREACH {_ref(stmt.collection)}")
-            _statements(stmt.body, out)
+            _statements(stmt.body, out, dialect, esc)
             out.append("ENDFOREACH")
         elif isinstance(stmt, Comment):
             text = stmt.text
@@ -179,13 +201,16 @@ def _statements(body: tuple[Statement, ...], out: list[str]) -> None:
             raise UnprintableError(f"not a DSL statement: {type(stmt).__name__}")
 
 
-def print_program(ir: ShortcutIR) -> str:
+def print_program(ir: ShortcutIR, *, dialect: str = CANONICAL) -> str:
     """The canonical text of a program: LF line endings, no indentation, final LF (§1.10).
 
+    `dialect` (see `sashimi.dsl.ast.DIALECTS`) chooses the condition words and whether CR is escaped:
+    `print_program(parse(t, dialect=d), dialect=d) == t` for every canonical text `t` of dialect `d`.
     `ENDSHORTCUT` is printed only when the IR came from a text that had it (`has_endshortcut`).
     """
-    out = [f"SHORTCUT {quote(ir.name)}"]
-    _statements(ir.statements, out)
+    esc = check_dialect(dialect) != SHORTCUTFORGE
+    out = [f"SHORTCUT {quote(ir.name, escape_cr=esc)}"]
+    _statements(ir.statements, out, dialect, esc)
     if ir.has_endshortcut:
         out.append("ENDSHORTCUT")
     return "\n".join(out) + "\n"

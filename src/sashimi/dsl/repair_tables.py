@@ -342,7 +342,8 @@ RISKY_ALIASES: MappingProxyType = _table(
     }
 )
 
-# Condition synonyms -> one of the ten grammar words (§1.7), confidence 0.95. Multi-word synonyms
+# Condition synonyms -> a canonical condition word (sashimi.dsl.ast.CONDITIONS), confidence 0.95. The
+# linter writes the target in the text's dialect and skips a synonym the dialect cannot express. Multi-word synonyms
 # are written with `_` (the linter joins up to four words with `_` and tries the longest first).
 CONDITION_SYNONYMS: MappingProxyType = _table(
     {
@@ -400,15 +401,35 @@ CONDITION_SYNONYMS: MappingProxyType = _table(
         "before": "is_before",
         "is_earlier_than": "is_before",
         "earlier_than": "is_before",
+        "after": "is_after",
+        "is_later_than": "is_after",
+        "later_than": "is_after",
+        ">=": "is_greater_than_or_equal",
+        "ge": "is_greater_than_or_equal",
+        "at_least": "is_greater_than_or_equal",
+        "greater_than_or_equal": "is_greater_than_or_equal",
+        "is_greater_than_or_equal_to": "is_greater_than_or_equal",
+        "<=": "is_less_than_or_equal",
+        "le": "is_less_than_or_equal",
+        "at_most": "is_less_than_or_equal",
+        "less_than_or_equal": "is_less_than_or_equal",
+        "is_less_than_or_equal_to": "is_less_than_or_equal",
+        "starts_with": "begins_with",
+        "begins": "begins_with",
+        "startswith": "begins_with",
+        "ends": "ends_with",
+        "endswith": "ends_with",
+        "between": "is_between",
+        "today": "is_today",
     }
 )
 
 # Equality-like synonyms: with a number literal as the comparison value they mean `equals_number`
-# (Apple's code 0, which the reference compiler also uses for `==`).
+# (Apple's code 4 on a number; the reference compiler sent `==` to code 0, "is less than").
 NUMERIC_EQUALITY_SYNONYMS: frozenset[str] = frozenset({"==", "=", "eq", "equals", "equal", "is"})
 
 # Words that must never be repaired by fuzzy matching because the nearest grammar word means the
 # opposite (`is_after` is one edit-distance hop from `is_before`; the reference maps it anyway).
 NO_FUZZY_CONDITIONS: frozenset[str] = frozenset(
-    {"is_after", "after", "is_later_than", "later_than", ">=", "<=", "not", "is_not_before"}
+    {"is_after", "after", "is_later_than", "later_than", ">=", "<=", "not", "is_not_before", "is_not_after"}
 )

@@ -2,14 +2,15 @@
 
 `validate(ir, catalog, mode)` returns errors and warnings; a program is valid when it has no errors.
 "strict" measures against the catalog; "permissive" additionally lets unknown actions under a known
-vendor prefix through with warnings (§6.1 tier 3), estimating what might still run. All other checks
-are the same in both modes.
+vendor prefix, and any other fully qualified identifier (§3.2 rules 1 and 4), through with warnings
+(§6.1 tier 3), estimating what might still run. All other checks are the same in both modes.
 
 Errors: `unknown_action`, `invalid_enum` (a literal outside a closed enum set the catalog knows),
-`invalid_handle` (`@prev` with nothing at all before it), `empty_menu`, `unknown_condition` (the last
-two are unreachable from parsed text but possible in IRs built by the model's lowering).
+`invalid_handle` (`@prev` with nothing at all before it), `unknown_condition` (unreachable from parsed
+text but possible in IRs built by the model's lowering).
 
-Warnings: `vendor_prefix_unknown`, `compiler_risk`, `unknown_param`, `duplicate_param`,
+Warnings: `vendor_prefix_unknown`, `unknown_vendor`, `compiler_risk`, `empty_menu`, `unknown_param`,
+`duplicate_param`,
 `undefined_variable`, `prev_fallback`, `handle_context`, `unresolved_handle`,
 `missing_error_handling`, `unreachable_code`, `repeat_count`, `set_literal`, `lossy_binary`.
 
@@ -187,8 +188,9 @@ class _Validator:
             self.lexical_any = True
         elif isinstance(stmt, IfBlock):
             self.uses(stmt.target, scope, stmt)
-            if stmt.compare_value is not None:
-                self.uses(stmt.compare_value, scope, stmt)
+            for value in (stmt.compare_value, *(v for _, v in stmt.params)):
+                if value is not None:
+                    self.uses(value, scope, stmt)
             if stmt.condition not in CONDITIONS:
                 self.error("unknown_condition", f"unknown condition {stmt.condition!r}", stmt)
             bodies = [stmt.then_body] + ([stmt.else_body] if stmt.else_body is not None else [])
@@ -197,8 +199,10 @@ class _Validator:
         elif isinstance(stmt, MenuBlock):
             if isinstance(stmt.prompt, InterpolatedString):
                 self.uses(stmt.prompt, scope, stmt)
-            if not stmt.cases:
-                self.error("empty_menu", "MENU without any CASE", stmt)
+            if not stmt.cases:  # real files contain item-less menus; they compile (issue 11.4)
+                self.warn("empty_menu", "MENU without any CASE shows an empty menu", stmt)
+            for _, value in stmt.params:
+                self.uses(value, scope, stmt)
             self.blocks([case.body for case in stmt.cases], scope, None)
             self.closed_blocks.add("MENU")
         elif isinstance(stmt, RepeatBlock):
@@ -261,13 +265,19 @@ class _Validator:
                 )
         if spec is not None:
             self.known_action(stmt, ident)
-        elif self.catalog.is_known_vendor(ident or name):
+        elif self.catalog.is_known_vendor(ident or name) or ident is not None:
+            # `ident is not None` without a catalog entry: a fully qualified identifier (§3.2 rules 1
+            # and 4), the user's explicit choice; permissive mode lets it through like a known vendor
+            # (issue 11.5: whatever the decompiler prints must compile with --permissive).
+            known = self.catalog.is_known_vendor(ident or name)
             if self.mode == "strict":
                 self.error("unknown_action", f"unknown action {name!r} (not in the catalog)", stmt, name)
             else:
                 self.warn(
-                    "vendor_prefix_unknown",
-                    f"action {name!r} is not in the catalog but has a known vendor prefix",
+                    "vendor_prefix_unknown" if known else "unknown_vendor",
+                    f"action {name!r} is not in the catalog but has a known vendor prefix"
+                    if known
+                    else f"action {name!r} is a fully qualified identifier the catalog does not list",
                     stmt,
                     name,
                 )

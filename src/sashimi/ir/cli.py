@@ -64,13 +64,12 @@ def _parse_rows(
     rows: list[CorpusRow], data: str, desc: str
 ) -> tuple[list[tuple[CorpusRow, ShortcutIR]], list]:
     """Parse every target; unparseable rows are returned as failures (id, reason), never raised."""
-    from sashimi.dsl.parser import parse
-
     parsed: list[tuple[CorpusRow, ShortcutIR]] = []
     failures: list[dict] = []
     for row in tqdm(rows, desc=desc, file=sys.stderr, mininterval=0.5, leave=False):
         try:
-            parsed.append((row, parse(row.program, file=f"{data}#{row.shortcut_id}")))
+            # row.parse honours the row's dialect (issue 11.3): the IR carries the true conditions.
+            parsed.append((row, row.parse(file=f"{data}#{row.shortcut_id}")))
         except SashimiError as err:
             failures.append({"shortcut_id": row.shortcut_id, "stage": "parse", "reason": str(err)})
     return parsed, failures
@@ -100,8 +99,8 @@ def convert_row(row: CorpusRow, ir: ShortcutIR, catalog) -> tuple[dict | None, s
         return None, "typed IR changes through its JSON form"
     if lower(reloaded) != ir:
         return None, "lower(to_typed(ir)) != ir"
-    text = lower_to_text(reloaded)
-    if parse(text) != ir:
+    text = lower_to_text(reloaded, dialect=row.dialect)
+    if parse(text, dialect=row.dialect) != ir:
         return None, "parse(lower_to_text(typed)) != ir"
     counts = typed.tier_counts()
     record = {

@@ -45,7 +45,7 @@ from sashimi.ir.typed import (
 )
 
 _ABSTRACT_VARIABLE = re.compile(r"VAR_([1-9][0-9]*)")
-_IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_IDENT = re.compile(r"[^\W\d]\w*")  # as the DSL grammar's IDENT (Unicode letters allowed)
 _CONDITIONS = frozenset(CONDITIONS)
 _BLOCK_ENDS = frozenset(BLOCK_CLOSERS.values()) | {"ELSE", "CASE", "END"}
 
@@ -55,9 +55,14 @@ def lower(typed: TypedProgram, *, location: Location | None = None) -> ShortcutI
     return _Lowerer(typed, location or Location("<typed-ir>")).program()
 
 
-def lower_to_text(typed: TypedProgram, *, location: Location | None = None) -> str:
-    """Canonical DSL text of a typed program (lowering, then the canonical printer)."""
-    return print_program(lower(typed, location=location))
+def lower_to_text(
+    typed: TypedProgram, *, location: Location | None = None, dialect: str = "canonical"
+) -> str:
+    """Canonical DSL text of a typed program (lowering, then the canonical printer).
+
+    `dialect` is the printer's (`sashimi.dsl.ast.DIALECTS`): "shortcutforge" reproduces real-corpus
+    text byte for byte; the typed IR itself always holds canonical condition words."""
+    return print_program(lower(typed, location=location), dialect=dialect)
 
 
 class _Lowerer:
@@ -163,24 +168,24 @@ class _Lowerer:
                 self.pos -= 1
                 raise self.fail(f"unknown condition {condition!r}")
             compare = self.value() if self.starts_value() else None
+            params = self.block_params()
             then_body = self.statements()
             else_body = None
             if self.peek() is not None and self.peek().text == "ELSE":
                 self.take()
                 else_body = self.statements()
             self.expect("ENDIF")
-            return IfBlock(target, condition, compare, then_body, else_body)
+            return IfBlock(target, condition, compare, then_body, else_body, params=params)
         if keyword == "MENU":
             prompt = self.interpolated() if self.peek_text() == "<interp>" else self.slot("str")
+            params = self.block_params()
             cases: list[MenuCase] = []
             while self.peek_text() == "CASE":
                 self.take()
                 label = self.slot("str")
                 cases.append(MenuCase(label, self.statements()))
-            if not cases:
-                raise self.fail("MENU without CASE")
-            self.expect("ENDMENU")
-            return MenuBlock(prompt, tuple(cases))
+            self.expect("ENDMENU")  # a MENU without CASE is legal (real files have them)
+            return MenuBlock(prompt, tuple(cases), params=params)
         if keyword == "REPEAT":
             count = self.ref() if self.is_ref() else NumberValue(self.slot("num"))
             body = self.statements()
@@ -199,6 +204,18 @@ class _Lowerer:
     def peek_text(self) -> str | None:
         token = self.peek()
         return None if token is None else token.text
+
+    def block_params(self) -> tuple[tuple[str, Value], ...]:
+        """Raw IF / MENU start-marker parameters: `K:` key + value, as `TypedEncoder.block_params`."""
+        params: list[tuple[str, Value]] = []
+        while (
+            (token := self.peek()) is not None
+            and token.tier != TIER_VALUE
+            and token.text.startswith(KEY_PREFIX)
+        ):
+            self.take()
+            params.append((token.text[len(KEY_PREFIX) :], self.value()))
+        return tuple(params)
 
     def action(self) -> ActionStatement:
         token = self.take()

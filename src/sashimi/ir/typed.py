@@ -90,7 +90,7 @@ COMMENT_IDENTIFIER = plist_refs.COMMENT
 # Keyed by canonical name so the rule also holds with a catalog that does not list these actions.
 _VARIABLE_NAME_PARAMS = frozenset({("setvariable", "WFVariableName"), ("appendvariable", "WFVariableName")})
 _BUILTIN_VARIABLE = re.compile(r"Repeat_(Item|Index)(_[0-9]+)?")
-_IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_IDENT = re.compile(r"[^\W\d]\w*")  # as the DSL grammar's IDENT (Unicode letters allowed)
 
 
 class CatalogLike(Protocol):
@@ -266,6 +266,7 @@ class _Encoder:
             self.emit(TIER_STRUCTURE, stmt.condition)
             if stmt.compare_value is not None:
                 self.value(stmt.compare_value, role="compare")
+            self.block_params(stmt.params, "conditional")
             self.statements(stmt.then_body)
             if stmt.else_body is not None:
                 self.emit(TIER_STRUCTURE, "ELSE")
@@ -277,6 +278,7 @@ class _Encoder:
                 self.interpolated(stmt.prompt, role="menu_prompt")
             else:
                 self.slot("str", stmt.prompt, role="menu_prompt")
+            self.block_params(stmt.params, "choosefrommenu")
             for case in stmt.cases:
                 self.emit(TIER_STRUCTURE, "CASE")
                 self.slot("str", case.label, role="case_label")
@@ -300,6 +302,12 @@ class _Encoder:
             self.slot("str", stmt.text, role="comment")
         else:
             raise TypeError(f"not a statement: {stmt!r}")
+
+    def block_params(self, params: tuple[tuple[str, Value], ...], canonical: str) -> None:
+        """Raw start-marker parameters of an IF / MENU (the §1.7a escape hatch): `K:` key + value."""
+        for key, value in params:
+            self.emit(TIER_PARAM, KEY_PREFIX + key)
+            self.value(value, role="param", action=canonical, param=key)
 
     def action(self, stmt: ActionStatement) -> None:
         identifier = self.catalog.resolve(stmt.action_name)
@@ -419,10 +427,17 @@ def drop_comment_actions(ir: ShortcutIR, catalog: CatalogLike) -> ShortcutIR:
     def _strip(stmt: Statement) -> Statement:
         if isinstance(stmt, IfBlock):
             else_body = None if stmt.else_body is None else body(stmt.else_body)
-            return IfBlock(stmt.target, stmt.condition, stmt.compare_value, body(stmt.then_body), else_body)
+            return IfBlock(
+                stmt.target,
+                stmt.condition,
+                stmt.compare_value,
+                body(stmt.then_body),
+                else_body,
+                params=stmt.params,
+            )
         if isinstance(stmt, MenuBlock):
             cases = tuple(MenuCase(c.label, body(c.body)) for c in stmt.cases)
-            return MenuBlock(stmt.prompt, cases)
+            return MenuBlock(stmt.prompt, cases, params=stmt.params)
         if isinstance(stmt, RepeatBlock):
             return RepeatBlock(stmt.count, body(stmt.body))
         if isinstance(stmt, ForeachBlock):

@@ -25,7 +25,6 @@ from sashimi.data.splits import group_rows
 from sashimi.dsl.ast import ShortcutIR
 from sashimi.dsl.catalog import Catalog
 from sashimi.dsl.corpus import CorpusRow
-from sashimi.dsl.parser import parse
 from sashimi.errors import SashimiError
 from sashimi.ir.typed import TypedProgram, to_typed
 from sashimi.model.decoder import pad_token_states
@@ -90,7 +89,7 @@ def parse_rows(rows: Iterable[CorpusRow]) -> tuple[list[tuple[CorpusRow, Shortcu
     parsed, failed = [], []
     for row in rows:
         try:
-            parsed.append((row, parse(row.program, file=row.shortcut_id)))
+            parsed.append((row, row.parse()))  # honours the row's dialect (issue 11.3)
         except SashimiError:
             failed.append(row.shortcut_id)
     return parsed, failed

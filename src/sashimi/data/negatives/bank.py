@@ -109,7 +109,7 @@ def negatives_for_program(
     tables = tables or _Tables.build(catalog)
     stats.programs += 1
     try:
-        positive = parse(row.program, file=row.shortcut_id)
+        positive = row.parse()  # honours the row's dialect (issue 11.3)
     except SashimiError:
         stats.skipped_unparseable += 1
         return []

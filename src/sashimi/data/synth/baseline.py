@@ -26,7 +26,6 @@ from pathlib import Path
 
 from sashimi.dsl.catalog import Catalog
 from sashimi.dsl.corpus import load_corpus
-from sashimi.dsl.parser import parse
 from sashimi.errors import DataError, Location
 from sashimi.io import read_jsonl
 from sashimi.ir.typed import skeleton
@@ -35,9 +34,7 @@ EVAL_SPLITS = ("dev", "test", "test_compositional")
 
 
 def _skeletons(rows, catalog) -> list[str]:
-    return [
-        " ".join(skeleton(parse(r.program, file=r.shortcut_id), catalog, drop_comments=True)) for r in rows
-    ]
+    return [" ".join(skeleton(r.parse(), catalog, drop_comments=True)) for r in rows]
 
 
 def _intents(corpus_dir: Path) -> dict[str, list[str]]:
