@@ -75,7 +75,8 @@ for s in $STEPS; do case $s in
     step gate16-cv sh -c "sashimi exp gate --ood '$OUT/ood16.jsonl' --real-dev '$OUT/split/dev.jsonl' --cv 5 --kinds linear --features embedding+lexical --json --out '$OUT/gate16_cv' > '$OUT/gate16_cv.json'"
     step gate16-blind sh -c "sashimi exp gate --evaluate tests/data/gate_blind.jsonl --json > '$OUT/gate16_blind.json'"
     step gate16-flips-blind sh -c "sashimi exp gate-flips --data tests/data/gate_blind.jsonl --json > '$OUT/gate16_flips_blind.json'"
-    step gate16-flips-ood sh -c "sashimi exp gate-flips --data '$OUT/ood16.jsonl' --limit 600 --json > '$OUT/gate16_flips_ood600.json'" ;;
+    step gate16-flips-ood sh -c "sashimi exp gate-flips --data '$OUT/ood16.jsonl' --limit 600 --json > '$OUT/gate16_flips_ood600.json'"
+    step gate16-latency sh -c "python benchmarks/gate_latency.py > '$OUT/gate16_latency.json'" ;;
   gate-study)  # training templates only; about 45 minutes on 2 cores (fine-tuning MiniLM layers)
     [ -f "$OUT/ood.jsonl" ] || { echo "error: run the ood step first" >&2; exit 2; }
     step gate-study python benchmarks/gate_study.py --ood "$OUT/ood.jsonl" --out "$OUT/gate_study" --seeds 3 --finetune-seeds 2 ;;
