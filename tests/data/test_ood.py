@@ -174,7 +174,9 @@ def test_deterministic():
 def test_with_real_prompts(shortcutforge_dir):
     result = build_ood_set(seed=0, per_category=50, in_domain=600, data=shortcutforge_dir / "train.jsonl")
     cats = Counter(r.category for r in result.rows if r.label == IN_DOMAIN)
-    assert cats["real_train"] == 300 and cats["contrast"] + cats["register"] == 150 and cats["synthetic"] == 150
+    assert (
+        cats["real_train"] == 300 and cats["contrast"] + cats["register"] == 150 and cats["synthetic"] == 150
+    )
     assert result.report["filler"]["max_gap_points"] <= MAX_RATE_GAP_POINTS
     assert all(r.template_id.startswith("real/") for r in result.rows if r.category == "real_train")
 

@@ -321,7 +321,7 @@ BROAD_CATEGORY_TEMPLATES: MappingProxyType = MappingProxyType(
             _t("friend", QUE, "Do you think my friend should {dilemma}?"),
             _t("motivate", IMP, "Say something encouraging, I have {life_event}."),
             _t("what_do_you", QUE, "What do you think about people who {dilemma}?"),
-                ),
+        ),
         "web_dev": (
             _t("component", IMP, "Write a {frontend} component for {ui_bit}."),
             _t("css", QUE, "How do I {css_problem} in CSS?"),
@@ -332,11 +332,13 @@ BROAD_CATEGORY_TEMPLATES: MappingProxyType = MappingProxyType(
             _t("page", IMP, "Make a web page with {ui_bit} in {frontend}."),
             _t("migrate", QUE, "How would I move a {backend} app from {datastore} to Postgres?"),
             _t("fix_component", IMP, "Fix the state bug in my {frontend} code for {ui_bit}."),
-            _t("explain_endpoint", IMP, "Explain how a {backend} route that {endpoint} should handle errors."),
+            _t(
+                "explain_endpoint", IMP, "Explain how a {backend} route that {endpoint} should handle errors."
+            ),
             _t("test_endpoint", IMP, "Write integration tests for a {backend} endpoint that {endpoint}."),
             _t("style", IMP, "Style {ui_bit} with {frontend} so it works on phones."),
             _t("orm", IMP, "Write the {backend} model and query for an endpoint that {endpoint}."),
-                ),
+        ),
         "devops": (
             _t("ci", IMP, "Write a {ci_system} pipeline that {ci_job}."),
             _t("ci_why", QUE, "Why does my {ci_system} job fail only when it {ci_job}?"),
@@ -353,7 +355,7 @@ BROAD_CATEGORY_TEMPLATES: MappingProxyType = MappingProxyType(
             _t("cron_fix", QUE, "My {scheduler} entry should {cron_job} but never runs; why?"),
             _t("infra_review", IMP, "Review my {infra_tool} setup for {infra_goal}."),
             _t("alert_route", IMP, "Send {monitoring} alerts about {metric} to a Slack channel."),
-                ),
+        ),
         "smart_home_config": (
             _t("automation", IMP, "Write a {smart_home} automation that {smart_goal}."),
             _t("yaml", IMP, "Give me the {smart_home} YAML for a rule that {smart_goal}."),
@@ -365,7 +367,7 @@ BROAD_CATEGORY_TEMPLATES: MappingProxyType = MappingProxyType(
             _t("template", IMP, "Write a {smart_home} template sensor for {device}."),
             _t("dashboard", IMP, "Design a {smart_home} dashboard card for {device}."),
             _t("install", QUE, "How do I install {smart_home} on a Raspberry Pi?"),
-                ),
+        ),
         "calculation_homework": (
             _t("percent", QUE, "What is {percent_of}?"),
             _t("arith", QUE, "What's {arith}?"),
@@ -380,7 +382,7 @@ BROAD_CATEGORY_TEMPLATES: MappingProxyType = MappingProxyType(
             _t("word_explain", IMP, "Explain step by step: {word_problem}."),
             _t("homework_why", QUE, "Why is {homework} important for my {subject} exam?"),
             _t("flashcards", IMP, "Make flashcards about {homework}."),
-                ),
+        ),
         "translation_summary": (
             _t("translate", IMP, "Translate '{phrase}' into {language}."),
             _t("say", QUE, "How do you say '{phrase}' in {language}?"),
@@ -395,7 +397,7 @@ BROAD_CATEGORY_TEMPLATES: MappingProxyType = MappingProxyType(
             _t("shorten", IMP, "Shorten this to one sentence: {pasted}"),
             _t("correct", QUE, "Is '{foreign}' correct, and what does it mean?"),
             _t("phrase_in", IMP, "Write '{phrase}' in {language} and how to pronounce it."),
-                ),
+        ),
     }
 )
 
