@@ -3,16 +3,16 @@
 # read by path, never copied). CPU only; about 15-25 minutes on a 2-core machine for the first steps, most of it the
 # first (uncached) MiniLM encoding; gate-study, gate-heldout and gate-heldout6 fine-tune MiniLM layers (~25, ~40, ~70 min).
 # Usage: bash benchmarks/reproduce.sh [OUT_DIR] [STEP ...]
-# Steps: toolchain typed-ir synth negatives ood encoder toy gate gate-study gate-heldout gate-heldout6 evaluate-baselines
-# (default: all, in order),
-# and gate-ship (not in the default list): re-make the shipped gate in src/sashimi/model/assets/gate/.
+# Steps: toolchain typed-ir synth negatives ood encoder toy gate gate16 gate-study gate-heldout gate-heldout6
+# evaluate-baselines filler (default: all, in order), and gate-ship (not in the default list): re-make the
+# shipped gate in src/sashimi/model/assets/gate/ (then run gate16 to check it: CV, blind set, metamorphic flips).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1
 S=../shared/data/shortcutforge
 OUT=${1:-runs/bench}
 shift || true
-STEPS=${*:-toolchain typed-ir synth negatives ood encoder toy gate gate-study gate-heldout gate-heldout6 evaluate-baselines filler}
+STEPS=${*:-toolchain typed-ir synth negatives ood encoder toy gate gate16 gate-study gate-heldout gate-heldout6 evaluate-baselines filler}
 [ -f "$S/train.jsonl" ] || { echo "error: $S/train.jsonl not found (../shared absent)" >&2; exit 2; }
 mkdir -p "$OUT"
 TIMES="$OUT/timings.tsv"
@@ -26,6 +26,8 @@ step() {  # step NAME COMMAND... : run, time, append to timings.tsv
 }
 
 split() { [ -f "$OUT/split/train.jsonl" ] || step split sashimi data split --data $S/train.jsonl --out "$OUT/split" --seed 0 --dev-fraction 0.1; }
+# issue 16's OOD set: 16 OOD categories x 80, 2,000 in-domain (half real train-split prompts), register layer
+ood16() { split; [ -f "$OUT/ood16.jsonl" ] || step ood16 sashimi data ood --out "$OUT/ood16.jsonl" --data "$OUT/split/train.jsonl" --in-domain 2000 --per-category 80 --seed 0; }
 
 for s in $STEPS; do case $s in
   toolchain)
@@ -65,10 +67,16 @@ for s in $STEPS; do case $s in
     done
     step gate-evaluate sh -c "sashimi exp gate --evaluate '$OUT/ood_own.jsonl' --json > '$OUT/gate_evaluate_own.json'"
     step gate-cv sh -c "sashimi exp gate --ood '$OUT/ood.jsonl' --real-dev '$OUT/split/dev.jsonl' --cv 5 --kinds linear --json --out '$OUT/gate_cv' > '$OUT/gate_cv.json'" ;;
-  gate-ship)  # the shipped gate: the linear head on embedding+lexical, seed 0, precision rule, saved into the package
-    split
-    [ -f "$OUT/ood.jsonl" ] || step ood sashimi data ood --out "$OUT/ood.jsonl" --data "$OUT/split/train.jsonl" --in-domain 1200 --per-category 60 --seed 0
-    step gate-ship sh -c "sashimi exp gate --ood '$OUT/ood.jsonl' --real-dev '$OUT/split/dev.jsonl' --kinds linear --features embedding+lexical --seed 0 --threshold-rule precision --save src/sashimi/model/assets/gate --json > '$OUT/gate_ship.json'" ;;
+  gate-ship)  # THE shipped gate (issue 16): linear head on embedding+lexical, seed 0, precision rule, trained on ood16
+    ood16
+    step gate-ship sh -c "sashimi exp gate --ood '$OUT/ood16.jsonl' --real-dev '$OUT/split/dev.jsonl' --kinds linear --features embedding+lexical --seed 0 --threshold-rule precision --save src/sashimi/model/assets/gate --json > '$OUT/gate_ship.json'" ;;
+  gate16)  # issue 16's checks of the shipped gate: pooled 5-fold CV on ood16, blind set, metamorphic flips, latency
+    ood16
+    step gate16-cv sh -c "sashimi exp gate --ood '$OUT/ood16.jsonl' --real-dev '$OUT/split/dev.jsonl' --cv 5 --kinds linear --features embedding+lexical --json --out '$OUT/gate16_cv' > '$OUT/gate16_cv.json'"
+    step gate16-blind sh -c "sashimi exp gate --evaluate tests/data/gate_blind.jsonl --json > '$OUT/gate16_blind.json'"
+    step gate16-flips-blind sh -c "sashimi exp gate-flips --data tests/data/gate_blind.jsonl --json > '$OUT/gate16_flips_blind.json'"
+    step gate16-flips-ood sh -c "sashimi exp gate-flips --data '$OUT/ood16.jsonl' --limit 600 --json > '$OUT/gate16_flips_ood600.json'"
+    step gate16-latency sh -c "python benchmarks/gate_latency.py > '$OUT/gate16_latency.json'" ;;
   gate-study)  # training templates only; about 45 minutes on 2 cores (fine-tuning MiniLM layers)
     [ -f "$OUT/ood.jsonl" ] || { echo "error: run the ood step first" >&2; exit 2; }
     step gate-study python benchmarks/gate_study.py --ood "$OUT/ood.jsonl" --out "$OUT/gate_study" --seeds 3 --finetune-seeds 2 ;;

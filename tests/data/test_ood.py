@@ -9,6 +9,7 @@ import pytest
 
 from sashimi.cli import main
 from sashimi.data.ood import (
+    CATEGORY_TEMPLATES,
     FILLERS,
     IN_DOMAIN,
     MAX_RATE_GAP_POINTS,
@@ -25,7 +26,8 @@ from sashimi.data.ood import (
     filler_targets,
     load_ood_set,
 )
-from sashimi.data.ood_templates import CATEGORY_TEMPLATES, CONTRAST_TEMPLATES
+from sashimi.data.ood_templates import CONTRAST_TEMPLATES
+from sashimi.data.ood_templates_broad import BROAD_CATEGORY_TEMPLATES, REGISTER_TEMPLATES
 from sashimi.errors import DataError
 
 NEAR_DOMAIN = {
@@ -57,12 +59,15 @@ def test_counts_and_categories(ood_set):
 
 
 def test_in_domain_contrast_prompts(ood_set):
-    """One in-domain prompt in five is ours: a DO-on-iOS request, from templates without fillers."""
-    contrast = [r for r in ood_set.rows if r.category == "contrast"]
-    assert len(contrast) == 100 and all(r.label == IN_DOMAIN for r in contrast)
-    assert all(r.template_id.startswith("own/contrast/") for r in contrast)
-    assert len({r.template_id for r in contrast}) == len(CONTRAST_TEMPLATES)
-    for template in CONTRAST_TEMPLATES:
+    """One in-domain prompt in four is ours: a DO-on-iOS request or one in another register (terse,
+    third-person, rambling, "could a shortcut ...?"), from templates without fillers."""
+    own = [r for r in ood_set.rows if r.category in ("contrast", "register")]
+    assert len(own) == 125 and all(r.label == IN_DOMAIN for r in own)
+    assert all(r.template_id.startswith(f"own/{r.category}/") for r in own)
+    assert {r.template_id for r in own} == {f"own/contrast/{t.template_id}" for t in CONTRAST_TEMPLATES} | {
+        f"own/register/{t.template_id}" for t in REGISTER_TEMPLATES
+    }
+    for template in CONTRAST_TEMPLATES + REGISTER_TEMPLATES:
         for v in expand_template(template):
             assert "{" not in v and not any(f.present(v) for f in FILLERS), v
 
@@ -82,9 +87,9 @@ def test_template_ids(ood_set):
             assert r.template_id.startswith(f"ood/{r.category}/")
             by_category.setdefault(r.category, set()).add(r.template_id)
         else:
-            assert r.template_id.startswith(("synth/", "real/", "own/contrast/"))
+            assert r.template_id.startswith(("synth/", "real/", "own/contrast/", "own/register/"))
     # Many distinct templates per category, so the gate can be tested on templates it never saw.
-    assert min(len(t) for t in by_category.values()) >= 10
+    assert min(len(t) for t in by_category.values()) >= 6
 
 
 def test_filler_rates_are_balanced(ood_set):
@@ -112,8 +117,9 @@ def test_no_ood_prompt_is_an_in_domain_prompt(ood_set):
 
 def test_templates_expand_without_fillers():
     """Base OOD templates avoid every filler phrase: all fillers come from the shared layer."""
+    assert set(BROAD_CATEGORY_TEMPLATES) <= set(CATEGORY_TEMPLATES)  # issue 16's categories are used
     for category, templates in CATEGORY_TEMPLATES.items():
-        assert len(templates) >= 10, category
+        assert len(templates) >= (6 if category in BROAD_CATEGORY_TEMPLATES else 10), category
         assert len({t.template_id for t in templates}) == len(templates)
         variants = [v for t in templates for v in expand_template(t)]
         assert len(set(variants)) >= 50, category
@@ -168,7 +174,9 @@ def test_deterministic():
 def test_with_real_prompts(shortcutforge_dir):
     result = build_ood_set(seed=0, per_category=50, in_domain=600, data=shortcutforge_dir / "train.jsonl")
     cats = Counter(r.category for r in result.rows if r.label == IN_DOMAIN)
-    assert cats["real_train"] == 300 and cats["contrast"] == 120 and cats["synthetic"] == 180
+    assert (
+        cats["real_train"] == 300 and cats["contrast"] + cats["register"] == 150 and cats["synthetic"] == 150
+    )
     assert result.report["filler"]["max_gap_points"] <= MAX_RATE_GAP_POINTS
     assert all(r.template_id.startswith("real/") for r in result.rows if r.category == "real_train")
 
@@ -177,9 +185,10 @@ def test_cli_and_loader(tmp_path, capsys):
     out = tmp_path / "ood.jsonl"
     assert main(["data", "ood", "--out", str(out), "--per-category", "50", "--in-domain", "500"]) == 0
     rows = load_ood_set(out)
-    assert len(rows) == 1000
+    n_ood = 50 * len(CATEGORY_TEMPLATES)
+    assert len(rows) == 500 + n_ood
     report = json.loads((tmp_path / "ood.report.json").read_text())
-    assert report["counts"]["label"] == {IN_DOMAIN: 500, OOD: 500}
+    assert report["counts"]["label"] == {IN_DOMAIN: 500, OOD: n_ood}
     assert report["run"]["config"]["per_category"] == 50
     printed = capsys.readouterr().out
     assert "near_ios_questions" in printed and "any" in printed

@@ -55,14 +55,21 @@ def test_evaluate_on_a_tiny_file_gives_sane_json(labelled_file, encoder):
     assert sum(c.values()) == 8
     assert result["false_accept_rate"] == c["ood_accepted"] / 4
     assert result["auroc"] >= 0.75  # obvious prompts: the shipped gate must rank them well
+    # per-category accept rates when rows carry a category (issue 16 item 5)
+    per_cat = result["per_category_accept_rate"]
+    assert per_cat == {"hand": {"n": 8, "accept_rate": per_cat["hand"]["accept_rate"]}}
+    assert per_cat["hand"]["accept_rate"] == (c["in_domain_accepted"] + c["ood_accepted"]) / 8
+    assert result["refused_no_meaning"] == 0
     json.dumps(result)  # serialisable as is
 
 
 def test_cli_gate_and_evaluate(labelled_file, capsys, monkeypatch, tmp_path):
     monkeypatch.setenv("SASHIMI_CACHE", str(tmp_path / "cache"))
-    assert main(["gate", "What is the capital of France?", "--json"]) == 0
+    assert main(["gate", "What is the capital of France?", "--json"]) == 3  # refused: exit 3
     out = json.loads(capsys.readouterr().out)
-    assert out["accept"] is False and 0.0 <= out["score"] <= 1.0
+    assert out["accept"] is False and 0.0 <= out["score"] <= 1.0 and out["reason"].startswith("out of domain")
+    assert main(["gate", "Set a timer for 10 minutes", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["accept"] is True
     assert main(["exp", "gate", "--evaluate", str(labelled_file), "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
     assert out["n"] == 8 and {

@@ -247,7 +247,7 @@ def _register_ood(data) -> None:
         "--data", type=Path, help="optional ShortcutForge-format corpus: half the in-domain prompts"
     )
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--per-category", type=int, default=60, help="OOD prompts per category (10 categories)")
+    p.add_argument("--per-category", type=int, default=60, help="OOD prompts per category (16 categories)")
     p.add_argument("--in-domain", type=int, default=600, help="number of in-domain prompts")
     p.set_defaults(func=cmd_ood)
 

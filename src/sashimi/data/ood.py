@@ -7,7 +7,14 @@ Rows are `{prompt, label, category, template_id}` with label "in_domain" or "ood
 - **out-of-domain**: written by us — templates and slot fillers in `sashimi.data.ood_templates`,
   ten categories (general knowledge, math/science, non-Shortcuts coding, philosophy, creative
   writing, and five adversarial near-domain ones: Android/Tasker, SwiftUI/iOS app code,
-  IFTTT/Zapier-style automation, Windows/PowerShell, questions about iOS).
+  IFTTT/Zapier-style automation, Windows/PowerShell, questions about iOS); and, from
+  `sashimi.data.ood_templates_broad` (issue 16), six more: chat/advice, web development, devops
+  (CI/CD, build files, cron, infrastructure, monitoring), smart-home configuration, calculations and
+  homework asked as questions, translation and summaries of a text given in the request. In-domain
+  contrast prompts come in several registers (terse, third-person, rambling, "could a shortcut ...?").
+
+After the filler layer a **register layer** (`apply_registers`) lower-cases, drops the final
+punctuation of, or puts one typo into prompts at the same rates in both classes.
 
 **No lexical artefact.** A gate must not be able to separate the classes by politeness or filler
 words. Base prompts of the two classes use such words at different rates (the synthetic generator
@@ -33,17 +40,29 @@ from dataclasses import dataclass, field
 from itertools import product
 from pathlib import Path
 
-from sashimi.data.ood_templates import CATEGORY_TEMPLATES, CONTRAST_TEMPLATES, PAIRED_SLOTS, SLOTS, Template
+from sashimi.data.ood_templates import CATEGORY_TEMPLATES as _FIRST_CATEGORIES
+from sashimi.data.ood_templates import CONTRAST_TEMPLATES, PAIRED_SLOTS, Template
+from sashimi.data.ood_templates import SLOTS as _FIRST_SLOTS
+from sashimi.data.ood_templates_broad import BROAD_CATEGORY_TEMPLATES, BROAD_SLOTS, REGISTER_TEMPLATES
 from sashimi.data.synth import generate_corpus
 from sashimi.dsl.corpus import load_corpus
 from sashimi.errors import DataError, Location
 from sashimi.io import read_jsonl
 
+# Issue 5's categories and issue 16's broader ones (chat/advice, web, devops, smart-home configuration,
+# calculations/homework, translation/summaries), one namespace of templates and one of slots.
+CATEGORY_TEMPLATES = {**_FIRST_CATEGORIES, **BROAD_CATEGORY_TEMPLATES}
+SLOTS = {**_FIRST_SLOTS, **BROAD_SLOTS}
+if len(CATEGORY_TEMPLATES) != len(_FIRST_CATEGORIES) + len(BROAD_CATEGORY_TEMPLATES) or len(SLOTS) != len(
+    _FIRST_SLOTS
+) + len(BROAD_SLOTS):
+    raise RuntimeError("ood_templates and ood_templates_broad share a category or slot name")
+
 IN_DOMAIN, OOD = "in_domain", "ood"
 LABELS = (IN_DOMAIN, OOD)
 MAX_RATE_GAP_POINTS = 5.0
 MIN_PER_CATEGORY = 50
-CONTRAST_SHARE = 5  # one in-domain prompt in this many is an own contrast prompt
+CONTRAST_SHARE = 4  # one in-domain prompt in this many is an own contrast or register prompt
 
 
 @dataclass(frozen=True)
@@ -100,7 +119,11 @@ def expand_template(template: Template) -> list[str]:
         fill: dict[str, str] = {}
         for part in combo:
             fill.update(part)
-        out.append(template.text.format(**fill))
+        text = template.text.format(**fill)
+        # a slot value may itself hold slots ("timer {minutes} min"): expand those too
+        out.extend(
+            expand_template(Template(template.template_id, template.mode, text)) if _fields(text) else [text]
+        )
     return out
 
 
@@ -147,26 +170,30 @@ def ood_base_prompts(per_category: int, seed: int, exclude: Iterable[str] = ()) 
 
 
 def contrast_prompts(n: int, seed: int) -> list[BasePrompt]:
-    """`n` distinct in-domain contrast prompts (ours: DO-on-iOS requests), round-robin over templates."""
+    """`n` distinct in-domain contrast prompts (ours: DO-on-iOS requests, in the registers of
+    `REGISTER_TEMPLATES` too: terse, third-person, rambling, "could a shortcut ...?"), round-robin over
+    templates."""
     rng = random.Random(f"contrast:{seed}")
     pools = []
-    for template in CONTRAST_TEMPLATES:
+    for template, kind in [(t, "contrast") for t in CONTRAST_TEMPLATES] + [
+        (t, "register") for t in REGISTER_TEMPLATES
+    ]:
         variants = expand_template(template)
         rng.shuffle(variants)
-        pools.append((template, variants))
+        pools.append((template, kind, variants))
     rng.shuffle(pools)
     picked: list[BasePrompt] = []
     seen: set[str] = set()
-    while len(picked) < n and any(v for _, v in pools):
-        for template, variants in pools:
+    while len(picked) < n and any(v for _, _, v in pools):
+        for template, kind, variants in pools:
             while variants and len(picked) < n:
                 text = variants.pop()
                 if _norm(text) in seen:
                     continue
                 seen.add(_norm(text))
-                tid = f"own/contrast/{template.template_id}"
+                tid = f"own/{kind}/{template.template_id}"
                 # mode from the text: "Every night at 9 pm, turn on ..." is not verb-initial
-                picked.append(BasePrompt(text, IN_DOMAIN, "contrast", tid, prompt_mode(text)))
+                picked.append(BasePrompt(text, IN_DOMAIN, kind, tid, prompt_mode(text)))
                 break
     if len(picked) < n:
         raise DataError(f"contrast templates give only {len(picked)} distinct prompts (< {n})")
@@ -250,7 +277,10 @@ class Filler:
     def __post_init__(self) -> None:
         words = r"\s+".join(re.escape(w) for w in self.name.split())
         extra = r"|\bthank\s+you\b" if self.name == "thanks" else ""
-        object.__setattr__(self, "pattern", re.compile(rf"\b{words}\b{extra}", re.IGNORECASE))
+        extra += r"|^\s*siri\b" if self.name == "hey siri" else ""
+        # "Hey Siri" is its own filler, not the greeting "hey"
+        not_siri = r"(?!\s*,?\s*siri\b)" if self.name == "hey" else ""
+        object.__setattr__(self, "pattern", re.compile(rf"\b{words}\b{not_siri}{extra}", re.IGNORECASE))
 
     def present(self, text: str) -> bool:
         return bool(self.pattern.search(text))
@@ -264,12 +294,17 @@ FILLERS: tuple[Filler, ...] = (
         imperative=("Please {v}.",),
         suffix=("{b}, please{p}",),
     ),
-    Filler("can you", 0.08, universal=("Can you do this for me? {S}",), imperative=("Can you {v}?",)),
+    Filler("can you", 0.08, universal=("Can you do this? {S}",), imperative=("Can you {v}?",)),
     Filler(
         "could you", 0.05, universal=("Could you take care of this? {S}",), imperative=("Could you {v}?",)
     ),
     Filler("would you", 0.02, universal=("Would you help with this? {S}",), imperative=("Would you {v}?",)),
     Filler("hey", 0.06, universal=("Hey, {s}", "Hey there, {s}", "Hey! {S}")),
+    # issue 16: the voice-assistant address and the request shapes people add around any request
+    Filler("hey siri", 0.06, universal=("Hey Siri, {s}", "Hey Siri {s}", "Siri, {s}")),
+    Filler("for me", 0.04, suffix=("{b} for me{p}",)),
+    Filler("right now", 0.03, suffix=("{b} right now{p}", "{b}, right now{p}")),
+    Filler("i need you to", 0.03, imperative=("I need you to {v}.",)),
     Filler("hi", 0.03, universal=("Hi, {s}", "Hi! {S}")),
     Filler("ok", 0.03, universal=("Ok so {s}", "OK, {s}")),
     Filler(
@@ -289,13 +324,14 @@ FILLERS: tuple[Filler, ...] = (
 
 # A prompt that already opens with one of these has no free prefix slot.
 _OPENERS = re.compile(
-    r"^\s*(please|can you|could you|would you|hey|hi|ok|i want to|i need to|help me|quickly|just|kindly|pls)\b",
+    r"^\s*(please|can you|could you|would you|hey|siri|hi|ok|i want to|i need to|i need you to|help me|quickly|just"
+    r"|kindly|pls)\b",
     re.I,
 )
 _FINAL_PUNCT = re.compile(r"[.!?]+$")
 
 
-def _decap(text: str) -> str:
+def decap(text: str) -> str:
     """Lower-case the first word when it is an ordinary capitalised word ('What' yes; 'I', 'iPhone', 'SwiftUI' no)."""
     first = text.split(maxsplit=1)[0] if text.strip() else ""
     core = first.rstrip(",.:;!?")
@@ -304,7 +340,7 @@ def _decap(text: str) -> str:
     return text
 
 
-def _split_punct(text: str) -> tuple[str, str]:
+def split_final_punct(text: str) -> tuple[str, str]:
     text = text.rstrip()
     match = _FINAL_PUNCT.search(text)
     if not match:
@@ -313,12 +349,12 @@ def _split_punct(text: str) -> tuple[str, str]:
 
 
 def _apply_prefix(frame: str, text: str) -> str:
-    body, _ = _split_punct(text)
-    return frame.format(s=_decap(text), S=text, v=_decap(body))
+    body, _ = split_final_punct(text)
+    return frame.format(s=decap(text), S=text, v=decap(body))
 
 
 def _apply_suffix(frame: str, text: str) -> str:
-    body, punct = _split_punct(text)
+    body, punct = split_final_punct(text)
     return frame.format(b=body, p=punct)
 
 
@@ -411,6 +447,43 @@ def filler_balance(rows: Sequence[OODRow]) -> dict:
     return {"rates": rates, "gap_points": gaps, "max_gap_points": max(gaps.values())}
 
 
+# ------------------------------------------------------------------------------- register layer
+
+# How people type, applied at the same rates to both classes after the filler layer (issue 16): all
+# lower case, no final punctuation, one typo (two adjacent letters swapped in a word of 5+ letters that
+# is not a filler word). Equal rates keep these from becoming a class cue; their presence teaches the
+# gate that a lower-case or misspelt request means the same as a tidy one.
+REGISTER_RATES = {"lower": 0.15, "no_final_punct": 0.15, "typo": 0.10}
+_FILLER_WORDS = frozenset("please could would thanks thank quickly kindly cheers".split())
+_TYPO_WORD = re.compile(r"\b[a-zA-Z]{5,}\b")
+
+
+def one_typo(text: str, rng: random.Random) -> str:
+    """`text` with two adjacent letters swapped in one word of 5+ letters (not a filler word)."""
+    words = [m for m in _TYPO_WORD.finditer(text) if m.group().lower() not in _FILLER_WORDS]
+    if not words:
+        return text
+    m = words[rng.randrange(len(words))]
+    w = m.group()
+    i = rng.randrange(1, len(w) - 2)  # keep the first and last letters
+    return text[: m.start()] + w[:i] + w[i + 1] + w[i] + w[i + 2 :] + text[m.end() :]
+
+
+def apply_registers(texts: Sequence[str], seed: int) -> list[str]:
+    """Each rewrite of REGISTER_RATES applied to each prompt independently with its rate (seeded)."""
+    rng = random.Random(f"register:{seed}")
+    out = []
+    for text in texts:
+        if rng.random() < REGISTER_RATES["lower"]:
+            text = text.lower()
+        if rng.random() < REGISTER_RATES["no_final_punct"]:
+            text = _FINAL_PUNCT.sub("", text.rstrip())
+        if rng.random() < REGISTER_RATES["typo"]:
+            text = one_typo(text, rng)
+        out.append(text)
+    return out
+
+
 # ------------------------------------------------------------------------------- the whole set
 
 
@@ -450,6 +523,8 @@ def build_ood_set(
     in_texts = apply_fillers(inside, targets, seed=hash_label(seed, IN_DOMAIN))
     in_any = sum(any(f.present(t) for f in FILLERS) for t in in_texts) / max(len(in_texts), 1)
     ood_texts = apply_fillers(ood, targets, seed=hash_label(seed, OOD), target_any=in_any)
+    in_texts = apply_registers(in_texts, hash_label(seed, IN_DOMAIN))
+    ood_texts = apply_registers(ood_texts, hash_label(seed, OOD))
     rows = [OODRow(t, IN_DOMAIN, p.category, p.template_id) for t, p in zip(in_texts, inside, strict=True)]
     rows += [OODRow(t, OOD, p.category, p.template_id) for t, p in zip(ood_texts, ood, strict=True)]
     random.Random(f"order:{seed}").shuffle(rows)

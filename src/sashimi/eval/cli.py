@@ -95,6 +95,20 @@ def _register_experiments(groups: dict) -> None:
     p.add_argument("--quiet", action="store_true", help="no progress bar (there is none off a terminal)")
     p.set_defaults(func=_cmd_exp_gate)
 
+    p = exp.add_parser(
+        "gate-flips",
+        help="metamorphic test of the saved gate: share of decisions 8 meaning-preserving rewrites flip",
+    )
+    p.add_argument("--data", type=Path, required=True, help="labelled JSONL {prompt, label}")
+    p.add_argument("--gate", type=Path, default=None, help="gate asset folder (default: the shipped one)")
+    p.add_argument("--limit", type=int, default=None, help="only the first N rows (a quick look)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the typo rewrite")
+    p.add_argument("--cache-dir", type=Path, default=None)
+    p.add_argument("--out", type=Path, default=None, help="run folder (metrics, config, commit, wall time)")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument("--quiet", action="store_true", help="no progress bar (there is none off a terminal)")
+    p.set_defaults(func=_cmd_gate_flips)
+
 
 def _print(obj: dict, as_json: bool, lines: list[str]) -> None:
     if as_json:
@@ -395,3 +409,31 @@ def _json_object(path: Path) -> dict:
     if not isinstance(obj, dict):
         raise DataError("expected a JSON object", Location(str(path)))
     return obj
+
+
+def _cmd_gate_flips(args: argparse.Namespace) -> int:
+    import time
+
+    from sashimi.eval.gate_exp import load_labelled
+    from sashimi.eval.metamorphic import flip_rates
+    from sashimi.io import file_sha256, run_metadata, write_json
+    from sashimi.model.encoder import Encoder
+    from sashimi.model.gate import load_gate
+
+    started = time.time()
+    rows = load_labelled(args.data)[: args.limit]
+    gate = load_gate(args.gate, encoder=Encoder(args.cache_dir, progress=False if args.quiet else None))
+    result = {
+        "file": str(args.data),
+        "file_sha256": file_sha256(args.data),
+        **flip_rates(gate, rows, seed=args.seed),
+    }
+    if args.out is not None:
+        write_json(args.out / "metrics.json", result)
+        config = {"data": str(args.data), "gate": str(args.gate), "limit": args.limit, "seed": args.seed}
+        write_json(args.out / "run.json", run_metadata(config, started=started, metrics=result))
+    lines = [f"{result['n']} prompts, 8 rewrites each; flip rate per kind (bar {result['bar']}):"] + [
+        f"  {kind:10s} {v['flip_rate']:.4f} ({v['flips']} flips)" for kind, v in result["per_kind"].items()
+    ]
+    _print(result, args.json, lines)
+    return 0

@@ -52,7 +52,15 @@ from sashimi.eval.metrics import PRECISION_BAR, RECALL_BAR, choose_threshold, me
 from sashimi.io import file_sha256, read_jsonl, run_metadata, write_json
 from sashimi.io import progress as progress_bar
 from sashimi.model.encoder import Encoder
-from sashimi.model.gate import KINDS, LexicalView, fit_gate, load_gate, save_gate
+from sashimi.model.gate import (
+    KINDS,
+    NO_MEANING,
+    LexicalView,
+    canonical_request,
+    fit_gate,
+    load_gate,
+    save_gate,
+)
 
 
 def load_labelled(path: str | os.PathLike, *, need_template: bool = False) -> list[dict]:
@@ -84,7 +92,9 @@ def _fit(kind: str, feature_set: str, x, is_ood, groups, texts, seed: int, thres
         lexical = LexicalView.fit(own)
     elif feature_set != "embedding":
         raise DataError(f"unknown feature set {feature_set!r} (expected one of {', '.join(FEATURE_SETS)})")
-    return fit_gate(kind, x, ~is_ood, seed=seed, threshold=threshold, texts=list(texts), lexical=lexical)
+    return fit_gate(
+        kind, x, ~is_ood, seed=seed, threshold=threshold, texts=list(texts), lexical=lexical, canonical=True
+    )
 
 
 INNER_FOLDS = 5  # folds of `_oof_scores`, which choose each head's threshold inside a training part
@@ -153,7 +163,8 @@ def _load_embedded(
     if len(labels) < 2:
         raise DataError("the OOD set needs both in_domain and ood rows", Location(str(ood)))
     encoder = Encoder(cache_dir, progress=progress)
-    texts = [r["prompt"] for r in rows]
+    # the gate decides on canonical requests (sashimi.model.gate.canonical_request); so it is fitted on them
+    texts = [canonical_request(r["prompt"]) for r in rows]
     x = encoder.embed(texts)
     is_ood = np.array([r["label"] == "ood" for r in rows])
     groups = np.array([r["template_id"] for r in rows])
@@ -164,7 +175,7 @@ def embed_real_dev(encoder, real_dev: str | os.PathLike | None):
     """(texts, embeddings) of the real in-domain dev prompts, or (None, None) without a file."""
     if real_dev is None:
         return None, None
-    dev_texts = [r.prompt for r in load_corpus(real_dev)]
+    dev_texts = [canonical_request(r.prompt) for r in load_corpus(real_dev)]
     return dev_texts, encoder.embed(dev_texts)
 
 
@@ -497,9 +508,11 @@ def evaluate_command(
     gate = load_gate(gate_dir, encoder=encoder or Encoder(cache_dir))
     rows = load_labelled(path)
     texts = [r["prompt"] for r in rows]
-    scores = gate.scores(gate.encoder.embed(texts), texts)
+    decisions = gate.decide(texts)  # what `sashimi gate` does, meaningless-input rule included
+    scores = np.array([d.score for d in decisions])
     is_ood = np.array([r["label"] == "ood" for r in rows])
     result = ood_metrics(scores, is_ood, gate.threshold)
+    result["refused_no_meaning"] = sum(1 for d in decisions if d.reason.startswith(NO_MEANING))
     result["gate"] = gate.kind
     result["features"] = "embedding+lexical" if gate.lexical is not None else "embedding"
     result["file"] = str(path)

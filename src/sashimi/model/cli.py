@@ -29,7 +29,12 @@ def register(groups: dict) -> None:
 
     register_filler(groups)
 
-    p = groups["root"].add_parser("gate", help="domain gate: is this request something a Shortcut can do?")
+    p = groups["root"].add_parser(
+        "gate",
+        help="domain gate: is this request something a Shortcut can do? (exit 0 accept, 3 refuse, 2 bad input)",
+        description="Exit status: 0 = accepted; 3 = refused (out of domain, or a request with no meaning; the "
+        "reason is printed); 2 = bad input (e.g. a request that is not valid UTF-8).",
+    )
     p.add_argument("text", help="the request")
     p.add_argument("--gate", type=Path, default=None, help="gate asset folder (default: the shipped one)")
     p.add_argument("--json", action="store_true")
@@ -73,17 +78,30 @@ def _cmd_toy(args: argparse.Namespace) -> int:
     return 0 if result["passed"] else 1
 
 
+GATE_REFUSED = 3  # exit status of `sashimi gate` on a refusal (2 is bad input, as everywhere)
+
+
 def _cmd_gate(args: argparse.Namespace) -> int:
+    from sashimi.errors import SashimiError
     from sashimi.model.gate import load_gate
 
+    try:  # argv bytes that are not UTF-8 arrive as lone surrogates (PEP 383)
+        args.text.encode("utf-8")
+    except UnicodeEncodeError as err:
+        raise SashimiError(f"the request is not valid UTF-8 text (byte {err.start + 1})") from None
     gate = load_gate(args.gate)
     decision = gate.decide([args.text])[0]
-    obj = {"accept": decision.accept, "score": round(decision.score, 4), "threshold": gate.threshold}
-    verdict = "accept" if decision.accept else "refuse: this does not look like a request a Shortcut can do"
+    obj = {
+        "accept": decision.accept,
+        "score": round(decision.score, 4),
+        "threshold": gate.threshold,
+        "reason": decision.reason,
+    }
+    verdict = "accept" if decision.accept else f"refuse: {decision.reason}"
     _print(
         obj, args.json, [f"{verdict} (in-domain score {decision.score:.3f}, threshold {gate.threshold:.3f})"]
     )
-    return 0
+    return 0 if decision.accept else GATE_REFUSED
 
 
 # ---------------------------------------------------------------------- generate / export (issues 12, 13)

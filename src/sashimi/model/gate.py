@@ -28,7 +28,9 @@ threshold, encoder id, and the decision and metrics that chose it).
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field, replace
+from functools import cached_property, lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -37,8 +39,9 @@ from safetensors.numpy import load, save
 
 from sashimi.errors import DataError, Location
 from sashimi.io import atomic_write_bytes, read_json, write_json
-from sashimi.model.encoder import Encoder, model_id
+from sashimi.model.encoder import Encoder, model_dir, model_id
 
+OUT_OF_DOMAIN = "out of domain: this does not look like something a Shortcut can do"
 KINDS = ("linear", "mlp", "svm")  # simplest first: the adoption rule takes the first that meets the bar
 ASSET_DIR = Path(__file__).parent / "assets" / "gate"
 # TF-IDF settings of the lexical view; the vocabulary caps keep the MLP's first layer small.
@@ -118,10 +121,103 @@ class LexicalView:
         return cls(vocab, idf, weight)
 
 
+# ------------------------------------------------------------------------------ degenerate input
+#
+# A request with no meaning (empty, whitespace, punctuation, keyboard mashing, random letters) must be
+# refused for that reason, not scored: MiniLM maps any string somewhere, and the head then gives such
+# strings middling in-domain scores (issue 16: "" scored 0.56, "asdkjh qwe zxcv" 0.64). "Meaning" is
+# judged cheaply and independently of the head: the share of the request's words that are known words,
+# where known = a whole-word entry of MiniLM's WordPiece vocabulary (~21.7 k English words) or a word of
+# the gate's own lexical vocabulary (domain words such as "wifi", "dnd", "heic" that WordPiece splits).
+# Typos do not trip it: the most misspelt request of the blind set still has a quarter of its words known.
+
+_WORD = re.compile(r"[^\W\d_]+")  # runs of letters (any script)
+# Device and app words WordPiece splits (and a lexical vocabulary fitted with a frequency cut may lack):
+# one-word requests such as "wifi" or "flashlight" are terse, not meaningless.
+DOMAIN_WORDS = frozenset(
+    "wifi dnd heic airdrop airpods airplay carplay hotspot bluetooth flashlight iphone ipad ios macos siri "
+    "icloud imessage facetime homekit spotify whatsapp telegram webhook url urls json csv pdf pdfs gif "
+    "jpg jpeg png mp3 mp4 screenshot screenshots wallpaper playlist podcast podcasts todo timer alarm "
+    "nfc vpn eta qr".split()
+)
+MIN_KNOWN_SHARE = 0.2  # below this share of known words (with at least LONG_REQUEST words), no meaning
+LONG_REQUEST = 8
+NO_MEANING = "no meaning"
+
+
+@lru_cache(maxsize=1)
+def _wordpiece_words() -> frozenset[str]:
+    """Whole words (letters only, 2+ characters) of the MiniLM tokenizer's vocabulary."""
+    lines = (model_dir() / "vocab.txt").read_text(encoding="utf-8").splitlines()
+    return frozenset(w for w in lines if len(w) >= 2 and w.isalpha() and not w.startswith("##"))
+
+
+def meaningless_reason(text: str, extra_words: frozenset[str] = frozenset()) -> str | None:
+    """Why `text` has no meaning as a request, or None when it has some. Cheap (no model call)."""
+    if not text.strip():
+        return f"{NO_MEANING}: the request is empty"
+    words = [w.lower() for w in _WORD.findall(text)]
+    if not words:
+        return f"{NO_MEANING}: the request has no words"
+    if not all(w.isascii() for w in words):
+        return None  # another script: our vocabularies cannot judge it, so the head does
+    known_words = _wordpiece_words()
+    known = sum(
+        1
+        for w in words
+        if (len(w) >= 2 or w in ("a", "i")) and (w in known_words or w in extra_words or w in DOMAIN_WORDS)
+    )
+    if known == 0:
+        return f"{NO_MEANING}: none of its words is a known word"
+    if len(words) >= LONG_REQUEST and known / len(words) < MIN_KNOWN_SHARE:
+        return f"{NO_MEANING}: only {known} of its {len(words)} words are known words"
+    return None
+
+
+# ------------------------------------------------------------------------------ canonical request
+#
+# Address and politeness wrappers ("Hey Siri,", "Can you ...?", "... for me", "please", "right now") do
+# not change what is asked, so the gate decides on the request without them: the same canonical form is
+# used to fit the gate and to decide, which makes such wrappers unable to flip a decision (issue 16's
+# metamorphic test) instead of hoping the training data taught the head to ignore them. Lower case is
+# already invisible (MiniLM is uncased, the TF-IDF view lower-cases); typos are not handled here.
+
+_LEAD = re.compile(
+    r"^\s*(?:please\s+help\s+with\s+this\s*:|help\s+me\s+with\s+this(?:\s+one)?\s*:|just\s+one\s+thing\s*:"
+    r"|i\s+want\s+to\s+ask\s+you\s+something\b|i\s+need\s+to\s+sort\s+something\s+out\b"
+    r"|(?:hey|hi|hello|ok|okay)\s+siri\b|siri\b|hey there\b|hey\b|hi\b|hello\b|ok so\b|ok\b|okay\b"
+    r"|please\b|pls\b|plz\b|kindly\b|quickly\b|just\b"
+    r"|(?:can|could|would|will)\s+you\s+(?:please\s+)?(?:do|help\s+with|take\s+care\s+of)\s+(?:this|that)(?:\s+for\s+me)?\s*\?"
+    r"|(?:can|could|would|will)\s+you\s+(?:please\s+)?(?=\w)"
+    r"|i\s+need\s+you\s+to\b|i\s+want\s+you\s+to\b"
+    r")[\s,.!:;-]*",
+    re.IGNORECASE,
+)
+_TRAIL = re.compile(
+    r"[\s,]*(?:please|pls|plz|for\s+me|right\s+now|thanks(?:\s+in\s+advance)?|thank\s+you|cheers)?[\s.!?]*$",
+    re.IGNORECASE,
+)
+
+
+def canonical_request(text: str) -> str:
+    """`text` without leading address/politeness wrappers, trailing politeness and final punctuation
+    ("Hey Siri, can you turn on the flashlight for me, please?" -> "turn on the flashlight"). A text that
+    would become empty is returned stripped but otherwise unchanged."""
+    out = text.strip()
+    for _ in range(4):  # wrappers stack ("Hey Siri, please can you ...")
+        before = out
+        out = _LEAD.sub("", out, count=1)
+        out = _TRAIL.sub("", out, count=1)
+        if out == before:
+            break
+    return out if out.strip() else text.strip()
+
+
 @dataclass(frozen=True)
 class GateDecision:
     accept: bool
-    score: float  # in-domain score in [0, 1]
+    score: float  # in-domain score in [0, 1]; 0 for a request with no meaning (not scored)
+    reason: str = ""  # why it was refused ("" when accepted)
 
 
 @dataclass(frozen=True)
@@ -134,6 +230,9 @@ class Gate:
     # The encoder `decide` embeds raw texts with: a gate keeps one for its lifetime (one MiniLM load for
     # all requests). `load_gate` sets it; a gate fitted in memory has none and scores embeddings only.
     encoder: Encoder | None = field(default=None, repr=False, compare=False)
+    # Whether the head was fitted on (and so decides on) `canonical_request` texts. Gates saved before
+    # issue 16 lack the key in gate.json and load with False.
+    canonical: bool = False
 
     def __post_init__(self) -> None:
         if self.kind not in _ARRAYS:
@@ -181,12 +280,35 @@ class Gate:
             z = np.exp(-a["gamma"][0] * np.maximum(sq, 0.0)) @ a["alpha"] + a["b"][0]
         return _sigmoid(z)
 
+    @cached_property  # computed once per gate (a frozen dataclass still has an instance __dict__)
+    def known_words(self) -> frozenset[str]:
+        """Domain words of the gate's lexical view (beside WordPiece's) that give a request meaning."""
+        if self.lexical is None:
+            return frozenset()
+        return frozenset(t for t in self.lexical.vocab["word"] if " " not in t)
+
     def decide(self, texts: list[str]) -> list[GateDecision]:
-        """Accept/refuse for raw texts, embedded with the gate's own encoder."""
+        """Accept/refuse for raw texts: a request with no meaning is refused as such (score 0, not
+        embedded); the others are embedded with the gate's own encoder and scored by the head."""
         if self.encoder is None:
             raise DataError("this gate has no encoder: load it with load_gate(), or use with_encoder()")
-        scores = self.scores(self.encoder.embed(list(texts)), list(texts))
-        return [GateDecision(bool(s >= self.threshold), float(s)) for s in scores]
+        texts = list(texts)
+        extra = self.known_words
+        reasons = [meaningless_reason(t, extra) for t in texts]
+        todo = [i for i, r in enumerate(reasons) if r is None]
+        scores = np.zeros(len(texts))
+        if todo:
+            kept = [canonical_request(texts[i]) if self.canonical else texts[i] for i in todo]
+            scores[todo] = self.scores(self.encoder.embed(kept), kept)
+        out = []
+        for s, r in zip(scores, reasons, strict=True):
+            if r is not None:
+                out.append(GateDecision(False, 0.0, r))
+            elif s >= self.threshold:
+                out.append(GateDecision(True, float(s)))
+            else:
+                out.append(GateDecision(False, float(s), OUT_OF_DOMAIN))
+        return out
 
     def with_encoder(self, encoder: Encoder) -> Gate:
         """The same gate, embedding raw texts with `encoder` in `decide`."""
@@ -205,11 +327,13 @@ def fit_gate(
     threshold: float = 0.5,
     texts: list[str] | None = None,
     lexical: LexicalView | None = None,
+    canonical: bool = False,
 ) -> Gate:
     """Fit one head on embeddings `x` with labels `in_domain` (1 = in-domain, 0 = OOD).
 
     With a `lexical` view (fitted beforehand, on our own prompts), the head reads the embedding plus the
-    view of `texts` (the prompts of `x`, in order)."""
+    view of `texts` (the prompts of `x`, in order). `canonical` records that `x` and `texts` are of
+    `canonical_request` texts, so that `decide` canonicalises too."""
     from sklearn.linear_model import LogisticRegression
     from sklearn.neural_network import MLPClassifier
     from sklearn.svm import SVC
@@ -247,7 +371,11 @@ def fit_gate(
     else:
         raise DataError(f"unknown gate kind {kind!r} (expected one of {', '.join(KINDS)})")
     return Gate(
-        kind, {k: np.asarray(v, dtype=np.float32) for k, v in arrays.items()}, threshold, lexical=lexical
+        kind,
+        {k: np.asarray(v, dtype=np.float32) for k, v in arrays.items()},
+        threshold,
+        lexical=lexical,
+        canonical=canonical,
     )
 
 
@@ -262,6 +390,7 @@ def save_gate(gate: Gate, directory: str | os.PathLike, info: dict | None = None
     )
     meta = {"kind": gate.kind, "threshold": gate.threshold, "encoder": model_id(), **(info or {})}
     meta["features"] = "embedding+lexical" if gate.lexical is not None else "embedding"
+    meta["canonical"] = gate.canonical
     if gate.lexical is not None:
         meta["lexical"] = gate.lexical.to_json()
     write_json(directory / "gate.json", meta)
@@ -291,7 +420,10 @@ def load_gate(directory: str | os.PathLike | None = None, *, encoder: Encoder | 
         raise DataError("threshold must be a number", Location(str(meta_path))) from None
     try:
         lexical = LexicalView.from_json(meta["lexical"]) if meta.get("lexical") is not None else None
-        gate = Gate(meta["kind"], arrays, threshold, meta, lexical, encoder or Encoder())
+        canonical = meta.get("canonical", False)
+        if not isinstance(canonical, bool):
+            raise DataError("'canonical' must be true or false")
+        gate = Gate(meta["kind"], arrays, threshold, meta, lexical, encoder or Encoder(), canonical)
     except DataError as err:
         raise err.with_file(str(meta_path)) from None
     return gate
