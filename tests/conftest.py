@@ -38,3 +38,14 @@ def encoder(tmp_path_factory):
     from sashimi.model.encoder import Encoder
 
     return Encoder(tmp_path_factory.mktemp("emb-cache"), progress=False)
+
+
+# Property tests search at random on a developer's machine (to find new bugs) and replay a fixed
+# sequence in CI (so a run is reproducible); every bug they found is pinned as an explicit @example.
+import os as _os  # noqa: E402
+
+from hypothesis import settings as _hsettings  # noqa: E402
+
+_hsettings.register_profile("ci", derandomize=True, print_blob=True)
+if _os.environ.get("CI"):
+    _hsettings.load_profile("ci")

@@ -9,9 +9,10 @@ property is about the compiler/decompiler pair, not catalog coverage.
 
 from __future__ import annotations
 
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import HealthCheck, assume, example, given, settings
 
 from sashimi.dsl import plist_refs as P
+from sashimi.dsl.ast import DictLiteral, HandleRef, InterpolatedString, MenuBlock, SetVariable, ShortcutIR
 from sashimi.dsl.compiler import compile_program, to_binary
 from sashimi.dsl.decompiler import decompile
 from sashimi.dsl.parser import parse
@@ -65,7 +66,19 @@ def _check(ir, style: str) -> None:
     assert second["WFWorkflowName"] == ir.name
 
 
+# Found by this test: a raw MENU parameter reading the output of a SET (which keeps no UUID) was kept
+# verbatim with its OutputUUID, which dangled after recompiling.
+_SET_THEN_RAW_MENU_REF = ShortcutIR(
+    name="",
+    statements=(
+        SetVariable(var_name="IF", value=DictLiteral(entries=())),
+        MenuBlock(prompt="", cases=(), params=(("IF", InterpolatedString(parts=(HandleRef(kind="prev"),))),)),
+    ),
+)
+
+
 @SETTINGS
 @given(programs())
+@example(ir=_SET_THEN_RAW_MENU_REF)
 def test_compile_decompile_compile_is_stable_faithful(ir):
     _check(ir, "faithful")

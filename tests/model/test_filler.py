@@ -386,3 +386,21 @@ def test_title_model_learns_titles_and_formats(catalog):
     assert "Say It or Torch" in [
         n for n, _f in again.name_candidates(tokens, None, labels=["Say It", "Torch"])
     ]
+
+
+def test_a_number_and_the_same_text_keep_their_kinds_through_save_and_load(tmp_path):
+    # Regression: the vocabulary once keyed literals by spelling only, so the number 2 and the text
+    # "2" collided and a filler fitted on the real corpus could not be loaded back.
+    cat = Catalog.load(None)
+    programs = [
+        'SHORTCUT "A"\nREPEAT 2\nACTION gettext WFTextActionText="2"\nENDREPEAT\n',
+        'SHORTCUT "B"\nACTION gettext WFTextActionText="2"\nREPEAT 2\nENDREPEAT\n',
+    ]
+    examples = [(f"repeat twice {i}", to_typed(parse(p), cat)) for i, p in enumerate(programs)]
+    kinds = {s.kind for _, t in examples for s in t.slots if s.value in (2, "2")}
+    assert kinds == {"num", "str"}
+    filler = ValueFiller.fit(examples * 3, seed=0)
+    filler.save(tmp_path)
+    again = ValueFiller.load(tmp_path)
+    tokens = [t.text for t in examples[0][1].tokens]
+    assert again.fill("repeat twice", tokens) == filler.fill("repeat twice", tokens)

@@ -566,9 +566,10 @@ class _Decompiler:
             if not P.IDENT.fullmatch(key):
                 self.warn("dropped_param", f"parameter {key!r} cannot be written in ShortcutDSL")
                 continue
-            if key == "WFInput" or (not self.kept and _referenced_uuids(raw)):
-                # The IF input is a reference (compiled back in Apple's variable_ref form); in the
-                # corpus style an action output inside must become a handle, as UUIDs are not kept.
+            if key == "WFInput" or _referenced_uuids(raw):
+                # The IF input is a reference (compiled back in Apple's variable_ref form); any other
+                # value that points at an action's output must become a handle too, in both styles:
+                # a SET keeps no UUID, so a verbatim OutputUUID would dangle after recompiling.
                 out.append((key, self.value(raw, prev, 0)))
             else:
                 # Verbatim: no reading of field items, text tokens or references, so that the

@@ -423,21 +423,27 @@ def _advance(state: FillState, cand, key: str, ctx: SlotContext, value: Any = No
 
 def _build_vocab(prepared) -> tuple[dict[str, list[tuple[Any, str, int]]], dict[str, int]]:
     counts: dict[str, Counter] = defaultdict(Counter)
-    literal: dict[str, Any] = {}
+    literal: dict[tuple[str, str], Any] = {}
     for _prompt, typed, contexts in prepared:
         for ctx, slot in zip(contexts, typed.slots, strict=False):
             value = slot.value
+            if ctx.kind != slot.kind:
+                continue  # vocabularies are keyed by the context's kind and saved typed
             if slot.kind in BLOB_KINDS:
                 if not blob_is_self_contained(value):
                     continue
             elif isinstance(value, str) and len(value) > MAX_VOCAB_CHARS:
                 continue
             vkey = value_key(slot.kind, value)
-            literal.setdefault(vkey, value)
+            # keyed by kind too: the number 2 and the text "2" share the key "2"
+            literal.setdefault((slot.kind, vkey), value)
             for key in vocab_keys(ctx):
                 counts[key][vkey] += 1
     vocab = {
-        key: [(literal[v], v, n) for v, n in sorted(c.items(), key=lambda kv: (-kv[1], kv[0]))[:VOCAB_TOP]]
+        key: [
+            (literal[key.split("|", 1)[0], v], v, n)
+            for v, n in sorted(c.items(), key=lambda kv: (-kv[1], kv[0]))[:VOCAB_TOP]
+        ]
         for key, c in counts.items()
     }
     totals = {key: sum(c.values()) for key, c in counts.items()}
