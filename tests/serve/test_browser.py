@@ -36,7 +36,7 @@ pytestmark = pytest.mark.skipif(
 
 # Requests for the real model: one a Shortcut can do, one it cannot.
 IN_DOMAIN = "ask how many glasses of water I drank and log it to Health"
-OUT_OF_DOMAIN = "write a sonnet about the sea and read it aloud at my wedding in Paris next year"
+OUT_OF_DOMAIN = "explain the causes of the French Revolution in three paragraphs"  # clearly not a Shortcut
 
 
 @pytest.fixture
