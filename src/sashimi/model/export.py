@@ -39,6 +39,7 @@ import torch
 
 from sashimi.errors import DataError, Location
 from sashimi.io import read_json, write_json
+from sashimi.model.catalogs import model_catalog
 
 PACKED_FILE = "packed.json"
 WEIGHTS_FILE = "model.safetensors"
@@ -153,7 +154,6 @@ def export_run(
 
     from sashimi.ir.vocab import save_vocab
     from sashimi.model.checkpoint import load_run
-    from sashimi.model.generator import model_catalog
 
     started = time.time()
     run, out = Path(run_dir), Path(out_dir)

@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from sashimi.errors import DataError, Location
+from sashimi.model.catalogs import model_catalog
 
 DEFAULT_MODEL_DIR = Path(__file__).parent / "assets" / "default"
 MAX_REQUEST_CHARS = 2000  # a Shortcut request is a sentence or a paragraph; MiniLM reads 256 word pieces
@@ -129,33 +130,6 @@ def validity_line(validity: dict) -> str:
     if warnings:
         head += f"; {len(warnings)} warning(s): " + " | ".join(warnings[:3])
     return "validity: " + head
-
-
-def catalog_spec(model) -> str | None:
-    """Where the model's training catalog came from: None = the core catalog, else a folder path."""
-    train_data = (getattr(model, "config", None) or {}).get("train", {}).get("data", {})
-    data_meta = (model.meta or {}).get("data", {})
-    for spec in (data_meta.get("catalog_dir"), train_data.get("catalog_dir")):
-        if spec not in (None, "", "core"):
-            return str(spec)
-    return None
-
-
-def model_catalog(model, model_dir: Path):
-    """The catalog the model was trained with: the core catalog, or a reference-format directory."""
-    from sashimi.dsl.catalog import Catalog
-
-    spec = catalog_spec(model)
-    if spec is None:
-        return Catalog.core()
-    path = Path(spec)
-    if not path.is_absolute():
-        path = (model_dir / path).resolve()
-    if not path.is_dir():
-        raise DataError(
-            f"the model was trained with the catalog in {spec!r}, which is not here", Location(str(model_dir))
-        )
-    return Catalog.load(path)
 
 
 class Generator:
