@@ -70,6 +70,7 @@ from sashimi.ir.typed import (
     ENUM_PREFIX,
     KEY_PREFIX,
     SLOT_TOKENS,
+    STATEMENT_KEYWORDS,
     TIER_PARAM,
     TIER_STRUCTURE,
     TIER_VALUE,
@@ -281,23 +282,7 @@ class ProgramConstraint:
 
         self._kw = {
             k: one(k)
-            for k in (
-                "SHORTCUT",
-                "ACTION",
-                "SET",
-                "IF",
-                "ELSE",
-                "ENDIF",
-                "MENU",
-                "CASE",
-                "ENDMENU",
-                "REPEAT",
-                "ENDREPEAT",
-                "FOREACH",
-                "ENDFOREACH",
-                "#",
-                "END",
-            )
+            for k in STATEMENT_KEYWORDS
         }
         self._keyword_ids = frozenset(i for i in self._kw.values() if i >= 0)
         missing = [k for k in ("SHORTCUT", "END") if self._kw[k] < 0]
