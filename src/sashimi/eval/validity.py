@@ -19,16 +19,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sashimi.dsl.ast import ShortcutIR
+from sashimi.dsl.corpus_check import VALIDITY_RATE_KEYS
 from sashimi.dsl.pipeline import run_pipeline
 
-VALIDITY_KEYS = (
-    "parse_rate",
-    "validate_strict_rate",
-    "validate_permissive_rate",
-    "compile_strict_rate",
-    "compile_permissive_rate",
-    "runtime_unverified_rate",
-)
+VALIDITY_KEYS = VALIDITY_RATE_KEYS  # the corpus check's validity stream, scored per system here
 # The real corpus's longest target is about 15 kB; far beyond that is a runaway generation, scored as a
 # failure without parsing (a 1 MB program must not stall the run).
 MAX_PROGRAM_CHARS = 100_000

@@ -207,6 +207,10 @@ class _Lowerer:
 
     def block_params(self) -> tuple[tuple[str, Value], ...]:
         """Raw IF / MENU start-marker parameters: `K:` key + value, as `TypedEncoder.block_params`."""
+        return self.keyed(self.value)
+
+    def keyed(self, read_value) -> tuple[tuple[str, Value], ...]:
+        """`K:` key + value pairs up to the next token that is not a key; `read_value` reads each value."""
         params: list[tuple[str, Value]] = []
         while (
             (token := self.peek()) is not None
@@ -214,7 +218,7 @@ class _Lowerer:
             and token.text.startswith(KEY_PREFIX)
         ):
             self.take()
-            params.append((token.text[len(KEY_PREFIX) :], self.value()))
+            params.append((token.text[len(KEY_PREFIX) :], read_value()))
         return tuple(params)
 
     def action(self) -> ActionStatement:
@@ -224,15 +228,7 @@ class _Lowerer:
             raise self.fail(f"expected an action token, got {token.text!r}")
         name = self.spellings.get(self.action_ordinal, token.text[len(ACTION_PREFIX) :])
         self.action_ordinal += 1
-        params: list[tuple[str, Value]] = []
-        while (
-            (token := self.peek()) is not None
-            and token.tier != TIER_VALUE
-            and token.text.startswith(KEY_PREFIX)
-        ):
-            self.take()
-            params.append((token.text[len(KEY_PREFIX) :], self.param_value()))
-        return ActionStatement(name, tuple(params))
+        return ActionStatement(name, self.keyed(self.param_value))
 
     # -- values --
 

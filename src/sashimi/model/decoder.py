@@ -145,12 +145,12 @@ def _linear(
     return layer
 
 
-def _heads(x: torch.Tensor, n_heads: int) -> torch.Tensor:
+def split_heads(x: torch.Tensor, n_heads: int) -> torch.Tensor:
     b, n, d = x.shape  # (B, N, d) -> (B, H, N, dh)
     return x.view(b, n, n_heads, d // n_heads).transpose(1, 2)
 
 
-def _merge(y: torch.Tensor) -> torch.Tensor:
+def merge_heads(y: torch.Tensor) -> torch.Tensor:
     b, h, n, dh = y.shape  # (B, H, N, dh) -> (B, N, d)
     return y.transpose(1, 2).reshape(b, n, h * dh)
 
@@ -165,18 +165,18 @@ class SelfAttention(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         q, k, v = self.qkv(x).chunk(3, dim=-1)  # each (B, L, d)
-        q, k, v = (_heads(t, self.n_heads) for t in (q, k, v))  # (B, H, L, dh)
+        q, k, v = (split_heads(t, self.n_heads) for t in (q, k, v))  # (B, H, L, dh)
         p = self.dropout if self.training else 0.0
         y = F.scaled_dot_product_attention(q, k, v, is_causal=True, dropout_p=p)
-        return self.proj(_merge(y))
+        return self.proj(merge_heads(y))
 
     def step(self, x: torch.Tensor, k_cache: torch.Tensor, v_cache: torch.Tensor):
         q, k, v = self.qkv(x).chunk(3, dim=-1)  # x (B, 1, d)
-        q, k, v = (_heads(t, self.n_heads) for t in (q, k, v))
+        q, k, v = (split_heads(t, self.n_heads) for t in (q, k, v))
         k = torch.cat([k_cache, k], dim=2)  # (B, H, pos + 1, dh)
         v = torch.cat([v_cache, v], dim=2)
         y = F.scaled_dot_product_attention(q, k, v)  # the new token sees every earlier one
-        return self.proj(_merge(y)), k, v
+        return self.proj(merge_heads(y)), k, v
 
 
 class CrossAttention(nn.Module):
@@ -190,13 +190,13 @@ class CrossAttention(nn.Module):
 
     def memory_kv(self, memory: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         k, v = self.kv(memory).chunk(2, dim=-1)  # each (B, M, d)
-        return _heads(k, self.n_heads), _heads(v, self.n_heads)  # (B, H, M, dh)
+        return split_heads(k, self.n_heads), split_heads(v, self.n_heads)  # (B, H, M, dh)
 
     def attend(self, x: torch.Tensor, k: torch.Tensor, v: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-        q = _heads(self.q(x), self.n_heads)  # (B, H, L, dh)
+        q = split_heads(self.q(x), self.n_heads)  # (B, H, L, dh)
         p = self.dropout if self.training else 0.0
         y = F.scaled_dot_product_attention(q, k, v, attn_mask=mask, dropout_p=p)  # mask (B, 1, 1, M)
-        return self.proj(_merge(y))
+        return self.proj(merge_heads(y))
 
 
 class MLP(nn.Module):

@@ -20,6 +20,7 @@ from collections.abc import Callable
 import torch
 import torch.nn.functional as F
 
+from sashimi.model.decoder import Cache, merge_heads, split_heads
 from sashimi.model.ternary import BitLinear, PackedBitLinear, quantize_activations, ternary_codes
 
 
@@ -62,16 +63,6 @@ def _prep(norm, x: torch.Tensor, bits: int | None, eps: float) -> torch.Tensor:
     return quantize_activations(x, bits, eps) if bits is not None else x
 
 
-def _heads(x: torch.Tensor, n_heads: int) -> torch.Tensor:
-    b, n, d = x.shape  # (B, N, d) -> (B, H, N, dh)
-    return x.view(b, n, n_heads, d // n_heads).transpose(1, 2)
-
-
-def _merge(y: torch.Tensor) -> torch.Tensor:
-    b, h, n, dh = y.shape  # (B, H, N, dh) -> (B, N, d)
-    return y.transpose(1, 2).reshape(b, n, h * dh)
-
-
 class FastDecoder:
     """`init_cache` / `step` of a SashimiDecoder in eval mode, as plain functional calls."""
 
@@ -106,8 +97,6 @@ class FastDecoder:
 
     @torch.inference_mode()
     def step(self, memory, token_ids: torch.Tensor, cache):
-        from sashimi.model.decoder import Cache
-
         if cache.pos >= self.cfg.max_len:
             raise ValueError(f"decoding past max_len {self.cfg.max_len}")
         h = self.n_heads
@@ -117,16 +106,16 @@ class FastDecoder:
         for i, p in enumerate(self.blocks):
             # self-attention over the cache + this token
             q, k, v = p["qkv"](p["ln1"](x)).chunk(3, dim=-1)
-            q, k, v = _heads(q, h), _heads(k, h), _heads(v, h)
+            q, k, v = split_heads(q, h), split_heads(k, h), split_heads(v, h)
             k = torch.cat([cache.self_k[i], k], dim=2)
             v = torch.cat([cache.self_v[i], v], dim=2)
-            x = x + p["sa_proj"](_merge(F.scaled_dot_product_attention(q, k, v)))
+            x = x + p["sa_proj"](merge_heads(F.scaled_dot_product_attention(q, k, v)))
             # cross-attention to the memory
-            qc = _heads(p["q"](p["ln2"](x)), h)
+            qc = split_heads(p["q"](p["ln2"](x)), h)
             y = F.scaled_dot_product_attention(
                 qc, cache.cross_k[i], cache.cross_v[i], attn_mask=cache.cross_mask, dropout_p=0.0
             )
-            x = x + p["ca_proj"](_merge(y))
+            x = x + p["ca_proj"](merge_heads(y))
             x = x + p["mlp_proj"](F.gelu(p["fc"](p["ln3"](x))))
             new_k.append(k)
             new_v.append(v)
