@@ -135,8 +135,8 @@ def _read_seed(run: str, seed: int, path: Path, evalsets: Sequence[str]) -> Seed
     if not isinstance(result, dict):
         raise DataError("result.json must be a JSON object", Location(str(result_path)))
     status = str(result.get("status", ""))
-    if status not in ("done", "early_exit", "failed"):
-        raise DataError(f"unknown status {status!r} (done, early_exit, failed)", Location(str(result_path)))
+    if status not in ("done", "early_exit", "failed"):  # shown as unfinished, with what the file says
+        return SeedRun(run, seed, path, "incomplete", f"result.json has status {status!r}", result)
     meta_path = path / "train" / "meta.json"
     meta = read_json(meta_path) if meta_path.is_file() else {}
     seed_run = SeedRun(
@@ -721,9 +721,11 @@ def render_markdown(report: Report, plots: Sequence[str] = ()) -> str:
     title = m.get("name") or report.out.name
     lines = [f"# Ablation report: {title}", ""]
     if m:
+        train_on = ", ".join(f"`{t}`" for t in m.get("train_on") or []) or "(the base config's)"
         lines.append(
             f"Matrix `{m.get('path', 'matrix.json')}`; base config `{m.get('base')}`; budget for every run "
-            f"{_overrides_text(m.get('set') or {})}; training data {', '.join(f'`{t}`' for t in m.get('train_on') or [])}."
+            f"{_overrides_text(m.get('set') or {})}; training data {train_on}; seeds per run: "
+            f"{m.get('seeds', 'as found')}."
         )
     lines += [
         f"Regenerate: `sashimi ablate report {report.out}` (reads only the run folders).",
@@ -874,10 +876,21 @@ def _failure_section(report: Report) -> list[str]:
     lines = ["## Failed, unfinished and missing seeds", ""]
     bad = [(r, s) for r in report.runs for s in r.seeds if s.status in ("failed", "incomplete")]
     missing = [(r, r.status_counts()["missing"]) for r in report.runs if r.status_counts()["missing"]]
-    if not bad and not missing:
-        return lines + ["None: every seed of every run finished.", ""]
+    unevaluated = [
+        (r, s, e)
+        for r in report.runs
+        for s in r.seeds
+        for e in report.evalsets
+        if s.status in EVALUATED and e not in s.rows
+    ]
+    if not bad and not missing and not unevaluated:
+        return lines + ["None: every seed of every run finished and was evaluated.", ""]
     for run, s in bad:
         lines.append(f"- {run.name} seed {s.seed}: **{s.status}** — {s.error or 'no error message'}")
+    for run, s, e in unevaluated:
+        lines.append(
+            f"- {run.name} seed {s.seed}: **{s.status} but no evaluation on {e}** (no eval/{e}/rows.jsonl)"
+        )
     for run, n in missing:
         lines.append(f"- {run.name}: **{n} seed(s) missing** (no folder)")
     return lines + [""]
