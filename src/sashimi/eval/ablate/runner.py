@@ -69,8 +69,10 @@ _children: set[subprocess.Popen] = set()
 _children_lock = threading.Lock()
 
 
-def _sashimi(args: list[str], log: Path) -> None:
-    """Run `sashimi ARGS` as a child process, appending its output to LOG; raise JobError on failure."""
+def _sashimi(args: list[str], log: Path, cpu: dict[str, float] | None = None) -> None:
+    """Run `sashimi ARGS` as a child process, appending its output to LOG; raise JobError on failure.
+
+    CPU seconds (user + system) of the child are added to `cpu[command]` when given."""
     cmd = [sys.executable, "-m", "sashimi", *args]
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "SASHIMI_THREADS": "1"}
     log.parent.mkdir(parents=True, exist_ok=True)
@@ -81,7 +83,13 @@ def _sashimi(args: list[str], log: Path) -> None:
         with _children_lock:
             _children.add(proc)
         try:
-            code = proc.wait()
+            # wait4 rather than wait: it also returns the child's CPU time, which says what the job would
+            # take on an idle machine when other work shares the cores (the job's own wall time cannot)
+            _, status, usage = os.wait4(proc.pid, 0)
+            code = os.waitstatus_to_exitcode(status)
+            proc.returncode = code
+            if cpu is not None:
+                cpu[args[0]] = round(cpu.get(args[0], 0.0) + usage.ru_utime + usage.ru_stime, 1)
         finally:
             with _children_lock:
                 _children.discard(proc)
@@ -99,17 +107,24 @@ def _last_line(path: Path) -> str:
 
 
 def stop_children() -> None:
-    """Terminate every running child (on SIGTERM / Ctrl-C): their checkpoints make the next run resume."""
+    """Terminate every running child (on SIGTERM / Ctrl-C): their checkpoints make the next run resume.
+
+    The threads that started the children reap them (wait4); here we only signal and wait for them to go."""
     with _children_lock:
         procs = list(_children)
     for proc in procs:
-        if proc.poll() is None:
+        if proc.returncode is None:
             proc.terminate()
-    for proc in procs:
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+    deadline = time.time() + 15
+    while time.time() < deadline:
+        with _children_lock:
+            if not _children:
+                return
+        time.sleep(0.1)
+    with _children_lock:
+        for proc in _children:
+            if proc.returncode is None:
+                proc.kill()
 
 
 # ---- preparing the shared inputs ----------------------------------------------------------------------
@@ -190,6 +205,7 @@ def run_job(out: str, matrix_json: dict, run_name: str, seed: int) -> dict:
     folder.mkdir(parents=True, exist_ok=True)
     log = folder / "log.txt"
     walls: dict[str, float] = {}
+    cpu: dict[str, float] = {}
     result: dict[str, Any] = {
         "run": run_name,
         "seed": seed,
@@ -211,7 +227,7 @@ def run_job(out: str, matrix_json: dict, run_name: str, seed: int) -> dict:
                 args += ["--set", assignment]
             if (train_dir / "ckpt" / "state.json").is_file():
                 args.append("--resume")
-            _sashimi(args, log)
+            _sashimi(args, log, cpu)
             walls["train"] = round(time.time() - t0, 1)
         meta = read_json(train_dir / "meta.json")
         result["params"] = meta.get("params")
@@ -226,7 +242,7 @@ def run_job(out: str, matrix_json: dict, run_name: str, seed: int) -> dict:
                 t0 = time.time()
                 tmp = preds.with_suffix(".partial")  # a killed batch must not look finished
                 args = ["generate", "--model", str(train_dir), "--input", str(data_file(out_p, ref))]
-                _sashimi([*args, "--out", str(tmp), "--quiet"], log)
+                _sashimi([*args, "--out", str(tmp), "--quiet"], log, cpu)
                 tmp.replace(preds)
                 walls["generate"] += round(time.time() - t0, 1)
             summary_path = folder / "eval" / name / "summary.json"
@@ -241,7 +257,7 @@ def run_job(out: str, matrix_json: dict, run_name: str, seed: int) -> dict:
                     "--quiet",
                 ]
                 catalog = matrix_json.get("catalog_dir")
-                _sashimi([*args, *(["--catalog-dir", str(catalog)] if catalog else [])], log)
+                _sashimi([*args, *(["--catalog-dir", str(catalog)] if catalog else [])], log, cpu)
                 walls["evaluate"] += round(time.time() - t0, 1)
             summary = read_json(summary_path)
             metrics[name] = {
@@ -256,6 +272,7 @@ def run_job(out: str, matrix_json: dict, run_name: str, seed: int) -> dict:
         result["error"] = str(err).splitlines()[0] if str(err) else type(err).__name__
     walls["total_this_invocation"] = round(time.time() - started, 1)
     result["wall_seconds"] = walls
+    result["cpu_seconds"] = {**cpu, "total_this_invocation": round(sum(cpu.values()), 1)}
     if result["status"] == "failed" and _interrupted.is_set():
         return result  # killed by us: not a result, the next invocation resumes it
     write_json(result_path, result)
