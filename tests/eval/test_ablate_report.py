@@ -74,7 +74,6 @@ def ablation_out(tmp_path, synth_dir, catalog) -> Path:
             "train_on": ["synth/train"],
             "eval": {"real_dev": "synth/test"},
             "early_exit": {"step": 20, "min_tier1_acc": 0.4},
-            "seeds": 2,
             "runs": [
                 {"name": "A", "question": "reference", "set": {"model.weight_regime": "full"}},
                 {
@@ -87,6 +86,9 @@ def ablation_out(tmp_path, synth_dir, catalog) -> Path:
             "comparisons": [["A", "B"]],
         },
     )
+    write_json(
+        out / "ablate.json", [{"matrix": "fixture", "seeds": 3, "workers": 2}]
+    )  # 3 seeds asked: seed2 never started
     for (run, seed), correct in CORRECT.items():
         folder = out / "runs" / run / f"seed{seed}"
         report = _scored(gold, catalog, correct, run)
@@ -112,7 +114,8 @@ def ablation_out(tmp_path, synth_dir, catalog) -> Path:
             folder / "result.json",
             {
                 "run": run, "seed": seed, "status": status, "error": None, "overrides": {}, "params": params,
-                "wall_seconds": {"train": 10.0 + seed, "generate": 2.0, "evaluate": 1.0, "total": 13.0 + seed},
+                "wall_seconds": {"train": 10.0 + seed, "generate": 2.0, "evaluate": 1.0, "total_this_invocation": 13.0 + seed},
+                "cpu_seconds": {"train": 8.0, "generate": 1.5, "evaluate": 0.5, "total_this_invocation": 10.0},
                 "metrics": {"real_dev": report["metrics"]},
             },
         )  # fmt: skip
@@ -163,6 +166,8 @@ def test_csv_numbers_come_from_the_seeds(ablation_out):
     assert (b["seeds_done"], b["seeds_early_exit"], b["seeds_evaluated"]) == ("1", "1", "2")
     assert b["early_exit_steps"] == "20"
     assert float(a["wall_train_s"]) == pytest.approx(10.5)
+    assert float(a["wall_total_s"]) == pytest.approx(13.5) and float(a["cpu_total_s"]) == pytest.approx(10.0)
+    assert a["seeds_missing"] == "1"  # ablate.json asked for 3 seeds; seed2 has no folder
     assert int(a["params_ternary"]) > 0 and int(a["params_total"]) > int(a["params_ternary"])
     # packed: ternary at 2 bits + scales, the rest float16 -> well under float32's 4 bytes per parameter
     assert 0 < int(a["packed_bytes"]) < 2 * int(a["params_total"])
@@ -217,4 +222,4 @@ def test_plots_gates_and_cli(ablation_out, capsys):
     text = (ablation_out / "report.md").read_text(encoding="utf-8")
     assert "## Promotion gates (plan 5.3) on real_dev" in text and "*knn-minilm* (baseline)" in text
     assert cli.main(["ablate", "report", str(ablation_out / "nowhere")]) == 2
-    assert "ablation folder not found" in capsys.readouterr().err
+    assert "no matrix.json" in capsys.readouterr().err

@@ -1,1 +1,1 @@
-"""Ablation matrices (issue 14): `sashimi ablate` runs them, `sashimi ablate report OUT` summarises them."""
+"""Ablation matrices (plan §4): `sashimi ablate` runs them (`runner`), `sashimi ablate report` reports them."""

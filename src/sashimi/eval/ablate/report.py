@@ -186,6 +186,11 @@ def load_runs(out: Path, matrix: dict, evalsets: Sequence[str]) -> list[Run]:
     """Every run of the matrix (in its order, also those with no folder yet), then any other run folder."""
     specs = [r for r in matrix.get("runs") or [] if isinstance(r, dict) and "name" in r]
     expected = _seed_list(matrix.get("seeds"))
+    history = out / "ablate.json"  # the runner's invocation records: the seed count lives there
+    if expected is None and history.is_file():
+        records = read_json(history)
+        if isinstance(records, list) and records and isinstance(records[-1], dict):
+            expected = _seed_list(records[-1].get("seeds"))
     names = [str(r["name"]) for r in specs]
     runs_dir = out / "runs"
     extra = (
@@ -401,6 +406,39 @@ class RunModel:
     d_bottleneck: int | None
 
 
+WALL_PARTS = ("train", "generate", "evaluate")
+
+
+def _num(x: Any) -> float | None:
+    return float(x) if isinstance(x, int | float) and not isinstance(x, bool) else None
+
+
+def seed_times(seed: SeedRun) -> dict[str, float | None]:
+    """Wall and CPU seconds of one seed. Training wall is the trainer's own cumulative figure (meta.json:
+    it survives a resume, where the runner's invocation-wall would only count the last part); generate and
+    evaluate come from the runner's result.json; total = their sum. CPU seconds (user + system of the
+    child commands) are the runner's `cpu_seconds`, which count the invocation that finished the job."""
+    walls = seed.result.get("wall_seconds") if isinstance(seed.result.get("wall_seconds"), dict) else {}
+    cpu = seed.result.get("cpu_seconds") if isinstance(seed.result.get("cpu_seconds"), dict) else {}
+    out: dict[str, float | None] = {
+        "train": _num(seed.meta.get("wall_seconds"))
+        or _num(seed.result.get("train_wall_seconds"))
+        or _num(walls.get("train")),
+        "generate": _num(walls.get("generate")),
+        "evaluate": _num(walls.get("evaluate")),
+    }
+    parts = [out[p] for p in WALL_PARTS]
+    out["total"] = (
+        sum(parts)
+        if all(v is not None for v in parts)
+        else _num(walls.get("total", walls.get("total_this_invocation")))
+    )
+    for p in WALL_PARTS:
+        out[f"cpu_{p}"] = _num(cpu.get(p))
+    out["cpu_total"] = _num(cpu.get("total_this_invocation", cpu.get("total")))
+    return out
+
+
 def _params(seed: SeedRun) -> dict:
     p = seed.result.get("params") or seed.meta.get("params") or {}
     return p if isinstance(p, dict) else {}
@@ -417,14 +455,11 @@ def run_model(run: Run) -> RunModel:
             except Exception as err:  # one odd run must not stop the report; its cell says why
                 note = f"not computed: {type(err).__name__}: {err}".splitlines()[0][:160]
             break
+    per_seed = [seed_times(s) for s in run.seeds if s.status in EVALUATED]
     wall: dict[str, float | None] = {}
-    for part in ("train", "generate", "evaluate", "total"):
-        values = [
-            float(w[part])
-            for s in run.seeds
-            if isinstance(w := s.result.get("wall_seconds"), dict) and isinstance(w.get(part), int | float)
-        ]
-        wall[part] = float(np.mean(values)) if values else None
+    for key in (*WALL_PARTS, "total", *(f"cpu_{p}" for p in WALL_PARTS), "cpu_total"):
+        values = [t[key] for t in per_seed if t.get(key) is not None]
+        wall[key] = float(np.mean(values)) if values else None
     seps = [
         float(v)
         for s in run.seeds
@@ -625,7 +660,8 @@ CSV_RUN_FIELDS = (
 )  # fmt: skip
 CSV_TAIL_FIELDS = (
     "params_total", "params_ternary", "packed_bytes", "packed_ternary_bytes", "packed_other_bytes",
-    "wall_train_s", "wall_generate_s", "wall_evaluate_s", "wall_total_s", "d_bottleneck",
+    "wall_train_s", "wall_generate_s", "wall_evaluate_s", "wall_total_s",
+    "cpu_train_s", "cpu_generate_s", "cpu_evaluate_s", "cpu_total_s", "d_bottleneck",
     "early_exit_steps", "latency_p95_ms",
 )  # fmt: skip
 
@@ -671,6 +707,10 @@ def results_rows(report: Report) -> list[dict]:
                 wall_generate_s=model.wall.get("generate"),
                 wall_evaluate_s=model.wall.get("evaluate"),
                 wall_total_s=model.wall.get("total"),
+                cpu_train_s=model.wall.get("cpu_train"),
+                cpu_generate_s=model.wall.get("cpu_generate"),
+                cpu_evaluate_s=model.wall.get("cpu_evaluate"),
+                cpu_total_s=model.wall.get("cpu_total"),
                 d_bottleneck=model.d_bottleneck,
                 early_exit_steps=" ".join(str(s.early_exit.get("step")) for s in run.seeds if s.early_exit),
                 latency_p95_ms=st.latency.get("p95_ms"),
@@ -725,7 +765,7 @@ def render_markdown(report: Report, plots: Sequence[str] = ()) -> str:
         lines.append(
             f"Matrix `{m.get('path', 'matrix.json')}`; base config `{m.get('base')}`; budget for every run "
             f"{_overrides_text(m.get('set') or {})}; training data {train_on}; seeds per run: "
-            f"{m.get('seeds', 'as found')}."
+            f"{report.runs[0].expected_seeds if report.runs and report.runs[0].expected_seeds else 'as found'}."
         )
     lines += [
         f"Regenerate: `sashimi ablate report {report.out}` (reads only the run folders).",
@@ -738,8 +778,9 @@ def render_markdown(report: Report, plots: Sequence[str] = ()) -> str:
         "",
         "## Runs",
         "",
-        "| run | question | overrides | seeds | params (total / ternary) | packed size | wall train / generate / evaluate / total (s, mean) |",
-        "|---|---|---|---|---|---|---|",
+        "| run | question | overrides | seeds | params (total / ternary) | packed size "
+        "| wall train / generate / evaluate / total (s, seed mean) | CPU s (seed mean) |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for run in report.runs:
         model = report.models[run.name]
@@ -749,16 +790,19 @@ def render_markdown(report: Report, plots: Sequence[str] = ()) -> str:
             else "—"
         )
         packed = _bytes(model.packed["total_bytes"]) if model.packed else f"— ({model.packed_note})"
-        wall = " / ".join(_f(model.wall.get(p), 0) for p in ("train", "generate", "evaluate", "total"))
+        wall = " / ".join(_f(model.wall.get(p), 0) for p in (*WALL_PARTS, "total"))
         lines.append(
             f"| {run.name} | {run.question} | {_overrides_text(run.overrides)} | {_status_text(run.status_counts())} "
-            f"| {params} | {packed} | {wall} |"
+            f"| {params} | {packed} | {wall} | {_f(model.wall.get('cpu_total'), 0)} |"
         )
     lines += [
         "",
         f"Packed size: what `sashimi export --float-dtype {FLOAT_DTYPE}` stores for the weights — 2 bits per "
         "ternary weight plus the per-layer scales, every other tensor float16 — computed from "
-        "`train/model.safetensors` (`sashimi.model.export.packed_state`); vocabularies and filler excluded.",
+        "`train/model.safetensors` (`sashimi.model.export.packed_state`); vocabularies and filler excluded. "
+        "Times: training wall from the trainer's meta (cumulative over resumes), generate / evaluate from "
+        "result.json, total = their sum; CPU = user + system seconds of the job's commands in the invocation "
+        "that finished it (on a shared machine the CPU figure is the one that says what a job costs).",
         "",
     ]
     for e in report.evalsets:
