@@ -190,7 +190,9 @@ def test_failed_and_unfinished_seeds_are_shown(ablation_out):
 
 def test_verdict_flips_when_a_row_changes(ablation_out):
     write_report(ablation_out, resamples=1000, plots=False)
-    assert _comparison(ablation_out, "action_f1")["verdict"] == "better"  # B right on rows 5-9 where A is not
+    before = _comparison(ablation_out, "action_f1")
+    assert before["verdict"] == "better"  # B right on rows 5-9 where A is not
+    assert before["seed_verdict"] == "better"  # B's two seeds agree; A's differ on one row only
     assert float(_comparison(ablation_out, "action_f1")["diff_b_minus_a"]) == pytest.approx(4.5 / 12)
     # B loses rows 8 and 9 in both seeds: its edge shrinks to 2.5 rows of 12 and the interval reaches 0
     for seed in (0, 1):
@@ -223,3 +225,14 @@ def test_plots_gates_and_cli(ablation_out, capsys):
     assert "## Promotion gates (plan 5.3) on real_dev" in text and "*knn-minilm* (baseline)" in text
     assert cli.main(["ablate", "report", str(ablation_out / "nowhere")]) == 2
     assert "no matrix.json" in capsys.readouterr().err
+
+
+def test_seed_aware_interval_sees_a_seed_that_carries_the_difference():
+    from sashimi.eval.ablate.report import two_level_diff_ci, verdict
+
+    a = np.zeros((40, 2))
+    lucky = np.column_stack([np.ones(40), np.zeros(40)])  # one seed right everywhere, the other nowhere
+    low, high = two_level_diff_ci(a, lucky, resamples=500, seed=0)
+    assert verdict(low, high) == "no measurable difference" and low <= 0.0 < high
+    steady = np.column_stack([np.full(40, 0.5), np.full(40, 0.5)])  # same mean, both seeds agree
+    assert verdict(*two_level_diff_ci(a, steady, resamples=500, seed=0)) == "better"

@@ -236,15 +236,15 @@ def load_baselines(out: Path, evalsets: Sequence[str]) -> dict[str, list[tuple[s
 # ------------------------------------------------------------------------------------------ statistics
 
 
-def seed_mean_columns(
+def seed_row_matrices(
     seeds: Sequence[SeedRun], evalset: str, keys: Sequence[str] = METRIC_KEYS
 ) -> tuple[list[str], dict[str, np.ndarray]]:
-    """(row ids, {metric: per-row mean over the seeds}) — the ids of the first seed, in gold order.
+    """(row ids, {metric: (rows, seeds) values}) — the ids of the first seed, in gold order.
 
     A row a seed lacks (it should not: rows.jsonl is aligned with the gold file) counts as undefined for
     that seed; a metric undefined for a row in every seed stays NaN (left out, as in the harness)."""
     if not seeds:
-        return [], {k: np.zeros(0) for k in keys}
+        return [], {k: np.zeros((0, 0)) for k in keys}
     ids = [str(r["id"]) for r in seeds[0].rows[evalset]]
     stacked: dict[str, list[np.ndarray]] = {k: [] for k in keys}
     for s in seeds:
@@ -255,10 +255,21 @@ def seed_mean_columns(
         for k in keys:
             values = np.where(take >= 0, cols[k][np.maximum(take, 0)] if len(rows) else np.nan, np.nan)
             stacked[k].append(values)
+    return ids, {k: np.vstack(v).T for k, v in stacked.items()}
+
+
+def _nanmean(values: np.ndarray, axis: int) -> np.ndarray:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN rows: the mean is NaN, as wanted
-        means = {k: np.nanmean(np.vstack(v), axis=0) for k, v in stacked.items()}
-    return ids, means
+        return np.nanmean(values, axis=axis)
+
+
+def seed_mean_columns(
+    seeds: Sequence[SeedRun], evalset: str, keys: Sequence[str] = METRIC_KEYS
+) -> tuple[list[str], dict[str, np.ndarray]]:
+    """(row ids, {metric: per-row mean over the seeds}); see `seed_row_matrices`."""
+    ids, matrices = seed_row_matrices(seeds, evalset, keys)
+    return ids, {k: _nanmean(m, axis=1) if ids else np.zeros(0) for k, m in matrices.items()}
 
 
 @dataclass
@@ -273,6 +284,7 @@ class RunStats:
     ids: list[str]
     row_means: dict[str, np.ndarray]
     latency: dict
+    row_seed: dict[str, np.ndarray] = field(default_factory=dict)  # (rows, seeds) per metric
 
 
 def run_stats(run: Run, evalset: str, *, resamples: int, seed: int) -> RunStats:
@@ -286,10 +298,40 @@ def run_stats(run: Run, evalset: str, *, resamples: int, seed: int) -> RunStats:
                 per_seed[k].append(float(v))
     mean = {k: float(np.mean(v)) if v else None for k, v in per_seed.items()}
     std = {k: float(np.std(v, ddof=1)) if len(v) > 1 else None for k, v in per_seed.items()}
-    ids, row_means = seed_mean_columns(seeds, evalset)
+    ids, matrices = seed_row_matrices(seeds, evalset)
+    row_means = {k: _nanmean(m, axis=1) if ids else np.zeros(0) for k, m in matrices.items()}
     pooled = table_cis(row_means, resamples=resamples, seed=seed) if ids else {}
     all_rows = [r for s in seeds for r in s.rows[evalset]]
-    return RunStats(len(seeds), len(ids), mean, std, pooled, ids, row_means, latency(all_rows))
+    return RunStats(
+        len(seeds), len(ids), mean, std, pooled, ids, row_means, latency(all_rows),
+        {k: matrices[k] for k in COMPARED_METRICS},
+    )  # fmt: skip
+
+
+def two_level_diff_ci(
+    a: np.ndarray, b: np.ndarray, *, resamples: int, seed: int, level: float = 0.95
+) -> tuple[float | None, float | None]:
+    """Percentile interval of mean(b) − mean(a) when both the rows (shared: paired) and each run's seeds
+    (independently, with replacement) are resampled. `a`, `b`: (rows, seeds) on the same rows. With the
+    seed draw, a difference that one lucky training seed makes does not pass for a measured one."""
+    n = a.shape[0]
+    if n == 0 or a.shape[1] == 0 or b.shape[1] == 0:
+        return None, None
+    rng = np.random.default_rng(seed)
+    rows = rng.integers(0, n, size=(resamples, n))
+    pick_a = rng.integers(0, a.shape[1], size=(resamples, a.shape[1]))
+    pick_b = rng.integers(0, b.shape[1], size=(resamples, b.shape[1]))
+    # per resample r: each row's mean over the drawn seeds, then the mean over the drawn rows
+    mean_a = _nanmean(a[:, pick_a], axis=2)  # (rows, resamples)
+    mean_b = _nanmean(b[:, pick_b], axis=2)
+    cols = np.arange(resamples)[:, None]
+    diffs = _nanmean(mean_b[rows, cols] - mean_a[rows, cols], axis=1)
+    diffs = diffs[~np.isnan(diffs)]
+    if diffs.size == 0:
+        return None, None
+    tail = (1.0 - level) / 2.0 * 100.0
+    low, high = np.percentile(diffs, [tail, 100.0 - tail])
+    return float(low), float(high)
 
 
 @dataclass
@@ -303,6 +345,9 @@ class Comparison:
     low: float | None
     high: float | None
     verdict: str  # "better" | "worse" | "no measurable difference" | "not available: ..."
+    seed_low: float | None = None  # the interval with seeds resampled too (`two_level_diff_ci`)
+    seed_high: float | None = None
+    seed_verdict: str = "not available"
 
 
 def verdict(low: float | None, high: float | None) -> str:
@@ -340,6 +385,11 @@ def paired_comparison(
     ia, ib = np.array(common).T
     diff = b.row_means[metric][ib] - a.row_means[metric][ia]
     ci = table_cis({"d": diff}, resamples=resamples, seed=seed)["d"]
+    seed_low, seed_high = (None, None)
+    if metric in a.row_seed and metric in b.row_seed:
+        seed_low, seed_high = two_level_diff_ci(
+            a.row_seed[metric][ia], b.row_seed[metric][ib], resamples=resamples, seed=seed
+        )
     return Comparison(
         *names,
         evalset,
@@ -349,6 +399,9 @@ def paired_comparison(
         ci["ci_low"],
         ci["ci_high"],
         verdict(ci["ci_low"], ci["ci_high"]),
+        seed_low,
+        seed_high,
+        verdict(seed_low, seed_high),
     )
 
 
@@ -736,7 +789,10 @@ def _csv_text(fields: Sequence[str], rows: list[dict]) -> str:
     return buffer.getvalue()
 
 
-COMPARISON_FIELDS = ("a", "b", "evalset", "metric", "n", "diff_b_minus_a", "ci_low", "ci_high", "verdict")
+COMPARISON_FIELDS = (
+    "a", "b", "evalset", "metric", "n", "diff_b_minus_a", "ci_low", "ci_high", "verdict",
+    "seed_ci_low", "seed_ci_high", "seed_verdict",
+)  # fmt: skip
 
 
 def comparison_rows(report: Report) -> list[dict]:
@@ -751,6 +807,9 @@ def comparison_rows(report: Report) -> list[dict]:
             "ci_low": c.low,
             "ci_high": c.high,
             "verdict": c.verdict,
+            "seed_ci_low": c.seed_low,
+            "seed_ci_high": c.seed_high,
+            "seed_verdict": c.seed_verdict,
         }  # fmt: skip
         for c in report.comparisons
     ]
@@ -830,10 +889,15 @@ def render_markdown(report: Report, plots: Sequence[str] = ()) -> str:
         "",
         "b − a per gold row (each row averaged over its run's seeds first; rows both runs scored), 95 % "
         "bootstrap interval over rows; the verdict says how b does relative to a: better / worse when the "
-        "interval excludes 0, else no measurable difference.",
+        "interval excludes 0, else no measurable difference. The last two columns redo it with each run's "
+        "seeds resampled as well (two-level bootstrap): the row interval says whether these trained models "
+        "differ on these prompts, the seed-aware one whether the configurations do, given how much a "
+        "training seed alone moves the figure (with 2–3 seeds it is wide; where the two verdicts disagree, "
+        "the difference rests on the seeds drawn).",
         "",
-        "| a | b | question of b | eval set | metric | b − a [95 % CI] | rows | verdict |",
-        "|---|---|---|---|---|---|---|---|",
+        "| a | b | question of b | eval set | metric | b − a [95 % CI over rows] | rows | verdict "
+        "| CI with seeds resampled | seed-aware verdict |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     questions = {r.name: r.question for r in report.runs}
     for c in report.comparisons:
@@ -842,11 +906,13 @@ def render_markdown(report: Report, plots: Sequence[str] = ()) -> str:
             if c.diff is not None and c.low is not None
             else "—"
         )
+        seed_span = f"[{c.seed_low:+.3f}, {c.seed_high:+.3f}]" if c.seed_low is not None else "—"
         lines.append(
-            f"| {c.a} | {c.b} | {questions.get(c.b, '')} | {c.evalset} | {LABELS.get(c.metric, c.metric)} | {span} | {c.n} | {c.verdict} |"
+            f"| {c.a} | {c.b} | {questions.get(c.b, '')} | {c.evalset} | {LABELS.get(c.metric, c.metric)} "
+            f"| {span} | {c.n} | {c.verdict} | {seed_span} | {c.seed_verdict} |"
         )
     if not report.comparisons:
-        lines.append("| (no comparison: the matrix names no pair of its runs) | | | | | | | |")
+        lines.append("| (no comparison: the matrix names no pair of its runs) | | | | | | | | | |")
     lines += _gates_section(report)
     lines += _early_exit_section(report)
     lines += _failure_section(report)
