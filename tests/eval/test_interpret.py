@@ -149,7 +149,7 @@ def test_failure_localisation_on_hand_made_rows():
         ),
         "wrong-key": (True, GOLD.replace(' WFInputType="Number"', "")),
         "wrong-value": (True, GOLD.replace('Text="Done"', 'Text="Finished"')),
-        "unparseable": (True, 'SHORTCUT "T"\nIF\n'),
+        "unparseable": (True, "not a program at all"),
     }
     gold_rows = [GoldRow(k, f"prompt {k}", GOLD) for k in variants]
     gold = prepare_gold(gold_rows, catalog)
@@ -203,9 +203,18 @@ def test_cli_end_to_end_is_deterministic(tiny_run, tmp_path):
     ]
     assert main([*args, "--out", str(tmp_path / "a")]) == 0
     assert main([*args, "--out", str(tmp_path / "b")]) == 0
-    a = (tmp_path / "a" / "interpret.json").read_bytes()
-    assert a == (tmp_path / "b" / "interpret.json").read_bytes()
-    result = json.loads(a)
+    result = json.loads((tmp_path / "a" / "interpret.json").read_text())
+    again = json.loads((tmp_path / "b" / "interpret.json").read_text())
+    assert result.pop("command").endswith(
+        "/a --predictions "
+        + str(tmp_path / "preds.jsonl")
+        + " --rows "
+        + str(tmp_path / "rows.jsonl")
+        + " --top 5 --no-umap"
+    )
+    again.pop("command")
+    assert result == again  # everything but the output folder in the command is the same
+    assert (tmp_path / "a" / "z_pca.png").read_bytes() == (tmp_path / "b" / "z_pca.png").read_bytes()
     for name in ("report.md", "run.json", "z_pca.png", "sign_agreement.png"):
         assert (tmp_path / "a" / name).is_file()
     fl = result["failures"]

@@ -9,6 +9,12 @@ differentiated with respect to the decoder's three memory inputs:
     retrieved   the token embeddings of the retrieved training programs (k x R x d_model), when the run
                 uses retrieval
 
+The pooled vector and the token states enter the decoder through the RMSNorm of their first BitLinear
+(`bridge.intent`, `tok_proj`), so everything downstream is invariant to their scale and gradient x *raw*
+input is zero by Euler's theorem (measured: ~1e-8 of float noise). The input of the attribution is
+therefore the normalised vector that layer reads (its norm's output: the same direction, a fixed
+scale); the retrieved programs' embeddings have no such norm of their own and are taken as they are.
+
 Attribution of an input = sum over its feature dimension of gradient * input (a first-order estimate of
 how much that input pushes the logit). The share of an action's attribution going to each source is
 the absolute mass: |pooled| vs sum over word pieces of |token| vs sum over retrieved positions of
@@ -67,18 +73,30 @@ def word_pieces(prompts: list[str]) -> list[list[str]]:
     return [tok.encode(p).tokens for p in prompts]
 
 
-def _capture_retrieved(decoder):
-    """A forward hook on the token embedding that keeps the first output of one `encode` call.
+class _Capture:
+    """Forward hooks that keep the first output of some modules during one `encode` call.
 
-    `encode` embeds the retrieved programs' ids with `tok_emb` (once); the hook is removed right after,
-    so the decoder's own use of `tok_emb` in `forward` is not captured.
+    `encode` runs the bridge's input norm on the pooled vector, `tok_proj`'s input norm on the token
+    states and `tok_emb` on the retrieved programs' ids once each; the hooks are removed right after, so
+    the decoder's own use of `tok_emb` in `forward` is not captured.
     """
-    captured: list[torch.Tensor] = []
 
-    def hook(_module, _inputs, output):
-        captured.append(output)
+    def __init__(self, modules: dict[str, torch.nn.Module]) -> None:
+        self.out: dict[str, torch.Tensor] = {}
+        self.handles = [m.register_forward_hook(self._hook(name)) for name, m in modules.items()]
 
-    return captured, decoder.tok_emb.register_forward_hook(hook)
+    def _hook(self, name: str):
+        def hook(_module, _inputs, output):
+            self.out.setdefault(name, output)
+
+        return hook
+
+    def __enter__(self) -> _Capture:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        for h in self.handles:
+            h.remove()
 
 
 def attribute_row(
@@ -97,32 +115,31 @@ def attribute_row(
             present.setdefault(tid, []).append(t)
     if not present:
         return []
-    pooled_t = torch.from_numpy(np.asarray(pooled, dtype=np.float32)[None]).requires_grad_(True)
+    pooled_t = torch.from_numpy(np.asarray(pooled, dtype=np.float32)[None])
     states_t, mask = pad_token_states([states], cfg.max_enc_tokens)
-    states_t.requires_grad_(True)
-    inputs = [pooled_t, states_t]
+    watch = {"pooled": decoder.bridge.intent.norm}
+    if decoder.tok_proj is not None:
+        watch["tokens"] = decoder.tok_proj.norm
     if retrieved is not None:
-        captured, handle = _capture_retrieved(decoder)
-        try:
-            memory = decoder.encode(pooled_t, states_t, mask, retrieved)
-        finally:
-            handle.remove()
-        inputs.append(captured[0])
-    else:
-        memory = decoder.encode(pooled_t, states_t, mask, None)
+        watch["retrieved"] = decoder.tok_emb
+    # inputs need grad for the graph to reach the captured norm outputs (an Identity norm returns them)
+    pooled_t.requires_grad_(True)
+    states_t.requires_grad_(True)
+    with _Capture(watch) as cap:
+        memory = decoder.encode(pooled_t, states_t, mask, retrieved)
+    names = list(watch)
+    inputs = [cap.out[n] for n in names]
     ids = torch.tensor([[BOS_ID, *target_ids[:-1]]], dtype=torch.long)
     logits = decoder(memory, ids)[0]  # (L, V)
     out = []
     for tid in sorted(present):
         pos = present[tid]
         value = logits[pos, tid].sum()
-        grads = torch.autograd.grad(value, inputs, retain_graph=True)
-        pooled_attr = float((grads[0] * pooled_t).sum())
-        tok_attr = (grads[1] * states_t).sum(-1)[0].detach().numpy().astype(np.float64)  # (T,)
-        ret_abs = 0.0
-        if retrieved is not None:
-            ret_attr = (grads[2] * inputs[2]).sum(-1)  # (1, k, R)
-            ret_abs = float(ret_attr.abs().sum())
+        grads = dict(zip(names, torch.autograd.grad(value, inputs, retain_graph=True), strict=True))
+        attr = {n: (grads[n] * cap.out[n].detach()).sum(-1)[0] for n in names}  # per position
+        pooled_attr = float(attr["pooled"].sum())
+        tok_attr = attr["tokens"].numpy().astype(np.float64) if "tokens" in attr else np.zeros(0, np.float64)
+        ret_abs = float(attr["retrieved"].abs().sum()) if "retrieved" in attr else 0.0
         out.append((action_ids[tid], len(pos), pooled_attr, tok_attr, ret_abs))
     return out
 

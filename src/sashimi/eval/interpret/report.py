@@ -21,8 +21,7 @@ def heatmap_png(heads: dict[str, dict], title: str) -> bytes:
         mat = np.array(
             [[np.nan if x is None else x for x in row] for row in head["sign_agreement"]], dtype=float
         ).reshape(len(labels), len(labels))
-        cmap = plt.get_cmap("RdBu_r").copy()
-        cmap.set_bad("lightgrey")
+        cmap = plt.get_cmap("RdBu_r").with_extremes(bad="lightgrey")
         im = ax.imshow(np.ma.masked_invalid(mat), cmap=cmap, vmin=0.0, vmax=1.0)
         ax.set_xticks(range(len(labels)), labels, rotation=90, fontsize=7)
         ax.set_yticks(range(len(labels)), labels, fontsize=7)
