@@ -133,6 +133,31 @@ def test_attribution_is_nonzero_and_changes_with_the_prompt(tiny_run):
     assert any(abs(a[2] - b[2]) > 1e-6 for a, b in zip(mine, other, strict=True))
 
 
+def test_raw_gradient_x_input_vanishes_through_the_input_norm(tiny_run):
+    """Why attribution reads the normalised inputs: through an RMSNorm, grad . x is 0 (Euler)."""
+    run, dev, encoder = tiny_run
+    model, examples, pooled, states = _dev_examples(run, dev, encoder)
+    actions = {a.token_id: a.action for a in top_actions(model.vocab, model.table, 20)}
+    cfg = model.decoder.cfg
+    i = next(k for k, e in enumerate(examples) if any(t in actions for t in e.ids))
+    nb = model.retrieval.neighbours(pooled[i : i + 1], cfg.retrieval_k)
+    retrieved = model.retrieval.retrieved_ids(nb, cfg.retrieval_len)
+    normed = attribute_row(model.decoder, pooled[i], states[i], examples[i].ids, actions, retrieved)
+    from sashimi.model.decoder import pad_token_states
+    from sashimi.model.token_table import BOS_ID
+
+    x = torch.from_numpy(pooled[i : i + 1]).requires_grad_(True)
+    st, mask = pad_token_states([states[i]], cfg.max_enc_tokens)
+    memory = model.decoder.encode(x, st, mask, retrieved)
+    logits = model.decoder(memory, torch.tensor([[BOS_ID, *examples[i].ids[:-1]]]))[0]
+    tid = next(t for t in examples[i].ids if t in actions)
+    pos = [k for k, t in enumerate(examples[i].ids) if t == tid]
+    (g,) = torch.autograd.grad(logits[pos, tid].sum(), [x])
+    raw = float((g * x.detach()).sum())
+    mine = next(p for a, _, p, _, _ in normed if a == actions[tid])
+    assert abs(raw) < 1e-3 * abs(mine)
+
+
 GOLD = 'SHORTCUT "T"\nACTION ask WFAskActionPrompt="How many?" WFInputType="Number"\nACTION showresult Text="Done"\n'
 
 
