@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import os
 import sys
 import time
 from collections import Counter
@@ -90,6 +91,9 @@ def run_interpret(
     if progress is None:
         progress = sys.stderr.isatty()
     torch.manual_seed(seed)  # nothing here draws at random (eval mode); fixed anyway
+    # One intra-op thread, as in the generator: the matrices of one dev row are small, and on a shared
+    # machine a second thread waiting for a busy core makes every op wait for it (SASHIMI_THREADS overrides).
+    torch.set_num_threads(int(os.environ.get("SASHIMI_THREADS", "1")))
     model = load_run(run_dir)
     decoder = model.decoder
     cfg = decoder.cfg
