@@ -35,6 +35,7 @@ from sashimi.dsl.catalog import Catalog
 from sashimi.dsl.corpus import CorpusRow, load_corpus
 from sashimi.errors import DataError, Location, SashimiError
 from sashimi.io import atomic_write_text, git_commit, read_json, write_json
+from sashimi.ir.typed import to_typed
 from sashimi.ir.vocab import Vocab, build_vocab
 from sashimi.model.checkpoint import (
     FILLER_DIR,
@@ -47,8 +48,18 @@ from sashimi.model.decoder import DecoderConfig, SashimiDecoder
 from sashimi.model.encoder import Encoder
 from sashimi.model.retrieval import RetrievalIndex, build_index
 from sashimi.model.ternary import ternary_shares
+from sashimi.model.text_target import DSL_TEXT, TextTokenizer
 from sashimi.model.token_table import PAD_ID, UNK_ID, TokenTable, build_token_table
-from sashimi.train.data import Batch, Dataset, build_examples, collate, pad_ids, parse_rows, shift_inputs
+from sashimi.train.data import (
+    Batch,
+    Dataset,
+    build_examples,
+    collate,
+    pad_ids,
+    parse_rows,
+    program_text,
+    shift_inputs,
+)
 from sashimi.train.losses import (
     LossWeighting,
     bag_loss,
@@ -77,6 +88,7 @@ class Prepared:
     catalog: Catalog
     retrieval: RetrievalIndex | None
     info: dict = field(default_factory=dict)
+    text: TextTokenizer | None = None  # the dsl_text target's BPE (None: typed IR target)
 
 
 # ----------------------------------------------------------------------------------------------- data
@@ -135,14 +147,29 @@ def prepare(
     vocab = build_vocab([ir for _, ir in train_parsed], catalog, catalog_actions=catalog.actions)
     table = build_token_table(vocab)
     max_len = int(mc["max_len"])
+    text = None
+    if mc["output_target"] == DSL_TEXT:
+        # the BPE is learnt on the training programs' text only (never dev / eval rows)
+        text = TextTokenizer.train(
+            [program_text(to_typed(ir, catalog)) for _, ir in train_parsed], int(mc["text_vocab_size"])
+        )
+        table = text.table()
+        max_len = int(mc["text_max_len"])
     k_neg, neg_seed = int(dc["negatives_per_program"]), int(dc["negative_seed"])
     log(
         f"data: {len(train_parsed)} train / {len(dev_parsed)} dev programs "
         f"({len(train_failed) + len(dev_failed)} unparseable skipped); catalog {dc['catalog_dir'] or 'core'} "
         f"({len(catalog)} actions); {len(table)} output tokens"
+        + (f" (dsl_text: byte-level BPE, max_len {max_len})" if text is not None else "")
     )
     train_ex, train_stats = build_examples(
-        train_parsed, catalog, table, max_len=max_len, negatives_per_program=k_neg, negative_seed=neg_seed
+        train_parsed,
+        catalog,
+        table,
+        max_len=max_len,
+        negatives_per_program=k_neg,
+        negative_seed=neg_seed,
+        tokenizer=text,
     )
     # dev negatives (another seed) give the separability figure; they never train anything
     dev_ex, dev_stats = build_examples(
@@ -152,6 +179,7 @@ def prepare(
         max_len=max_len,
         negatives_per_program=max(k_neg, 2),
         negative_seed=neg_seed + 1,
+        tokenizer=text,
     )
     evals_ex = {}
     for path in eval_paths:
@@ -163,6 +191,7 @@ def prepare(
             max_len=max_len,
             negatives_per_program=max(k_neg, 2),
             negative_seed=neg_seed + 1,
+            tokenizer=text,
         )
         evals_ex[str(path)] = (ex, {**st, "unparseable": len(failed)})
     encoder = encoder or Encoder()
@@ -176,6 +205,12 @@ def prepare(
         evals[name].stats = st
     train.stats = {**train_stats, "unparseable": len(train_failed)}
     dev.stats = {**dev_stats, "unparseable": len(dev_failed)}
+    if text is not None:
+        n_tr = max(1, len(train_ex))
+        log(
+            f"dsl_text: {train_stats['text_tokens'] / n_tr:.0f} BPE tokens per training program (max "
+            f"{train_stats['max_text_tokens']}); {train_stats['truncated']} of {len(train_ex)} truncated at {max_len}"
+        )
     log(
         f"encoder: {len(cache)} prompts in {time.time() - t0:.1f}s; negatives: {train_stats['negatives']} train, "
         f"{dev_stats['negatives']} dev"
@@ -196,7 +231,7 @@ def prepare(
         for ds in evals.values():
             ds.neighbours = retrieval.neighbours(ds.pooled, k)
     info["catalog_dir"] = dc["catalog_dir"]
-    return Prepared(train, dev, evals, table, vocab, catalog, retrieval, info)
+    return Prepared(train, dev, evals, table, vocab, catalog, retrieval, info, text)
 
 
 # ----------------------------------------------------------------------------------------------- steps
@@ -281,6 +316,9 @@ def evaluate(model: SashimiDecoder, data: Dataset, config: dict, retrieval: Retr
     """Teacher-forced figures on a dataset: CE, token and sequence accuracies, hard-negative separability.
 
     Argmax over the whole output vocabulary (no decoding mask). A `<UNK>` target is always wrong.
+    DSL-text target: every text token (and `<EOS>`) counts as Tier 1, so `tier1_token_acc` is the
+    accuracy over all text tokens, values included, and `tier1_seq_acc` = `tier12_seq_acc` = `seq_acc`
+    is the exact text (the model-selection key and the early-exit rule read these same keys).
     Separability: mean over (positive, negative) pairs of l(y+) - l(y-), l = mean log p over the
     diverging positions (nats per diverging token); also the share of pairs with l(y+) > l(y-).
     """
@@ -455,7 +493,10 @@ def train(
 
     prep = prepare(config, data_paths, eval_paths, encoder=encoder, log=log)
     fingerprint = _fingerprint(config, prep.info)
-    cfg = DecoderConfig(vocab_size=len(prep.table), **config["model"])
+    model_cfg = dict(config["model"])
+    if prep.text is not None:  # the text decoder's positions cover text_max_len tokens
+        model_cfg["max_len"] = int(model_cfg["text_max_len"])
+    cfg = DecoderConfig(vocab_size=len(prep.table), **model_cfg)
     torch.manual_seed(seed)  # model init depends on the seed only, not on what preparing consumed
     model = SashimiDecoder(cfg)
     weighting = LossWeighting(lc["weighting"], lc["weights"], lc["logvar_clamp"])
@@ -612,6 +653,8 @@ def train(
     for name, ds in prep.evals.items():
         final[name] = evaluate(model, ds, config, prep.retrieval)
     save_model_files(run, model, prep.table, prep.vocab, config)
+    if prep.text is not None:
+        prep.text.save(run)
     if prep.retrieval is not None:
         prep.retrieval.save(run)
     filler_info = _fit_filler(run, prep, config, log)
@@ -635,6 +678,7 @@ def train(
         },
         "vocab": prep.vocab.meta,
         "token_table_size": len(prep.table),
+        "output_target": cfg.output_target,
         "retrieval_index": "retrieval.safetensors: built from the training rows; never ship it"
         if prep.retrieval
         else None,
@@ -654,6 +698,8 @@ def _fit_filler(run: Path, prep: Prepared, config: dict, log) -> dict:
     """The Tier 3 value filler, fitted on the training rows with the run's catalog (seconds)."""
     if not config["filler"]["fit"]:
         return {"fitted": False, "reason": "filler.fit is false"}
+    if prep.text is not None:
+        return {"fitted": False, "reason": "dsl_text target: the decoder writes the values itself"}
     t0 = time.time()
     filler = ValueFiller.fit(
         [(e.prompt, e.typed) for e in prep.train.examples],
