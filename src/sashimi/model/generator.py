@@ -141,6 +141,26 @@ def validity_line(validity: dict) -> str:
     return "validity: " + head
 
 
+def text_verdict(dsl: str, catalog, *, truncated: bool = False):
+    """(PipelineResult, validity JSON) of a text model's raw program: lint → parse → validate → compile.
+
+    Every lint repair is listed (`lint_repairs`; the pipeline also makes each one a warning) and the
+    text that was parsed is kept beside the raw one when the linter changed it; a failure is reported
+    at its stage with its error, never replaced."""
+    from sashimi.dsl.pipeline import run_pipeline
+
+    checked = run_pipeline(dsl, catalog, file="<generated>", do_lint=True)
+    validity = validity_of(checked)
+    validity["linted"] = True
+    validity["lint_repairs"] = [
+        f"line {c.line} {c.kind}: {c.original!r} -> {c.replacement!r}" for c in checked.repairs
+    ]
+    validity["truncated"] = truncated  # reached max_len without <EOS>: the text is cut there
+    if checked.repairs:
+        validity["linted_dsl"] = checked.linted_text  # what was parsed and compiled
+    return checked, validity
+
+
 class Generator:
     """One MiniLM, the domain gate and the generator model, loaded once."""
 
@@ -288,7 +308,6 @@ class Generator:
 
     def _program_text(self, pooled, states, beam, score, done, lap) -> Generation:
         """dsl_text: unconstrained search, detokenise, then the toolchain with the linter."""
-        from sashimi.dsl.pipeline import run_pipeline
         from sashimi.model.search import SearchError, search
 
         try:
@@ -305,16 +324,8 @@ class Generator:
         ids, ended = split_eos(result.token_ids)
         dsl = self.text.decode(ids)
         lap("decode")
-        checked = run_pipeline(dsl, self.catalog, file="<generated>", do_lint=True)
+        checked, validity = text_verdict(dsl, self.catalog, truncated=not ended)
         lap("compile")
-        validity = validity_of(checked)
-        validity["linted"] = True
-        validity["lint_repairs"] = [
-            f"line {c.line} {c.kind}: {c.original!r} -> {c.replacement!r}" for c in checked.repairs
-        ]
-        validity["truncated"] = not ended  # reached max_len without <EOS>: the text is cut there
-        if checked.repairs:
-            validity["linted_dsl"] = checked.linted_text  # what was parsed and compiled
         name = checked.ir.name if checked.ir is not None else ""
         reason = ""
         if checked.shortcut_bytes is None:
@@ -333,4 +344,12 @@ class Generator:
         )
 
 
-__all__ = ["DEFAULT_MODEL_DIR", "Generation", "Generator", "request_problem", "validity_line", "validity_of"]
+__all__ = [
+    "DEFAULT_MODEL_DIR",
+    "Generation",
+    "Generator",
+    "request_problem",
+    "text_verdict",
+    "validity_line",
+    "validity_of",
+]

@@ -260,6 +260,80 @@ def _forward_losses(model: SashimiDecoder, weighting: LossWeighting, batch: Batc
     return total, {**terms, **extra}
 
 
+def split_batch(batch: Batch, max_tokens: int) -> list[Batch]:
+    """Row chunks of `batch` with at most `max_tokens` target positions each, positives and their
+    negatives together (at least one row), every tensor cut to the chunk's own longest sequence.
+    Causal decoding: trailing padding changes nothing."""
+    length = batch.targets.shape[1] + (batch.neg_targets.shape[1] if len(batch.neg_rows) else 0)
+    per = max(1, int(max_tokens) // max(1, length))
+    out = []
+    for start in range(0, batch.targets.shape[0], per):
+        rows = torch.arange(start, min(start + per, batch.targets.shape[0]))
+        keep = int((batch.targets.index_select(0, rows) != PAD_ID).sum(1).max())
+        pick = torch.nonzero((batch.neg_rows >= start) & (batch.neg_rows < start + len(rows))).flatten()
+        neg_t = batch.neg_targets.index_select(0, pick)
+        keep_n = max(1, int((neg_t != PAD_ID).sum(1).max())) if len(pick) else 1
+        out.append(
+            Batch(
+                pooled=batch.pooled.index_select(0, rows),
+                token_states=batch.token_states.index_select(0, rows),
+                token_mask=batch.token_mask.index_select(0, rows),
+                retrieved=None if batch.retrieved is None else batch.retrieved.index_select(0, rows),
+                inputs=batch.inputs.index_select(0, rows)[:, :keep],
+                targets=batch.targets.index_select(0, rows)[:, :keep],
+                tiers=batch.tiers.index_select(0, rows)[:, :keep],
+                bag=batch.bag.index_select(0, rows),
+                neg_rows=batch.neg_rows.index_select(0, pick) - start,
+                neg_inputs=batch.neg_inputs.index_select(0, pick)[:, :keep_n],
+                neg_targets=neg_t[:, :keep_n],
+                pos_div=batch.pos_div.index_select(0, pick)[:, :keep],
+                neg_div=batch.neg_div.index_select(0, pick)[:, :keep_n],
+                neg_weight=batch.neg_weight.index_select(0, pick),
+            )
+        )
+    return out
+
+
+def _accumulated_losses(
+    model: SashimiDecoder, weighting: LossWeighting, batch: Batch, config: dict, max_tokens: int
+) -> tuple[float, dict[str, float]]:
+    """Forward + backward of `batch` in row chunks of <= `max_tokens` positions (gradient accumulation).
+
+    Each chunk's terms are scaled by its share of what the whole-batch term averages over (tokens for
+    L_ce, pairs for L_margin, severity weight for L_repair, rows for the bag and KL terms), so the summed
+    loss and gradients are those of the whole batch (up to float summation order). Kendall weighting's
+    `+ s_i` is counted once per term. Returns the whole-batch loss and terms as floats.
+    """
+    n_tok = float((batch.targets != PAD_ID).sum())
+    n_rows, n_pairs, w_sum = batch.targets.shape[0], len(batch.neg_rows), float(batch.neg_weight.sum())
+    total_f, terms_f = 0.0, {}
+    counted: set[str] = set()
+    for part in split_batch(batch, max_tokens):
+        share = {
+            "ce": float((part.targets != PAD_ID).sum()) / n_tok,
+            "margin": len(part.neg_rows) / max(1, n_pairs),
+            "repair": float(part.neg_weight.sum()) / w_sum if w_sum > 0 else 0.0,
+            "bag": part.targets.shape[0] / n_rows,
+            "kl": part.targets.shape[0] / n_rows,
+        }
+        _, terms = _forward_losses(model, weighting, part, config)
+        scaled = {k: v * share[k] for k, v in terms.items()}
+        main = {k: v for k, v in scaled.items() if k in ("ce", "margin", "repair")}
+        total = weighting(main) - weighting.offset([k for k in main if k in counted])
+        counted.update(main)
+        total = total + float(config["loss"]["bag_weight"]) * scaled["bag"]
+        if "kl" in scaled:
+            total = total + float(model.cfg.beta) * scaled["kl"]
+        value = float(total.detach())
+        if not math.isfinite(value):
+            return value, {k: float(v.detach()) for k, v in terms.items()}
+        total.backward()
+        total_f += value
+        for k, v in scaled.items():
+            terms_f[k] = terms_f.get(k, 0.0) + float(v.detach())
+    return total_f, terms_f
+
+
 def lr_at(step: int, tc: dict) -> float:
     base, warm, total = float(tc["lr"]), int(tc["warmup_steps"]), int(tc["steps"])
     if step < warm:
@@ -311,6 +385,22 @@ def _grad_health(model: SashimiDecoder, weighting: LossWeighting) -> dict:
 # ----------------------------------------------------------------------------------------------- evaluation
 
 
+def _eval_batches(data: Dataset, bs: int, text_config: dict | None) -> list[list[int]]:
+    """Rows in order, `bs` at a time; dsl_text: rows by length, at most `train.text_batch_tokens`
+    target positions per batch (long texts would otherwise need GBs of logits at once)."""
+    budget = int(text_config["train"]["text_batch_tokens"] or 0) if text_config else 0
+    if not budget:
+        return [list(range(s, min(len(data), s + bs))) for s in range(0, len(data), bs)]
+    out: list[list[int]] = []
+    for i in sorted(range(len(data)), key=lambda i: len(data.examples[i].ids)):
+        n = len(data.examples[i].ids)  # the longest so far: rows come in length order
+        if out and len(out[-1]) < bs and (len(out[-1]) + 1) * n <= budget:
+            out[-1].append(i)
+        else:
+            out.append([i])
+    return out
+
+
 @torch.no_grad()
 def evaluate(model: SashimiDecoder, data: Dataset, config: dict, retrieval: RetrievalIndex | None) -> dict:
     """Teacher-forced figures on a dataset: CE, token and sequence accuracies, hard-negative separability.
@@ -332,8 +422,7 @@ def evaluate(model: SashimiDecoder, data: Dataset, config: dict, retrieval: Retr
     seq = {"tier1": 0, "tier12": 0, "all": 0}
     sep: list[float] = []
     kl_sum = 0.0
-    for start in range(0, len(data), bs):
-        rows = list(range(start, min(len(data), start + bs)))
+    for rows in _eval_batches(data, bs, config if model.cfg.output_target == DSL_TEXT else None):
         batch = collate(
             data,
             rows,
@@ -535,6 +624,7 @@ def train(
     steps, bs = int(tc["steps"]), int(tc["batch_size"])
     lengths = [len(e.ids) for e in prep.train.examples]
     interrupt_at = tc["interrupt_at"]
+    text_tokens = int(tc["text_batch_tokens"] or 0) if prep.text is not None else 0
     show_bar = not quiet and sys.stderr.isatty()
     bar = tqdm(
         total=steps, initial=start_step, desc="train", unit="step", disable=not show_bar, file=sys.stderr
@@ -561,15 +651,22 @@ def train(
             use_negatives=True,
             generator=gen,
         )
-        total, terms = _forward_losses(model, weighting, batch, config)
-        terms_f = {k: float(v.detach()) for k, v in terms.items()}
-        total_f = float(total.detach())
+        chunked = bool(text_tokens) and batch.targets.numel() + batch.neg_targets.numel() > text_tokens
+        if chunked:
+            # dsl_text: a batch of long programs runs in row chunks (same rows, same loss; bounded memory)
+            opt.zero_grad(set_to_none=True)
+            total_f, terms_f = _accumulated_losses(model, weighting, batch, config, text_tokens)
+        else:
+            total, terms = _forward_losses(model, weighting, batch, config)
+            terms_f = {k: float(v.detach()) for k, v in terms.items()}
+            total_f = float(total.detach())
         if not math.isfinite(total_f):
             raise TrainingError(
                 f"step {step + 1}: non-finite loss ({', '.join(f'{k}={v:.4g}' for k, v in terms_f.items())})"
             )
-        opt.zero_grad(set_to_none=True)
-        total.backward()
+        if not chunked:
+            opt.zero_grad(set_to_none=True)
+            total.backward()
         grads = [p.grad for p in model.parameters() if p.grad is not None]
         grad_norm = torch.nn.utils.clip_grad_norm_(
             list(model.parameters()) + list(weighting.parameters()), float(tc["grad_clip"])
