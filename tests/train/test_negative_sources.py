@@ -210,7 +210,7 @@ def test_resume_after_mining_reads_the_stored_beams(tmp_path, encoder):
     assert info["step"] == 10 and info["prompts_decoded"] == 16 and info["added"] > 0
     mined = json.loads((tmp_path / "whole" / beams.BEAMS_FILE).read_text())
     strip = lambda m: {  # noqa: E731
-        k: ({**v, "seconds": None} if k == "beam_negatives" else v)
+        k: ({**v, "seconds": None, "cpu_seconds": None} if k == "beam_negatives" else v)
         for k, v in m.items()
         if k != "steps_per_s"
     }

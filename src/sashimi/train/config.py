@@ -36,7 +36,7 @@ DEFAULTS: dict[str, Any] = {
         "beam_width": 4,  # beams per prompt (unmasked beam search over the raw logits)
         "beam_prompts": 200,  # training prompts decoded (a seeded subset); null = all
         "beam_max_per_program": 2,  # invalid beams kept per program, best first
-        "beam_max_seconds": 300,  # safety cap on mining time (recorded when reached); null = none
+        "beam_max_seconds": 600,  # safety cap on mining, CPU seconds (recorded when reached); null = none
         "beam_batch": 16,  # prompts decoded together
         "max_train_rows": None,  # use only the first N training rows (tests, quick looks)
     },

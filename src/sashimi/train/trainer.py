@@ -559,7 +559,8 @@ def train(
         log(
             f"beam negatives ({source}) at step {at}: {stats['invalid']} invalid of {stats['beams']} beams "
             f"on {stats['prompts_decoded']} prompts ({stats['invalid_per_100_prompts']} per 100 prompts), "
-            f"{added} added as hard negatives, {stats['seconds']}s; tags {stats['invalid_by_tag']}"
+            f"{added} added as hard negatives, {stats['seconds']}s wall / {stats.get('cpu_seconds')}s CPU; "
+            f"tags {stats['invalid_by_tag']}"
         )
         return {"step": at, **stats, "added": added, "dropped": dropped}
 
