@@ -576,12 +576,12 @@ def train(
     step = start_step
     t_last = time.time()
     for step in range(start_step, steps):
+        model.set_ternary_active(step >= int(tc["ternary_warmup_steps"]))
         mined_now = None
-        if step == mine_at:  # before this step's seeding: mining draws no global randomness anyway
+        if step == mine_at:  # the weights of this step (ternary or not), before its seeding
             beam_info = mined_now = mine_or_load(step)
         torch.manual_seed(seed * 1_000_003 + 7919 * (step + 1))  # dropout / variational noise of this step
         gen = torch.Generator().manual_seed(seed * 1_000_033 + step)  # negative choice of this step
-        model.set_ternary_active(step >= int(tc["ternary_warmup_steps"]))
         lr = lr_at(step, tc)
         for group in opt.param_groups:
             group["lr"] = lr
