@@ -27,6 +27,17 @@ DEFAULTS: dict[str, Any] = {
         "catalog_dir": None,  # reference catalog folder; None = the core catalog
         "negatives_per_program": 2,  # hard negatives per training program (0 = no L_margin / L_repair)
         "negative_seed": 0,
+        # where the training negatives come from (plan 4.2 ablation): the bank's `linter` and `synthetic`
+        # sources (sashimi.data.negatives; slots alternate over the listed ones) and `beams`, the model's
+        # own high-scoring invalid beams mined during training (sashimi.train.beams). Dev and eval
+        # negatives (separability) always use the full bank, so the figure is comparable across sources.
+        "negative_sources": ["linter", "synthetic"],
+        "beam_negatives_at": 0.5,  # with `beams`: mine at this fraction of train.steps (int = a step)
+        "beam_width": 4,  # beams per prompt (unmasked beam search over the raw logits)
+        "beam_prompts": 200,  # training prompts decoded (a seeded subset); null = all
+        "beam_max_per_program": 2,  # invalid beams kept per program, best first
+        "beam_max_seconds": 600,  # safety cap on mining, CPU seconds (recorded when reached); null = none
+        "beam_batch": 16,  # prompts decoded together
         "max_train_rows": None,  # use only the first N training rows (tests, quick looks)
     },
     "model": {f.name: f.default for f in fields(DecoderConfig) if f.name != "vocab_size"},

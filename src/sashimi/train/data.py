@@ -27,6 +27,7 @@ import numpy as np
 import torch
 
 from sashimi.data.negatives.bank import negatives_for_program
+from sashimi.data.negatives.common import SOURCES as BANK_SOURCES
 from sashimi.data.negatives.common import _Tables
 from sashimi.data.splits import group_rows
 from sashimi.dsl.ast import ShortcutIR
@@ -148,9 +149,11 @@ def build_examples(
     max_len: int,
     negatives_per_program: int = 0,
     negative_seed: int = 0,
+    negative_sources: Sequence[str] = BANK_SOURCES,
     tokenizer: TextTokenizer | None = None,
 ) -> tuple[list[Example], dict]:
-    """Examples with target ids (and hard negatives when `negatives_per_program` > 0).
+    """Examples with target ids (and hard negatives when `negatives_per_program` > 0 and
+    `negative_sources`, a subset of the bank's sources, is not empty).
 
     `tokenizer` given: the dsl_text target (module docstring) instead of the typed IR tokens."""
     if tokenizer is not None:
@@ -161,10 +164,11 @@ def build_examples(
             max_len=max_len,
             negatives_per_program=negatives_per_program,
             negative_seed=negative_seed,
+            negative_sources=negative_sources,
         )
     groups = group_rows([row for row, _ in parsed])
     group_of = {i: g for g, grp in enumerate(groups) for i in grp.rows}
-    tables = _Tables.build(catalog) if negatives_per_program > 0 else None
+    tables = _Tables.build(catalog) if negatives_per_program > 0 and negative_sources else None
     stats = {
         "rows": len(parsed),
         "truncated": 0,
@@ -191,7 +195,12 @@ def build_examples(
         stats["truncated"] += ex.truncated
         if tables is not None:
             for triple in negatives_for_program(
-                row, catalog, seed=negative_seed, per_program=negatives_per_program, tables=tables
+                row,
+                catalog,
+                seed=negative_seed,
+                per_program=negatives_per_program,
+                tables=tables,
+                sources=negative_sources,
             ):
                 neg_texts = triple.negative["tokens"]
                 if any(t not in table for t in neg_texts):
@@ -223,10 +232,11 @@ def _build_text_examples(
     max_len: int,
     negatives_per_program: int,
     negative_seed: int,
+    negative_sources: Sequence[str] = BANK_SOURCES,
 ) -> tuple[list[Example], dict]:
     groups = group_rows([row for row, _ in parsed])
     group_of = {i: g for g, grp in enumerate(groups) for i in grp.rows}
-    tables = _Tables.build(catalog) if negatives_per_program > 0 else None
+    tables = _Tables.build(catalog) if negatives_per_program > 0 and negative_sources else None
     stats = {
         "rows": len(parsed),
         "target": "dsl_text",
@@ -258,7 +268,12 @@ def _build_text_examples(
         stats["truncated"] += ex.truncated
         if tables is not None:
             for triple in negatives_for_program(
-                row, catalog, seed=negative_seed, per_program=negatives_per_program, tables=tables
+                row,
+                catalog,
+                seed=negative_seed,
+                per_program=negatives_per_program,
+                tables=tables,
+                sources=negative_sources,
             ):
                 neg_text = _negative_text(triple.negative, triple.negative_text)
                 if neg_text == text:  # differs only where text cannot show it: no text negative

@@ -29,6 +29,7 @@ import torch
 from safetensors.torch import load_file
 from tqdm import tqdm
 
+from sashimi.data.negatives.common import SOURCES as BANK_SOURCES
 from sashimi.data.splits import file_sha256, split_corpus
 from sashimi.data.synth import generate_corpus
 from sashimi.dsl.catalog import Catalog
@@ -50,6 +51,7 @@ from sashimi.model.retrieval import RetrievalIndex, build_index
 from sashimi.model.ternary import ternary_shares
 from sashimi.model.text_target import DSL_TEXT, TextTokenizer
 from sashimi.model.token_table import PAD_ID, UNK_ID, TokenTable, build_token_table
+from sashimi.train import beams as beam_mining
 from sashimi.train.data import (
     Batch,
     Dataset,
@@ -156,6 +158,7 @@ def prepare(
         table = text.table()
         max_len = int(mc["text_max_len"])
     k_neg, neg_seed = int(dc["negatives_per_program"]), int(dc["negative_seed"])
+    bank_sources = negative_sources(config)[0]
     log(
         f"data: {len(train_parsed)} train / {len(dev_parsed)} dev programs "
         f"({len(train_failed) + len(dev_failed)} unparseable skipped); catalog {dc['catalog_dir'] or 'core'} "
@@ -170,6 +173,7 @@ def prepare(
         negatives_per_program=k_neg,
         negative_seed=neg_seed,
         tokenizer=text,
+        negative_sources=bank_sources,
     )
     # dev negatives (another seed) give the separability figure; they never train anything
     dev_ex, dev_stats = build_examples(
@@ -232,6 +236,25 @@ def prepare(
             ds.neighbours = retrieval.neighbours(ds.pooled, k)
     info["catalog_dir"] = dc["catalog_dir"]
     return Prepared(train, dev, evals, table, vocab, catalog, retrieval, info, text)
+
+
+def negative_sources(config: dict) -> tuple[tuple[str, ...], bool]:
+    """(the bank sources that train, whether beams are mined) from `data.negative_sources`."""
+    raw = config["data"]["negative_sources"]
+    if isinstance(raw, str):
+        raw = [raw]
+    allowed = (*BANK_SOURCES, "beams")
+    if (
+        not isinstance(raw, list | tuple)
+        or not raw
+        or len(set(raw)) != len(raw)
+        or any(s not in allowed for s in raw)
+    ):
+        raise DataError(
+            f"data.negative_sources must be a non-empty list of distinct {list(allowed)}, got {raw!r}"
+        )
+    # bank order stays the bank's own (linter, synthetic), whatever order the list gives
+    return tuple(s for s in BANK_SOURCES if s in raw), "beams" in raw
 
 
 # ----------------------------------------------------------------------------------------------- steps
@@ -623,6 +646,53 @@ def train(
 
     steps, bs = int(tc["steps"]), int(tc["batch_size"])
     lengths = [len(e.ids) for e in prep.train.examples]
+    mine_at, beam_info = None, None
+    if negative_sources(config)[1]:
+        if cfg.output_target != "typed_ir":  # invalid beams are defined by the typed-IR decoding mask
+            raise DataError("data.negative_sources 'beams' needs model.output_target typed_ir")
+        mine_at = beam_mining.mining_step(config["data"]["beam_negatives_at"], steps)
+        beam_settings = beam_mining.BeamSettings.from_config(config["data"])
+    if not resume:
+        (run / beam_mining.BEAMS_FILE).unlink(missing_ok=True)
+
+    def mine_or_load(at: int) -> dict:
+        """Mined beam negatives of step `at` attached to the training rows: read back when this run
+        already mined them (resume), mined and stored otherwise."""
+        stored = beam_mining.load(run, at)
+        if stored is None:
+            if at < start_step:
+                raise TrainingError(
+                    f"--resume: the beam negatives mined at step {at} are missing ({beam_mining.BEAMS_FILE})",
+                    Location(str(run)),
+                )
+            mined, stats = beam_mining.mine(
+                model,
+                prep.train,
+                vocab=prep.vocab,
+                table=prep.table,
+                catalog=prep.catalog,
+                retrieval=prep.retrieval,
+                settings=beam_settings,
+                seed=seed,
+                max_enc_tokens=cfg.max_enc_tokens,
+                retrieval_len=cfg.retrieval_len,
+            )
+            beam_mining.save(run, at, beam_settings, mined, stats)
+            source = "mined"
+        else:
+            (mined, stats), source = stored, "stored"
+        negs, dropped = beam_mining.to_negatives(mined, prep.train, prep.table, cfg.max_len)
+        added = beam_mining.attach(prep.train, negs)
+        log(
+            f"beam negatives ({source}) at step {at}: {stats['invalid']} invalid of {stats['beams']} beams "
+            f"on {stats['prompts_decoded']} prompts ({stats['invalid_per_100_prompts']} per 100 prompts), "
+            f"{added} added as hard negatives, {stats['seconds']}s wall / {stats.get('cpu_seconds')}s CPU; "
+            f"tags {stats['invalid_by_tag']}"
+        )
+        return {"step": at, **stats, "added": added, "dropped": dropped}
+
+    if mine_at is not None and start_step > mine_at:
+        beam_info = mine_or_load(mine_at)
     interrupt_at = tc["interrupt_at"]
     text_tokens = int(tc["text_batch_tokens"] or 0) if prep.text is not None else 0
     show_bar = not quiet and sys.stderr.isatty()
@@ -634,9 +704,12 @@ def train(
     step = start_step
     t_last = time.time()
     for step in range(start_step, steps):
+        model.set_ternary_active(step >= int(tc["ternary_warmup_steps"]))
+        mined_now = None
+        if step == mine_at:  # the weights of this step (ternary or not), before its seeding
+            beam_info = mined_now = mine_or_load(step)
         torch.manual_seed(seed * 1_000_003 + 7919 * (step + 1))  # dropout / variational noise of this step
         gen = torch.Generator().manual_seed(seed * 1_000_033 + step)  # negative choice of this step
-        model.set_ternary_active(step >= int(tc["ternary_warmup_steps"]))
         lr = lr_at(step, tc)
         for group in opt.param_groups:
             group["lr"] = lr
@@ -676,6 +749,8 @@ def train(
         done = step + 1
         record = {"step": done, "lr": lr, "loss": total_f, "grad_norm": float(grad_norm)}
         record.update(terms_f)
+        if mined_now is not None:
+            record["beam_negatives"] = mined_now
         if done % int(tc["log_every"]) == 0:
             health = _grad_health(model, weighting)
             now = time.time()
@@ -698,6 +773,7 @@ def train(
         if done % int(tc["eval_every"]) == 0 or done == steps:
             metrics = evaluate(model, prep.dev, config, prep.retrieval)
             record["dev"] = metrics
+            record["loss_weights"] = weighting.effective_weights()  # adaptive: the learned weights
             score = [metrics["tier12_seq_acc"], -metrics["ce"]]
             if best["score"] is None or score > best["score"]:
                 best = {"score": score, "step": done}
@@ -762,6 +838,9 @@ def train(
         "steps_done": step + 1 if steps else 0,
         "selected_step": best["step"] if tc["select"] == "best" else step + 1,
         "early_exit": exited_early,
+        "loss_weighting": {"mode": weighting.mode, "final_weights": weighting.effective_weights()},
+        "negative_sources": list(config["data"]["negative_sources"]),
+        "beam_negatives": beam_info,
         "params": counts,
         "params_filler": filler_info.get("params"),
         "ternary_shares": {

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import random
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from sashimi.data.negatives.common import (
@@ -103,8 +103,14 @@ def negatives_for_program(
     tables: _Tables | None = None,
     stats: BankStats | None = None,
     max_tries: int = 8,
+    sources: Sequence[str] = SOURCES,
 ) -> list[NegativeTriple]:
-    """Up to `per_program` distinct negatives of one program, alternating linter / synthetic."""
+    """Up to `per_program` distinct negatives of one program; slot i comes from `sources[i % len(sources)]`
+    (default: alternating linter / synthetic). A slot's generator is seeded by (seed, id, slot) whatever
+    its source, so `sources=("linter",)` draws the linter slots of the default bank plus new ones."""
+    unknown = [s for s in sources if s not in SOURCES]
+    if not sources or unknown:
+        raise ValueError(f"negative sources must be a non-empty subset of {SOURCES}, got {list(sources)}")
     stats = stats if stats is not None else BankStats()
     tables = tables or _Tables.build(catalog)
     stats.programs += 1
@@ -120,7 +126,7 @@ def negatives_for_program(
     seen = {pos_key}
     out: list[NegativeTriple] = []
     for slot in range(per_program):
-        source = SOURCES[slot % 2]
+        source = sources[slot % len(sources)]
         rng = random.Random(f"neg:{seed}:{row.shortcut_id}:{slot}")
         ctx = _Context(positive, catalog, rng, tables)
         for _ in range(max_tries):
