@@ -590,7 +590,8 @@ def _dev_records(run_dir: Path) -> list[dict]:
 def _objective(ctx: _Context, config: dict, run_dir: Path, meta: dict, walls: dict) -> tuple[float, dict]:
     """The trial's value on DEV, and the figures recorded beside it."""
     s = ctx.settings
-    teacher = meta["metrics"].get(str(s.dev), {})
+    # the trainer scored DEV teacher-forced as its only --eval file: the one key besides its own "dev"
+    teacher = next((v for k, v in meta["metrics"].items() if k != "dev"), {})
     metrics: dict[str, Any] = {"dev_tier12_seq_acc": teacher.get("tier12_seq_acc")}
     metrics["dev_tier1_seq_acc"] = teacher.get("tier1_seq_acc")
     if s.objective == "tier12_seq_acc":
