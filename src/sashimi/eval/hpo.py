@@ -457,6 +457,8 @@ def run_hpo(s: HpoSettings, *, log: Callable[[str], None] | None = None) -> dict
             trial = study.ask()
             _run_trial(study, trial, ctx)
             done = finished_count(study)
+            if done < s.trials:  # the report after every trial: a study killed later still has one
+                write_report(study, s, space, url, wall_seconds=time.time() - started)
         result = write_report(study, s, space, url, wall_seconds=time.time() - started)
     return result
 
