@@ -33,6 +33,7 @@ from torch import nn
 
 from sashimi.errors import DataError
 from sashimi.model.ternary import BitLinear
+from sashimi.model.text_target import check_target
 
 WEIGHT_REGIMES = ("continuous", "partial", "full")
 PAD_ID = 0  # the token table's `<PAD>`
@@ -59,8 +60,15 @@ class DecoderConfig:
     act_bits: int | None = None  # absmax activation quantisation in the ternary layers (None = off)
     retrieval_k: int = 0  # neighbours' programs the decoder attends to (0 = retrieval off)
     retrieval_len: int = 96  # tokens kept per retrieved program
+    # What the decoder emits (plan 4.1.5): typed_ir = Tier 1/2 tokens under the grammar mask, values by
+    # the filler; dsl_text = the whole canonical DSL text as byte-level BPE tokens + <EOS>, no mask
+    # (sashimi.model.text_target). The two fields below only apply to dsl_text.
+    output_target: str = "typed_ir"
+    text_vocab_size: int = 2048  # BPE vocabulary (specials included) learnt on the training programs
+    text_max_len: int = 1024  # max_len of a dsl_text decoder (text is ~6x longer than the typed IR)
 
     def __post_init__(self) -> None:
+        check_target(self.output_target)
         if self.weight_regime not in WEIGHT_REGIMES:
             raise DataError(f"weight_regime must be one of {WEIGHT_REGIMES}, got {self.weight_regime!r}")
         if self.d_model % self.n_heads:

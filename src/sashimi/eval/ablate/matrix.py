@@ -9,7 +9,8 @@
     train_on: [real/train, synth/train]     # files under OUT/data/ given to `sashimi train --data`
                                             # ([] = none: a base config with data.source synth makes its own)
     eval: {real_dev: real/dev, test_compositional: synth/test_compositional}
-    knn_train: real/train                   # the retrieval baselines' index (default: the first train_on)
+    knn_train: {real_dev: real/train, test_compositional: synth/train}   # the kNN baselines' index per
+                                            # evaluation set (or one 'source/split' for all; default: the first train_on)
     catalog_dir: ../shared/data/shortcutforge
     early_exit: {step: 200, min_tier1_acc: 0.4}
     runs:
@@ -67,7 +68,7 @@ class Matrix:
     data: dict[str, dict[str, Any]]  # source -> recipe (see DATA_SOURCES)
     train_on: list[str]  # "source/split" files given to `sashimi train --data`
     evals: dict[str, str]  # evaluation set name -> "source/split"
-    knn_train: str  # "source/split" the retrieval baselines index
+    knn_train: dict[str, str]  # evaluation set -> "source/split" its kNN baselines index
     catalog_dir: str | None
     early_exit: dict[str, Any] | None
     runs: list[RunSpec]
@@ -161,7 +162,16 @@ def load_matrix(path: str | os.PathLike) -> Matrix:
     if not isinstance(evals, dict) or not evals:
         raise DataError("`eval` must map a name to 'source/split'", loc)
     evals = {str(k): _split_ref(v, data, f"eval.{k}", loc) for k, v in evals.items()}
-    knn_train = _split_ref(raw["knn_train"] if "knn_train" in raw else train_on[0], data, "knn_train", loc)
+    knn_raw = raw["knn_train"] if "knn_train" in raw else train_on[0]
+    if isinstance(knn_raw, dict):
+        missing = sorted(set(evals) - set(knn_raw))
+        if missing or set(knn_raw) - set(evals):
+            raise DataError(
+                f"knn_train must name exactly the evaluation sets (missing: {', '.join(missing)})", loc
+            )
+        knn_train = {k: _split_ref(v, data, f"knn_train.{k}", loc) for k, v in knn_raw.items()}
+    else:
+        knn_train = {k: _split_ref(knn_raw, data, "knn_train", loc) for k in evals}
 
     runs_raw = raw["runs"]
     if not isinstance(runs_raw, list) or not runs_raw:

@@ -159,13 +159,16 @@ def _catalog_args(matrix: Matrix) -> list[str]:
 
 
 def run_baselines(matrix: Matrix, out: Path, log: Callable[[str], None]) -> None:
-    """kNN (MiniLM, TF-IDF), most-frequent and empty on every evaluation set, once, for the report's table."""
+    """kNN (MiniLM, TF-IDF), most-frequent and empty on every evaluation set, once, for the report's table.
+
+    Each set's kNN index is the training split of its own distribution (`knn_train`): real dev retrieves from
+    the real train split, a synthetic test from the synthetic train split."""
     for name, ref in matrix.evals.items():
         folder = out / "baselines" / name
         if (folder / "summary.json").is_file():
             continue
         log(f"baselines on {name}")
-        args = ["evaluate", "--baselines", "--train", str(data_file(out, matrix.knn_train))]
+        args = ["evaluate", "--baselines", "--train", str(data_file(out, matrix.knn_train[name]))]
         args += ["--data", str(data_file(out, ref)), "--out", str(folder), "--quiet", *_catalog_args(matrix)]
         _sashimi(args, out / "logs" / f"baselines-{name}.log")
 
