@@ -162,3 +162,23 @@ def test_non_finite_loss_stops_with_a_clear_error(tmp_path, encoder, monkeypatch
     config = load_config(TINY, ["train.steps=5"])
     with pytest.raises(TrainingError, match="step 1: non-finite loss"):
         train(config, tmp_path / "run", quiet=True, encoder=encoder)
+
+
+def test_on_eval_sees_every_dev_evaluation_and_may_stop_training(tmp_path, encoder):
+    config = load_config(TINY, ["train.steps=30", "train.eval_every=10", "train.ckpt_every=10"])
+    seen: list[tuple[int, float]] = []
+
+    class Stop(Exception):
+        pass
+
+    def on_eval(step, metrics):
+        seen.append((step, metrics["tier12_seq_acc"]))
+        if step == 20:
+            raise Stop
+
+    with pytest.raises(Stop):
+        train(config, tmp_path / "run", quiet=True, encoder=encoder, on_eval=on_eval)
+    assert [s for s, _ in seen] == [10, 20]
+    lines = _metrics(tmp_path / "run")
+    assert lines[-1]["step"] == 20 and lines[-1]["dev"]["tier12_seq_acc"] == seen[-1][1]
+    assert json.loads((tmp_path / "run" / "ckpt" / "state.json").read_text())["step"] == 20

@@ -8,6 +8,9 @@ The evaluation harness (issue 10), top level: `sashimi evaluate` (score a predic
 fidelity, bootstrap CIs, baselines, ceilings), `sashimi baseline` (write a baseline's predictions),
 `sashimi gates` (the plan's promotion gates).
 
+Hyper-parameter optimisation (plan 5.1): `sashimi hpo` (an Optuna study over training recipes, scored on
+the dev split; `hpo.py`).
+
 Like every area's `cli.py`, it imports its implementation modules inside the handlers so that building
 the parser (for any command) does not import torch, sentence-transformers or scikit-learn.
 """
@@ -23,6 +26,7 @@ from pathlib import Path
 def register(groups: dict) -> None:
     _register_experiments(groups)
     _register_harness(groups)
+    _register_hpo(groups)
     _register_interpret(groups)
 
 
@@ -437,6 +441,121 @@ def _cmd_gate_flips(args: argparse.Namespace) -> int:
         f"  {kind:10s} {v['flip_rate']:.4f} ({v['flips']} flips)" for kind, v in result["per_kind"].items()
     ]
     _print(result, args.json, lines)
+    return 0
+
+
+# ----------------------------------------------------------------------------- hyper-parameter optimisation
+
+
+def _register_hpo(groups: dict) -> None:
+    p = groups["root"].add_parser(
+        "hpo",
+        help="hyper-parameter search (Optuna, TPE + median pruning) over lr, steps, batch size and "
+        "ternarisation schedule, scored on the dev split; resumable",
+        description="Run (or resume) an Optuna study: each trial trains OUT/trials/<number>/ (a sashimi "
+        "train run folder) with sampled hyper-parameters and is scored on --dev only. The study is stored "
+        "in SQLite; rerunning the command keeps finished trials and retries a trial a kill left running "
+        "(from its checkpoint). Writes OUT/hpo.json (best parameters, every trial) and OUT/hpo.png.",
+        epilog="Default search space (configs/hpo/space.yaml; --space FILE for another): "
+        "train.lr float 3e-4..1e-2 log-uniform; train.steps int 200..1000 step 200; train.batch_size "
+        "{16, 32, 64}; train.ternary_warmup_fraction float 0..0.5 (train.ternary_warmup_steps = fraction "
+        "x steps; not sampled for a continuous model).",
+    )
+    p.add_argument(
+        "--config", type=Path, required=True, help="base sashimi train config (e.g. configs/real.yaml)"
+    )
+    p.add_argument(
+        "--data", type=Path, nargs="+", required=True, metavar="FILE.jsonl", help="training file(s)"
+    )
+    p.add_argument("--dev", type=Path, required=True, help="dev split JSONL the objective is measured on")
+    p.add_argument(
+        "--trials",
+        type=int,
+        required=True,
+        help="finished trials the study should have (complete, pruned or failed); a rerun with a larger "
+        "number adds trials",
+    )
+    p.add_argument("--out", type=Path, required=True, help="output folder (trials/, hpo.json, hpo.png)")
+    p.add_argument("--study", default="sashimi", help="study name in the storage (default: sashimi)")
+    p.add_argument("--storage", default=None, help="SQLite file or sqlite:/// URL (default: OUT/study.db)")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="base config override")
+    p.add_argument(
+        "--timeout", type=float, default=None, metavar="S", help="start no new trial after S seconds"
+    )
+    p.add_argument(
+        "--objective",
+        choices=("action_f1", "tier12_seq_acc"),
+        default="action_f1",
+        help="action_f1 (default): generate every dev prompt and score with the evaluation harness; "
+        "tier12_seq_acc: the trainer's teacher-forced Tier 1+2 sequence accuracy on --dev (fast, no decoding)",
+    )
+    p.add_argument("--space", type=Path, default=None, help="search space YAML (default: the built-in one)")
+    p.add_argument("--seed", type=int, default=0, help="TPE sampler seed (default 0)")
+    p.add_argument(
+        "--startup-trials", type=int, default=5, help="random trials before TPE models (default 5)"
+    )
+    p.add_argument("--no-prune", action="store_true", help="no median pruning")
+    p.add_argument(
+        "--prune-on",
+        choices=("tier12_seq_acc", "tier1_seq_acc", "token_acc", "tier1_token_acc"),
+        default="tier12_seq_acc",
+        help="the trainer's dev-carve figure reported every train.eval_every steps (default tier12_seq_acc)",
+    )
+    p.add_argument(
+        "--prune-startup", type=int, default=2, help="trials finished before any pruning (default 2)"
+    )
+    p.add_argument("--beam", type=int, default=1, help="beam width of the action_f1 generation (default 1)")
+    p.add_argument("--json", action="store_true", help="print hpo.json")
+    p.add_argument("--quiet", action="store_true", help="no progress lines")
+    p.set_defaults(func=_hpo)
+
+
+def _hpo(args: argparse.Namespace) -> int:
+    from sashimi.errors import DataError
+
+    try:
+        from sashimi.eval.hpo import HpoSettings, run_hpo
+    except ImportError as err:
+        if "optuna" not in str(err):
+            raise
+        raise DataError("sashimi hpo needs Optuna: pip install -e '.[hpo]'") from None
+    settings = HpoSettings(
+        config=args.config,
+        data=list(args.data),
+        dev=args.dev,
+        trials=args.trials,
+        out=args.out,
+        study=args.study,
+        storage=args.storage,
+        sets=list(args.set),
+        timeout=args.timeout,
+        objective=args.objective,
+        space=args.space,
+        seed=args.seed,
+        startup_trials=args.startup_trials,
+        prune=not args.no_prune,
+        prune_on=args.prune_on,
+        prune_startup=args.prune_startup,
+        beam=args.beam,
+        quiet=args.quiet,
+    )
+    result = run_hpo(settings)
+    if args.json:
+        print(json.dumps(result, indent=2))
+        return 0
+    best = result["best"]
+    counts = ", ".join(f"{v} {k.lower()}" for k, v in result["counts"].items())
+    if best is None:
+        print(f"study {result['study']}: {counts}; no complete trial yet; wrote {args.out}/hpo.json")
+    else:
+        params = ", ".join(
+            f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in best["params"].items()
+        )
+        print(
+            f"study {result['study']}: {counts}; best trial {best['number']}: dev {result['objective']['name']} "
+            f"{best['value']:.4f} ({params}; selected step {best['selected_step']}); "
+            f"wrote {args.out}/hpo.json, {args.out}/hpo.png"
+        )
     return 0
 
 

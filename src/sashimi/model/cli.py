@@ -231,7 +231,7 @@ def _generate_batch(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     from sashimi.io import write_jsonl
-    from sashimi.model.generator import Generator
+    from sashimi.model.generator import Generator, prediction_record
 
     rows = _batch_rows(args.input)
     generator = Generator.load(args.model)
@@ -239,17 +239,7 @@ def _generate_batch(args: argparse.Namespace) -> int:
     show = not args.quiet and sys.stderr.isatty()
     for rid, prompt in tqdm(rows, desc="generating", unit="request", disable=not show, file=sys.stderr):
         gen = generator.generate(prompt, beam=args.beam)  # one at a time, nothing cached: ms is a user's
-        obj = gen.to_json()
-        out.append(
-            {
-                "id": rid,
-                "prompt": prompt,
-                "dsl": obj.pop("dsl"),
-                "accepted": obj.pop("accepted"),
-                "ms": obj.pop("ms"),
-                **obj,
-            }
-        )
+        out.append(prediction_record(rid, prompt, gen))
     write_jsonl(args.out, out)
     if not args.quiet:
         import numpy as np

@@ -141,6 +141,19 @@ def validity_line(validity: dict) -> str:
     return "validity: " + head
 
 
+def prediction_record(rid: str, prompt: str, gen: Generation) -> dict:
+    """One line of the evaluation harness's predictions format, as `sashimi generate --input` writes it."""
+    obj = gen.to_json()
+    return {
+        "id": rid,
+        "prompt": prompt,
+        "dsl": obj.pop("dsl"),
+        "accepted": obj.pop("accepted"),
+        "ms": obj.pop("ms"),
+        **obj,
+    }
+
+
 def text_verdict(dsl: str, catalog, *, truncated: bool = False):
     """(PipelineResult, validity JSON) of a text model's raw program: lint → parse → validate → compile.
 

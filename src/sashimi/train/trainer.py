@@ -20,7 +20,7 @@ import math
 import os
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -584,8 +584,15 @@ def train(
     resume: bool = False,
     quiet: bool = False,
     encoder: Encoder | None = None,
+    on_eval: Callable[[int, dict], None] | None = None,
 ) -> dict:
-    """Train, write the run folder, return the final metrics (also in meta.json)."""
+    """Train, write the run folder, return the final metrics (also in meta.json).
+
+    `on_eval(step, dev_metrics)`, if given, is called after each periodic dev evaluation, once that
+    step's metrics line (and checkpoint, when one is due) is written. It may raise to stop training
+    (the HPO's pruner does): the exception leaves `train`, and the run folder holds everything up to
+    that step. Without it (the default) training is unchanged.
+    """
     started = time.time()
     commit = git_commit(Path(__file__).parent)  # the code this run starts with (HEAD may move while it runs)
     run = Path(out_dir)
@@ -807,6 +814,8 @@ def train(
                 best,
                 {"fingerprint": fingerprint, "wall_seconds": wall_before + time.time() - started},
             )
+        if on_eval is not None and "dev" in record:
+            on_eval(done, record["dev"])
         if exited_early:
             log(
                 f"early exit at step {done}: Tier 1 token accuracy {exited_early['tier1_token_acc']:.3f} < {exited_early['threshold']}"
