@@ -109,6 +109,9 @@ for s in $STEPS; do case $s in
     step filler-synth sh -c "sashimi exp filler --train '$OUT/synth/train.jsonl' --data '$OUT/synth/test.jsonl' '$OUT/synth/test_compositional.jsonl' --quiet --json --out '$OUT/filler_synth' > '$OUT/filler_synth.json'"
     # fitted on the real corpus: its vocabulary stays in the run folder (--save), never in the repository
     step filler-real sh -c "sashimi exp filler --train '$OUT/split/train.jsonl' --data '$OUT/split/dev.jsonl' --catalog-dir $S --value-source real --quiet --json --out '$OUT/filler_real' --save '$OUT/filler_real/filler' > '$OUT/filler_real.json'" ;;
+  ablate)  # issue 14: the priority matrix (27 jobs, ~80 min on 2 cores; resumable) + the 3x-budget check (~15 min)
+    step ablate-priority sashimi ablate --matrix configs/ablation/priority.yaml --seeds 3 --workers 2 --out "$OUT/abl" --quiet
+    step ablate-budget sashimi ablate --matrix configs/ablation/budget.yaml --seeds 1 --workers 2 --out "$OUT/abl-budget" --quiet ;;
   *) echo "error: unknown step '$s'" >&2; exit 2 ;;
 esac; done
 echo "done: results in $OUT (timings in $TIMES)" >&2
