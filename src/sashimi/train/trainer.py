@@ -197,12 +197,12 @@ def prepare(
         for ds in evals.values():
             ds.neighbours = retrieval.neighbours(ds.pooled, k)
     if mc["encoder"] != "frozen":
-        _add_encoder_inputs([train, dev, *evals.values()], mc, encoder, log)
+        add_encoder_inputs([train, dev, *evals.values()], mc, encoder, log)
     info["catalog_dir"] = dc["catalog_dir"]
     return Prepared(train, dev, evals, table, vocab, catalog, retrieval, info)
 
 
-def _add_encoder_inputs(datasets: Sequence[Dataset], mc: dict, encoder: Encoder, log) -> None:
+def add_encoder_inputs(datasets: Sequence[Dataset], mc: dict, encoder: Encoder, log) -> None:
     """What a trainable prompt encoder reads, per prompt: MiniLM's hidden states below the fine-tuned
     layers (from the on-disk cache, so only the top layers run per step) or word-piece ids (scratch)."""
     t0 = time.time()
