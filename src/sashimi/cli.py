@@ -29,6 +29,7 @@ COMMAND_MODULES = (
     "sashimi.model.cli",
     "sashimi.train.cli",
     "sashimi.eval.cli",
+    "sashimi.eval.ablate.cli",
     "sashimi.serve.cli",
 )
 

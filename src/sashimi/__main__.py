@@ -1,0 +1,7 @@
+"""`python -m sashimi` = the `sashimi` command (used by `sashimi ablate` to run its child commands)."""
+
+import sys
+
+from sashimi.cli import main
+
+sys.exit(main())
