@@ -23,6 +23,7 @@ from pathlib import Path
 def register(groups: dict) -> None:
     _register_experiments(groups)
     _register_harness(groups)
+    _register_interpret(groups)
 
 
 def _register_experiments(groups: dict) -> None:
@@ -436,4 +437,72 @@ def _cmd_gate_flips(args: argparse.Namespace) -> int:
         f"  {kind:10s} {v['flip_rate']:.4f} ({v['flips']} flips)" for kind, v in result["per_kind"].items()
     ]
     _print(result, args.json, lines)
+    return 0
+
+
+# ----------------------------------------------------------------------------- interpretability (plan 5.2)
+
+
+def _register_interpret(groups: dict) -> None:
+    p = groups["root"].add_parser(
+        "interpret",
+        help="interpret a trained run: ternary patterns of the top actions, attribution, z maps, failures",
+        description="For a `sashimi train` run folder and a dev JSONL: the ternary output-head rows of the "
+        "top training actions, gradient x input attribution of their logits to the encoder inputs, PCA/UMAP "
+        "maps of the bottleneck z, and (with --predictions and --rows) each failed dev row localised to "
+        "gate / skeleton / Tier 2 / Tier 3. Writes interpret.json, report.md, run.json and PNGs into --out.",
+    )
+    p.add_argument("run_dir", type=Path, help="a `sashimi train` run folder")
+    p.add_argument("--data", type=Path, required=True, help="dev JSONL (the gold rows)")
+    p.add_argument("--out", type=Path, required=True, help="output folder")
+    p.add_argument("--predictions", type=Path, help="the run's predictions on --data (sashimi generate)")
+    p.add_argument("--rows", type=Path, help="rows.jsonl of `sashimi evaluate` for those predictions")
+    p.add_argument(
+        "--metadata", type=Path, help="synthetic corpus metadata.jsonl: colour the maps by its domains"
+    )
+    p.add_argument("--top", type=int, default=20, help="how many of the most frequent actions (default 20)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the projections (default 0)")
+    p.add_argument("--no-umap", action="store_true", help="PCA only (UMAP also needs umap-learn)")
+    p.add_argument("--json", action="store_true", help="print interpret.json to stdout")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=_interpret)
+
+
+def _interpret(args: argparse.Namespace) -> int:
+    from sashimi.errors import DataError
+    from sashimi.eval.interpret import run_interpret
+
+    if args.top < 1:
+        raise DataError("--top must be at least 1")
+    command = f"sashimi interpret {args.run_dir} --data {args.data} --out {args.out}"
+    for flag in ("predictions", "rows", "metadata"):
+        if getattr(args, flag) is not None:
+            command += f" --{flag} {getattr(args, flag)}"
+    command += (f" --top {args.top}" if args.top != 20 else "") + (" --no-umap" if args.no_umap else "")
+    result = run_interpret(
+        args.run_dir,
+        args.data,
+        args.out,
+        predictions=args.predictions,
+        rows=args.rows,
+        metadata=args.metadata,
+        top=args.top,
+        seed=args.seed,
+        use_umap=not args.no_umap,
+        progress=False if args.quiet else None,
+        command=command,
+    )
+    if args.json:
+        print((args.out / "interpret.json").read_text(encoding="utf-8"), end="")
+        return 0
+    fl = result.get("failures")
+    ov = result["attribution"]["overall_shares"]
+    print(f"wrote {args.out}/interpret.json, report.md and PNGs")
+    print(f"  attribution shares: pooled {ov['pooled']}, tokens {ov['tokens']}, retrieved {ov['retrieved']}")
+    if fl is not None:
+        print(
+            "  failures: "
+            + ", ".join(f"{s} {v['count']}" for s, v in fl["stages"].items())
+            + f" (of {fl['failed']} failed, {fl['rows']} rows)"
+        )
     return 0

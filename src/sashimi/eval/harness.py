@@ -165,10 +165,11 @@ def latency(rows: list[dict]) -> dict[str, float | int | None]:
     }
 
 
-def summarise(rows: list[dict], *, seed: int = DEFAULT_SEED, resamples: int = DEFAULT_RESAMPLES) -> dict:
-    """Point values, bootstrap CIs, defined-row counts, failure counts and latency of scored rows."""
+def metric_columns(rows: list[dict], keys: Sequence[str] = METRIC_KEYS) -> dict[str, np.ndarray]:
+    """Per-row values of each metric (rates as 0/1; NaN where a metric is undefined for the row), in row
+    order: what the summary's means and intervals are computed from (the ablation report pools them)."""
     columns: dict[str, np.ndarray] = {}
-    for key in METRIC_KEYS:
+    for key in keys:
         if key == "accept_rate":
             values = [float(r["accepted"]) for r in rows]
         elif key in _ROW_VALIDITY:
@@ -176,7 +177,12 @@ def summarise(rows: list[dict], *, seed: int = DEFAULT_SEED, resamples: int = DE
         else:
             values = [math.nan if r[key] is None else float(r[key]) for r in rows]
         columns[key] = np.array(values, dtype=np.float64)
-    table = table_cis(columns, resamples=resamples, seed=seed)
+    return columns
+
+
+def summarise(rows: list[dict], *, seed: int = DEFAULT_SEED, resamples: int = DEFAULT_RESAMPLES) -> dict:
+    """Point values, bootstrap CIs, defined-row counts, failure counts and latency of scored rows."""
+    table = table_cis(metric_columns(rows), resamples=resamples, seed=seed)
     failures = Counter(r["category"] for r in rows)
     return {
         "n": len(rows),

@@ -7,6 +7,7 @@ RUN_DIR/
   token_table.json       the output vocabulary (TokenTable)
   vocab/                 Tier 1 / Tier 2 vocabularies (sashimi.ir.vocab.save_vocab)
   filler/                the fitted ValueFiller (when one was fitted)
+  tokenizer.json         the byte-level BPE of a dsl_text run (model.output_target: dsl_text) only
   retrieval.safetensors  retrieval index (only with retrieval_k > 0; built from training rows: never ship it)
   meta.json              git commit, wall time, parameter counts, ternary shares, final metrics, catalog
   metrics.jsonl          one line per logged step / evaluation
@@ -31,6 +32,7 @@ from sashimi.model.decoder import DecoderConfig, Memory, SashimiDecoder, pad_tok
 from sashimi.model.filler import ValueFiller
 from sashimi.model.prompt_encoder import pad_encoder_inputs
 from sashimi.model.retrieval import RETRIEVAL_FILE, RetrievalIndex
+from sashimi.model.text_target import DSL_TEXT, TextTokenizer
 from sashimi.model.token_table import TokenTable
 
 CONFIG_FILE = "config.json"
@@ -50,6 +52,7 @@ class LoadedModel:
     retrieval: RetrievalIndex | None
     meta: dict
     config: dict = field(default_factory=dict)  # {"decoder": ..., "train": ...}
+    text: TextTokenizer | None = None  # the BPE of a dsl_text run (None for the typed IR target)
 
     @torch.no_grad()
     def memory(
@@ -140,4 +143,11 @@ def load_run(run_dir: str | os.PathLike) -> LoadedModel:
     retrieval = RetrievalIndex.load(run) if (run / RETRIEVAL_FILE).is_file() else None
     meta_path = run / META_FILE
     meta = read_json(meta_path) if meta_path.is_file() else {}
-    return LoadedModel(model, table, vocab, filler, retrieval, meta, config)
+    text = None
+    if cfg.output_target == DSL_TEXT:
+        text = TextTokenizer.load(run)
+        if len(text) != cfg.vocab_size:
+            raise DataError(
+                f"text tokenizer has {len(text)} tokens, the model {cfg.vocab_size}", Location(str(run))
+            )
+    return LoadedModel(model, table, vocab, filler, retrieval, meta, config, text)

@@ -36,6 +36,7 @@ from torch import nn
 from sashimi.errors import DataError
 from sashimi.model.prompt_encoder import ENCODER_KINDS, MINILM_LAYERS, build_prompt_encoder
 from sashimi.model.ternary import BitLinear
+from sashimi.model.text_target import check_target
 
 WEIGHT_REGIMES = ("continuous", "partial", "full")
 PAD_ID = 0  # the token table's `<PAD>`
@@ -69,8 +70,15 @@ class DecoderConfig:
     encoder_scratch_layers: int = 2  # scratch: transformer layers
     encoder_scratch_d: int = 128  # scratch: width (projected to enc_dim at the output)
     encoder_scratch_heads: int = 4  # scratch: attention heads
+    # What the decoder emits (plan 4.1.5): typed_ir = Tier 1/2 tokens under the grammar mask, values by
+    # the filler; dsl_text = the whole canonical DSL text as byte-level BPE tokens + <EOS>, no mask
+    # (sashimi.model.text_target). The two fields below only apply to dsl_text.
+    output_target: str = "typed_ir"
+    text_vocab_size: int = 2048  # BPE vocabulary (specials included) learnt on the training programs
+    text_max_len: int = 1024  # max_len of a dsl_text decoder (text is ~6x longer than the typed IR)
 
     def __post_init__(self) -> None:
+        check_target(self.output_target)
         if self.weight_regime not in WEIGHT_REGIMES:
             raise DataError(f"weight_regime must be one of {WEIGHT_REGIMES}, got {self.weight_regime!r}")
         if self.encoder not in ENCODER_KINDS:

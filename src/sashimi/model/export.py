@@ -168,6 +168,11 @@ def export_run(
     keep_run_filler = trained_on_synthetic_only(run_meta) or allow_corpus_rows
     loaded = load_run(run) if keep_run_filler else _load_without_filler(run)
     cfg = loaded.decoder.cfg
+    if cfg.output_target != "typed_ir":  # the packed format has no tokenizer: a text run is an ablation
+        raise DataError(
+            f"export packs typed_ir models only (this run's target is {cfg.output_target})",
+            Location(str(run)),
+        )
     catalog = model_catalog(loaded, run)
     synth_path = Path(synthetic) if synthetic is not None else None
     provenance: dict[str, Any] = {"run": str(run), "synthetic": str(synth_path) if synth_path else None}

@@ -9,6 +9,12 @@
             ─► ProgramConstraint.to_typed ─► lowering ─► DSL text                [lower]
             ─► parse ─► validate strict/permissive ─► compile ─► binary plist    [compile]
 
+A dsl_text model (plan 4.1.5, `model.output_target: dsl_text`) replaces decode..lower: unconstrained
+greedy/beam search over text tokens until `<EOS>` (or max_len: cut, reported as truncated), detokenise
+[decode], then lint → parse → validate → compile [compile], exactly as a text model is used: the
+linter's repairs are listed in the validity record (`lint_repairs`, and as warnings), a failure stays a
+failure, and `dsl` is the model's raw text (the evaluation lints it again and counts the repairs).
+
 One `Generator` holds one MiniLM, the gate and the model, loaded once (a server shares it). The program
 is the model's own: the toolchain runs without the linter's repairs, and its verdict (strict /
 permissive, warnings) is reported as is, never replaced by another program.
@@ -30,6 +36,7 @@ from typing import Any
 
 from sashimi.errors import DataError, Location
 from sashimi.model.catalogs import model_catalog
+from sashimi.model.text_target import DSL_TEXT, TextConstraint, split_eos
 
 DEFAULT_MODEL_DIR = Path(__file__).parent / "assets" / "default"
 MAX_REQUEST_CHARS = 2000  # a Shortcut request is a sentence or a paragraph; MiniLM reads 256 word pieces
@@ -49,7 +56,9 @@ class Generation:
     gate_score: float | None = None  # in-domain score of the gate (None: rejected before the gate)
     rejected_by: str | None = None  # "request" (failed the input checks) | "gate" | None (accepted)
     name: str = ""  # the shortcut's name (SHORTCUT "...")
-    tokens: int = 0  # Tier 1 + 2 tokens the decoder emitted (Tier 3 slot markers included)
+    tokens: int = (
+        0  # tokens the decoder emitted: Tier 1 + 2 (Tier 3 slot markers included); text: BPE + <EOS>
+    )
 
     @property
     def ok(self) -> bool:
@@ -133,6 +142,26 @@ def validity_line(validity: dict) -> str:
     return "validity: " + head
 
 
+def text_verdict(dsl: str, catalog, *, truncated: bool = False):
+    """(PipelineResult, validity JSON) of a text model's raw program: lint → parse → validate → compile.
+
+    Every lint repair is listed (`lint_repairs`; the pipeline also makes each one a warning) and the
+    text that was parsed is kept beside the raw one when the linter changed it; a failure is reported
+    at its stage with its error, never replaced."""
+    from sashimi.dsl.pipeline import run_pipeline
+
+    checked = run_pipeline(dsl, catalog, file="<generated>", do_lint=True)
+    validity = validity_of(checked)
+    validity["linted"] = True
+    validity["lint_repairs"] = [
+        f"line {c.line} {c.kind}: {c.original!r} -> {c.replacement!r}" for c in checked.repairs
+    ]
+    validity["truncated"] = truncated  # reached max_len without <EOS>: the text is cut there
+    if checked.repairs:
+        validity["linted_dsl"] = checked.linted_text  # what was parsed and compiled
+    return checked, validity
+
+
 class Generator:
     """One MiniLM, the domain gate and the generator model, loaded once."""
 
@@ -155,6 +184,15 @@ class Generator:
         self.encoder = encoder if encoder is not None else MiniLM()
         self.gate = fast_gate(gate if gate is not None else load_gate())
         self.catalog = catalog if catalog is not None else model_catalog(model, model_dir or Path("."))
+        self.text = getattr(model, "text", None)  # the BPE of a dsl_text model (None: typed IR)
+        if model.decoder.cfg.output_target == DSL_TEXT:
+            if self.text is None:
+                raise DataError(
+                    "this dsl_text model has no text tokenizer (tokenizer.json)", Location(str(model_dir))
+                )
+            self.stepper = FastDecoder(model.decoder)
+            self.constraint = TextConstraint(model.decoder.cfg.vocab_size, int(model.decoder.cfg.max_len))
+            return
         if model.filler is None:
             raise DataError("this model has no value filler (filler/ folder)", Location(str(model_dir)))
         self.stepper = FastDecoder(model.decoder)  # decoder.step without module dispatch, same logits
@@ -221,6 +259,8 @@ class Generator:
         return self._program(prompt, pooled, states, enc_inputs, beam, score, done, lap)
 
     def _program(self, prompt, pooled, states, enc_inputs, beam, score, done, lap) -> Generation:
+        if self.text is not None:
+            return self._program_text(pooled, states, enc_inputs, beam, score, done, lap)
         from sashimi.dsl.pipeline import run_pipeline
         from sashimi.ir.lowering import lower_to_text
         from sashimi.model.search import SearchError, search
@@ -272,5 +312,50 @@ class Generator:
             tokens=n_tokens,
         )
 
+    def _program_text(self, pooled, states, enc_inputs, beam, score, done, lap) -> Generation:
+        """dsl_text: unconstrained search, detokenise, then the toolchain with the linter."""
+        from sashimi.model.search import SearchError, search
 
-__all__ = ["DEFAULT_MODEL_DIR", "Generation", "Generator", "request_problem", "validity_line", "validity_of"]
+        try:
+            memory = self.model.memory(pooled, states, enc_inputs)
+            result = search(self.stepper, memory, self.constraint, beam=beam)
+        except (SearchError, ValueError) as err:  # a defect, reported on this request, never hidden
+            lap("decode")
+            return done(
+                accepted=True,
+                gate_score=score,
+                reason=f"decoding failed: {err}".splitlines()[0],
+                validity={"failed_stage": "decode", "error": str(err).splitlines()[0]},
+            )
+        ids, ended = split_eos(result.token_ids)
+        dsl = self.text.decode(ids)
+        lap("decode")
+        checked, validity = text_verdict(dsl, self.catalog, truncated=not ended)
+        lap("compile")
+        name = checked.ir.name if checked.ir is not None else ""
+        reason = ""
+        if checked.shortcut_bytes is None:
+            reason = f"the program does not compile: {checked.error}"
+            if not ended:
+                reason += f" (text cut at max_len {self.constraint.max_len} tokens, no <EOS>)"
+        return done(
+            accepted=True,
+            gate_score=score,
+            reason=reason,
+            dsl=dsl,
+            validity=validity,
+            shortcut=checked.shortcut_bytes,
+            name=name,
+            tokens=len(result.token_ids),
+        )
+
+
+__all__ = [
+    "DEFAULT_MODEL_DIR",
+    "Generation",
+    "Generator",
+    "request_problem",
+    "text_verdict",
+    "validity_line",
+    "validity_of",
+]

@@ -50,6 +50,10 @@ DEFAULTS: dict[str, Any] = {
         "eval_batch_size": 64,
         "select": "best",  # best (dev Tier 1+2 sequence accuracy, then dev CE) | last
         "early_exit": None,  # e.g. {step: 200, min_tier1_acc: 0.7}: stop a run that learns too slowly
+        # dsl_text only: a batch holding more target positions (positives + negatives) than this runs in
+        # row chunks with gradient accumulation (same loss): a batch of 32 programs of 1,024 text tokens
+        # took 14 GB in one pass (attention dropout materialises every L x L map) and was OOM-killed
+        "text_batch_tokens": 8192,
         "threads": 1,  # torch intra-op threads: 1 is fastest on a shared 2-core CPU, and results depend on it
         "interrupt_at": None,  # stop after this step as if killed (tests of --resume)
     },

@@ -7,6 +7,12 @@ typed IR's token texts (`to_typed(ir, catalog).tokens`) mapped through the `Toke
 the table and their diverging positions fit in `max_len` — with the diverging positions of both
 sequences precomputed (difflib opcodes over the token texts) and a severity weight from its error tags.
 
+DSL-text target (plan 4.1.5; `tokenizer` given): the target ids are the byte-level BPE tokens of the
+canonical text `lower_to_text(typed)` (values included) followed by `<EOS>`; every position counts as
+Tier 1 (the text has no tiers: the dev "tier1" figures are then over all text tokens). A hard negative
+is rendered to text the same way (its typed IR lowered and printed; the raw corrupted text when it does
+not lower) and tokenised, and its diverging positions are computed on the two token-id sequences.
+
 Batches (`collate`) are plain tensors; every random choice in a batch comes from a `torch.Generator`
 the trainer seeds per step, so a resumed run draws exactly what an uninterrupted one draws.
 """
@@ -27,11 +33,13 @@ from sashimi.dsl.ast import ShortcutIR
 from sashimi.dsl.catalog import Catalog
 from sashimi.dsl.corpus import CorpusRow
 from sashimi.errors import SashimiError
+from sashimi.ir.lowering import lower_to_text
 from sashimi.ir.typed import TypedProgram, to_typed
 from sashimi.model.decoder import pad_token_states
 from sashimi.model.prompt_encoder import pad_encoder_inputs
 from sashimi.model.retrieval import RetrievalIndex
-from sashimi.model.token_table import BOS_ID, PAD_ID, UNK_ID, TokenTable
+from sashimi.model.text_target import TextTokenizer
+from sashimi.model.token_table import BOS_ID, EOS_ID, PAD_ID, UNK_ID, TokenTable
 
 # How much a negative's error matters (L_repair weight = the largest severity among its tags). Wrong
 # structure or action identity changes what the shortcut does; a dropped parameter or a wrong enum
@@ -124,6 +132,18 @@ def severity(tags: Sequence[str], table: dict[str, float] | None = None) -> floa
     return base + (STILL_VALID_BONUS if "still_valid" in tags else 0.0)
 
 
+def program_text(typed: TypedProgram) -> str:
+    """The text a dsl_text decoder learns to write: the canonical printing of the typed IR."""
+    return lower_to_text(typed)
+
+
+def _negative_text(negative: dict, fallback: str) -> str:
+    try:
+        return lower_to_text(TypedProgram.from_json(negative))
+    except (SashimiError, ValueError):
+        return fallback  # a reading that does not lower: the corrupted text itself
+
+
 def build_examples(
     parsed: Sequence[tuple[CorpusRow, ShortcutIR]],
     catalog: Catalog,
@@ -132,8 +152,20 @@ def build_examples(
     max_len: int,
     negatives_per_program: int = 0,
     negative_seed: int = 0,
+    tokenizer: TextTokenizer | None = None,
 ) -> tuple[list[Example], dict]:
-    """Examples with target ids (and hard negatives when `negatives_per_program` > 0)."""
+    """Examples with target ids (and hard negatives when `negatives_per_program` > 0).
+
+    `tokenizer` given: the dsl_text target (module docstring) instead of the typed IR tokens."""
+    if tokenizer is not None:
+        return _build_text_examples(
+            parsed,
+            catalog,
+            tokenizer,
+            max_len=max_len,
+            negatives_per_program=negatives_per_program,
+            negative_seed=negative_seed,
+        )
     groups = group_rows([row for row, _ in parsed])
     group_of = {i: g for g, grp in enumerate(groups) for i in grp.rows}
     tables = _Tables.build(catalog) if negatives_per_program > 0 else None
@@ -176,6 +208,75 @@ def build_examples(
                 ex.negatives.append(
                     Negative(
                         ids=table.encode(neg_texts)[:max_len],
+                        pos_div=p_div,
+                        neg_div=n_div,
+                        weight=severity(triple.error_tags),
+                        tags=tuple(triple.error_tags),
+                    )
+                )
+                stats["negatives"] += 1
+        examples.append(ex)
+    return examples, stats
+
+
+def _build_text_examples(
+    parsed: Sequence[tuple[CorpusRow, ShortcutIR]],
+    catalog: Catalog,
+    tokenizer: TextTokenizer,
+    *,
+    max_len: int,
+    negatives_per_program: int,
+    negative_seed: int,
+) -> tuple[list[Example], dict]:
+    groups = group_rows([row for row, _ in parsed])
+    group_of = {i: g for g, grp in enumerate(groups) for i in grp.rows}
+    tables = _Tables.build(catalog) if negatives_per_program > 0 else None
+    stats = {
+        "rows": len(parsed),
+        "target": "dsl_text",
+        "truncated": 0,
+        "unk_tokens": 0,
+        "text_tokens": 0,  # BPE tokens incl. <EOS>, before truncation
+        "max_text_tokens": 0,
+        "negatives": 0,
+        "negatives_dropped_same_text": 0,
+        "negatives_dropped_past_max_len": 0,
+        "negatives_raw_text": 0,  # negatives whose typed reading does not lower: their corrupted text
+    }
+    examples: list[Example] = []
+    for i, (row, ir) in enumerate(parsed):
+        typed = to_typed(ir, catalog)
+        text = program_text(typed)
+        ids = [*tokenizer.encode(text), EOS_ID]
+        stats["text_tokens"] += len(ids)
+        stats["max_text_tokens"] = max(stats["max_text_tokens"], len(ids))
+        ex = Example(
+            shortcut_id=row.shortcut_id,
+            prompt=row.prompt,
+            ids=ids[:max_len],
+            tiers=[1] * min(len(ids), max_len),
+            group=group_of[i],
+            typed=typed,
+            truncated=len(ids) > max_len,
+        )
+        stats["truncated"] += ex.truncated
+        if tables is not None:
+            for triple in negatives_for_program(
+                row, catalog, seed=negative_seed, per_program=negatives_per_program, tables=tables
+            ):
+                neg_text = _negative_text(triple.negative, triple.negative_text)
+                if neg_text == text:  # differs only where text cannot show it: no text negative
+                    stats["negatives_dropped_same_text"] += 1
+                    continue
+                stats["negatives_raw_text"] += neg_text == triple.negative_text and not triple.lowerable
+                neg_ids = [*tokenizer.encode(neg_text), EOS_ID]
+                p_div, n_div = diverging_positions(ids, neg_ids)
+                if max(p_div) >= max_len or max(n_div) >= max_len:
+                    stats["negatives_dropped_past_max_len"] += 1
+                    continue
+                ex.negatives.append(
+                    Negative(
+                        ids=neg_ids[:max_len],
                         pos_div=p_div,
                         neg_div=n_div,
                         weight=severity(triple.error_tags),

@@ -80,6 +80,16 @@ class LossWeighting(nn.Module):
                 total = total + torch.exp(-s) * value + s
         return total
 
+    def offset(self, names: Sequence[str]) -> torch.Tensor:
+        """The `+ s_i` part `forward` adds for these terms (0 in fixed mode): gradient accumulation over
+        row chunks subtracts it for a term already counted in an earlier chunk."""
+        total = self.fixed.new_zeros(())
+        if self.mode == "adaptive":
+            for i, name in enumerate(TERMS):
+                if name in names:
+                    total = total + self.log_vars[i].clamp(*self.clamp)
+        return total
+
     def effective_weights(self) -> dict[str, float]:
         if self.mode == "fixed":
             return {n: float(w) for n, w in zip(TERMS, self.fixed, strict=True)}

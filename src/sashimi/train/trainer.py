@@ -35,6 +35,7 @@ from sashimi.dsl.catalog import Catalog
 from sashimi.dsl.corpus import CorpusRow, load_corpus
 from sashimi.errors import DataError, Location, SashimiError
 from sashimi.io import atomic_write_text, git_commit, read_json, write_json
+from sashimi.ir.typed import to_typed
 from sashimi.ir.vocab import Vocab, build_vocab
 from sashimi.model.checkpoint import (
     FILLER_DIR,
@@ -48,8 +49,18 @@ from sashimi.model.encoder import N_LAYERS, Encoder
 from sashimi.model.prompt_encoder import wordpiece_ids
 from sashimi.model.retrieval import RetrievalIndex, build_index
 from sashimi.model.ternary import ternary_shares
+from sashimi.model.text_target import DSL_TEXT, TextTokenizer
 from sashimi.model.token_table import PAD_ID, UNK_ID, TokenTable, build_token_table
-from sashimi.train.data import Batch, Dataset, build_examples, collate, pad_ids, parse_rows, shift_inputs
+from sashimi.train.data import (
+    Batch,
+    Dataset,
+    build_examples,
+    collate,
+    pad_ids,
+    parse_rows,
+    program_text,
+    shift_inputs,
+)
 from sashimi.train.losses import (
     LossWeighting,
     bag_loss,
@@ -78,6 +89,7 @@ class Prepared:
     catalog: Catalog
     retrieval: RetrievalIndex | None
     info: dict = field(default_factory=dict)
+    text: TextTokenizer | None = None  # the dsl_text target's BPE (None: typed IR target)
 
 
 # ----------------------------------------------------------------------------------------------- data
@@ -136,14 +148,29 @@ def prepare(
     vocab = build_vocab([ir for _, ir in train_parsed], catalog, catalog_actions=catalog.actions)
     table = build_token_table(vocab)
     max_len = int(mc["max_len"])
+    text = None
+    if mc["output_target"] == DSL_TEXT:
+        # the BPE is learnt on the training programs' text only (never dev / eval rows)
+        text = TextTokenizer.train(
+            [program_text(to_typed(ir, catalog)) for _, ir in train_parsed], int(mc["text_vocab_size"])
+        )
+        table = text.table()
+        max_len = int(mc["text_max_len"])
     k_neg, neg_seed = int(dc["negatives_per_program"]), int(dc["negative_seed"])
     log(
         f"data: {len(train_parsed)} train / {len(dev_parsed)} dev programs "
         f"({len(train_failed) + len(dev_failed)} unparseable skipped); catalog {dc['catalog_dir'] or 'core'} "
         f"({len(catalog)} actions); {len(table)} output tokens"
+        + (f" (dsl_text: byte-level BPE, max_len {max_len})" if text is not None else "")
     )
     train_ex, train_stats = build_examples(
-        train_parsed, catalog, table, max_len=max_len, negatives_per_program=k_neg, negative_seed=neg_seed
+        train_parsed,
+        catalog,
+        table,
+        max_len=max_len,
+        negatives_per_program=k_neg,
+        negative_seed=neg_seed,
+        tokenizer=text,
     )
     # dev negatives (another seed) give the separability figure; they never train anything
     dev_ex, dev_stats = build_examples(
@@ -153,6 +180,7 @@ def prepare(
         max_len=max_len,
         negatives_per_program=max(k_neg, 2),
         negative_seed=neg_seed + 1,
+        tokenizer=text,
     )
     evals_ex = {}
     for path in eval_paths:
@@ -164,6 +192,7 @@ def prepare(
             max_len=max_len,
             negatives_per_program=max(k_neg, 2),
             negative_seed=neg_seed + 1,
+            tokenizer=text,
         )
         evals_ex[str(path)] = (ex, {**st, "unparseable": len(failed)})
     encoder = encoder or Encoder()
@@ -177,6 +206,12 @@ def prepare(
         evals[name].stats = st
     train.stats = {**train_stats, "unparseable": len(train_failed)}
     dev.stats = {**dev_stats, "unparseable": len(dev_failed)}
+    if text is not None:
+        n_tr = max(1, len(train_ex))
+        log(
+            f"dsl_text: {train_stats['text_tokens'] / n_tr:.0f} BPE tokens per training program (max "
+            f"{train_stats['max_text_tokens']}); {train_stats['truncated']} of {len(train_ex)} truncated at {max_len}"
+        )
     log(
         f"encoder: {len(cache)} prompts in {time.time() - t0:.1f}s; negatives: {train_stats['negatives']} train, "
         f"{dev_stats['negatives']} dev"
@@ -199,7 +234,7 @@ def prepare(
     if mc["encoder"] != "frozen":
         add_encoder_inputs([train, dev, *evals.values()], mc, encoder, log)
     info["catalog_dir"] = dc["catalog_dir"]
-    return Prepared(train, dev, evals, table, vocab, catalog, retrieval, info)
+    return Prepared(train, dev, evals, table, vocab, catalog, retrieval, info, text)
 
 
 def add_encoder_inputs(datasets: Sequence[Dataset], mc: dict, encoder: Encoder, log) -> None:
@@ -262,6 +297,83 @@ def _forward_losses(model: SashimiDecoder, weighting: LossWeighting, batch: Batc
     return total, {**terms, **extra}
 
 
+def split_batch(batch: Batch, max_tokens: int) -> list[Batch]:
+    """Row chunks of `batch` with at most `max_tokens` target positions each, positives and their
+    negatives together (at least one row), every tensor cut to the chunk's own longest sequence.
+    Causal decoding: trailing padding changes nothing."""
+    length = batch.targets.shape[1] + (batch.neg_targets.shape[1] if len(batch.neg_rows) else 0)
+    per = max(1, int(max_tokens) // max(1, length))
+    out = []
+    for start in range(0, batch.targets.shape[0], per):
+        rows = torch.arange(start, min(start + per, batch.targets.shape[0]))
+        keep = int((batch.targets.index_select(0, rows) != PAD_ID).sum(1).max())
+        pick = torch.nonzero((batch.neg_rows >= start) & (batch.neg_rows < start + len(rows))).flatten()
+        neg_t = batch.neg_targets.index_select(0, pick)
+        keep_n = max(1, int((neg_t != PAD_ID).sum(1).max())) if len(pick) else 1
+        out.append(
+            Batch(
+                pooled=batch.pooled.index_select(0, rows),
+                token_states=batch.token_states.index_select(0, rows),
+                token_mask=batch.token_mask.index_select(0, rows),
+                retrieved=None if batch.retrieved is None else batch.retrieved.index_select(0, rows),
+                inputs=batch.inputs.index_select(0, rows)[:, :keep],
+                targets=batch.targets.index_select(0, rows)[:, :keep],
+                tiers=batch.tiers.index_select(0, rows)[:, :keep],
+                bag=batch.bag.index_select(0, rows),
+                neg_rows=batch.neg_rows.index_select(0, pick) - start,
+                neg_inputs=batch.neg_inputs.index_select(0, pick)[:, :keep_n],
+                neg_targets=neg_t[:, :keep_n],
+                pos_div=batch.pos_div.index_select(0, pick)[:, :keep],
+                neg_div=batch.neg_div.index_select(0, pick)[:, :keep_n],
+                neg_weight=batch.neg_weight.index_select(0, pick),
+                enc_inputs=None
+                if batch.enc_inputs is None
+                else (batch.enc_inputs[0].index_select(0, rows), batch.enc_inputs[1].index_select(0, rows)),
+            )
+        )
+    return out
+
+
+def _accumulated_losses(
+    model: SashimiDecoder, weighting: LossWeighting, batch: Batch, config: dict, max_tokens: int
+) -> tuple[float, dict[str, float]]:
+    """Forward + backward of `batch` in row chunks of <= `max_tokens` positions (gradient accumulation).
+
+    Each chunk's terms are scaled by its share of what the whole-batch term averages over (tokens for
+    L_ce, pairs for L_margin, severity weight for L_repair, rows for the bag and KL terms), so the summed
+    loss and gradients are those of the whole batch (up to float summation order). Kendall weighting's
+    `+ s_i` is counted once per term. Returns the whole-batch loss and terms as floats.
+    """
+    n_tok = float((batch.targets != PAD_ID).sum())
+    n_rows, n_pairs, w_sum = batch.targets.shape[0], len(batch.neg_rows), float(batch.neg_weight.sum())
+    total_f, terms_f = 0.0, {}
+    counted: set[str] = set()
+    for part in split_batch(batch, max_tokens):
+        share = {
+            "ce": float((part.targets != PAD_ID).sum()) / n_tok,
+            "margin": len(part.neg_rows) / max(1, n_pairs),
+            "repair": float(part.neg_weight.sum()) / w_sum if w_sum > 0 else 0.0,
+            "bag": part.targets.shape[0] / n_rows,
+            "kl": part.targets.shape[0] / n_rows,
+        }
+        _, terms = _forward_losses(model, weighting, part, config)
+        scaled = {k: v * share[k] for k, v in terms.items()}
+        main = {k: v for k, v in scaled.items() if k in ("ce", "margin", "repair")}
+        total = weighting(main) - weighting.offset([k for k in main if k in counted])
+        counted.update(main)
+        total = total + float(config["loss"]["bag_weight"]) * scaled["bag"]
+        if "kl" in scaled:
+            total = total + float(model.cfg.beta) * scaled["kl"]
+        value = float(total.detach())
+        if not math.isfinite(value):
+            return value, {k: float(v.detach()) for k, v in terms.items()}
+        total.backward()
+        total_f += value
+        for k, v in scaled.items():
+            terms_f[k] = terms_f.get(k, 0.0) + float(v.detach())
+    return total_f, terms_f
+
+
 def lr_at(step: int, tc: dict) -> float:
     base, warm, total = float(tc["lr"]), int(tc["warmup_steps"]), int(tc["steps"])
     if step < warm:
@@ -313,11 +425,30 @@ def _grad_health(model: SashimiDecoder, weighting: LossWeighting) -> dict:
 # ----------------------------------------------------------------------------------------------- evaluation
 
 
+def _eval_batches(data: Dataset, bs: int, text_config: dict | None) -> list[list[int]]:
+    """Rows in order, `bs` at a time; dsl_text: rows by length, at most `train.text_batch_tokens`
+    target positions per batch (long texts would otherwise need GBs of logits at once)."""
+    budget = int(text_config["train"]["text_batch_tokens"] or 0) if text_config else 0
+    if not budget:
+        return [list(range(s, min(len(data), s + bs))) for s in range(0, len(data), bs)]
+    out: list[list[int]] = []
+    for i in sorted(range(len(data)), key=lambda i: len(data.examples[i].ids)):
+        n = len(data.examples[i].ids)  # the longest so far: rows come in length order
+        if out and len(out[-1]) < bs and (len(out[-1]) + 1) * n <= budget:
+            out[-1].append(i)
+        else:
+            out.append([i])
+    return out
+
+
 @torch.no_grad()
 def evaluate(model: SashimiDecoder, data: Dataset, config: dict, retrieval: RetrievalIndex | None) -> dict:
     """Teacher-forced figures on a dataset: CE, token and sequence accuracies, hard-negative separability.
 
     Argmax over the whole output vocabulary (no decoding mask). A `<UNK>` target is always wrong.
+    DSL-text target: every text token (and `<EOS>`) counts as Tier 1, so `tier1_token_acc` is the
+    accuracy over all text tokens, values included, and `tier1_seq_acc` = `tier12_seq_acc` = `seq_acc`
+    is the exact text (the model-selection key and the early-exit rule read these same keys).
     Separability: mean over (positive, negative) pairs of l(y+) - l(y-), l = mean log p over the
     diverging positions (nats per diverging token); also the share of pairs with l(y+) > l(y-).
     """
@@ -331,8 +462,7 @@ def evaluate(model: SashimiDecoder, data: Dataset, config: dict, retrieval: Retr
     seq = {"tier1": 0, "tier12": 0, "all": 0}
     sep: list[float] = []
     kl_sum = 0.0
-    for start in range(0, len(data), bs):
-        rows = list(range(start, min(len(data), start + bs)))
+    for rows in _eval_batches(data, bs, config if model.cfg.output_target == DSL_TEXT else None):
         batch = collate(
             data,
             rows,
@@ -492,7 +622,10 @@ def train(
 
     prep = prepare(config, data_paths, eval_paths, encoder=encoder, log=log)
     fingerprint = _fingerprint(config, prep.info)
-    cfg = DecoderConfig(vocab_size=len(prep.table), **config["model"])
+    model_cfg = dict(config["model"])
+    if prep.text is not None:  # the text decoder's positions cover text_max_len tokens
+        model_cfg["max_len"] = int(model_cfg["text_max_len"])
+    cfg = DecoderConfig(vocab_size=len(prep.table), **model_cfg)
     torch.manual_seed(seed)  # model init depends on the seed only, not on what preparing consumed
     model = SashimiDecoder(cfg)
     if cfg.encoder == "finetune":  # the trainable top layers start from MiniLM's own weights
@@ -553,6 +686,7 @@ def train(
     steps, bs = int(tc["steps"]), int(tc["batch_size"])
     lengths = [len(e.ids) for e in prep.train.examples]
     interrupt_at = tc["interrupt_at"]
+    text_tokens = int(tc["text_batch_tokens"] or 0) if prep.text is not None else 0
     show_bar = not quiet and sys.stderr.isatty()
     bar = tqdm(
         total=steps, initial=start_step, desc="train", unit="step", disable=not show_bar, file=sys.stderr
@@ -579,15 +713,22 @@ def train(
             use_negatives=True,
             generator=gen,
         )
-        total, terms = _forward_losses(model, weighting, batch, config)
-        terms_f = {k: float(v.detach()) for k, v in terms.items()}
-        total_f = float(total.detach())
+        chunked = bool(text_tokens) and batch.targets.numel() + batch.neg_targets.numel() > text_tokens
+        if chunked:
+            # dsl_text: a batch of long programs runs in row chunks (same rows, same loss; bounded memory)
+            opt.zero_grad(set_to_none=True)
+            total_f, terms_f = _accumulated_losses(model, weighting, batch, config, text_tokens)
+        else:
+            total, terms = _forward_losses(model, weighting, batch, config)
+            terms_f = {k: float(v.detach()) for k, v in terms.items()}
+            total_f = float(total.detach())
         if not math.isfinite(total_f):
             raise TrainingError(
                 f"step {step + 1}: non-finite loss ({', '.join(f'{k}={v:.4g}' for k, v in terms_f.items())})"
             )
-        opt.zero_grad(set_to_none=True)
-        total.backward()
+        if not chunked:
+            opt.zero_grad(set_to_none=True)
+            total.backward()
         grads = [p.grad for p in model.parameters() if p.grad is not None]
         grad_norm = torch.nn.utils.clip_grad_norm_(
             list(model.parameters()) + list(weighting.parameters()), float(tc["grad_clip"])
@@ -671,6 +812,8 @@ def train(
     for name, ds in prep.evals.items():
         final[name] = evaluate(model, ds, config, prep.retrieval)
     save_model_files(run, model, prep.table, prep.vocab, config)
+    if prep.text is not None:
+        prep.text.save(run)
     if prep.retrieval is not None:
         prep.retrieval.save(run)
     filler_info = _fit_filler(run, prep, config, log)
@@ -701,6 +844,7 @@ def train(
         },
         "vocab": prep.vocab.meta,
         "token_table_size": len(prep.table),
+        "output_target": cfg.output_target,
         "retrieval_index": "retrieval.safetensors: built from the training rows; never ship it"
         if prep.retrieval
         else None,
@@ -720,6 +864,8 @@ def _fit_filler(run: Path, prep: Prepared, config: dict, log) -> dict:
     """The Tier 3 value filler, fitted on the training rows with the run's catalog (seconds)."""
     if not config["filler"]["fit"]:
         return {"fitted": False, "reason": "filler.fit is false"}
+    if prep.text is not None:
+        return {"fitted": False, "reason": "dsl_text target: the decoder writes the values itself"}
     t0 = time.time()
     filler = ValueFiller.fit(
         [(e.prompt, e.typed) for e in prep.train.examples],

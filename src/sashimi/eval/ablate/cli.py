@@ -34,6 +34,9 @@ def register(groups: dict) -> None:
     sub = p.add_subparsers(dest="ablate_command", metavar="SUBCOMMAND")
     r = sub.add_parser("report", help="(re)write OUT/report.md, results.csv and plots/ from the run folders")
     r.add_argument("out_dir", type=Path, help="a matrix folder written by `sashimi ablate`")
+    r.add_argument("--resamples", type=int, default=1000, help="bootstrap resamples over rows (default 1000)")
+    r.add_argument("--seed", type=int, default=0, help="bootstrap seed (default 0)")
+    r.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
     r.set_defaults(func=_cmd_report)
 
 
@@ -79,5 +82,8 @@ def _cmd_report(args: argparse.Namespace) -> int:
 
     if not (args.out_dir / "matrix.json").is_file():
         raise DataError("not a matrix folder (no matrix.json)", Location(str(args.out_dir)))
-    print(f"report: {write_report(args.out_dir)}")
+    if args.resamples < 1:
+        raise DataError("--resamples must be at least 1")
+    path = write_report(args.out_dir, resamples=args.resamples, seed=args.seed, plots=not args.no_plots)
+    print(f"report: {path}")
     return 0
