@@ -2,7 +2,8 @@
 
 RUN_DIR/
   config.json            {"decoder": DecoderConfig, "train": the resolved training config}
-  model.safetensors      decoder weights (the selected checkpoint: best on dev, or last)
+  model.safetensors      decoder weights (the selected checkpoint: best on dev, or last), incl. the
+                         trainable prompt encoder's (`prompt_encoder.*`) when config `encoder` is not frozen
   token_table.json       the output vocabulary (TokenTable)
   vocab/                 Tier 1 / Tier 2 vocabularies (sashimi.ir.vocab.save_vocab)
   filler/                the fitted ValueFiller (when one was fitted)
@@ -29,6 +30,7 @@ from sashimi.io import read_json, write_json
 from sashimi.ir.vocab import Vocab, load_vocab, save_vocab
 from sashimi.model.decoder import DecoderConfig, Memory, SashimiDecoder, pad_token_states
 from sashimi.model.filler import ValueFiller
+from sashimi.model.prompt_encoder import pad_encoder_inputs
 from sashimi.model.retrieval import RETRIEVAL_FILE, RetrievalIndex
 from sashimi.model.text_target import DSL_TEXT, TextTokenizer
 from sashimi.model.token_table import TokenTable
@@ -53,11 +55,22 @@ class LoadedModel:
     text: TextTokenizer | None = None  # the BPE of a dsl_text run (None for the typed IR target)
 
     @torch.no_grad()
-    def memory(self, pooled: np.ndarray, token_states: Sequence[np.ndarray]) -> Memory:
-        """The decoder memory for prompts already encoded by MiniLM (`Encoder.embed` / `token_states`)."""
+    def memory(
+        self,
+        pooled: np.ndarray,
+        token_states: Sequence[np.ndarray],
+        enc_inputs: Sequence[np.ndarray] | None = None,
+    ) -> Memory:
+        """The decoder memory for prompts already encoded by MiniLM (`Encoder.embed` / `token_states`).
+
+        A model with a trainable prompt encoder (config `encoder` finetune | scratch) also needs what that
+        encoder reads (`prompt_encoder.prompt_inputs`); the frozen `pooled` still picks the retrieval
+        neighbours (the index was built on it)."""
         cfg = self.decoder.cfg
         pooled_t = torch.from_numpy(np.asarray(pooled, dtype=np.float32))
         states, mask = pad_token_states(token_states, cfg.max_enc_tokens)
+        padded = pad_encoder_inputs(enc_inputs) if enc_inputs is not None else None
+        pooled_t, states, mask = self.decoder.read_prompt(pooled_t, states, mask, padded)
         retrieved = None
         if cfg.retrieval_k > 0:
             if self.retrieval is None:

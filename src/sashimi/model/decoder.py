@@ -3,6 +3,8 @@
 Read it top to bottom, nanoGPT style:
 
     prompt ─► MiniLM (frozen, outside this module): pooled (384) + token states (T, 384)
+              (or, with model.encoder finetune | scratch, the trainable `prompt_encoder` submodule
+               computes them from cached lower MiniLM layers / word pieces: sashimi.model.prompt_encoder)
     pooled ─► intent MLP ─► bottleneck z (d_bottleneck; variational option: z ~ N(mu, sigma), β·KL)
                  ├─► bag head: which output tokens the program uses (an auxiliary "intent head")
                  └─► n_intent memory vectors (d_model)
@@ -32,6 +34,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from sashimi.errors import DataError
+from sashimi.model.prompt_encoder import ENCODER_KINDS, MINILM_LAYERS, build_prompt_encoder
 from sashimi.model.ternary import BitLinear
 from sashimi.model.text_target import check_target
 
@@ -60,6 +63,13 @@ class DecoderConfig:
     act_bits: int | None = None  # absmax activation quantisation in the ternary layers (None = off)
     retrieval_k: int = 0  # neighbours' programs the decoder attends to (0 = retrieval off)
     retrieval_len: int = 96  # tokens kept per retrieved program
+    # the prompt encoder (plan 4.2 / 4.3 Track C; sashimi.model.prompt_encoder): frozen MiniLM (cached
+    # features), its top layers fine-tuned, or a small encoder trained from scratch over its word pieces
+    encoder: str = "frozen"  # frozen | finetune | scratch
+    encoder_finetune_layers: int = 2  # finetune: MiniLM's top L layers trained (1..6), the rest frozen
+    encoder_scratch_layers: int = 2  # scratch: transformer layers
+    encoder_scratch_d: int = 128  # scratch: width (projected to enc_dim at the output)
+    encoder_scratch_heads: int = 4  # scratch: attention heads
     # What the decoder emits (plan 4.1.5): typed_ir = Tier 1/2 tokens under the grammar mask, values by
     # the filler; dsl_text = the whole canonical DSL text as byte-level BPE tokens + <EOS>, no mask
     # (sashimi.model.text_target). The two fields below only apply to dsl_text.
@@ -71,6 +81,14 @@ class DecoderConfig:
         check_target(self.output_target)
         if self.weight_regime not in WEIGHT_REGIMES:
             raise DataError(f"weight_regime must be one of {WEIGHT_REGIMES}, got {self.weight_regime!r}")
+        if self.encoder not in ENCODER_KINDS:
+            raise DataError(f"encoder must be one of {ENCODER_KINDS}, got {self.encoder!r}")
+        if self.encoder == "finetune" and not 1 <= int(self.encoder_finetune_layers) <= MINILM_LAYERS:
+            raise DataError(
+                f"encoder_finetune_layers must be in 1..{MINILM_LAYERS}, got {self.encoder_finetune_layers}"
+            )
+        if self.encoder != "frozen" and self.enc_dim != 384:
+            raise DataError(f"a trainable encoder outputs 384-d features; enc_dim is {self.enc_dim}")
         if self.d_model % self.n_heads:
             raise DataError(f"d_model {self.d_model} is not divisible by n_heads {self.n_heads}")
         if self.vocab_size < 5:
@@ -297,6 +315,9 @@ class SashimiDecoder(nn.Module):
         for name, p in self.named_parameters():  # GPT-2's scaled init of the residual projections
             if name.endswith("proj.weight") and name.startswith("blocks."):
                 nn.init.normal_(p, mean=0.0, std=0.02 / math.sqrt(2 * cfg.n_layers))
+        # built last, so the decoder's own initial weights do not depend on the encoder choice; None
+        # (frozen MiniLM outside the model) adds no parameter: the frozen model is exactly today's
+        self.prompt_encoder = build_prompt_encoder(cfg)
 
     @staticmethod
     def _init_weights(module: nn.Module) -> None:
@@ -318,10 +339,24 @@ class SashimiDecoder(nn.Module):
             layer.ternary = active
 
     def param_counts(self) -> dict[str, int]:
+        """total / trainable include a trainable prompt encoder (`encoder`: its share; 0 when frozen,
+        whose 22.7M MiniLM parameters are outside the model and never trained)."""
         total = sum(p.numel() for p in self.parameters())
         trainable = sum(p.numel() for p in self.parameters() if p.requires_grad)
         ternary = sum(m.weight.numel() for _, m in self.ternary_layers())
-        return {"total": total, "trainable": trainable, "ternary": ternary}
+        encoder = sum(p.numel() for p in self.prompt_encoder.parameters()) if self.prompt_encoder else 0
+        return {"total": total, "trainable": trainable, "ternary": ternary, "encoder": encoder}
+
+    def read_prompt(
+        self, pooled: torch.Tensor, token_states: torch.Tensor, token_mask: torch.Tensor, enc_inputs=None
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """The prompt features `encode` reads: the frozen MiniLM ones as given, or, with a trainable
+        prompt encoder, its output on `enc_inputs` = (padded inputs, mask) (`prompt_encoder.pad_encoder_inputs`)."""
+        if self.prompt_encoder is None:
+            return pooled, token_states, token_mask
+        if enc_inputs is None:
+            raise ValueError(f"this model has a {self.cfg.encoder} prompt encoder: pass its inputs")
+        return self.prompt_encoder(*enc_inputs)
 
     # -- memory --
 

@@ -2,7 +2,8 @@
 
     request ─► checks (empty, too long, binary, no words, not English script) ─► one-line reason
             ─► MiniLM (one forward pass: pooled vector + token states)            [encode]
-            ─► domain gate (shipped gate, same embedding)  ─► refused: reason      [gate]
+               (+ a run's trainable prompt encoder: fine-tuned top layers / scratch) [encode]
+            ─► domain gate (shipped gate, frozen MiniLM embedding) ─► refused    [gate]
             ─► decoder memory + constrained greedy/beam search                   [decode]
             ─► value filler: Tier 3 literals                                     [fill]
             ─► ProgramConstraint.to_typed ─► lowering ─► DSL text                [lower]
@@ -250,6 +251,11 @@ class Generator:
         if problem is not None:
             return done(accepted=False, reason=problem, rejected_by="request")
         pooled, states = self.encoder.encode([prompt])
+        enc_inputs = None
+        if self.model.decoder.prompt_encoder is not None:  # the run's own encoder reads the prompt too
+            from sashimi.model.prompt_encoder import prompt_inputs  # torch: imported when a model needs it
+
+            enc_inputs = prompt_inputs(self.model.decoder.prompt_encoder, [prompt], self.encoder)
         lap("encode")
         score = float(self.gate.scores(pooled, [prompt])[0])
         lap("gate")
@@ -263,18 +269,18 @@ class Generator:
                     f"(domain gate score {score:.3f} < threshold {self.gate.threshold:.3f})"
                 ),
             )
-        return self._program(prompt, pooled, states, beam, score, done, lap)
+        return self._program(prompt, pooled, states, enc_inputs, beam, score, done, lap)
 
-    def _program(self, prompt, pooled, states, beam, score, done, lap) -> Generation:
+    def _program(self, prompt, pooled, states, enc_inputs, beam, score, done, lap) -> Generation:
         if self.text is not None:
-            return self._program_text(pooled, states, beam, score, done, lap)
+            return self._program_text(pooled, states, enc_inputs, beam, score, done, lap)
         from sashimi.dsl.pipeline import run_pipeline
         from sashimi.ir.lowering import lower_to_text
         from sashimi.model.search import SearchError, search
 
         model = self.model
         try:
-            memory = model.memory(pooled, states)
+            memory = model.memory(pooled, states, enc_inputs)
             result = search(self.stepper, memory, self.constraint, beam=beam)
         except (SearchError, ValueError) as err:  # a defect, reported on this request, never hidden
             lap("decode")
@@ -319,12 +325,12 @@ class Generator:
             tokens=n_tokens,
         )
 
-    def _program_text(self, pooled, states, beam, score, done, lap) -> Generation:
+    def _program_text(self, pooled, states, enc_inputs, beam, score, done, lap) -> Generation:
         """dsl_text: unconstrained search, detokenise, then the toolchain with the linter."""
         from sashimi.model.search import SearchError, search
 
         try:
-            memory = self.model.memory(pooled, states)
+            memory = self.model.memory(pooled, states, enc_inputs)
             result = search(self.stepper, memory, self.constraint, beam=beam)
         except (SearchError, ValueError) as err:  # a defect, reported on this request, never hidden
             lap("decode")

@@ -62,8 +62,8 @@ class MiniLM:
         return F.linear(x, self.w[f"{name}.weight"], self.w[f"{name}.bias"])
 
     @torch.inference_mode()
-    def forward(self, ids: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-        """ids, mask: [B, T] -> last hidden states [B, T, 384]."""
+    def forward(self, ids: torch.Tensor, mask: torch.Tensor, layers: int | None = None) -> torch.Tensor:
+        """ids, mask: [B, T] -> hidden states [B, T, 384] after `layers` layers (None = all, the last)."""
         w, (b, t) = self.w, ids.shape
         x = w["embeddings.word_embeddings.weight"][ids]  # [B, T, D]
         x = (
@@ -76,7 +76,7 @@ class MiniLM:
         hd = d // self.n_heads
         # additive attention mask over keys: 0 where present, a large negative where padded
         bias = (1.0 - mask[:, None, None, :].to(x.dtype)) * torch.finfo(x.dtype).min
-        for i in range(self.n_layers):
+        for i in range(self.n_layers if layers is None else layers):
             p = f"encoder.layer.{i}"
 
             def heads(y: torch.Tensor) -> torch.Tensor:  # [B, T, D] -> [B, H, T, hd]
@@ -108,6 +108,17 @@ class MiniLM:
             pooled.append(F.normalize(mean, dim=0).numpy().astype(np.float32))
             states.append(h.numpy().astype(np.float32))
         return (np.stack(pooled) if pooled else np.zeros((0, 384), np.float32)), states
+
+    def hidden_states(self, texts: Sequence[str], layer: int) -> list[np.ndarray]:
+        """Per-text states after transformer layer `layer` (0 = embeddings .. 6 = last), each (n_tokens, 384):
+        what a fine-tuned run's trainable top layers read (`Encoder.hidden_states` on the training side)."""
+        if not 0 <= int(layer) <= self.n_layers:
+            raise DataError(f"MiniLM has layers 0..{self.n_layers}, not {layer}")
+        out = []
+        for text in texts:
+            ids = torch.tensor([self.tokenizer.encode(text).ids], dtype=torch.long)
+            out.append(self.forward(ids, torch.ones_like(ids), int(layer))[0].numpy().astype(np.float32))
+        return out
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         return self.encode(texts)[0]

@@ -300,7 +300,11 @@ def mine(
             retrieval_len=retrieval_len,
             use_negatives=False,
         )
-        memory = model.encode(batch.pooled, batch.token_states, batch.token_mask, batch.retrieved)
+        # the same prompt features training reads (a fine-tuned or scratch encoder when the run has one)
+        pooled, states, mask = model.read_prompt(
+            batch.pooled, batch.token_states, batch.token_mask, batch.enc_inputs
+        )
+        memory = model.encode(pooled, states, mask, batch.retrieved)
         results = unmasked_beams(model, memory, width=settings.width, max_len=max_len, end_ids=end_ids)
         decoded += len(rows)
         for r, beams in zip(rows, results, strict=True):

@@ -46,6 +46,9 @@ DEFAULTS: dict[str, Any] = {
         "steps": 2000,
         "batch_size": 32,
         "lr": 1e-3,
+        # peak lr of a trainable prompt encoder (model.encoder finetune | scratch), same schedule shape;
+        # null: 0.1 x lr for fine-tuned pretrained MiniLM layers, lr for an encoder trained from scratch
+        "encoder_lr": None,
         "min_lr_ratio": 0.1,  # cosine decays to lr * min_lr_ratio
         "warmup_steps": 100,
         "weight_decay": 0.01,

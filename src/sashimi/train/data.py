@@ -37,6 +37,7 @@ from sashimi.errors import SashimiError
 from sashimi.ir.lowering import lower_to_text
 from sashimi.ir.typed import TypedProgram, to_typed
 from sashimi.model.decoder import pad_token_states
+from sashimi.model.prompt_encoder import pad_encoder_inputs
 from sashimi.model.retrieval import RetrievalIndex
 from sashimi.model.text_target import TextTokenizer
 from sashimi.model.token_table import BOS_ID, EOS_ID, PAD_ID, UNK_ID, TokenTable
@@ -89,6 +90,9 @@ class Dataset:
     token_states: list[np.ndarray]  # N x (T_i, 384)
     neighbours: np.ndarray | None = None  # (N, k) rows of the retrieval index, -1 = none
     stats: dict = field(default_factory=dict)
+    # what a trainable prompt encoder reads, per example (None with the frozen encoder): MiniLM hidden
+    # states after its frozen layers (T_i, 384) float, or word-piece ids (T_i,) int (prompt_encoder.py)
+    enc_inputs: list[np.ndarray] | None = None
 
     def __len__(self) -> int:
         return len(self.examples)
@@ -319,6 +323,7 @@ class Batch:
     pos_div: torch.Tensor  # (P, L) bool: diverging positions of the positive
     neg_div: torch.Tensor  # (P, L') bool
     neg_weight: torch.Tensor  # (P,) severity
+    enc_inputs: tuple[torch.Tensor, torch.Tensor] | None = None  # trainable encoder's (inputs, mask)
 
 
 def pad_ids(seqs: Sequence[Sequence[int]], value: int = PAD_ID) -> torch.Tensor:
@@ -389,4 +394,7 @@ def collate(
         pos_div=pos_div,
         neg_div=neg_div,
         neg_weight=torch.as_tensor([n.weight for n in picks], dtype=torch.float32),
+        enc_inputs=None
+        if data.enc_inputs is None
+        else pad_encoder_inputs([data.enc_inputs[i] for i in rows]),
     )

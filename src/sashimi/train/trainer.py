@@ -46,7 +46,8 @@ from sashimi.model.checkpoint import (
     save_state_dict,
 )
 from sashimi.model.decoder import DecoderConfig, SashimiDecoder
-from sashimi.model.encoder import Encoder
+from sashimi.model.encoder import N_LAYERS, Encoder
+from sashimi.model.prompt_encoder import wordpiece_ids
 from sashimi.model.retrieval import RetrievalIndex, build_index
 from sashimi.model.ternary import ternary_shares
 from sashimi.model.text_target import DSL_TEXT, TextTokenizer
@@ -234,6 +235,8 @@ def prepare(
         dev.neighbours = retrieval.neighbours(dev.pooled, k)
         for ds in evals.values():
             ds.neighbours = retrieval.neighbours(ds.pooled, k)
+    if mc["encoder"] != "frozen":
+        add_encoder_inputs([train, dev, *evals.values()], mc, encoder, log)
     info["catalog_dir"] = dc["catalog_dir"]
     return Prepared(train, dev, evals, table, vocab, catalog, retrieval, info, text)
 
@@ -257,12 +260,46 @@ def negative_sources(config: dict) -> tuple[tuple[str, ...], bool]:
     return tuple(s for s in BANK_SOURCES if s in raw), "beams" in raw
 
 
+def add_encoder_inputs(datasets: Sequence[Dataset], mc: dict, encoder: Encoder, log) -> None:
+    """What a trainable prompt encoder reads, per prompt: MiniLM's hidden states below the fine-tuned
+    layers (from the on-disk cache, so only the top layers run per step) or word-piece ids (scratch)."""
+    t0 = time.time()
+    prompts = list(dict.fromkeys(e.prompt for ds in datasets for e in ds.examples))
+    if mc["encoder"] == "finetune":
+        layer = N_LAYERS - int(mc["encoder_finetune_layers"])
+        values = encoder.hidden_states(prompts, layer)
+        what = f"MiniLM layer-{layer} states"
+    else:
+        values = wordpiece_ids(prompts)
+        what = "word-piece ids"
+    by_prompt = dict(zip(prompts, values, strict=True))
+    for ds in datasets:
+        ds.enc_inputs = [by_prompt[e.prompt] for e in ds.examples]
+    log(f"encoder {mc['encoder']}: {what} of {len(prompts)} prompts in {time.time() - t0:.1f}s")
+
+
+def encoder_lr_scale(config: dict) -> float:
+    """Trainable prompt encoder's lr relative to train.lr (train.encoder_lr; see config.py)."""
+    tc, kind = config["train"], config["model"]["encoder"]
+    if tc["encoder_lr"] is None:
+        return 0.1 if kind == "finetune" else 1.0
+    return float(tc["encoder_lr"]) / float(tc["lr"])
+
+
+def prompt_memory(model: SashimiDecoder, batch: Batch):
+    """The decoder memory of a batch: frozen MiniLM features, or the trainable encoder's."""
+    pooled, states, mask = model.read_prompt(
+        batch.pooled, batch.token_states, batch.token_mask, batch.enc_inputs
+    )
+    return model.encode(pooled, states, mask, batch.retrieved)
+
+
 # ----------------------------------------------------------------------------------------------- steps
 
 
 def _forward_losses(model: SashimiDecoder, weighting: LossWeighting, batch: Batch, config: dict):
     lc = config["loss"]
-    memory = model.encode(batch.pooled, batch.token_states, batch.token_mask, batch.retrieved)
+    memory = prompt_memory(model, batch)
     logits = model(memory, batch.inputs)  # (B, L, V)
     terms = {"ce": ce_loss(logits, batch.targets)}
     if len(batch.neg_rows):
@@ -312,6 +349,9 @@ def split_batch(batch: Batch, max_tokens: int) -> list[Batch]:
                 pos_div=batch.pos_div.index_select(0, pick)[:, :keep],
                 neg_div=batch.neg_div.index_select(0, pick)[:, :keep_n],
                 neg_weight=batch.neg_weight.index_select(0, pick),
+                enc_inputs=None
+                if batch.enc_inputs is None
+                else (batch.enc_inputs[0].index_select(0, rows), batch.enc_inputs[1].index_select(0, rows)),
             )
         )
     return out
@@ -455,7 +495,7 @@ def evaluate(model: SashimiDecoder, data: Dataset, config: dict, retrieval: Retr
             retrieval_len=int(mc["retrieval_len"]),
             use_negatives=False,
         )
-        memory = model.encode(batch.pooled, batch.token_states, batch.token_mask, batch.retrieved)
+        memory = prompt_memory(model, batch)
         if memory.kl is not None:
             kl_sum += float(memory.kl.sum())
         logits = model(memory, batch.inputs)
@@ -618,18 +658,40 @@ def train(
     cfg = DecoderConfig(vocab_size=len(prep.table), **model_cfg)
     torch.manual_seed(seed)  # model init depends on the seed only, not on what preparing consumed
     model = SashimiDecoder(cfg)
+    if cfg.encoder == "finetune":  # the trainable top layers start from MiniLM's own weights
+        model.prompt_encoder.load_pretrained()
     weighting = LossWeighting(lc["weighting"], lc["weights"], lc["logvar_clamp"])
     counts = model.param_counts()
     log(
         f"model: {counts['total'] / 1e6:.2f}M parameters ({counts['ternary'] / 1e6:.2f}M ternary, regime {cfg.weight_regime})"
     )
 
-    decay = [p for n, p in model.named_parameters() if p.dim() >= 2 and "emb" not in n]
-    no_decay = [p for n, p in model.named_parameters() if not (p.dim() >= 2 and "emb" not in n)]
+    named = [(n, p) for n, p in model.named_parameters() if not n.startswith("prompt_encoder.")]
+    decay = [p for n, p in named if p.dim() >= 2 and "emb" not in n]
+    no_decay = [p for n, p in named if not (p.dim() >= 2 and "emb" not in n)]
     param_groups = [
         {"params": decay, "weight_decay": float(tc["weight_decay"])},
         {"params": no_decay + list(weighting.parameters()), "weight_decay": 0.0},
     ]
+    if model.prompt_encoder is not None:  # its own lr (lr_scale x the schedule), same decay rule
+        enc = list(model.prompt_encoder.named_parameters())
+        scale = encoder_lr_scale(config)
+        param_groups += [
+            {
+                "params": [p for n, p in enc if p.dim() >= 2 and "emb" not in n],
+                "weight_decay": float(tc["weight_decay"]),
+                "lr_scale": scale,
+            },
+            {
+                "params": [p for n, p in enc if not (p.dim() >= 2 and "emb" not in n)],
+                "weight_decay": 0.0,
+                "lr_scale": scale,
+            },
+        ]
+        log(
+            f"prompt encoder: {cfg.encoder}, {counts['encoder'] / 1e6:.2f}M trainable parameters, "
+            f"peak lr {scale * float(tc['lr']):.2e}"
+        )
     opt = torch.optim.AdamW(param_groups, lr=float(tc["lr"]), betas=tuple(tc["betas"]))
 
     run.mkdir(parents=True, exist_ok=True)
@@ -719,7 +781,7 @@ def train(
         gen = torch.Generator().manual_seed(seed * 1_000_033 + step)  # negative choice of this step
         lr = lr_at(step, tc)
         for group in opt.param_groups:
-            group["lr"] = lr
+            group["lr"] = lr * group.get("lr_scale", 1.0)
         rows = _batch_rows(step, lengths, bs, seed)
         batch = collate(
             prep.train,
@@ -851,6 +913,13 @@ def train(
         "negative_sources": list(config["data"]["negative_sources"]),
         "beam_negatives": beam_info,
         "params": counts,
+        "encoder": {
+            "kind": cfg.encoder,
+            "trainable_params": counts["encoder"],
+            "finetune_layers": cfg.encoder_finetune_layers if cfg.encoder == "finetune" else None,
+            "lr": encoder_lr_scale(config) * float(tc["lr"]) if cfg.encoder != "frozen" else None,
+            "gate_and_retrieval": "frozen MiniLM pooled vector",
+        },
         "params_filler": filler_info.get("params"),
         "ternary_shares": {
             n: s for n, s in ternary_shares(model).items() if n in dict(model.ternary_layers())
