@@ -175,6 +175,16 @@ def text_verdict(dsl: str, catalog, *, truncated: bool = False):
     return checked, validity
 
 
+def _failed(done, score: float, stage: str, verb: str, err: Exception) -> Generation:
+    """An accepted request whose program failed at `stage`: the first line of the error, never hidden."""
+    return done(
+        accepted=True,
+        gate_score=score,
+        reason=f"{verb} failed: {err}".splitlines()[0],
+        validity={"failed_stage": stage, "error": str(err).splitlines()[0]},
+    )
+
+
 class Generator:
     """One MiniLM, the domain gate and the generator model, loaded once."""
 
@@ -276,20 +286,14 @@ class Generator:
             return self._program_text(pooled, states, enc_inputs, beam, score, done, lap)
         from sashimi.dsl.pipeline import run_pipeline
         from sashimi.ir.lowering import lower_to_text
-        from sashimi.model.search import SearchError, search
+        from sashimi.model.search import SearchError
 
         model = self.model
         try:
-            memory = model.memory(pooled, states, enc_inputs)
-            result = search(self.stepper, memory, self.constraint, beam=beam)
+            result = self._search(pooled, states, enc_inputs, beam)
         except (SearchError, ValueError) as err:  # a defect, reported on this request, never hidden
             lap("decode")
-            return done(
-                accepted=True,
-                gate_score=score,
-                reason=f"decoding failed: {err}".splitlines()[0],
-                validity={"failed_stage": "decode", "error": str(err).splitlines()[0]},
-            )
+            return _failed(done, score, "decode", "decoding", err)
         lap("decode")
         n_tokens = len(result.token_ids)
         tokens = [model.table.tokens[i] for i in result.token_ids]
@@ -300,12 +304,7 @@ class Generator:
             dsl = lower_to_text(typed)
         except (DataError, ValueError) as err:
             lap("lower")
-            return done(
-                accepted=True,
-                gate_score=score,
-                reason=f"lowering failed: {err}".splitlines()[0],
-                validity={"failed_stage": "lower", "error": str(err).splitlines()[0]},
-            )
+            return _failed(done, score, "lower", "lowering", err)
         lap("lower")
         checked = run_pipeline(dsl, self.catalog, file="<generated>", do_lint=False)
         lap("compile")
@@ -325,21 +324,22 @@ class Generator:
             tokens=n_tokens,
         )
 
+    def _search(self, pooled, states, enc_inputs, beam: int):
+        """The decoder memory of one request, then greedy / beam search under this model's constraint."""
+        from sashimi.model.search import search
+
+        memory = self.model.memory(pooled, states, enc_inputs)
+        return search(self.stepper, memory, self.constraint, beam=beam)
+
     def _program_text(self, pooled, states, enc_inputs, beam, score, done, lap) -> Generation:
         """dsl_text: unconstrained search, detokenise, then the toolchain with the linter."""
-        from sashimi.model.search import SearchError, search
+        from sashimi.model.search import SearchError
 
         try:
-            memory = self.model.memory(pooled, states, enc_inputs)
-            result = search(self.stepper, memory, self.constraint, beam=beam)
+            result = self._search(pooled, states, enc_inputs, beam)
         except (SearchError, ValueError) as err:  # a defect, reported on this request, never hidden
             lap("decode")
-            return done(
-                accepted=True,
-                gate_score=score,
-                reason=f"decoding failed: {err}".splitlines()[0],
-                validity={"failed_stage": "decode", "error": str(err).splitlines()[0]},
-            )
+            return _failed(done, score, "decode", "decoding", err)
         ids, ended = split_eos(result.token_ids)
         dsl = self.text.decode(ids)
         lap("decode")
