@@ -109,6 +109,17 @@ for s in $STEPS; do case $s in
     step filler-synth sh -c "sashimi exp filler --train '$OUT/synth/train.jsonl' --data '$OUT/synth/test.jsonl' '$OUT/synth/test_compositional.jsonl' --quiet --json --out '$OUT/filler_synth' > '$OUT/filler_synth.json'"
     # fitted on the real corpus: its vocabulary stays in the run folder (--save), never in the repository
     step filler-real sh -c "sashimi exp filler --train '$OUT/split/train.jsonl' --data '$OUT/split/dev.jsonl' --catalog-dir $S --value-source real --quiet --json --out '$OUT/filler_real' --save '$OUT/filler_real/filler' > '$OUT/filler_real.json'" ;;
+  chooser)  # issue 12: the neighbour chooser on a configs/real.yaml run (RUN_REAL, default $OUT/real): study on
+    # the run's own dev carve, fit on every training row, generate + evaluate on real dev, paired CI vs kNN; ~6 min
+    split
+    RUN_REAL="${RUN_REAL:-$OUT/real}"
+    [ -f "$RUN_REAL/model.safetensors" ] || step train-real sashimi train --config configs/real.yaml --data "$OUT/split/train.jsonl" --out "$RUN_REAL" --quiet
+    step chooser-index sashimi fit-chooser "$RUN_REAL" --quiet
+    step chooser-study python benchmarks/chooser_study.py "$RUN_REAL" --out "$OUT/chooser_study"
+    step chooser-fit sashimi fit-chooser "$RUN_REAL" --all-rows --set k=50 --set mix=1 --set include_decoder=false --quiet
+    step chooser-generate sashimi generate --model "$RUN_REAL" --input "$OUT/split/dev.jsonl" --out "$OUT/chooser_dev.jsonl" --quiet
+    step chooser-eval sh -c "sashimi evaluate --predictions '$OUT/chooser_dev.jsonl' --name chooser --data '$OUT/split/dev.jsonl' --catalog-dir $S --baselines --train '$OUT/split/train.jsonl' --out '$OUT/eval_chooser_dev' --quiet --json > '$OUT/eval_chooser_dev.json'"
+    step chooser-paired sh -c "python benchmarks/paired.py '$OUT/eval_chooser_dev/rows.jsonl' '$OUT/eval_chooser_dev/rows_knn-minilm.jsonl' > '$OUT/chooser_paired.txt'" ;;
   ablate)  # issue 14: the priority matrix (27 jobs, ~80 min on 2 cores; resumable) + the 3x-budget check (~15 min)
     step ablate-priority sashimi ablate --matrix configs/ablation/priority.yaml --seeds 3 --workers 2 --out "$OUT/abl" --quiet
     step ablate-budget sashimi ablate --matrix configs/ablation/budget.yaml --seeds 1 --workers 2 --out "$OUT/abl-budget" --quiet ;;

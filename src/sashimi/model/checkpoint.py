@@ -28,6 +28,7 @@ from safetensors.torch import load_file, save_file
 from sashimi.errors import DataError, Location
 from sashimi.io import read_json, write_json
 from sashimi.ir.vocab import Vocab, load_vocab, save_vocab
+from sashimi.model.chooser import Chooser, load_chooser
 from sashimi.model.decoder import DecoderConfig, Memory, SashimiDecoder, pad_token_states
 from sashimi.model.filler import ValueFiller
 from sashimi.model.prompt_encoder import pad_encoder_inputs
@@ -53,6 +54,7 @@ class LoadedModel:
     meta: dict
     config: dict = field(default_factory=dict)  # {"decoder": ..., "train": ...}
     text: TextTokenizer | None = None  # the BPE of a dsl_text run (None for the typed IR target)
+    chooser: Chooser | None = None  # the neighbour chooser (chooser/), when the run has one
 
     @torch.no_grad()
     def memory(
@@ -150,4 +152,5 @@ def load_run(run_dir: str | os.PathLike) -> LoadedModel:
             raise DataError(
                 f"text tokenizer has {len(text)} tokens, the model {cfg.vocab_size}", Location(str(run))
             )
-    return LoadedModel(model, table, vocab, filler, retrieval, meta, config, text)
+    chooser = load_chooser(run, table.tokens) if text is None else None
+    return LoadedModel(model, table, vocab, filler, retrieval, meta, config, text, chooser)

@@ -221,6 +221,8 @@ def export_run(
             index = _synthetic_index(examples, loaded.table, cfg, cache_dir=cache_dir)
             provenance["retrieval"] = f"built over {len(examples)} synthetic rows of {synth_path}"
     shippable = synthetic_run or not allow_corpus_rows
+    if loaded.chooser is not None:  # its candidates are the run's index rows; a packed model decodes
+        provenance["chooser"] = "not exported: the packed model decodes its own programs"
 
     vocab, table, n_redacted = redact_vocab(loaded.vocab, loaded.table)
     provenance["redacted_tokens"] = n_redacted
@@ -411,6 +413,9 @@ def load_packed(directory: str | os.PathLike):
     retrieval = RetrievalIndex.load(root) if (root / RETRIEVAL_FILE).is_file() else None
     meta_path = root / "meta.json"
     meta = read_json(meta_path) if meta_path.is_file() else {}
+    from sashimi.model.chooser import load_chooser  # a local copy may carry one (sashimi fit-chooser --out)
+
+    chooser = load_chooser(root, table.tokens)
     return LoadedModel(
         decoder,
         table,
@@ -419,4 +424,5 @@ def load_packed(directory: str | os.PathLike):
         retrieval,
         meta,
         {"decoder": info["decoder"], "train": info.get("train", {})},
+        chooser=chooser,
     )

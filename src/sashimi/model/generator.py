@@ -40,7 +40,7 @@ from sashimi.model.text_target import DSL_TEXT, TextConstraint, split_eos
 
 DEFAULT_MODEL_DIR = Path(__file__).parent / "assets" / "default"
 MAX_REQUEST_CHARS = 2000  # a Shortcut request is a sentence or a paragraph; MiniLM reads 256 word pieces
-STAGES = ("encode", "gate", "decode", "fill", "lower", "compile")
+STAGES = ("encode", "gate", "decode", "choose", "fill", "lower", "compile")
 _ALLOWED_CONTROLS = {"\t", "\n", "\r"}
 
 
@@ -59,6 +59,9 @@ class Generation:
     tokens: int = (
         0  # tokens the decoder emitted: Tier 1 + 2 (Tier 3 slot markers included); text: BPE + <EOS>
     )
+    # where the program's Tier 1 + 2 came from: "decoder", or "neighbour R of K (cosine C)" when the
+    # neighbour chooser preferred the R-th retrieved training program (its values are still this request's)
+    source: str = "decoder"
 
     @property
     def ok(self) -> bool:
@@ -75,6 +78,7 @@ class Generation:
             "validity": self.validity,
             "gate_score": None if self.gate_score is None else round(self.gate_score, 4),
             "tokens": self.tokens,
+            "source": self.source,
             "ms": round(self.ms, 3),
             "stages": {k: round(v, 3) for k, v in self.stages.items()},
         }
@@ -289,18 +293,32 @@ class Generator:
         from sashimi.model.search import SearchError
 
         model = self.model
-        try:
-            result = self._search(pooled, states, enc_inputs, beam)
-        except (SearchError, ValueError) as err:  # a defect, reported on this request, never hidden
-            lap("decode")
-            return _failed(done, score, "decode", "decoding", err)
+        # with a chooser that leaves the decoder's program out, the decoder runs only when no retrieved
+        # program is a candidate (none the mask accepts); a stage that did not run records ~0 ms
+        chooser = model.chooser if model.retrieval is not None else None
+        decoded: tuple[int, ...] = ()
+        choice = None
+        if chooser is not None and not chooser.config.include_decoder:
+            choice = self._choose(prompt, pooled, decoded)
+            lap("choose")
+        if choice is None:
+            try:
+                decoded = self._search(pooled, states, enc_inputs, beam).token_ids
+            except (SearchError, ValueError) as err:  # a defect, reported on this request, never hidden
+                lap("decode")
+                return _failed(done, score, "decode", "decoding", err)
         lap("decode")
-        n_tokens = len(result.token_ids)
-        tokens = [model.table.tokens[i] for i in result.token_ids]
+        if chooser is None or chooser.config.include_decoder:
+            if chooser is not None:
+                choice = self._choose(prompt, pooled, decoded)
+            lap("choose")
+        token_ids, source = choice if choice is not None else (decoded, "decoder")
+        n_tokens = len(decoded)
+        tokens = [model.table.tokens[i] for i in token_ids]
         slots, var_names = model.filler.fill(prompt, tokens)
         lap("fill")
         try:
-            typed = self.constraint.to_typed(result.token_ids, slots, var_names)
+            typed = self.constraint.to_typed(token_ids, slots, var_names)
             dsl = lower_to_text(typed)
         except (DataError, ValueError) as err:
             lap("lower")
@@ -322,7 +340,34 @@ class Generator:
             shortcut=checked.shortcut_bytes,
             name=name,
             tokens=n_tokens,
+            source=source,
         )
+
+    def _choose(self, prompt: str, pooled, decoded: tuple[int, ...]) -> tuple[tuple[int, ...], str] | None:
+        """(token ids, source) of the neighbour chooser's pick among the retrieved programs and the decoded
+        one (`decoded`, when not empty; model/chooser.py); None without a chooser or a candidate."""
+        chooser, index = self.model.chooser, self.model.retrieval
+        if chooser is None or index is None:
+            return None
+        from sashimi.model.chooser import Candidate
+
+        k = chooser.config.k
+        rows = index.neighbours(pooled, k)[0]
+        candidates = [Candidate(tuple(decoded), "decoder", -1, None)] if decoded else []
+        for rank, row in enumerate(rows):
+            if row < 0:
+                break
+            ids = tuple(int(t) for t in index.tokens[row] if t != 0)  # PAD = 0 only after the program
+            if self.constraint.accepts(ids):  # only programs the mask could have produced
+                cosine = float(index.embeddings[row] @ pooled[0])
+                candidates.append(Candidate(ids, "neighbour", rank, cosine))
+        if not candidates:
+            return None
+        choice = chooser.choose(chooser.model.probs(pooled, [prompt])[0], candidates)
+        c = choice.candidate
+        if c.source == "decoder":
+            return c.token_ids, "decoder"
+        return c.token_ids, f"neighbour {c.rank + 1} of {k} (cosine {c.cosine:.3f})"
 
     def _search(self, pooled, states, enc_inputs, beam: int):
         """The decoder memory of one request, then greedy / beam search under this model's constraint."""

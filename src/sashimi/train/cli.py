@@ -38,6 +38,58 @@ def register(groups: dict) -> None:
     p.add_argument("--json", action="store_true", help="print the final metrics as JSON")
     p.set_defaults(func=_train)
 
+    p = groups["root"].add_parser(
+        "fit-chooser",
+        help="fit a run's neighbour chooser (and a whole-program retrieval index) without retraining",
+        description=(
+            "Reads the run's training rows again (the files recorded in meta.json, or --data, with the run's "
+            "own dev carve), writes retrieval.safetensors with whole programs and fits chooser/: a per-action "
+            "model of the request that picks, among the k retrieved programs and the decoder's own, the one "
+            "with the highest expected action-F1 (sashimi.model.chooser). The index holds the training "
+            "programs row by row: a run fitted on the real corpus must not be shipped."
+        ),
+    )
+    p.add_argument("run", help="run folder of `sashimi train`, or a packed model (with --data and --out)")
+    p.add_argument("--data", nargs="+", default=[], metavar="FILE.jsonl", help="training corpus file(s)")
+    p.add_argument(
+        "--set", action="append", default=[], metavar="KEY=VALUE", help="chooser setting, e.g. k=20, mix=0.5"
+    )
+    p.add_argument(
+        "--all-rows",
+        action="store_true",
+        help="index and fit on every row of the files (the run's dev carve included), as a kNN baseline "
+        "over the same files would",
+    )
+    p.add_argument(
+        "--out",
+        default=None,
+        help="packed models: write a copy with the index and the chooser here (the model folder is untouched)",
+    )
+    p.add_argument("--quiet", action="store_true", help="no progress bar or log lines")
+    p.set_defaults(func=_fit_chooser)
+
+
+def _fit_chooser(args: argparse.Namespace) -> int:
+    import yaml
+
+    from sashimi.train.chooser import refit_chooser
+
+    overrides = {}
+    for item in args.set:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise DataError(f"--set needs KEY=VALUE, got {item!r}")
+        overrides[key.strip()] = yaml.safe_load(value)
+    info = refit_chooser(
+        args.run, args.data, overrides, all_rows=args.all_rows, out=args.out, log=print, quiet=args.quiet
+    )
+    where = Path(args.out) if args.out else Path(args.run)
+    print(
+        f"wrote {where / 'chooser'}: {info['actions']} actions, {info['indexed_programs']} programs "
+        f"indexed, {info['seconds']:.1f}s"
+    )
+    return 0
+
 
 def _train(args: argparse.Namespace) -> int:
     from sashimi.train.config import load_config

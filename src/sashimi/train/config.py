@@ -15,6 +15,7 @@ from typing import Any
 import yaml
 
 from sashimi.errors import DataError, Location
+from sashimi.model.chooser import ChooserConfig
 from sashimi.model.decoder import DecoderConfig
 
 DEFAULTS: dict[str, Any] = {
@@ -79,6 +80,9 @@ DEFAULTS: dict[str, Any] = {
         "fit": True,  # fit the Tier 3 value filler at the end (sashimi.model.filler)
         "value_source": "synthetic",  # synthetic | real | mixed: where its value vocabulary comes from
     },
+    # the neighbour chooser (sashimi.model.chooser): picks among the k retrieved training programs and
+    # the decoder's own by expected action-F1 under a per-action model of the request
+    "chooser": {"fit": False, **{f.name: f.default for f in fields(ChooserConfig)}},
 }
 
 
@@ -109,6 +113,11 @@ def _set(config: dict, assignment: str) -> dict:
         node = node.setdefault(part, {})
     node[parts[-1]] = value
     return _merge(config, update, "")
+
+
+def resolve(config: dict) -> dict:
+    """A recorded config (e.g. a run folder's, written by an older version) over today's defaults."""
+    return _merge(copy.deepcopy(DEFAULTS), config, "")
 
 
 def load_config(path: str | os.PathLike | None, overrides: list[str] | tuple[str, ...] = ()) -> dict:

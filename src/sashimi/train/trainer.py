@@ -45,6 +45,7 @@ from sashimi.model.checkpoint import (
     save_model_files,
     save_state_dict,
 )
+from sashimi.model.chooser import ChooserConfig
 from sashimi.model.decoder import DecoderConfig, SashimiDecoder
 from sashimi.model.encoder import N_LAYERS, Encoder
 from sashimi.model.prompt_encoder import wordpiece_ids
@@ -902,6 +903,7 @@ def train(
     if prep.retrieval is not None:
         prep.retrieval.save(run)
     filler_info = _fit_filler(run, prep, config, log)
+    chooser_info = _fit_chooser(run, prep, config, log, quiet)
     wall = wall_before + time.time() - started
     meta = {
         "git_commit": commit,
@@ -937,6 +939,7 @@ def train(
         if prep.retrieval
         else None,
         "filler": filler_info,
+        "chooser": chooser_info,
         "metrics": final,
         "torch": torch.__version__,
         "threads": torch.get_num_threads(),
@@ -969,6 +972,26 @@ def _fit_filler(run: Path, prep: Prepared, config: dict, log) -> dict:
         "params": int(len(filler.weights) + 1),  # the scorer's weights + intercept (vocabularies are tables)
         "seconds": round(time.time() - t0, 2),
     }
+
+
+def _fit_chooser(run: Path, prep: Prepared, config: dict, log, quiet: bool) -> dict:
+    """The neighbour chooser and its full-length index (`sashimi.train.chooser`), when configured."""
+    settings = dict(config["chooser"])
+    if not settings.pop("fit"):
+        return {"fitted": False, "reason": "chooser.fit is false"}
+    if prep.text is not None:
+        return {"fitted": False, "reason": "dsl_text target: no typed programs to choose among"}
+    from sashimi.train.chooser import fit_run_chooser
+
+    return fit_run_chooser(
+        run,
+        prep,
+        prep.table,
+        int(config["model"]["max_len"]),
+        ChooserConfig.from_json(settings),
+        log=log,
+        quiet=quiet,
+    )
 
 
 def check_run_dir(out: str | os.PathLike) -> None:

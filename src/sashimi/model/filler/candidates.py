@@ -380,23 +380,28 @@ def make_title(view: PromptView, max_words: int = 4) -> str:
 _FINE_ONLY = frozenset({"whole"})  # sources that are right for a few parameters only (comment text)
 
 
+def cross_names(ctx: SlotContext, name: str) -> tuple[str, ...]:
+    """The crossed feature names one feature `name` contributes in `cross` (in its order)."""
+    coarse = f"{ctx.kind}|{ctx.role}"
+    fine = f"{name}@{coarse}|{ctx.action}|{ctx.param}"
+    if name in _FINE_ONLY:
+        return (fine,)
+    return (name, f"{name}@{coarse}", fine)
+
+
 def cross(ctx: SlotContext, feats: dict[str, float]) -> dict[str, float]:
     """Each feature alone, with the coarse slot key and with the fine slot key.
 
     The whole-request source is crossed with the fine key only: it is right for comment text and wrong
     nearly everywhere else, so a shared weight would leak into every string parameter.
     """
-    coarse = f"{ctx.kind}|{ctx.role}"
-    fine = f"{coarse}|{ctx.action}|{ctx.param}"
     out: dict[str, float] = {}
     for name, x in feats.items():
         if x == 0.0:
             continue
-        if name not in _FINE_ONLY:
-            out[name] = x
-            out[f"{name}@{coarse}"] = x
-        out[f"{name}@{fine}"] = x
-    out["bias@" + coarse] = 1.0
+        for crossed in cross_names(ctx, name):
+            out[crossed] = x
+    out["bias@" + f"{ctx.kind}|{ctx.role}"] = 1.0
     return out
 
 

@@ -37,6 +37,7 @@ from sashimi.model.filler.candidates import (
     CandidateGenerator,
     FillState,
     cross,
+    cross_names,
     vocab_keys,
 )
 from sashimi.model.filler.context import SlotContext, slot_contexts
@@ -91,6 +92,8 @@ class ValueFiller:
         self.meta = dict(meta or {})
         self.titles = titles
         self.generator = CandidateGenerator(vocab, totals, enums, units, titles)
+        # (kind, role, action, param) -> (coarse key, feature name -> its crossed weights); see `score`
+        self._cross_cache: dict[tuple, tuple[str, dict[str, tuple[float, ...]]]] = {}
 
     # ------------------------------------------------------------------ training
 
@@ -202,8 +205,27 @@ class ValueFiller:
     # ------------------------------------------------------------------ inference
 
     def score(self, ctx: SlotContext, feats: dict[str, float]) -> float:
-        w = self.weights
-        return self.intercept + sum(w.get(name, 0.0) * x for name, x in cross(ctx, feats).items())
+        """intercept + Σ w · x over `cross(ctx, feats)`: the same terms in the same order (so the same
+        float), with each feature's crossed weights looked up once per slot context instead of building
+        the crossed names for every candidate (most of the filler's time at inference)."""
+        coarse, crossed = self._crossed_weights(ctx)
+        terms = []
+        for name, x in feats.items():
+            if x == 0.0:
+                continue
+            ws = crossed.get(name)
+            if ws is None:
+                ws = crossed[name] = tuple(self.weights.get(k, 0.0) for k in cross_names(ctx, name))
+            terms.extend(w * x for w in ws)
+        terms.append(self.weights.get("bias@" + coarse, 0.0) * 1.0)
+        return self.intercept + sum(terms)
+
+    def _crossed_weights(self, ctx: SlotContext) -> tuple[str, dict[str, tuple[float, ...]]]:
+        key = (ctx.kind, ctx.role, ctx.action, ctx.param)
+        hit = self._cross_cache.get(key)
+        if hit is None:
+            hit = self._cross_cache[key] = (f"{ctx.kind}|{ctx.role}", {})
+        return hit
 
     def fill(self, prompt: str, tokens: Sequence[str]) -> tuple[tuple[Slot, ...], tuple[str, ...]]:
         """Literals for every Tier 3 slot of `tokens` (in order) and the names of `$VAR_1..n`."""
