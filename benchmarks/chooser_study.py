@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import itertools
 import json
-import sys
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -42,18 +41,28 @@ def main(argv: list[str] | None = None) -> int:
     from sashimi.model.checkpoint import load_run
     from sashimi.model.chooser import ActionModel, Chooser, ChooserConfig
     from sashimi.model.generator import Generator
+    from sashimi.model.retrieval import build_index
     from sashimi.train.config import resolve
     from sashimi.train.trainer import prepare
 
     started = time.time()
     run = Path(args.run)
     loaded = load_run(run)
-    if loaded.retrieval is None or loaded.retrieval.tokens.shape[1] < loaded.decoder.cfg.max_len:
-        sys.exit("the run needs a whole-program index first: sashimi fit-chooser RUN")
     config = resolve(loaded.config["train"])
     config["data"]["negatives_per_program"] = 0
     files = [f["path"] for f in loaded.meta["data"]["data_files"]]
     prep = prepare(config, files, [], log=lambda *a: None)
+    # the candidates: whole programs of the training rows only (the carve is what the settings are
+    # scored on, so it must not retrieve itself; the run's own index may hold it)
+    max_len = int(loaded.decoder.cfg.max_len)
+    texts = [[t.text for t in e.typed.tokens] for e in prep.train.examples]
+    loaded.retrieval = build_index(
+        prep.train.pooled,
+        [loaded.table.encode(t)[:max_len] for t in texts],
+        [e.group for e in prep.train.examples],
+        max_len,
+    )
+    loaded.chooser = None
     gen = Generator(loaded, model_dir=run)
     canon = CanonicalCatalog(gen.catalog)
     dev = prep.dev.examples
@@ -79,7 +88,6 @@ def main(argv: list[str] | None = None) -> int:
         return [g.dsl for g in outs], [g.source for g in outs]
 
     rows = []
-    loaded.chooser = None
     dsls, _ = run_all()
     rows.append({"setting": "decoder", **score(dsls)})
     # nearest-neighbour copying, values filled by the same filler: the chooser with k = 1, no decoder

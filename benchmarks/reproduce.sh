@@ -114,9 +114,8 @@ for s in $STEPS; do case $s in
     split
     RUN_REAL="${RUN_REAL:-$OUT/real}"
     [ -f "$RUN_REAL/model.safetensors" ] || step train-real sashimi train --config configs/real.yaml --data "$OUT/split/train.jsonl" --out "$RUN_REAL" --quiet
-    step chooser-index sashimi fit-chooser "$RUN_REAL" --quiet
     step chooser-study python benchmarks/chooser_study.py "$RUN_REAL" --out "$OUT/chooser_study"
-    step chooser-fit sashimi fit-chooser "$RUN_REAL" --all-rows --set k=50 --set mix=1 --set include_decoder=false --quiet
+    step chooser-fit sashimi fit-chooser "$RUN_REAL" --set k=50 --set mix=1 --set include_decoder=false --quiet
     step chooser-generate sashimi generate --model "$RUN_REAL" --input "$OUT/split/dev.jsonl" --out "$OUT/chooser_dev.jsonl" --quiet
     step chooser-eval sh -c "sashimi evaluate --predictions '$OUT/chooser_dev.jsonl' --name chooser --data '$OUT/split/dev.jsonl' --catalog-dir $S --baselines --train '$OUT/split/train.jsonl' --out '$OUT/eval_chooser_dev' --quiet --json > '$OUT/eval_chooser_dev.json'"
     step chooser-paired sh -c "python benchmarks/paired.py '$OUT/eval_chooser_dev/rows.jsonl' '$OUT/eval_chooser_dev/rows_knn-minilm.jsonl' > '$OUT/chooser_paired.txt'" ;;

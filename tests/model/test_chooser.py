@@ -165,6 +165,15 @@ def test_trained_run_chooses_a_neighbour_and_compiles_strict(chooser_run):
         assert tuple(table[t.text] for t in typed.tokens) in indexed  # the skeleton is a training program's
 
 
+def test_cli_says_where_the_structure_came_from(chooser_run, capsys):
+    code = main(["generate", "--model", str(chooser_run), "start a timer for 5 minutes"])
+    out = capsys.readouterr().out
+    if code == 0:
+        assert "structure from the neighbour " in out and "values from this request" in out
+    else:
+        assert code == 3  # refused by the gate: nothing to attribute
+
+
 def test_fit_chooser_cli_refits_with_settings(chooser_run, capsys):
     assert (
         main(["fit-chooser", str(chooser_run), "--set", "k=3", "--set", "include_decoder=true", "--quiet"])
@@ -178,6 +187,10 @@ def test_fit_chooser_cli_refits_with_settings(chooser_run, capsys):
     assert loaded.chooser.config.k == 3 and loaded.chooser.config.include_decoder
     out = Generator(loaded, model_dir=chooser_run).generate("start a timer for 5 minutes")
     assert out.tokens > 0 or not out.accepted  # the decoder ran: its program is a candidate
+    everything = json.loads((chooser_run / "meta.json").read_text())["chooser"]["indexed_programs"]
+    assert main(["fit-chooser", str(chooser_run), "--hold-out-dev-carve", "--set", "k=3", "--quiet"]) == 0
+    meta = json.loads((chooser_run / "meta.json").read_text())["chooser"]
+    assert meta["dev_carve_held_out"] and 0 < meta["indexed_programs"] < everything
     assert main(["fit-chooser", str(chooser_run), "--set", "nonsense=1", "--quiet"]) == 2
     assert "unknown chooser settings" in capsys.readouterr().err
 
@@ -221,3 +234,20 @@ def test_fit_chooser_on_a_packed_model_writes_a_local_copy(tmp_path, capsys):
     if out.accepted:
         assert out.validity["compiled_strict"]
         assert out.source.startswith("neighbour") or out.source == "decoder"
+
+
+def test_a_chooser_without_a_whole_program_index_is_refused(chooser_run, tmp_path):
+    import shutil
+
+    from sashimi.model.generator import Generator
+    from sashimi.model.retrieval import RetrievalIndex
+
+    short = tmp_path / "short"  # an index of the decoder's retrieval_len prefixes, as runs wrote before
+    shutil.copytree(chooser_run, short, ignore=shutil.ignore_patterns("ckpt"))
+    index = RetrievalIndex.load(short)
+    RetrievalIndex(index.embeddings, index.tokens[:, :16], index.groups).save(short)
+    with pytest.raises(DataError, match="whole-program retrieval index"):
+        Generator.load(short)
+    (short / "retrieval.safetensors").unlink()
+    with pytest.raises(DataError, match="whole-program retrieval index"):
+        Generator.load(short)

@@ -214,6 +214,8 @@ def _cmd_generate(args: argparse.Namespace) -> int:
     else:
         print(gen.dsl, end="" if gen.dsl.endswith("\n") else "\n")
         print(validity_line(gen.validity))
+        if gen.source != "decoder":  # the skeleton is a retrieved training program's: say so
+            print(f"structure from the {gen.source}; values from this request")
         if written:
             print(f"wrote {written} ({len(gen.shortcut)} bytes, {gen.ms:.0f} ms)")
         elif gen.ok:

@@ -224,6 +224,14 @@ class Generator:
             raise DataError("this model has no value filler (filler/ folder)", Location(str(model_dir)))
         self.stepper = FastDecoder(model.decoder)  # decoder.step without module dispatch, same logits
         max_len = int(model.decoder.cfg.max_len)
+        if model.chooser is not None:  # it chooses among whole programs of the index
+            index = model.retrieval
+            if index is None or index.tokens.shape[1] < max_len:
+                raise DataError(
+                    "this model's neighbour chooser needs a whole-program retrieval index "
+                    "(rebuild both with `sashimi fit-chooser`)",
+                    Location(str(model_dir or ".")),
+                )
         self.constraint = ProgramConstraint(model.vocab, model.table, max_len=max_len, catalog=self.catalog)
 
     @classmethod
@@ -295,7 +303,7 @@ class Generator:
         model = self.model
         # with a chooser that leaves the decoder's program out, the decoder runs only when no retrieved
         # program is a candidate (none the mask accepts); a stage that did not run records ~0 ms
-        chooser = model.chooser if model.retrieval is not None else None
+        chooser = model.chooser
         decoded: tuple[int, ...] = ()
         choice = None
         if chooser is not None and not chooser.config.include_decoder:

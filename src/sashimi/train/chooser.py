@@ -21,13 +21,10 @@ from sashimi.errors import DataError, Location
 from sashimi.model.chooser import CHOOSER_DIR, ActionModel, ChooserConfig
 from sashimi.model.retrieval import build_index
 
-# `prepare` always carves a dev split; with all_rows the carve is this small and its rows are added back
-ALL_ROWS_DEV_FRACTION = 1e-9
-
 
 def fit_run_chooser(
     run: Path,
-    prep,
+    data,
     table,
     max_len: int,
     chooser_config: ChooserConfig,
@@ -35,12 +32,13 @@ def fit_run_chooser(
     log=print,
     quiet: bool = False,
 ) -> dict[str, Any]:
-    """Index (whole programs, `table`'s ids) + action model from `prep.train`; returns what to record."""
+    """Index (whole programs, `table`'s ids) + action model from `data` (a `Dataset`: examples with
+    prompt / typed / group, and their pooled vectors); returns what to record."""
     t0 = time.time()
-    examples = prep.train.examples
+    examples = data.examples
     texts = [[t.text for t in e.typed.tokens] for e in examples]
     index = build_index(
-        prep.train.pooled, [table.encode(tx)[:max_len] for tx in texts], [e.group for e in examples], max_len
+        data.pooled, [table.encode(tx)[:max_len] for tx in texts], [e.group for e in examples], max_len
     )
     index.save(run)
     progress = None
@@ -51,7 +49,7 @@ def fit_run_chooser(
             return tqdm(it, desc="chooser: one regression per action", unit="action", leave=False)
 
     model = ActionModel.fit(
-        prep.train.pooled, [e.prompt for e in examples], texts, chooser_config, progress=progress
+        data.pooled, [e.prompt for e in examples], texts, chooser_config, progress=progress
     )
     model.save(run / CHOOSER_DIR)
     seconds = round(time.time() - t0, 2)
@@ -88,8 +86,8 @@ def fit_rows_chooser(
         for i, (row, ir) in enumerate(parsed)
     ]
     pooled = Encoder(progress=not quiet).embed([e.prompt for e in examples])
-    prep = SimpleNamespace(train=SimpleNamespace(examples=examples, pooled=pooled))
-    info = fit_run_chooser(out, prep, table, max_len, chooser_config, log=log, quiet=quiet)
+    data = SimpleNamespace(examples=examples, pooled=pooled)
+    info = fit_run_chooser(out, data, table, max_len, chooser_config, log=log, quiet=quiet)
     return {**info, "unparseable_rows": len(failed)}
 
 
@@ -98,13 +96,14 @@ def refit_chooser(
     data_paths: list[str],
     overrides: dict[str, Any] | None = None,
     *,
-    all_rows: bool = False,
+    hold_out_dev_carve: bool = False,
     out: str | Path | None = None,
     log=print,
     quiet: bool = False,
 ) -> dict[str, Any]:
-    """`sashimi fit-chooser`: the chooser of an existing run, on its own training rows (`all_rows`: on
-    every row of the files, the run's dev carve included, as a kNN baseline over the same files is)."""
+    """`sashimi fit-chooser`: the chooser of an existing run, on every row of its training files (its
+    dev carve included, as `sashimi train` does; `hold_out_dev_carve`: without the carve, for studies
+    that score on it)."""
     from sashimi.io import read_json, write_json
     from sashimi.model.checkpoint import load_run
     from sashimi.model.export import is_packed
@@ -131,18 +130,15 @@ def refit_chooser(
         if not Path(path).is_file():
             raise DataError("training file not found", Location(str(path)))
     config["data"]["negatives_per_program"] = 0  # the chooser needs programs, not negatives
-    if all_rows:
-        config["data"]["dev_fraction"] = ALL_ROWS_DEV_FRACTION
     chooser_config = _settings(config.get("chooser", {}), overrides)
     prep = prepare(config, data_paths, [], log=log if not quiet else (lambda *a: None))
-    if all_rows:  # the carve (a group or so) goes back in: every row of the files is indexed
-        prep.train = _concat(prep.train, prep.dev)
+    data = prep.train if hold_out_dev_carve else all_training_rows(prep)
     info = fit_run_chooser(
-        run, prep, model.table, int(model.decoder.cfg.max_len), chooser_config, log=log, quiet=quiet
+        run, data, model.table, int(model.decoder.cfg.max_len), chooser_config, log=log, quiet=quiet
     )
     meta_path = run / "meta.json"
     meta = read_json(meta_path) if meta_path.is_file() else {}
-    meta["chooser"] = {**info, "data_files": data_paths, "all_rows": all_rows}
+    meta["chooser"] = {**info, "data_files": data_paths, "dev_carve_held_out": hold_out_dev_carve}
     write_json(meta_path, meta)
     return info
 
@@ -202,12 +198,15 @@ def _refit_packed(model_dir: Path, data_paths, overrides, *, out, log, quiet) ->
     return info
 
 
-def _concat(a, b):
-    """Dataset a + b (examples, pooled vectors, token states; group ids of b shifted past a's)."""
+def all_training_rows(prep):
+    """The training rows and the dev carve as one `Dataset`: the chooser's settings are fixed before it
+    is fitted (selected on the carve by `benchmarks/chooser_study.py`), so, like a kNN baseline over the
+    same files, it indexes every row; the carve only ever selected the decoder's checkpoint."""
     import dataclasses
 
     import numpy as np
 
+    a, b = prep.train, prep.dev
     shift = 1 + max((e.group for e in a.examples), default=-1)
     moved = [dataclasses.replace(e, group=e.group + shift) for e in b.examples]
     return dataclasses.replace(

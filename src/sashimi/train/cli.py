@@ -55,10 +55,10 @@ def register(groups: dict) -> None:
         "--set", action="append", default=[], metavar="KEY=VALUE", help="chooser setting, e.g. k=20, mix=0.5"
     )
     p.add_argument(
-        "--all-rows",
+        "--hold-out-dev-carve",
         action="store_true",
-        help="index and fit on every row of the files (the run's dev carve included), as a kNN baseline "
-        "over the same files would",
+        help="leave the run's dev carve out of the index and the action model (studies that score on it); "
+        "default: every row of the files, as sashimi train does",
     )
     p.add_argument(
         "--out",
@@ -81,7 +81,13 @@ def _fit_chooser(args: argparse.Namespace) -> int:
             raise DataError(f"--set needs KEY=VALUE, got {item!r}")
         overrides[key.strip()] = yaml.safe_load(value)
     info = refit_chooser(
-        args.run, args.data, overrides, all_rows=args.all_rows, out=args.out, log=print, quiet=args.quiet
+        args.run,
+        args.data,
+        overrides,
+        hold_out_dev_carve=args.hold_out_dev_carve,
+        out=args.out,
+        log=print,
+        quiet=args.quiet,
     )
     where = Path(args.out) if args.out else Path(args.run)
     print(

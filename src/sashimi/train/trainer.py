@@ -981,11 +981,11 @@ def _fit_chooser(run: Path, prep: Prepared, config: dict, log, quiet: bool) -> d
         return {"fitted": False, "reason": "chooser.fit is false"}
     if prep.text is not None:
         return {"fitted": False, "reason": "dsl_text target: no typed programs to choose among"}
-    from sashimi.train.chooser import fit_run_chooser
+    from sashimi.train.chooser import all_training_rows, fit_run_chooser
 
     return fit_run_chooser(
         run,
-        prep,
+        all_training_rows(prep),
         prep.table,
         int(config["model"]["max_len"]),
         ChooserConfig.from_json(settings),
