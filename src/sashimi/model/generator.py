@@ -304,9 +304,10 @@ class Generator:
         # with a chooser that leaves the decoder's program out, the decoder runs only when no retrieved
         # program is a candidate (none the mask accepts); a stage that did not run records ~0 ms
         chooser = model.chooser
+        neighbours_only = chooser is not None and not chooser.config.include_decoder
         decoded: tuple[int, ...] = ()
         choice = None
-        if chooser is not None and not chooser.config.include_decoder:
+        if neighbours_only:
             choice = self._choose(prompt, pooled, decoded)
             lap("choose")
         if choice is None:
@@ -316,7 +317,7 @@ class Generator:
                 lap("decode")
                 return _failed(done, score, "decode", "decoding", err)
         lap("decode")
-        if chooser is None or chooser.config.include_decoder:
+        if not neighbours_only:
             if chooser is not None:
                 choice = self._choose(prompt, pooled, decoded)
             lap("choose")
