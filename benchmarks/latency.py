@@ -72,7 +72,8 @@ def warm(model: str | None, prompts: list[str], beam: int) -> dict:
         c0 = time.process_time()
         rows.append(gen.generate(p, beam=beam))
         cpu_ms.append((time.process_time() - c0) * 1000.0)
-    acc = [g for g in rows if g.accepted and g.tokens]
+    acc = [g for g in rows if g.accepted]
+    decoded = [g for g in acc if g.tokens]  # a chooser that picked a neighbour decodes nothing
     stage_tot = {s: sum(g.stages.get(s, 0.0) for g in rows) for s in STAGES}
     total = sum(stage_tot.values()) or 1.0
     return {
@@ -87,8 +88,9 @@ def warm(model: str | None, prompts: list[str], beam: int) -> dict:
         "cpu_ms_all": _pct(cpu_ms),
         "stage_share": {s: round(v / total, 4) for s, v in stage_tot.items()},
         "stage_ms": {s: _pct([g.stages[s] for g in acc if s in g.stages]) for s in STAGES},
-        "decoded_tokens": _pct([g.tokens for g in acc]),
-        "ms_per_decoded_token": _pct([g.stages["decode"] / g.tokens for g in acc]),
+        "decoded_tokens": _pct([g.tokens for g in decoded]),
+        "ms_per_decoded_token": _pct([g.stages["decode"] / g.tokens for g in decoded]),
+        "sources": {"decoder": sum(g.source == "decoder" for g in acc), "neighbour": sum(g.source != "decoder" for g in acc)},
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
     }
 

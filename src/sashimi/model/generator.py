@@ -205,7 +205,12 @@ class Generator:
 
         # One intra-op thread: batch-1 matrices are too small to split, and on a shared 2-core machine a
         # second thread waiting for a busy core made a decoder step 50x slower (measured).
-        torch.set_num_threads(int(os.environ.get("SASHIMI_THREADS", "1")))
+        threads = int(os.environ.get("SASHIMI_THREADS", "1"))
+        torch.set_num_threads(threads)
+        if model.retrieval is not None:  # numpy's BLAS (retrieval, chooser) too: its idle threads spin
+            from threadpoolctl import threadpool_limits  # (a scikit-learn dependency; 9 ms to import)
+
+            threadpool_limits(threads)
         self.model = model  # checkpoint.LoadedModel (from a run folder or a packed export)
         self.model_dir = model_dir
         self.encoder = encoder if encoder is not None else MiniLM()
@@ -233,6 +238,7 @@ class Generator:
                     Location(str(model_dir or ".")),
                 )
         self.constraint = ProgramConstraint(model.vocab, model.table, max_len=max_len, catalog=self.catalog)
+        self._accepted: dict[int, tuple[int, ...] | None] = {}  # index row -> its program if the mask accepts it
 
     @classmethod
     def load(cls, model_dir: str | os.PathLike | None = None) -> Generator:
@@ -366,8 +372,8 @@ class Generator:
         for rank, row in enumerate(rows):
             if row < 0:
                 break
-            ids = tuple(int(t) for t in index.tokens[row] if t != 0)  # PAD = 0 only after the program
-            if self.constraint.accepts(ids):  # only programs the mask could have produced
+            ids = self._indexed_program(int(row))
+            if ids is not None:
                 cosine = float(index.embeddings[row] @ pooled[0])
                 candidates.append(Candidate(ids, "neighbour", rank, cosine))
         if not candidates:
@@ -377,6 +383,15 @@ class Generator:
         if c.source == "decoder":
             return c.token_ids, "decoder"
         return c.token_ids, f"neighbour {c.rank + 1} of {k} (cosine {c.cosine:.3f})"
+
+    def _indexed_program(self, row: int) -> tuple[int, ...] | None:
+        """Row `row` of the index as a token sequence, or None when the decoding mask would not accept
+        it (only programs the mask could have produced are candidates). Memoised: the index is fixed,
+        and replaying the mask over 50 programs per request cost more than the rest of the choice."""
+        if row not in self._accepted:
+            ids = tuple(int(t) for t in self.model.retrieval.tokens[row] if t != 0)  # PAD = 0 only after
+            self._accepted[row] = ids if self.constraint.accepts(ids) else None
+        return self._accepted[row]
 
     def _search(self, pooled, states, enc_inputs, beam: int):
         """The decoder memory of one request, then greedy / beam search under this model's constraint."""
