@@ -90,6 +90,24 @@ def test_bad_chooser_files_give_located_errors(tmp_path):
         ActionModel.load(tmp_path / "ch")
 
 
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"k": 0},
+        {"k": "20"},
+        {"k": True},
+        {"mix": -1},
+        {"mix": float("nan")},
+        {"c": 0},
+        {"buckets": 2.5},
+        {"include_decoder": "yes"},
+    ],
+)
+def test_bad_settings_are_refused(bad):
+    with pytest.raises(DataError, match="chooser setting"):
+        ChooserConfig.from_json(bad)
+
+
 def test_choose_prefers_expected_f1_then_cosine():
     model = ActionModel(
         ChooserConfig(buckets=4, mix=0.5),

@@ -58,8 +58,27 @@ class ChooserConfig:
     minilm_weight: float = 3.0  # scale of the (unit) MiniLM block beside the unit lexical block
     include_decoder: bool = True  # the decoder's own program is a candidate too
 
+    def __post_init__(self) -> None:
+        ints = {"k": 1, "buckets": 1, "min_programs": 1}  # name -> smallest allowed
+        for name, low in ints.items():
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < low:
+                raise DataError(f"chooser setting {name} must be an integer >= {low}, not {value!r}")
+        for name in ("mix", "c", "minilm_weight"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int | float) or not value >= 0:
+                raise DataError(f"chooser setting {name} must be a number >= 0, not {value!r}")
+        if self.c == 0:
+            raise DataError("chooser setting c must be > 0")
+        if not isinstance(self.include_decoder, bool):
+            raise DataError(
+                f"chooser setting include_decoder must be true or false, not {self.include_decoder!r}"
+            )
+
     @classmethod
     def from_json(cls, obj: dict) -> ChooserConfig:
+        if not isinstance(obj, dict):
+            raise DataError("chooser settings must be a mapping")
         known = {f.name for f in fields(cls)}
         unknown = set(obj) - known
         if unknown:
