@@ -41,7 +41,7 @@ def main(argv: list[str] | None = None) -> int:
     from sashimi.model.checkpoint import load_run
     from sashimi.model.chooser import ActionModel, Chooser, ChooserConfig
     from sashimi.model.generator import Generator
-    from sashimi.model.retrieval import build_index
+    from sashimi.train.chooser import program_texts, whole_program_index
     from sashimi.train.config import resolve
     from sashimi.train.trainer import prepare
 
@@ -54,14 +54,7 @@ def main(argv: list[str] | None = None) -> int:
     prep = prepare(config, files, [], log=lambda *a: None)
     # the candidates: whole programs of the training rows only (the carve is what the settings are
     # scored on, so it must not retrieve itself; the run's own index may hold it)
-    max_len = int(loaded.decoder.cfg.max_len)
-    texts = [[t.text for t in e.typed.tokens] for e in prep.train.examples]
-    loaded.retrieval = build_index(
-        prep.train.pooled,
-        [loaded.table.encode(t)[:max_len] for t in texts],
-        [e.group for e in prep.train.examples],
-        max_len,
-    )
+    loaded.retrieval = whole_program_index(prep.train, loaded.table, int(loaded.decoder.cfg.max_len))
     loaded.chooser = None
     gen = Generator(loaded, model_dir=run)
     canon = CanonicalCatalog(gen.catalog)
@@ -91,12 +84,12 @@ def main(argv: list[str] | None = None) -> int:
     dsls, _ = run_all()
     rows.append({"setting": "decoder", **score(dsls)})
     # nearest-neighbour copying, values filled by the same filler: the chooser with k = 1, no decoder
-    base = ActionModel.fit(
-        prep.train.pooled,
-        [e.prompt for e in prep.train.examples],
-        [[t.text for t in e.typed.tokens] for e in prep.train.examples],
-        ChooserConfig(),
-    )
+    prompts, texts = [e.prompt for e in prep.train.examples], program_texts(prep.train)
+
+    def fit(cfg: ChooserConfig) -> ActionModel:
+        return ActionModel.fit(prep.train.pooled, prompts, texts, cfg)
+
+    base = fit(ChooserConfig())
     fitted = {base.config.c: base}
     loaded.chooser = Chooser(
         replace(base, config=replace(base.config, k=1, include_decoder=False)), loaded.table.tokens
@@ -108,12 +101,7 @@ def main(argv: list[str] | None = None) -> int:
         setting = dict(zip(keys, values, strict=True))
         cfg = replace(ChooserConfig(), **setting)
         if cfg.c not in fitted or any(k in setting for k in ("buckets", "min_programs", "minilm_weight")):
-            model = ActionModel.fit(
-                prep.train.pooled,
-                [e.prompt for e in prep.train.examples],
-                [[t.text for t in e.typed.tokens] for e in prep.train.examples],
-                cfg,
-            )
+            model = fit(cfg)
             fitted.setdefault(cfg.c, model)
         else:
             model = replace(fitted[cfg.c], config=cfg)

@@ -189,6 +189,20 @@ def _failed(done, score: float, stage: str, verb: str, err: Exception) -> Genera
     )
 
 
+def _compiled(done, score: float, dsl: str, checked, validity: dict, reason: str, **extra) -> Generation:
+    """An accepted request's program after the toolchain (`checked`: its PipelineResult), compiled or not."""
+    return done(
+        accepted=True,
+        gate_score=score,
+        reason=reason,
+        dsl=dsl,
+        validity=validity,
+        shortcut=checked.shortcut_bytes,
+        name=checked.ir.name if checked.ir is not None else "",
+        **extra,
+    )
+
+
 class Generator:
     """One MiniLM, the domain gate and the generator model, loaded once."""
 
@@ -238,7 +252,9 @@ class Generator:
                     Location(str(model_dir or ".")),
                 )
         self.constraint = ProgramConstraint(model.vocab, model.table, max_len=max_len, catalog=self.catalog)
-        self._accepted: dict[int, tuple[int, ...] | None] = {}  # index row -> its program if the mask accepts it
+        self._accepted: dict[
+            int, tuple[int, ...] | None
+        ] = {}  # index row -> its program if the mask accepts it
 
     @classmethod
     def load(cls, model_dir: str | os.PathLike | None = None) -> Generator:
@@ -341,21 +357,11 @@ class Generator:
         lap("lower")
         checked = run_pipeline(dsl, self.catalog, file="<generated>", do_lint=False)
         lap("compile")
-        validity = validity_of(checked)
-        name = checked.ir.name if checked.ir is not None else ""
         reason = (
             "" if checked.shortcut_bytes is not None else f"the program does not compile: {checked.error}"
         )
-        return done(
-            accepted=True,
-            gate_score=score,
-            reason=reason,
-            dsl=dsl,
-            validity=validity,
-            shortcut=checked.shortcut_bytes,
-            name=name,
-            tokens=n_tokens,
-            source=source,
+        return _compiled(
+            done, score, dsl, checked, validity_of(checked), reason, tokens=n_tokens, source=source
         )
 
     def _choose(self, prompt: str, pooled, decoded: tuple[int, ...]) -> tuple[tuple[int, ...], str] | None:
@@ -414,22 +420,12 @@ class Generator:
         lap("decode")
         checked, validity = text_verdict(dsl, self.catalog, truncated=not ended)
         lap("compile")
-        name = checked.ir.name if checked.ir is not None else ""
         reason = ""
         if checked.shortcut_bytes is None:
             reason = f"the program does not compile: {checked.error}"
             if not ended:
                 reason += f" (text cut at max_len {self.constraint.max_len} tokens, no <EOS>)"
-        return done(
-            accepted=True,
-            gate_score=score,
-            reason=reason,
-            dsl=dsl,
-            validity=validity,
-            shortcut=checked.shortcut_bytes,
-            name=name,
-            tokens=len(result.token_ids),
-        )
+        return _compiled(done, score, dsl, checked, validity, reason, tokens=len(result.token_ids))
 
 
 __all__ = [

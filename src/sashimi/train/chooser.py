@@ -19,7 +19,18 @@ from typing import Any
 
 from sashimi.errors import DataError, Location
 from sashimi.model.chooser import CHOOSER_DIR, ActionModel, ChooserConfig
-from sashimi.model.retrieval import build_index
+from sashimi.model.retrieval import RetrievalIndex, build_index
+
+
+def program_texts(data) -> list[list[str]]:
+    """The typed-IR token texts of each example's program."""
+    return [[t.text for t in e.typed.tokens] for e in data.examples]
+
+
+def whole_program_index(data, table, max_len: int) -> RetrievalIndex:
+    """The retrieval index of `data`'s programs, whole (up to `max_len`), in `table`'s ids."""
+    ids = [table.encode(texts)[:max_len] for texts in program_texts(data)]
+    return build_index(data.pooled, ids, [e.group for e in data.examples], max_len)
 
 
 def fit_run_chooser(
@@ -36,11 +47,8 @@ def fit_run_chooser(
     prompt / typed / group, and their pooled vectors); returns what to record."""
     t0 = time.time()
     examples = data.examples
-    texts = [[t.text for t in e.typed.tokens] for e in examples]
-    index = build_index(
-        data.pooled, [table.encode(tx)[:max_len] for tx in texts], [e.group for e in examples], max_len
-    )
-    index.save(run)
+    texts = program_texts(data)
+    whole_program_index(data, table, max_len).save(run)
     progress = None
     if not quiet:
         from tqdm import tqdm
@@ -126,9 +134,7 @@ def refit_chooser(
         data_paths = [f["path"] for f in files]
         if not data_paths and config["data"]["source"] != "synth":
             raise DataError("the run records no training files: pass --data FILE.jsonl", Location(str(run)))
-    for path in data_paths:
-        if not Path(path).is_file():
-            raise DataError("training file not found", Location(str(path)))
+    _check_files(data_paths)
     config["data"]["negatives_per_program"] = 0  # the chooser needs programs, not negatives
     chooser_config = _settings(config.get("chooser", {}), overrides)
     prep = prepare(config, data_paths, [], log=log if not quiet else (lambda *a: None))
@@ -141,6 +147,12 @@ def refit_chooser(
     meta["chooser"] = {**info, "data_files": data_paths, "dev_carve_held_out": hold_out_dev_carve}
     write_json(meta_path, meta)
     return info
+
+
+def _check_files(paths) -> None:
+    for path in paths:
+        if not Path(path).is_file():
+            raise DataError("training file not found", Location(str(path)))
 
 
 def _settings(base: dict, overrides: dict[str, Any] | None) -> ChooserConfig:
@@ -171,9 +183,7 @@ def _refit_packed(model_dir: Path, data_paths, overrides, *, out, log, quiet) ->
         raise DataError("--out must differ from the model folder (it is copied)", Location(str(target)))
     if target.exists() and any(target.iterdir()):
         raise DataError("--out exists and is not empty", Location(str(target)))
-    for path in data_paths:
-        if not Path(path).is_file():
-            raise DataError("training file not found", Location(str(path)))
+    _check_files(data_paths)
     model = load_packed(model_dir)
     catalog = model_catalog(model, model_dir)
     rows = [r for p in data_paths for r in load_corpus(p)]

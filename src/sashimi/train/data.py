@@ -210,22 +210,30 @@ def build_examples(
                 if any(t not in table for t in neg_texts):
                     stats["negatives_dropped_unknown_token"] += 1
                     continue
-                p_div, n_div = diverging_positions(texts, neg_texts)
-                if max(p_div) >= max_len or max(n_div) >= max_len:
-                    stats["negatives_dropped_past_max_len"] += 1
-                    continue
-                ex.negatives.append(
-                    Negative(
-                        ids=table.encode(neg_texts)[:max_len],
-                        pos_div=p_div,
-                        neg_div=n_div,
-                        weight=severity(triple.error_tags),
-                        tags=tuple(triple.error_tags),
-                    )
-                )
-                stats["negatives"] += 1
+                _add_negative(ex, triple, texts, neg_texts, table.encode(neg_texts), max_len, stats)
         examples.append(ex)
     return examples, stats
+
+
+def _add_negative(
+    ex: Example, triple, pos: Sequence, neg: Sequence, neg_ids: list[int], max_len: int, stats: dict
+) -> None:
+    """Attach `neg_ids` as a hard negative of `ex` (with its error tags' severity) unless the sequences
+    `pos` / `neg` (token texts or ids, whichever the target compares) differ somewhere past `max_len`."""
+    p_div, n_div = diverging_positions(pos, neg)
+    if max(p_div) >= max_len or max(n_div) >= max_len:
+        stats["negatives_dropped_past_max_len"] += 1
+        return
+    ex.negatives.append(
+        Negative(
+            ids=neg_ids[:max_len],
+            pos_div=p_div,
+            neg_div=n_div,
+            weight=severity(triple.error_tags),
+            tags=tuple(triple.error_tags),
+        )
+    )
+    stats["negatives"] += 1
 
 
 def _build_text_examples(
@@ -285,20 +293,7 @@ def _build_text_examples(
                     continue
                 stats["negatives_raw_text"] += neg_text == triple.negative_text and not triple.lowerable
                 neg_ids = [*tokenizer.encode(neg_text), EOS_ID]
-                p_div, n_div = diverging_positions(ids, neg_ids)
-                if max(p_div) >= max_len or max(n_div) >= max_len:
-                    stats["negatives_dropped_past_max_len"] += 1
-                    continue
-                ex.negatives.append(
-                    Negative(
-                        ids=neg_ids[:max_len],
-                        pos_div=p_div,
-                        neg_div=n_div,
-                        weight=severity(triple.error_tags),
-                        tags=tuple(triple.error_tags),
-                    )
-                )
-                stats["negatives"] += 1
+                _add_negative(ex, triple, ids, neg_ids, neg_ids, max_len, stats)
         examples.append(ex)
     return examples, stats
 
