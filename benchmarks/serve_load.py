@@ -12,7 +12,7 @@
 - malformed: broken JSON, a non-object, wrong field types, bytes that are not UTF-8 (400).
 
 It reports throughput, p50/p95/p99 latency (all and by kind), status codes by kind, every answer that
-was not what its kind should get, and the server's resident memory sampled every 0.25 s (flat after
+was not what its kind should get, and the server's resident memory (with its worker processes) sampled every 0.25 s (flat after
 warm-up = growth after the first 10% of requests under `--rss-tolerance-mb`). The server it starts runs
 with the rate limit lifted (`--rate-limit` very high): all clients share 127.0.0.1, so the per-client
 limit would otherwise answer most requests 429 (the limiter has its own tests).
@@ -160,8 +160,16 @@ def judge(kind: str, r: httpx.Response, ms: float) -> Outcome:
     return Outcome(kind, r.status_code, ms, ok, accepted=bool(body.get("accepted")) if ok else None)
 
 
+def _rss(proc: psutil.Process) -> int:
+    try:
+        return proc.memory_info().rss
+    except psutil.Error:  # a worker that just exited
+        return 0
+
+
 class RssSampler:
-    """Samples a process's resident memory every `period` s in a background thread."""
+    """Samples the resident memory of a process and its children (the generation workers of
+    `--workers N`) every `period` s in a background thread."""
 
     def __init__(self, pid: int | None, period: float = 0.25):
         self.proc = psutil.Process(pid) if pid else None
@@ -175,9 +183,10 @@ class RssSampler:
         t0 = time.monotonic()
         while not self._stop.is_set():
             try:
-                rss = self.proc.memory_info().rss / 2**20
-            except psutil.Error:
+                rss = self.proc.memory_info().rss + sum(_rss(c) for c in self.proc.children(recursive=True))
+            except psutil.Error:  # the server itself is gone
                 return
+            rss /= 2**20
             self.samples.append((round(time.monotonic() - t0, 2), self.done, round(rss, 1)))
             self._stop.wait(self.period)
 

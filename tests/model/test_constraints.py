@@ -25,6 +25,7 @@ from sashimi.ir.vocab import build_vocab
 from sashimi.model.constraints import (
     CONDITION_RULES,
     ProgramConstraint,
+    RepetitionCap,
     TokenTable,
     build_token_table,
     placeholder_slots,
@@ -487,3 +488,65 @@ def test_every_allowed_token_of_visited_states_leads_to_a_valid_program(small):
             state = pc.advance(state, pick)
     print(f"\n{checked} transitions completed and compiled")
     assert checked > 200
+
+
+# ----------------------------------------------------------------------------- repetition cap (decoding rule)
+
+
+def _most_of_one_action(table: TokenTable, ids: list[int]) -> int:
+    counts: dict[int, int] = {}
+    for t in ids:
+        if table.tokens[t].startswith("A:"):
+            counts[t] = counts.get(t, 0) + 1
+    return max(counts.values(), default=0)
+
+
+def _greedy_on(cap, *preferred: int) -> list[int]:
+    """A 'decoder' that always wants the first allowed of `preferred`, else the lowest allowed id."""
+    state, ids = cap.initial(), []
+    while not cap.is_final(state):
+        mask = cap.allowed(state)
+        assert mask.any()
+        pick = next((t for t in preferred if mask[t]), None)
+        pick = int(np.flatnonzero(mask)[0]) if pick is None else pick
+        ids.append(pick)
+        state = cap.advance(state, pick)
+    return ids
+
+
+@pytest.mark.parametrize("max_count", [1, 3, 10])
+def test_repetition_cap_stops_a_runaway_action(synth, max_count):
+    pc = ProgramConstraint(synth.vocab, synth.table, max_len=150, catalog=synth.catalog)
+    table = synth.table
+    action = next(i for i, t in enumerate(table.tokens) if t.startswith("A:"))
+    wants = (action, table.id("ACTION"), table.id("END"))  # the action, as often as it may, then END
+    # without the cap the runaway decoder emits that action until the budget ends
+    assert _most_of_one_action(table, _greedy_on(pc, *wants)) > 10
+    ids = _greedy_on(RepetitionCap(pc, max_count), *wants)
+    assert _most_of_one_action(table, ids) <= max_count
+    assert pc.accepts(ids)  # a narrower mask: still a program the program constraint accepts
+    check_program(synth, pc, ids)
+
+
+def test_repetition_cap_never_empties_the_mask(small):
+    """Walks under the tightest cap: each mask is the inner mask minus capped actions only, never empty,
+    and every walk is a valid program."""
+    pc = ProgramConstraint(small.vocab, small.table, max_len=40, catalog=small.catalog)
+    cap = RepetitionCap(pc, 1)
+    rng = random.Random(0)
+    for _ in range(200):
+        state, ids = cap.initial(), []
+        while not cap.is_final(state):
+            inner, mask = pc.allowed(state.inner), cap.allowed(state)
+            assert mask.any() and not (mask & ~inner).any()
+            removed = np.flatnonzero(inner & ~mask)
+            assert all(small.table.tokens[i].startswith("A:") for i in removed)
+            pick = int(rng.choice(list(np.flatnonzero(mask))))
+            ids.append(pick)
+            state = cap.advance(state, pick)
+        check_program(small, pc, ids)
+
+
+def test_repetition_cap_rejects_bad_settings(small):
+    with pytest.raises(ValueError):
+        RepetitionCap(small.pc, 0)

@@ -96,3 +96,4 @@ def shipped_generator():
     if not (DEFAULT_MODEL_DIR / "meta.json").is_file():
         pytest.skip(f"no shipped model in this tree ({DEFAULT_MODEL_DIR} is missing; issue 13 has not landed)")
     return Generator.load()
+

@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-import socket
-import subprocess
-import sys
-import time
-
-import httpx
 import pytest
 
 from sashimi.cli import main
+from sashimi.serve.cli import default_workers
+from tests.serve.helpers import ServeProcess
 
 
 def test_serve_is_a_top_level_command(capsys):
@@ -28,6 +24,7 @@ def test_serve_is_a_top_level_command(capsys):
         (["serve", "--port", "70000"], "--port"),
         (["serve", "--cors", "*"], "--cors"),
         (["serve", "--rate-limit", "0"], "--rate-limit"),
+        (["serve", "--workers", "0"], "--workers"),
     ],
 )
 def test_bad_arguments_are_one_line_errors(argv, needle, capsys):
@@ -43,27 +40,7 @@ def test_missing_model_folder_is_a_one_line_error(tmp_path, capsys):
 
 
 def test_serve_starts_and_answers(shipped_generator):
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    t0 = time.perf_counter()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "sashimi.cli", "serve", "--port", str(port), "--quiet"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        while True:
-            assert proc.poll() is None, proc.stderr.read()
-            assert time.perf_counter() - t0 < 60, "no answer within 60 s"
-            try:
-                r = httpx.get(f"http://127.0.0.1:{port}/api/health", timeout=1)
-                break
-            except httpx.HTTPError:
-                time.sleep(0.05)
-        assert r.json()["generator"] == "Generator"
-        print(f"sashimi serve answered after {time.perf_counter() - t0:.2f} s")
-    finally:
-        proc.terminate()
-        proc.wait(timeout=20)
+    with ServeProcess() as server:
+        print(f"sashimi serve answered after {server.seconds:.2f} s")
+        # by default one generation process per usable core (2 cores: two worker processes)
+        assert server.health["generator"] == ("GeneratorPool" if default_workers() > 1 else "Generator")

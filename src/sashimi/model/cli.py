@@ -127,6 +127,14 @@ def register_generate(groups: dict) -> None:
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("--beam", type=int, default=1, metavar="K", help="beam width (1 = greedy, default)")
     p.add_argument(
+        "--max-action-count",
+        type=int,
+        default=None,
+        metavar="N",
+        help="the search emits one action at most N times in a program (default 4, measured on the "
+        "training programs; 0 = no cap)",
+    )
+    p.add_argument(
         "--input", type=Path, default=None, help="batch: ShortcutForge chat JSONL or {id, prompt} lines"
     )
     p.add_argument("--out", type=Path, default=None, help="batch: predictions JSONL to write")
@@ -182,11 +190,20 @@ def _batch_rows(path: Path) -> list[tuple[str, str]]:
     return out
 
 
+def _cap(args: argparse.Namespace) -> dict:
+    """`Generator.load` keywords for --max-action-count (absent: the generator's default cap)."""
+    if args.max_action_count is None:
+        return {}
+    return {"max_action_count": args.max_action_count or None}
+
+
 def _cmd_generate(args: argparse.Namespace) -> int:
     from sashimi.errors import DataError
 
     if args.beam < 1:
         raise DataError("--beam must be at least 1")
+    if args.max_action_count is not None and args.max_action_count < 0:
+        raise DataError("--max-action-count must be 0 (no cap) or more")
     if args.input is not None or args.out is not None:
         if args.input is None or args.out is None or args.request is not None:
             raise DataError("batch form: --input FILE.jsonl --out PREDS.jsonl, without a request")
@@ -198,7 +215,7 @@ def _cmd_generate(args: argparse.Namespace) -> int:
     problem = request_problem(args.request)  # before loading anything: a bad request answers at once
     if problem is not None:
         raise DataError(problem)
-    gen = Generator.load(args.model).generate(args.request, beam=args.beam)
+    gen = Generator.load(args.model, **_cap(args)).generate(args.request, beam=args.beam)
     written = None
     if gen.ok and args.output is not None:
         from sashimi.io import atomic_write_bytes
@@ -236,7 +253,7 @@ def _generate_batch(args: argparse.Namespace) -> int:
     from sashimi.model.generator import Generator, prediction_record
 
     rows = _batch_rows(args.input)
-    generator = Generator.load(args.model)
+    generator = Generator.load(args.model, **_cap(args))
     out = []
     show = not args.quiet and sys.stderr.isatty()
     for rid, prompt in tqdm(rows, desc="generating", unit="request", disable=not show, file=sys.stderr):

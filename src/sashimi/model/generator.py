@@ -36,6 +36,7 @@ from typing import Any
 
 from sashimi.errors import DataError, Location
 from sashimi.model.catalogs import model_catalog
+from sashimi.model.constraints import DEFAULT_MAX_ACTION_COUNT
 from sashimi.model.text_target import DSL_TEXT, TextConstraint, split_eos
 
 DEFAULT_MODEL_DIR = Path(__file__).parent / "assets" / "default"
@@ -207,11 +208,20 @@ class Generator:
     """One MiniLM, the domain gate and the generator model, loaded once."""
 
     def __init__(
-        self, model, *, gate=None, encoder=None, catalog=None, model_dir: Path | None = None
+        self,
+        model,
+        *,
+        gate=None,
+        encoder=None,
+        catalog=None,
+        model_dir: Path | None = None,
+        max_action_count: int | None = DEFAULT_MAX_ACTION_COUNT,
     ) -> None:
+        """The search may emit one action at most `max_action_count` times in a program
+        (`constraints.RepetitionCap`; None: no cap, the plain program constraint)."""
         import torch
 
-        from sashimi.model.constraints import ProgramConstraint
+        from sashimi.model.constraints import ProgramConstraint, RepetitionCap
         from sashimi.model.fast_lexical import fast_gate
         from sashimi.model.fast_step import FastDecoder
         from sashimi.model.gate import load_gate
@@ -238,6 +248,7 @@ class Generator:
                 )
             self.stepper = FastDecoder(model.decoder)
             self.constraint = TextConstraint(model.decoder.cfg.vocab_size, int(model.decoder.cfg.max_len))
+            self.search_constraint = self.constraint  # text: no action identities to cap
             return
         if model.filler is None:
             raise DataError("this model has no value filler (filler/ folder)", Location(str(model_dir)))
@@ -252,12 +263,15 @@ class Generator:
                     Location(str(model_dir or ".")),
                 )
         self.constraint = ProgramConstraint(model.vocab, model.table, max_len=max_len, catalog=self.catalog)
+        self.search_constraint = (
+            self.constraint if max_action_count is None else RepetitionCap(self.constraint, max_action_count)
+        )
         self._accepted: dict[
             int, tuple[int, ...] | None
         ] = {}  # index row -> its program if the mask accepts it
 
     @classmethod
-    def load(cls, model_dir: str | os.PathLike | None = None) -> Generator:
+    def load(cls, model_dir: str | os.PathLike | None = None, **options) -> Generator:
         """A run folder of `sashimi train`, a packed export of `sashimi export`, or None = shipped default."""
         from sashimi.model.export import is_packed, load_packed
 
@@ -271,7 +285,7 @@ class Generator:
             from sashimi.model.checkpoint import load_run
 
             model = load_run(directory)
-        return cls(model, model_dir=directory)
+        return cls(model, model_dir=directory, **options)  # options: max_action_count
 
     # -- one request ----------------------------------------------------------------------------------
 
@@ -404,7 +418,7 @@ class Generator:
         from sashimi.model.search import search
 
         memory = self.model.memory(pooled, states, enc_inputs)
-        return search(self.stepper, memory, self.constraint, beam=beam)
+        return search(self.stepper, memory, self.search_constraint, beam=beam)
 
     def _program_text(self, pooled, states, enc_inputs, beam, score, done, lap) -> Generation:
         """dsl_text: unconstrained search, detokenise, then the toolchain with the linter."""

@@ -20,7 +20,8 @@ traceback (the traceback of an internal error goes to the server log only).
 
 Generation is CPU-bound (torch), so it runs in a worker thread behind a capacity limiter (one
 generation at a time by default): requests queue in the event loop, and a queue longer than
-`max_waiting` is answered 503 at once instead of growing without bound.
+`max_waiting` is answered 503 at once instead of growing without bound. With `workers` >= 2 the
+generations run in that many worker processes (`sashimi.serve.pool`), one core each.
 """
 
 from __future__ import annotations
@@ -82,7 +83,7 @@ class ServeConfig:
     store_max_files: int = 512  # generated files kept (oldest dropped first)
     store_max_age_s: float = 3600.0  # ... and for at most this long
     max_waiting: int = 64  # generations queued beyond this get 503 at once
-    workers: int = 1  # generations run at once (>1 only for a generator that is safe to share across threads)
+    workers: int = 1  # generations at once: 1 = in this process; N >= 2 = N worker processes (serve.pool)
     cors_origin: str | None = None  # the one origin allowed cross-origin; None = no CORS headers at all
     seed: int = 0  # compiler seed for /api/compile (UUIDs), so the same text gives the same file
 
@@ -312,8 +313,12 @@ def content_disposition(filename: str) -> str:
 # ---------------------------------------------------------------------------------------- the app
 
 
-def load_generator(model_dir: str | None = None) -> GeneratorLike:
-    """The shipped (or `model_dir`'s) generator, loaded once."""
+def load_generator(model_dir: str | None = None, workers: int = 1) -> GeneratorLike:
+    """The shipped (or `model_dir`'s) generator, loaded once (in each of `workers` processes if >= 2)."""
+    if workers > 1:
+        from sashimi.serve.pool import GeneratorPool
+
+        return GeneratorPool(model_dir, workers)
     return Generator.load(model_dir)
 
 
@@ -326,7 +331,7 @@ def create_app(
 ) -> FastAPI:
     """Build the app around one generator (loaded from `model_dir` / the shipped model when None)."""
     config = config or ServeConfig()
-    generator = generator if generator is not None else load_generator(model_dir)
+    generator = generator if generator is not None else load_generator(model_dir, config.workers)
     # The generator's own catalog when it has one (the one its model was trained with), so the
     # validity shown for a generated program is the verdict the generator itself reached.
     catalog = catalog or getattr(generator, "catalog", None) or Catalog.load(None)
@@ -340,6 +345,7 @@ def create_app(
 
     app = FastAPI(title="sashimi", version=__version__, docs_url=None, redoc_url=None, openapi_url=None)
     app.state.store, app.state.limiter, app.state.config = store, limiter, config
+    app.state.generator = generator
 
     if config.cors_origin:
         app.add_middleware(

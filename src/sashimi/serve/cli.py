@@ -25,10 +25,24 @@ def register(groups: dict) -> None:
     p.add_argument("--rate-limit", type=float, default=120.0, metavar="N",
                    help="requests per minute per client address to generate/compile (default 120)")
     p.add_argument("--burst", type=int, default=30, help="short bursts allowed above the rate (default 30)")
-    p.add_argument("--workers", type=int, default=1,
-                   help="generations run at once (default 1; torch's threads are split between them)")
+    p.add_argument("--workers", type=int, default=None,
+                   help="generations run at once: 1 = in the server's process; N >= 2 = in N worker processes, "
+                   "each with its own model (a core and about 400 MB each). Default: the cores this process "
+                   f"may use, at most {MAX_AUTO_WORKERS}")
     p.add_argument("--quiet", action="store_true", help="no access log")
     p.set_defaults(func=cmd_serve)
+
+
+MAX_AUTO_WORKERS = 4
+
+
+def default_workers() -> int:
+    """One generation process per usable core (affinity-aware), at most MAX_AUTO_WORKERS."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        cores = os.cpu_count() or 1
+    return max(1, min(cores, MAX_AUTO_WORKERS))
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -40,32 +54,36 @@ def cmd_serve(args: argparse.Namespace) -> int:
         raise DataError(f"--port must be 0..65535, got {args.port}", Location("<args>"))
     if args.rate_limit <= 0 or args.burst < 1:
         raise DataError("--rate-limit must be > 0 and --burst >= 1", Location("<args>"))
+    if args.workers is None:
+        args.workers = default_workers()
     if not 1 <= args.workers <= 16:
         raise DataError(f"--workers must be 1..16, got {args.workers}", Location("<args>"))
     if args.cors is not None and not args.cors.startswith(("http://", "https://")):
         raise DataError(f"--cors wants an origin like https://example.org, got {args.cors!r}", Location("<args>"))
     t0 = time.perf_counter()
-    if args.workers > 1:  # each generation gets its share of the cores instead of all of them
-        import torch
-
-        torch.set_num_threads(max(1, (os.cpu_count() or 1) // args.workers))
     config = ServeConfig(
         rate_per_minute=args.rate_limit, rate_burst=args.burst, cors_origin=args.cors, workers=args.workers
     )
     app = create_app(model_dir=args.model, config=config)
-    print(f"model loaded in {time.perf_counter() - t0:.1f} s", file=sys.stderr)
+    where = "in this process" if args.workers == 1 else f"in {args.workers} worker processes"
+    print(f"model loaded {where} in {time.perf_counter() - t0:.1f} s", file=sys.stderr)
     if not _is_loopback(args.host):
         print(f"warning: binding {args.host}: the server is reachable from other machines", file=sys.stderr)
-    uvicorn.run(
-        app,
-        host=args.host,
-        port=args.port,
-        log_level="warning" if args.quiet else "info",
-        access_log=not args.quiet,
-        limit_concurrency=256,  # connections beyond this get 503 from uvicorn before reaching the app
-        timeout_keep_alive=5,
-        server_header=False,
-    )
+    try:
+        uvicorn.run(
+            app,
+            host=args.host,
+            port=args.port,
+            log_level="warning" if args.quiet else "info",
+            access_log=not args.quiet,
+            limit_concurrency=256,  # connections beyond this get 503 from uvicorn before reaching the app
+            timeout_keep_alive=5,
+            server_header=False,
+        )
+    finally:
+        close = getattr(app.state.generator, "close", None)  # worker processes of --workers N
+        if close is not None:
+            close()
     return 0
 
 

@@ -1,0 +1,99 @@
+"""The repetition cap of decoding (`--max-action-count`, constraints.RepetitionCap): fidelity and time.
+
+    python benchmarks/action_cap.py --out runs/action_cap [--model DIR] [--caps 0 10 6 4] \
+        [--set dev=/work/runs/split/dev.jsonl --set test=/work/runs/synth/test.jsonl ...]
+
+For each cap (0 = no cap) and each evaluation set: `sashimi generate --input SET --max-action-count N`
+(batch 1, one request at a time, the row's `ms` is its own end-to-end time) then `sashimi evaluate`.
+Resumable: a (cap, set) pair whose summary exists is not redone. Prints and writes `table.md` and
+`table.json`: action F1 [95 % CI], skeleton exact, compile strict, decoded tokens (mean / p95) and
+request time (p50 / p95 / mean ms) per cap and set.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+
+DEFAULT_SETS = (
+    "dev=/work/runs/split/dev.jsonl",
+    "test=/work/runs/synth/test.jsonl",
+    "comp=/work/runs/synth/test_compositional.jsonl",
+)
+
+
+def run(cmd: list[str], stdout=None) -> None:
+    proc = subprocess.run(cmd, stdout=stdout, stderr=subprocess.PIPE, text=True)
+    if proc.returncode != 0:
+        raise SystemExit(f"failed ({proc.returncode}): {' '.join(cmd)}\n{proc.stderr.strip()[-500:]}")
+
+
+def one(out: Path, model: str | None, cap: int, name: str, data: Path) -> dict:
+    stem = out / f"{name}_count{cap}"
+    summary = stem.with_suffix(".summary.json")
+    preds = stem.with_suffix(".jsonl")
+    if not summary.is_file():
+        cmd = [sys.executable, "-m", "sashimi.cli", "generate", "--input", str(data), "--out", str(preds)]
+        cmd += ["--max-action-count", str(cap), "--quiet"] + (["--model", model] if model else [])
+        run(cmd)
+        tmp = summary.with_suffix(".tmp")
+        with tmp.open("w") as f:
+            run([sys.executable, "-m", "sashimi.cli", "evaluate", "--predictions", str(preds), "--data", str(data),
+                 "--out", str(stem) + ".eval", "--json", "--quiet"], stdout=f)
+        os.replace(tmp, summary)
+    system = json.loads(summary.read_text())["systems"]["system"]
+    m, ci = system["metrics"], system["ci"]
+    rows = [json.loads(line) for line in preds.read_text().splitlines()]
+    ms = np.array([r["ms"] for r in rows])
+    tokens = np.array([r.get("tokens", 0) or 0 for r in rows if r.get("accepted")])
+    return {
+        "set": name,
+        "cap": cap,
+        "n": len(rows),
+        "action_f1": m["action_f1"],
+        "action_f1_ci": ci["action_f1"],
+        "skeleton_exact": m["skeleton_exact"],
+        "compile_strict": m["compile_strict_rate"],
+        "tokens_mean": round(float(tokens.mean()), 1) if len(tokens) else None,
+        "tokens_p95": round(float(np.percentile(tokens, 95)), 1) if len(tokens) else None,
+        "ms_p50": round(float(np.percentile(ms, 50)), 1),
+        "ms_p95": round(float(np.percentile(ms, 95)), 1),
+        "ms_mean": round(float(ms.mean()), 1),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--out", type=Path, required=True)
+    ap.add_argument("--model", default=None, help="model folder (default: the shipped model)")
+    ap.add_argument("--caps", type=int, nargs="+", default=[0, 10, 6, 4])
+    ap.add_argument("--set", action="append", default=None, metavar="NAME=FILE", help="evaluation set")
+    args = ap.parse_args(argv)
+    sets = [s.split("=", 1) for s in (args.set or DEFAULT_SETS)]
+    args.out.mkdir(parents=True, exist_ok=True)
+    table = [one(args.out, args.model, cap, name, Path(path)) for name, path in sets for cap in args.caps]
+    lines = [
+        "| set | cap | action F1 [95 % CI] | skeleton exact | compile strict | tokens mean / p95 | ms p50 / p95 / mean |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for r in table:
+        lo, hi = r["action_f1_ci"]
+        lines.append(
+            f"| {r['set']} ({r['n']}) | {r['cap'] or 'none'} | {r['action_f1']:.3f} [{lo:.3f}, {hi:.3f}] | "
+            f"{r['skeleton_exact']:.3f} | {r['compile_strict']:.3f} | {r['tokens_mean']} / {r['tokens_p95']} | "
+            f"{r['ms_p50']} / {r['ms_p95']} / {r['ms_mean']} |"
+        )
+    (args.out / "table.json").write_text(json.dumps(table, indent=1))
+    (args.out / "table.md").write_text("\n".join(lines) + "\n")
+    print("\n".join(lines))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

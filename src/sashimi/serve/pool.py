@@ -1,0 +1,141 @@
+"""Generation in worker processes: `sashimi serve --workers N` (N >= 2).
+
+A generation is CPU-bound Python + torch. In one process, requests handled by several threads still
+take turns on the interpreter lock (the decoder's step and the filler are mostly Python), so a server
+with threads used about one core of two under load (`benchmarks/serve_load.py`: 1.06 cores). Here each
+of N processes holds its own `Generator` (encoder, gate, model: loaded once per process, in parallel at
+start-up) and runs one generation at a time; the web process only parses requests, stores files and
+answers. Results are exactly those of an in-process generator (the same code on the same inputs, one
+intra-op thread each).
+
+Processes are started with `spawn` (a fork after torch and its thread pools have started is not
+safe), and the pool waits at start-up until every worker has loaded its model, so the first requests
+do not pay for loading and a model that fails to load fails the start, with its one-line error.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import threading
+import time
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from pathlib import Path
+from typing import Any
+
+from sashimi.errors import DataError, Location, SashimiError
+
+_generator = None  # the worker process's Generator (set by _load)
+_load_error: tuple = ("the model failed to load in a worker process", None, None, None)
+
+
+def _described(err: SashimiError) -> tuple:
+    """(message, file, line, col): a SashimiError's own class may not survive pickling, its parts do."""
+    loc = err.location
+    return err.message, loc.file, loc.line, loc.col
+
+
+def _error(described: tuple) -> DataError:
+    message, file, line, col = described
+    return DataError(message, Location(file, line, col) if file else None)
+
+
+def _load(model_dir: str | None, ready, parent: int) -> None:
+    """Worker initialiser: load the generator, then wait until every worker (and the parent) is ready."""
+    global _generator, _load_error
+    from sashimi.model.generator import Generator
+
+    threading.Thread(target=_exit_with, args=(parent,), daemon=True).start()
+    try:
+        _generator = Generator.load(model_dir)
+    except SashimiError as err:  # reported by the parent's first call (`_catalog`), not as a traceback
+        _load_error = _described(err)
+    ready.wait()
+
+
+def _exit_with(parent: int) -> None:
+    """End this worker when the server process is gone (killed before it could shut the pool down)."""
+    while os.getppid() == parent:
+        time.sleep(1.0)
+    os._exit(0)
+
+
+def _run(prompt: str, beam: int) -> tuple[str, Any]:
+    """("ok", Generation) or ("error", the error's parts)."""
+    if _generator is None:
+        return "error", _load_error
+    try:
+        return "ok", _generator.generate(prompt, beam=beam)
+    except SashimiError as err:
+        return "error", _described(err)
+
+
+def _catalog() -> tuple[str, Any]:
+    """Where the worker's catalog came from: ("ok", None) = the core catalog, ("ok", folder) otherwise
+    (a `Catalog` does not pickle; the parent loads its own copy from the same place)."""
+    if _generator is None:
+        return "error", _load_error
+    from sashimi.model.catalogs import catalog_spec
+
+    spec = catalog_spec(_generator.model)
+    if spec is not None and not Path(spec).is_absolute():
+        spec = str((Path(_generator.model_dir or ".") / spec).resolve())
+    return "ok", spec
+
+
+class GeneratorPool:
+    """`generate(prompt, beam=)` like a `Generator`, run by one of `processes` worker processes.
+
+    Call it from as many threads as there are processes (the server's capacity limiter does): each call
+    blocks its thread until a worker has answered."""
+
+    def __init__(self, model_dir: str | None, processes: int, *, start_timeout_s: float = 120.0) -> None:
+        if processes < 1:
+            raise ValueError("processes must be >= 1")
+        self.model_dir, self.processes = model_dir, processes
+        self._lock = threading.Lock()
+        self._start(start_timeout_s)
+        status, spec = self._pool.submit(_catalog).result()
+        if status != "ok":
+            self.close()
+            raise _error(spec)
+        from sashimi.dsl.catalog import Catalog
+
+        # the model's catalog, for the server's own compile / validity reports
+        self.catalog = Catalog.core() if spec is None else Catalog.load(Path(spec))
+
+    def _start(self, timeout_s: float) -> None:
+        ctx = multiprocessing.get_context("spawn")
+        ready = ctx.Barrier(self.processes + 1)
+        self._pool = ProcessPoolExecutor(
+            self.processes, mp_context=ctx, initializer=_load, initargs=(self.model_dir, ready, os.getpid())
+        )
+        # A process pool starts its workers lazily, one per waiting task: one task per worker starts
+        # them all, and the barrier returns once each has loaded its model.
+        warmups = [self._pool.submit(_catalog) for _ in range(self.processes)]
+        try:
+            ready.wait(timeout_s)
+        except threading.BrokenBarrierError:
+            self.close()
+            raise DataError(f"the generation workers did not start within {timeout_s:.0f} s") from None
+        for f in warmups:
+            f.result()
+
+    def generate(self, prompt: str, *, beam: int = 1):
+        pool = self._pool
+        try:
+            status, value = pool.submit(_run, prompt, beam).result()
+        except BrokenProcessPool:  # a worker died (killed, out of memory): start a fresh pool, once
+            with self._lock:
+                if self._pool is pool:  # not already replaced by another request's thread
+                    pool.shutdown(wait=False, cancel_futures=True)
+                    self._start(120.0)
+            status, value = self._pool.submit(_run, prompt, beam).result()
+        if status != "ok":
+            raise _error(value)
+        return value
+
+    def close(self) -> None:
+        """Stop the workers (queued generations are cancelled; a running one finishes first)."""
+        self._pool.shutdown(wait=True, cancel_futures=True)

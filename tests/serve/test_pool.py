@@ -1,0 +1,81 @@
+"""`sashimi serve --workers N`: generations in N worker processes (`sashimi.serve.pool`)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+
+import httpx
+import psutil
+import pytest
+
+from sashimi.errors import DataError
+from sashimi.serve.pool import GeneratorPool
+from tests.serve.helpers import ServeProcess
+
+PROMPTS = [
+    "set a timer for 10 minutes",
+    "log 500 ml of water in Health",
+    "show a menu to call mom or text dad",
+    "for each file in my Downloads folder, show its name",
+    "write a poem about the sea",  # refused by the gate
+    "get the contents of https://example.com and show them",
+]
+
+
+@pytest.fixture(scope="module")
+def pool(shipped_generator):
+    p = GeneratorPool(None, 2)
+    yield p
+    p.close()
+
+
+def _same(a, b) -> None:
+    assert (a.accepted, a.reason, a.dsl, a.validity, a.shortcut, a.tokens, a.source) == (
+        b.accepted,
+        b.reason,
+        b.dsl,
+        b.validity,
+        b.shortcut,
+        b.tokens,
+        b.source,
+    )
+
+
+def test_pool_gives_what_the_in_process_generator_gives(pool, shipped_generator):
+    assert pool.catalog.actions == shipped_generator.catalog.actions
+    for prompt in PROMPTS:
+        _same(pool.generate(prompt), shipped_generator.generate(prompt))
+
+
+def test_pool_survives_a_killed_worker(pool, shipped_generator):
+    pids = {pool._pool.submit(os.getpid).result() for _ in range(8)}
+    assert pids and os.getpid() not in pids
+    os.kill(next(iter(pids)), signal.SIGKILL)
+    time.sleep(0.5)
+    # the next requests start a fresh pool and are answered, with the same programs
+    for prompt in PROMPTS[:2]:
+        _same(pool.generate(prompt), shipped_generator.generate(prompt))
+
+
+def test_a_model_that_does_not_load_fails_the_start_with_its_own_error(tmp_path):
+    with pytest.raises(DataError) as err:
+        GeneratorPool(str(tmp_path / "nope"), 2)
+    assert "model folder not found" in str(err.value) and "nope" in str(err.value)
+
+
+def test_serve_with_two_workers_starts_answers_and_leaves_no_process(shipped_generator):
+    with ServeProcess("--workers", "2") as server:
+        print(f"sashimi serve --workers 2 answered after {server.seconds:.2f} s")
+        assert server.health["generator"] == "GeneratorPool"
+        workers = psutil.Process(server.proc.pid).children(recursive=True)
+        assert len([w for w in workers if "multiprocessing" in " ".join(w.cmdline())]) >= 2
+        body = httpx.post(f"{server.url}/api/generate", json={"prompt": PROMPTS[0]}, timeout=60).json()
+        assert body["accepted"] and body["validity"]["strict"] and body["download_url"]
+        file = httpx.get(f"{server.url}{body['download_url']}", timeout=10)
+        assert file.status_code == 200 and file.content.startswith(b"bplist00")
+    deadline = time.monotonic() + 10  # the worker processes go with the server
+    while any(w.is_running() and w.status() != psutil.STATUS_ZOMBIE for w in workers):
+        assert time.monotonic() < deadline, "worker processes outlived the server"
+        time.sleep(0.1)
