@@ -85,15 +85,3 @@ class LiveServer:
         self.server.should_exit = True
         self._thread.join(timeout=10)
         self._sock.close()
-
-
-@pytest.fixture(scope="session")
-def shipped_generator():
-    """The real shipped generator (one load for the session). Skips only while no shipped model is in
-    the tree; a shipped model that exists but does not load is a failure, not a skip."""
-    from sashimi.model.generator import DEFAULT_MODEL_DIR, Generator
-
-    if not (DEFAULT_MODEL_DIR / "meta.json").is_file():
-        pytest.skip(f"no shipped model in this tree ({DEFAULT_MODEL_DIR} is missing; issue 13 has not landed)")
-    return Generator.load()
-
