@@ -11,7 +11,7 @@ generator uses. Prints one JSON object per model.
 
 `--step-cost RUN`: the cost of one decoder step at each cache length, without a trained text model:
 RUN's own decoder and an untrained dsl_text decoder of the same architecture (its output layer sized
-`--text-vocab`) each run `--steps` forced steps (FastDecoder, batch 1, a random prompt memory); CPU
+`--text-vocab`) each run `--steps` forced steps (NumpyDecoder, the generator's step, batch 1, a random prompt memory); CPU
 ms per step over the first 32 / 128 / all steps. The per-program cost is then this times the
 tokens per program (benchmarks/text_lengths.py).
 """
@@ -67,7 +67,7 @@ def step_cost(run: Path, text_vocab: int, steps: int) -> list[dict]:
 
     from sashimi.io import read_json
     from sashimi.model.decoder import DecoderConfig, SashimiDecoder
-    from sashimi.model.fast_step import FastDecoder
+    from sashimi.model.numpy_step import NumpyDecoder
 
     torch.set_num_threads(1)
     base = DecoderConfig.from_json(read_json(run / "config.json")["decoder"])  # the decoder only
@@ -82,7 +82,7 @@ def step_cost(run: Path, text_vocab: int, steps: int) -> list[dict]:
     for name, model in (("run", decoder), ("dsl_text_untrained", SashimiDecoder(text_cfg).eval())):
         cfg = model.cfg
         n = min(steps, cfg.max_len)
-        fast = FastDecoder(model)
+        fast = NumpyDecoder(model)
         pooled = torch.randn(1, cfg.enc_dim)
         states, mask = torch.randn(1, 20, cfg.enc_dim), torch.ones(1, 20, dtype=torch.bool)
         retrieved = (
