@@ -209,14 +209,15 @@ class ValueFiller:
         float), with each feature's crossed weights looked up once per slot context instead of building
         the crossed names for every candidate (most of the filler's time at inference)."""
         coarse, crossed = self._crossed_weights(ctx)
-        terms = []
+        terms: list[float] = []
         for name, x in feats.items():
             if x == 0.0:
                 continue
             ws = crossed.get(name)
             if ws is None:
                 ws = crossed[name] = tuple(self.weights.get(k, 0.0) for k in cross_names(ctx, name))
-            terms.extend(w * x for w in ws)
+            # most features are indicators: w * 1.0 is w exactly, so the products need not be formed
+            terms.extend(ws if x == 1.0 else [w * x for w in ws])
         terms.append(self.weights.get("bias@" + coarse, 0.0) * 1.0)
         return self.intercept + sum(terms)
 
