@@ -1,0 +1,98 @@
+"""Could a lower-precision MiniLM make requests cheaper? Speed and drift of the inference encoder.
+
+    python benchmarks/encoder_precision.py [--data /work/runs/split/dev.jsonl] [--n 80]
+
+One intra-op thread, one prompt at a time (as the generator runs it), the first `--n` prompts of
+`--data`. Variants of `sashimi.model.minilm.MiniLM`:
+
+- fp32: as shipped (the gate and every model were fitted on these features);
+- bf16-linear: the 36 linear layers in bfloat16 (inputs cast, outputs back to float32), layer norms,
+  softmax and pooling in float32 (this CPU has AVX512-BF16);
+- int8-dynamic: `torch.ao.quantization.quantize_dynamic` of sentence-transformers' model (per-tensor
+  int8 weights, dynamic int8 activations) - loaded through `transformers`, slower to import.
+
+Prints ms per prompt and how far the pooled vectors (cosine to fp32) and token states (max |diff|)
+move. A study only: nothing here changes what the generator runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+
+def _prompts(path: Path, n: int) -> list[str]:
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()][:n]
+    return [r["messages"][1]["content"] if "messages" in r else r["prompt"] for r in rows]
+
+
+def _timed(encode, prompts):
+    encode(prompts[:3])  # warm-up
+    t = time.perf_counter()
+    pooled, states = encode(prompts)
+    return (time.perf_counter() - t) * 1000.0 / len(prompts), np.asarray(pooled), states
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--data", type=Path, default=Path("/work/runs/split/dev.jsonl"))
+    ap.add_argument("--n", type=int, default=80)
+    args = ap.parse_args(argv)
+    torch.set_num_threads(1)
+    from sashimi.model.encoder import model_dir
+    from sashimi.model.minilm import MiniLM
+
+    prompts = _prompts(args.data, args.n)
+    m = MiniLM()
+    ms32, ref, ref_states = _timed(m.encode, prompts)
+    out = {"prompts": len(prompts), "fp32": {"ms_per_prompt": round(ms32, 2)}}
+
+    bf = {k: v.to(torch.bfloat16) for k, v in m.w.items()}
+    m._lin = lambda x, name: F.linear(  # noqa: E731
+        x.to(torch.bfloat16), bf[f"{name}.weight"], bf[f"{name}.bias"]
+    ).float()
+    ms, pooled, states = _timed(m.encode, prompts)
+    cos = (ref * pooled).sum(1)
+    out["bf16-linear"] = {
+        "ms_per_prompt": round(ms, 2),
+        "cosine_min": round(float(cos.min()), 6),
+        "cosine_mean": round(float(cos.mean()), 6),
+        "token_state_max_abs_diff": round(max(float(np.abs(a - b).max()) for a, b in zip(ref_states, states, strict=True)), 4),
+    }
+
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    from transformers import AutoModel, AutoTokenizer
+
+    tok = AutoTokenizer.from_pretrained(str(model_dir()))
+    q = torch.ao.quantization.quantize_dynamic(
+        AutoModel.from_pretrained(str(model_dir())).eval(), {torch.nn.Linear}, dtype=torch.qint8
+    )
+
+    def encode_int8(texts):
+        pooled = []
+        for text in texts:
+            with torch.inference_mode():
+                h = q(**tok(text, return_tensors="pt")).last_hidden_state[0]
+            pooled.append(F.normalize(h.mean(0), dim=0).numpy())
+        return np.stack(pooled), None
+
+    ms, pooled, _ = _timed(encode_int8, prompts)
+    cos = (ref * pooled).sum(1)
+    out["int8-dynamic"] = {
+        "ms_per_prompt": round(ms, 2),
+        "cosine_min": round(float(cos.min()), 6),
+        "cosine_mean": round(float(cos.mean()), 6),
+    }
+    print(json.dumps(out, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
