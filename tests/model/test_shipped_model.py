@@ -84,6 +84,29 @@ def test_bad_requests_get_clear_messages(shipped, request_text, needle):
     assert not gen.accepted and needle in gen.reason and "\n" not in gen.reason
 
 
+@pytest.mark.parametrize("request_text", ["asdkjh qwe zxcv", "?!", "qwrtzp xkcdvb mnbvcxz lkjhg"])
+def test_requests_with_no_meaning_are_refused_as_the_gate_refuses_them(shipped, request_text):
+    gen = shipped.generate(request_text)
+    assert not gen.accepted and gen.rejected_by in ("gate", "request") and gen.dsl == ""
+    assert "no meaning" in gen.reason or "no words" in gen.reason
+
+
+def test_the_generator_gate_decides_like_sashimi_gate(shipped):
+    """`generate` scores what `Gate.decide` scores (the canonical request, the same head): the figures of
+    the gate (RESULTS §9) are the product's. Wrappers cannot change the generator's gate decision."""
+    from sashimi.model.gate import load_gate
+
+    gate = load_gate()
+    plain = "set a timer for 10 minutes"
+    requests = [plain, f"Hey Siri, can you {plain} for me, please?", "write a poem about the sea", "Please tell me a joke."]
+    decisions = gate.decide(requests)
+    gens = [shipped.generate(r) for r in requests]
+    for r, d, g in zip(requests, decisions, gens, strict=True):
+        assert g.accepted == d.accept, r
+        assert g.gate_score == pytest.approx(d.score, abs=1e-4), r
+    assert gens[0].gate_score == pytest.approx(gens[1].gate_score, abs=1e-6)
+
+
 def _training_run() -> Path | None:
     run = Path(os.environ.get("SASHIMI_DEFAULT_RUN", "/work/runs/infer/default"))
     return run if (run / "model.safetensors").is_file() else None

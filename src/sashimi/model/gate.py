@@ -287,6 +287,10 @@ class Gate:
             return frozenset()
         return frozenset(t for t in self.lexical.vocab["word"] if " " not in t)
 
+    def request_text(self, text: str) -> str:
+        """What the head reads of a request: its `canonical_request` form for a canonical gate."""
+        return canonical_request(text) if self.canonical else text
+
     def decide(self, texts: list[str]) -> list[GateDecision]:
         """Accept/refuse for raw texts: a request with no meaning is refused as such (score 0, not
         embedded); the others are embedded with the gate's own encoder and scored by the head."""
@@ -298,7 +302,7 @@ class Gate:
         todo = [i for i, r in enumerate(reasons) if r is None]
         scores = np.zeros(len(texts))
         if todo:
-            kept = [canonical_request(texts[i]) if self.canonical else texts[i] for i in todo]
+            kept = [self.request_text(texts[i]) for i in todo]
             scores[todo] = self.scores(self.encoder.embed(kept), kept)
         out = []
         for s, r in zip(scores, reasons, strict=True):

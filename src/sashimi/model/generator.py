@@ -37,6 +37,7 @@ from typing import Any
 from sashimi.errors import DataError, Location
 from sashimi.model.catalogs import model_catalog
 from sashimi.model.constraints import DEFAULT_MAX_ACTION_COUNT
+from sashimi.model.gate import meaningless_reason
 from sashimi.model.text_target import DSL_TEXT, TextConstraint, split_eos
 
 DEFAULT_MODEL_DIR = Path(__file__).parent / "assets" / "default"
@@ -239,6 +240,7 @@ class Generator:
         self.model_dir = model_dir
         self.encoder = encoder if encoder is not None else MiniLM()
         self.gate = fast_gate(gate if gate is not None else load_gate())
+        self._known_words = self.gate.known_words  # beside WordPiece's: words that give a request meaning
         self.catalog = catalog if catalog is not None else model_catalog(model, model_dir or Path("."))
         self.text = getattr(model, "text", None)  # the BPE of a dsl_text model (None: typed IR)
         if model.decoder.cfg.output_target == DSL_TEXT:
@@ -308,14 +310,22 @@ class Generator:
         problem = request_problem(prompt)
         if problem is not None:
             return done(accepted=False, reason=problem, rejected_by="request")
-        pooled, states = self.encoder.encode([prompt])
+        # The gate decides as `sashimi gate` does (`Gate.decide`, what its figures measure): a request
+        # with no meaning is refused before any model runs, and a canonical gate reads the request
+        # without its address and politeness wrappers. The models read that same text (one encoder
+        # pass); the value filler reads the request as written.
+        meaningless = meaningless_reason(prompt, self._known_words)
+        if meaningless is not None:
+            return done(accepted=False, rejected_by="gate", gate_score=0.0, reason=f"refused: {meaningless}")
+        text = self.gate.request_text(prompt)
+        pooled, states = self.encoder.encode([text])
         enc_inputs = None
         if self.model.decoder.prompt_encoder is not None:  # the run's own encoder reads the prompt too
             from sashimi.model.prompt_encoder import prompt_inputs  # torch: imported when a model needs it
 
-            enc_inputs = prompt_inputs(self.model.decoder.prompt_encoder, [prompt], self.encoder)
+            enc_inputs = prompt_inputs(self.model.decoder.prompt_encoder, [text], self.encoder)
         lap("encode")
-        score = float(self.gate.scores(pooled, [prompt])[0])
+        score = float(self.gate.scores(pooled, [text])[0])
         lap("gate")
         if score < self.gate.threshold:
             return done(
@@ -327,9 +337,10 @@ class Generator:
                     f"(domain gate score {score:.3f} < threshold {self.gate.threshold:.3f})"
                 ),
             )
-        return self._program(prompt, pooled, states, enc_inputs, beam, score, done, lap)
+        return self._program(prompt, text, pooled, states, enc_inputs, beam, score, done, lap)
 
-    def _program(self, prompt, pooled, states, enc_inputs, beam, score, done, lap) -> Generation:
+    def _program(self, prompt, text, pooled, states, enc_inputs, beam, score, done, lap) -> Generation:
+        """`prompt` as written (the value filler copies from it); `text` what the encoder read."""
         if self.text is not None:
             return self._program_text(pooled, states, enc_inputs, beam, score, done, lap)
         from sashimi.dsl.pipeline import run_pipeline
@@ -344,7 +355,7 @@ class Generator:
         decoded: tuple[int, ...] = ()
         choice = None
         if neighbours_only:
-            choice = self._choose(prompt, pooled, decoded)
+            choice = self._choose(text, pooled, decoded)
             lap("choose")
         if choice is None:
             try:
@@ -355,7 +366,7 @@ class Generator:
         lap("decode")
         if not neighbours_only:
             if chooser is not None:
-                choice = self._choose(prompt, pooled, decoded)
+                choice = self._choose(text, pooled, decoded)
             lap("choose")
         token_ids, source = choice if choice is not None else (decoded, "decoder")
         n_tokens = len(decoded)
