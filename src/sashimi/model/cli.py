@@ -135,6 +135,14 @@ def register_generate(groups: dict) -> None:
         "training programs; 0 = no cap)",
     )
     p.add_argument(
+        "--close-bias",
+        type=float,
+        default=None,
+        metavar="B",
+        help="added to the logits of END and the block closers at every step, a length penalty "
+        "(default 0, selected on the dev splits; 0 = none)",
+    )
+    p.add_argument(
         "--input", type=Path, default=None, help="batch: ShortcutForge chat JSONL or {id, prompt} lines"
     )
     p.add_argument("--out", type=Path, default=None, help="batch: predictions JSONL to write")
@@ -191,10 +199,13 @@ def _batch_rows(path: Path) -> list[tuple[str, str]]:
 
 
 def _cap(args: argparse.Namespace) -> dict:
-    """`Generator.load` keywords for --max-action-count (absent: the generator's default cap)."""
-    if args.max_action_count is None:
-        return {}
-    return {"max_action_count": args.max_action_count or None}
+    """`Generator.load` keywords for --max-action-count / --close-bias (absent: the defaults)."""
+    options = {}
+    if args.max_action_count is not None:
+        options["max_action_count"] = args.max_action_count or None
+    if args.close_bias is not None:
+        options["close_bias"] = args.close_bias
+    return options
 
 
 def _cmd_generate(args: argparse.Namespace) -> int:
@@ -204,6 +215,8 @@ def _cmd_generate(args: argparse.Namespace) -> int:
         raise DataError("--beam must be at least 1")
     if args.max_action_count is not None and args.max_action_count < 0:
         raise DataError("--max-action-count must be 0 (no cap) or more")
+    if args.close_bias is not None and not -20.0 <= args.close_bias <= 20.0:
+        raise DataError("--close-bias must be a number from -20 to 20")
     if args.input is not None or args.out is not None:
         if args.input is None or args.out is None or args.request is not None:
             raise DataError("batch form: --input FILE.jsonl --out PREDS.jsonl, without a request")

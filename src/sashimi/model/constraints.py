@@ -963,6 +963,10 @@ _DEFAULT_UNIT = "min"
 # scored best on the real dev split and both synthetic test splits (docs/RESULTS.md §7.8).
 DEFAULT_MAX_ACTION_COUNT = 4
 
+# Logit bias on the closers (END, ENDIF, ENDMENU, ENDREPEAT, ENDFOREACH) during search
+# (`search.closing_bias`): selected on the real dev split and the synthetic dev split (RESULTS §7.8).
+DEFAULT_CLOSE_BIAS = 0.0
+
 
 class RepeatState(NamedTuple):
     inner: ConstraintState  # the program constraint's state

@@ -36,7 +36,7 @@ from typing import Any
 
 from sashimi.errors import DataError, Location
 from sashimi.model.catalogs import model_catalog
-from sashimi.model.constraints import DEFAULT_MAX_ACTION_COUNT
+from sashimi.model.constraints import DEFAULT_CLOSE_BIAS, DEFAULT_MAX_ACTION_COUNT
 from sashimi.model.gate import meaningless_reason
 from sashimi.model.text_target import DSL_TEXT, TextConstraint, split_eos
 
@@ -217,9 +217,11 @@ class Generator:
         catalog=None,
         model_dir: Path | None = None,
         max_action_count: int | None = DEFAULT_MAX_ACTION_COUNT,
+        close_bias: float = DEFAULT_CLOSE_BIAS,
     ) -> None:
         """The search may emit one action at most `max_action_count` times in a program
-        (`constraints.RepetitionCap`; None: no cap, the plain program constraint)."""
+        (`constraints.RepetitionCap`; None: no cap, the plain program constraint), and adds `close_bias`
+        to the logits of the tokens that close a block or the program (`search.closing_bias`)."""
         import torch
 
         from sashimi.model.constraints import ProgramConstraint, RepetitionCap
@@ -227,6 +229,7 @@ class Generator:
         from sashimi.model.gate import load_gate
         from sashimi.model.minilm import MiniLM
         from sashimi.model.numpy_step import NumpyDecoder
+        from sashimi.model.search import closing_bias
 
         # One intra-op thread: batch-1 matrices are too small to split, and on a shared 2-core machine a
         # second thread waiting for a busy core made a decoder step 50x slower (measured).
@@ -243,6 +246,7 @@ class Generator:
         self._known_words = self.gate.known_words  # beside WordPiece's: words that give a request meaning
         self.catalog = catalog if catalog is not None else model_catalog(model, model_dir or Path("."))
         self.text = getattr(model, "text", None)  # the BPE of a dsl_text model (None: typed IR)
+        self.bias = None  # logit bias of the search (typed IR: closing_bias below)
         if model.decoder.cfg.output_target == DSL_TEXT:
             if self.text is None:
                 raise DataError(
@@ -268,6 +272,7 @@ class Generator:
         self.search_constraint = (
             self.constraint if max_action_count is None else RepetitionCap(self.constraint, max_action_count)
         )
+        self.bias = closing_bias(model.table.tokens, close_bias)
         self._accepted: dict[
             int, tuple[int, ...] | None
         ] = {}  # index row -> its program if the mask accepts it
@@ -287,7 +292,7 @@ class Generator:
             from sashimi.model.checkpoint import load_run
 
             model = load_run(directory)
-        return cls(model, model_dir=directory, **options)  # options: max_action_count
+        return cls(model, model_dir=directory, **options)  # options: max_action_count, close_bias
 
     # -- one request ----------------------------------------------------------------------------------
 
@@ -429,7 +434,7 @@ class Generator:
         from sashimi.model.search import search
 
         memory = self.model.memory(pooled, states, enc_inputs)
-        return search(self.stepper, memory, self.search_constraint, beam=beam)
+        return search(self.stepper, memory, self.search_constraint, beam=beam, bias=self.bias)
 
     def _program_text(self, pooled, states, enc_inputs, beam, score, done, lap) -> Generation:
         """dsl_text: unconstrained search, detokenise, then the toolchain with the linter."""

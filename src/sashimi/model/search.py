@@ -28,6 +28,19 @@ import numpy as np
 import torch
 
 BOS_ID = 1  # TokenTable: ids 0, 1, 2, 3 = <PAD>, <BOS>, <EOS>, <UNK>
+CLOSERS = ("END", "ENDIF", "ENDMENU", "ENDREPEAT", "ENDFOREACH")  # the tokens that end a block or the program
+
+
+def closing_bias(tokens, value: float) -> np.ndarray | None:
+    """A logit bias (V,) of `value` on the closers among `tokens` (the token table's texts), None for 0.
+
+    Greedy decoding of a small model tends to go on and on (RESULTS §7.8): a bias of b on the closers
+    multiplies their odds by e^b at every step, a length penalty in the usual sense."""
+    if not value:
+        return None
+    bias = np.zeros(len(tokens), dtype=np.float32)
+    bias[[i for i, t in enumerate(tokens) if t in CLOSERS]] = value
+    return bias
 
 
 class SearchError(RuntimeError):
@@ -89,7 +102,9 @@ def _best_allowed(logits: np.ndarray, allowed: np.ndarray) -> tuple[int, float]:
 
 
 @torch.inference_mode()
-def greedy(decoder, memory, constraint, *, bos_id: int = BOS_ID) -> SearchResult:
+def greedy(decoder, memory, constraint, *, bos_id: int = BOS_ID, bias: np.ndarray | None = None) -> SearchResult:
+    """`bias` (V,): added to the logits at every step before the mask (`closing_bias`); the score is
+    then the log-probability under the biased distribution."""
     state = constraint.initial()
     cache = decoder.init_cache(memory)
     token = torch.tensor([bos_id], dtype=torch.long)
@@ -97,7 +112,8 @@ def greedy(decoder, memory, constraint, *, bos_id: int = BOS_ID) -> SearchResult
     score = 0.0
     for step in range(_limit(constraint)):
         logits, cache = decoder.step(memory, token, cache)
-        best, logp = _best_allowed(logits[0].float().numpy(), constraint.allowed(state))
+        row = logits[0].float().numpy()
+        best, logp = _best_allowed(row if bias is None else row + bias, constraint.allowed(state))
         score += logp
         state = constraint.advance(state, best)
         ids.append(best)
@@ -115,8 +131,12 @@ class _Hyp:
 
 
 @torch.inference_mode()
-def beam_search(decoder, memory, constraint, *, beam: int = 4, bos_id: int = BOS_ID) -> SearchResult:
-    """Keep the `beam` best live hypotheses and the `beam` best finished ones (by mean log-prob)."""
+def beam_search(
+    decoder, memory, constraint, *, beam: int = 4, bos_id: int = BOS_ID, bias: np.ndarray | None = None
+) -> SearchResult:
+    """Keep the `beam` best live hypotheses and the `beam` best finished ones (by mean log-prob);
+    `bias` as in `greedy`."""
+    bias_t = None if bias is None else torch.from_numpy(np.asarray(bias, dtype=np.float32))
     if beam < 1:
         raise ValueError("beam must be >= 1")
     live = [_Hyp(constraint.initial(), (), 0.0)]
@@ -128,6 +148,8 @@ def beam_search(decoder, memory, constraint, *, beam: int = 4, bos_id: int = BOS
     while steps < limit:
         steps += 1
         logits, cache = decoder.step(mem, tokens, cache)  # [n_live, V]
+        if bias_t is not None:
+            logits = logits + bias_t
         candidates: list[tuple[float, int, int]] = []  # (score, live index, token)
         for i, hyp in enumerate(live):
             logp = _masked_log_probs(logits[i], constraint.allowed(hyp.state))
@@ -176,8 +198,10 @@ def _rank(h: _Hyp) -> tuple:
     return (-_norm(h), len(h.ids), h.ids)
 
 
-def search(decoder, memory, constraint, *, beam: int = 1, bos_id: int = BOS_ID) -> SearchResult:
+def search(
+    decoder, memory, constraint, *, beam: int = 1, bos_id: int = BOS_ID, bias: np.ndarray | None = None
+) -> SearchResult:
     """Greedy for beam == 1, beam search otherwise."""
     if beam == 1:
-        return greedy(decoder, memory, constraint, bos_id=bos_id)
-    return beam_search(decoder, memory, constraint, beam=beam, bos_id=bos_id)
+        return greedy(decoder, memory, constraint, bos_id=bos_id, bias=bias)
+    return beam_search(decoder, memory, constraint, beam=beam, bos_id=bos_id, bias=bias)

@@ -1,13 +1,14 @@
-"""The repetition cap of decoding (`--max-action-count`, constraints.RepetitionCap): fidelity and time.
+"""Decoding settings of `sashimi generate`: fidelity and time over a grid.
 
-    python benchmarks/action_cap.py --out runs/action_cap [--model DIR] [--caps 0 10 6 4] \
-        [--set dev=/work/runs/split/dev.jsonl --set test=/work/runs/synth/test.jsonl ...]
+    python benchmarks/decoding_sweep.py --out runs/decoding [--model DIR] [--caps 0 10 6 4] \
+        [--close-biases 0 1] [--set dev=/work/runs/split/dev.jsonl --set test=/work/runs/synth/test.jsonl ...]
 
-For each cap (0 = no cap) and each evaluation set: `sashimi generate --input SET --max-action-count N`
+For each repetition cap (`--max-action-count`, constraints.RepetitionCap; 0 = no cap), closing bias
+(`--close-bias`, search.closing_bias; 0 = none) and evaluation set: `sashimi generate --input SET`
 (batch 1, one request at a time, the row's `ms` is its own end-to-end time) then `sashimi evaluate`.
-Resumable: a (cap, set) pair whose summary exists is not redone. Prints and writes `table.md` and
+Resumable: a (cap, bias, set) whose summary exists is not redone. Prints and writes `table.md` and
 `table.json`: action F1 [95 % CI], skeleton exact, compile strict, decoded tokens (mean / p95) and
-request time (p50 / p95 / mean ms) per cap and set.
+request time (p50 / p95 / mean ms). Times are only comparable between runs on an otherwise idle machine.
 """
 
 from __future__ import annotations
@@ -34,13 +35,14 @@ def run(cmd: list[str], stdout=None) -> None:
         raise SystemExit(f"failed ({proc.returncode}): {' '.join(cmd)}\n{proc.stderr.strip()[-500:]}")
 
 
-def one(out: Path, model: str | None, cap: int, name: str, data: Path) -> dict:
-    stem = out / f"{name}_count{cap}"
+def one(out: Path, model: str | None, cap: int, bias: float, name: str, data: Path) -> dict:
+    stem = out / f"{name}_count{cap}_close{bias:g}"
     summary = stem.with_suffix(".summary.json")
     preds = stem.with_suffix(".jsonl")
     if not summary.is_file():
         cmd = [sys.executable, "-m", "sashimi.cli", "generate", "--input", str(data), "--out", str(preds)]
-        cmd += ["--max-action-count", str(cap), "--quiet"] + (["--model", model] if model else [])
+        cmd += ["--max-action-count", str(cap), "--close-bias", str(bias), "--quiet"]
+        cmd += ["--model", model] if model else []
         run(cmd)
         tmp = summary.with_suffix(".tmp")
         with tmp.open("w") as f:
@@ -55,6 +57,7 @@ def one(out: Path, model: str | None, cap: int, name: str, data: Path) -> dict:
     return {
         "set": name,
         "cap": cap,
+        "close_bias": bias,
         "n": len(rows),
         "action_f1": m["action_f1"],
         "action_f1_ci": ci["action_f1"],
@@ -73,19 +76,27 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", type=Path, required=True)
     ap.add_argument("--model", default=None, help="model folder (default: the shipped model)")
     ap.add_argument("--caps", type=int, nargs="+", default=[0, 10, 6, 4])
+    ap.add_argument("--close-biases", type=float, nargs="+", default=[0.0])
     ap.add_argument("--set", action="append", default=None, metavar="NAME=FILE", help="evaluation set")
     args = ap.parse_args(argv)
     sets = [s.split("=", 1) for s in (args.set or DEFAULT_SETS)]
     args.out.mkdir(parents=True, exist_ok=True)
-    table = [one(args.out, args.model, cap, name, Path(path)) for name, path in sets for cap in args.caps]
+    table = [
+        one(args.out, args.model, cap, bias, name, Path(path))
+        for name, path in sets
+        for cap in args.caps
+        for bias in args.close_biases
+    ]
     lines = [
-        "| set | cap | action F1 [95 % CI] | skeleton exact | compile strict | tokens mean / p95 | ms p50 / p95 / mean |",
-        "|---|---|---|---|---|---|---|",
+        "| set | cap | close bias | action F1 [95 % CI] | skeleton exact | compile strict | tokens mean / p95 "
+        "| ms p50 / p95 / mean |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for r in table:
         lo, hi = r["action_f1_ci"]
         lines.append(
-            f"| {r['set']} ({r['n']}) | {r['cap'] or 'none'} | {r['action_f1']:.3f} [{lo:.3f}, {hi:.3f}] | "
+            f"| {r['set']} ({r['n']}) | {r['cap'] or 'none'} | {r['close_bias']:g} | "
+            f"{r['action_f1']:.3f} [{lo:.3f}, {hi:.3f}] | "
             f"{r['skeleton_exact']:.3f} | {r['compile_strict']:.3f} | {r['tokens_mean']} / {r['tokens_p95']} | "
             f"{r['ms_p50']} / {r['ms_p95']} / {r['ms_mean']} |"
         )
