@@ -36,18 +36,18 @@ def run(cmd: list[str], stdout=None) -> None:
 
 
 def one(out: Path, model: str | None, cap: int, bias: float, name: str, data: Path) -> dict:
-    stem = out / f"{name}_count{cap}_close{bias:g}"
-    summary = stem.with_suffix(".summary.json")
-    preds = stem.with_suffix(".jsonl")
+    # no "." in the name (a bias of 0.5 is "0p5"): Path.with_suffix would cut at it
+    stem = f"{name}_count{cap}_close{bias:g}".replace(".", "p").replace("-", "m")
+    summary, preds = out / f"{stem}.summary.json", out / f"{stem}.jsonl"
     if not summary.is_file():
         cmd = [sys.executable, "-m", "sashimi.cli", "generate", "--input", str(data), "--out", str(preds)]
         cmd += ["--max-action-count", str(cap), "--close-bias", str(bias), "--quiet"]
         cmd += ["--model", model] if model else []
         run(cmd)
-        tmp = summary.with_suffix(".tmp")
+        tmp = out / f"{stem}.summary.tmp"
         with tmp.open("w") as f:
             run([sys.executable, "-m", "sashimi.cli", "evaluate", "--predictions", str(preds), "--data", str(data),
-                 "--out", str(stem) + ".eval", "--json", "--quiet"], stdout=f)
+                 "--out", str(out / f"{stem}.eval"), "--json", "--quiet"], stdout=f)
         os.replace(tmp, summary)
     system = json.loads(summary.read_text())["systems"]["system"]
     m, ci = system["metrics"], system["ci"]

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 import torch
 
-from sashimi.model.search import SearchError, beam_search, greedy, index_batch, search
+from sashimi.model.search import CLOSERS, SearchError, beam_search, closing_bias, greedy, index_batch, search
 
 TOKENS = ("<PAD>", "<BOS>", "<EOS>", "<UNK>", "SHORTCUT", "<str>", "A", "B", "C", "END")
 ID = {t: i for i, t in enumerate(TOKENS)}
@@ -181,3 +181,39 @@ def test_index_batch_reorders_nested_structures():
     out = index_batch(m, torch.tensor([2, 0]))
     assert out.a[:, 0].tolist() == [2, 0] and out.b[0].tolist() == [20, 0]
     assert out.b[1][0].tolist() == [200, 0] and out.n == 7
+
+
+def test_closing_bias_marks_the_closers_only():
+    tokens = ["<PAD>", "END", "ACTION", "ENDIF", "ENDMENU", "IF", "ENDREPEAT", "ENDFOREACH", "A:ENDX"]
+    assert closing_bias(tokens, 0.0) is None
+    bias = closing_bias(tokens, 1.5)
+    assert bias.dtype == np.float32 and bias.shape == (len(tokens),)
+    assert {t for t, b in zip(tokens, bias, strict=True) if b} == set(CLOSERS)
+    assert set(bias[bias != 0]) == {1.5}
+
+
+@pytest.mark.parametrize("seed", range(4))
+@pytest.mark.parametrize("beam", [1, 3])
+def test_a_bias_on_end_shortens_or_lengthens_the_program(seed, beam):
+    dec, con = HistoryDecoder(seed), TinyConstraint(max_len=8)
+    end = np.zeros(len(TOKENS), np.float32)
+    end[ID["END"]] = 1.0
+    short = search(dec, MEMORY, con, beam=beam, bias=end * 100)
+    long = search(dec, MEMORY, con, beam=beam, bias=end * -100)
+    assert len(short.token_ids) == 3  # SHORTCUT <str> END: END as soon as the mask allows it
+    assert len(long.token_ids) == con.max_len  # END only when nothing else is allowed
+    plain = search(dec, MEMORY, con, beam=beam)
+    assert search(dec, MEMORY, con, beam=beam, bias=end * 0) == plain
+
+
+def test_generate_help_states_the_decoding_defaults():
+    """The CLI's help text spells the defaults out (it avoids importing the decoding modules)."""
+    import argparse
+
+    from sashimi.model.cli import register_generate
+    from sashimi.model.constraints import DEFAULT_CLOSE_BIAS, DEFAULT_MAX_ACTION_COUNT
+
+    root = argparse.ArgumentParser().add_subparsers()
+    register_generate({"root": root})
+    text = " ".join(root.choices["generate"].format_help().split())  # wrapping depends on the terminal
+    assert f"default {DEFAULT_MAX_ACTION_COUNT}," in text and f"default {DEFAULT_CLOSE_BIAS:g}," in text

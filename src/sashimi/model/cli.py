@@ -140,7 +140,7 @@ def register_generate(groups: dict) -> None:
         default=None,
         metavar="B",
         help="added to the logits of END and the block closers at every step, a length penalty "
-        "(default 0, selected on the dev splits; 0 = none)",
+        "(default 1, selected on the dev splits; 0 = none)",
     )
     p.add_argument(
         "--input", type=Path, default=None, help="batch: ShortcutForge chat JSONL or {id, prompt} lines"
