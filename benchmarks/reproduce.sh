@@ -119,10 +119,12 @@ for s in $STEPS; do case $s in
     step chooser-generate sashimi generate --model "$RUN_REAL" --input "$OUT/split/dev.jsonl" --out "$OUT/chooser_dev.jsonl" --quiet
     step chooser-eval sh -c "sashimi evaluate --predictions '$OUT/chooser_dev.jsonl' --name chooser --data '$OUT/split/dev.jsonl' --catalog-dir $S --baselines --train '$OUT/split/train.jsonl' --out '$OUT/eval_chooser_dev' --quiet --json > '$OUT/eval_chooser_dev.json'"
     step chooser-paired sh -c "python benchmarks/paired.py '$OUT/eval_chooser_dev/rows.jsonl' '$OUT/eval_chooser_dev/rows_knn-minilm.jsonl' > '$OUT/chooser_paired.txt'" ;;
-  decoding)  # RESULTS 7.8: repetition caps (none / 10 / 6 / 4) on the shipped model, then the latency benchmark; ~10 min
+  decoding)  # RESULTS 7.8: repetition caps and closing biases on the shipped model, then the latency benchmark; ~25 min
     split
     [ -f "$OUT/synth/train.jsonl" ] || step synth sashimi data synth --n 5000 --seed 0 --out "$OUT/synth"
-    step action-cap python benchmarks/action_cap.py --out "$OUT/action_cap" --set "dev=$OUT/split/dev.jsonl" --set "test=$OUT/synth/test.jsonl" --set "comp=$OUT/synth/test_compositional.jsonl"
+    step decoding-caps python benchmarks/decoding_sweep.py --out "$OUT/decoding" --caps 0 10 6 4 --close-biases 0 --set "dev=$OUT/split/dev.jsonl" --set "test=$OUT/synth/test.jsonl" --set "comp=$OUT/synth/test_compositional.jsonl"
+    step decoding-bias-dev python benchmarks/decoding_sweep.py --out "$OUT/decoding" --caps 4 --close-biases 0 0.5 1 1.5 2 --set "rdev=$OUT/split/dev.jsonl" --set "sdev=$OUT/synth/dev.jsonl"
+    step decoding-bias-test python benchmarks/decoding_sweep.py --out "$OUT/decoding" --caps 4 --close-biases 0 1 --set "test=$OUT/synth/test.jsonl" --set "comp=$OUT/synth/test_compositional.jsonl"
     step latency python benchmarks/latency.py --cold-runs 5 --data "$OUT/split/dev.jsonl" --extra "$OUT/synth/test.jsonl" --out "$OUT/latency.json" ;;
   serve-load)  # RESULTS 8: the load test with 1 and 2 generation workers (needs both cores free); ~3 min
     # exit 1 = a bar missed (the report says which); anything else stops the script
