@@ -204,3 +204,26 @@ def test_export_refuses_corpus_rows_without_a_synthetic_rebuild(tmp_path):
     assert "refitted" in json.loads((tmp_path / "ship" / "meta.json").read_text())["export"]["filler"]
     gen = Generator.load(tmp_path / "ship").generate("set a timer for 10 minutes")
     assert gen.validity["compiled_strict"]
+
+
+@pytest.mark.parametrize(
+    ("flags", "needle"),
+    [(["--max-action-count", "-1"], "--max-action-count"), (["--close-bias", "50"], "--close-bias")],
+)
+def test_cli_bad_decoding_settings_are_one_line_errors(run_dir, flags, needle, capsys):
+    assert main(["generate", "--model", str(run_dir), "set a timer", *flags]) == 2
+    err = capsys.readouterr().err.strip()
+    assert needle in err and len(err.splitlines()) == 1 and "Traceback" not in err
+
+
+def test_cli_decoding_settings_reach_the_search(run_dir, capsys):
+    """--max-action-count 0 / --close-bias 0 switch the cap and the bias off; the defaults set both."""
+    from sashimi.model.constraints import DEFAULT_MAX_ACTION_COUNT, RepetitionCap
+
+    default = Generator.load(run_dir)
+    assert isinstance(default.search_constraint, RepetitionCap)
+    assert default.search_constraint.max_count == DEFAULT_MAX_ACTION_COUNT and default.bias is not None
+    plain = Generator.load(run_dir, max_action_count=None, close_bias=0.0)
+    assert plain.search_constraint is plain.constraint and plain.bias is None
+    assert main(["generate", "--model", str(run_dir), "set a timer", "--dsl", "--max-action-count", "0",
+                 "--close-bias", "0"]) in (0, 3)
