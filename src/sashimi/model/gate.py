@@ -180,9 +180,7 @@ def meaningless_reason(text: str, extra_words: frozenset[str] = frozenset()) -> 
 # not change what is asked, so the gate decides on the request without them: the same canonical form is
 # used to fit the gate and to decide, which makes such wrappers unable to flip a decision (issue 16's
 # metamorphic test) instead of hoping the training data taught the head to ignore them. Lower case is
-# already invisible (MiniLM is uncased, the TF-IDF view lower-cases). A word of 5+ letters that is no
-# known word but one edit away from one (a letter dropped, added, changed, or two swapped) is read as
-# the commonest such word (`correct_typos`): one typo then leaves the text the head reads unchanged.
+# already invisible (MiniLM is uncased, the TF-IDF view lower-cases); typos are not handled here.
 
 _LEAD = re.compile(
     r"^\s*(?:please\s+help\s+with\s+this\s*:|help\s+me\s+with\s+this(?:\s+one)?\s*:|just\s+one\s+thing\s*:"
@@ -201,67 +199,18 @@ _TRAIL = re.compile(
 )
 
 
-# a whitespace-separated token that is a word of 5+ ASCII letters with at most punctuation around it
-# (not part of an address, a path or a name with digits)
-_TYPO_WORD = re.compile(r"(?<!\S)([\"'(\[]*)([A-Za-z]{5,})([.,!?;:)\]\"']*)(?!\S)")
-_LETTERS = "abcdefghijklmnopqrstuvwxyz"
-
-
-@lru_cache(maxsize=1)
-def _word_ranks() -> dict[str, int]:
-    """Known words -> rank (lower = commoner): WordPiece's whole words in vocabulary order, which is
-    roughly by frequency, then the domain words WordPiece splits."""
-    lines = (model_dir() / "vocab.txt").read_text(encoding="utf-8").splitlines()
-    ranks = {w: i for i, w in enumerate(lines) if len(w) >= 2 and w.isalpha() and not w.startswith("##")}
-    for w in sorted(DOMAIN_WORDS):
-        ranks.setdefault(w, len(lines))
-    return ranks
-
-
-def _one_edit(word: str) -> set[str]:
-    """Every string one deletion, transposition, substitution or insertion away from `word`."""
-    splits = [(word[:i], word[i:]) for i in range(len(word) + 1)]
-    out = {a + b[1:] for a, b in splits if b}
-    out |= {a + b[1] + b[0] + b[2:] for a, b in splits if len(b) > 1}
-    out |= {a + c + b[1:] for a, b in splits if b for c in _LETTERS}
-    out |= {a + c + b for a, b in splits for c in _LETTERS}
-    return out
-
-
-def correct_typos(text: str) -> str:
-    """`text` with each unknown word of 5+ ASCII letters replaced by the commonest known word one edit
-    away, when there is one ("birghtness" -> "brightness"); known words, short words, words with digits
-    and words of other scripts are left as they are. Case is kept for a capitalised or upper-case word."""
-    ranks = _word_ranks()
-
-    def fix(m: re.Match) -> str:
-        before, word, after = m.groups()
-        low = word.lower()
-        if low in ranks:
-            return m.group()
-        found = [(ranks[c], c) for c in _one_edit(low) if c in ranks]
-        if not found:
-            return m.group()
-        best = min(found)[1]
-        best = best.upper() if word.isupper() else best.capitalize() if word[0].isupper() else best
-        return before + best + after
-
-    return _TYPO_WORD.sub(fix, text)
-
-
 def canonical_request(text: str) -> str:
     """`text` without leading address/politeness wrappers, trailing politeness and final punctuation
-    ("Hey Siri, can you turn on the flashlight for me, please?" -> "turn on the flashlight"), with one-edit
-    typos of known words corrected (`correct_typos`). A text that would become empty is returned
-    stripped but otherwise unchanged."""
-    out = correct_typos(text.strip())
+    ("Hey Siri, can you turn on the flashlight for me, please?" -> "turn on the flashlight"). A text that
+    would become empty is returned stripped but otherwise unchanged."""
+    out = text.strip()
     for _ in range(4):  # wrappers stack ("Hey Siri, please can you ...")
         before = out
         out = _LEAD.sub("", out, count=1)
         out = _TRAIL.sub("", out, count=1)
         if out == before:
             break
-    return out if out.strip() else correct_typos(text.strip())
+    return out if out.strip() else text.strip()
 
 
 @dataclass(frozen=True)
