@@ -269,3 +269,43 @@ def test_a_chooser_without_a_whole_program_index_is_refused(chooser_run, tmp_pat
     (short / "retrieval.safetensors").unlink()
     with pytest.raises(DataError, match="whole-program retrieval index"):
         Generator.load(short)
+
+
+def test_local_copy_with_the_reference_catalog_chooses_programs_outside_the_model_catalog(
+    tmp_path, shortcutforge_dir
+):
+    """`fit-chooser PACKED --catalog-dir REF`: the copy's vocabulary and token table grow with what the
+    rows' programs use (old ids kept), its programs compile strict against the reference catalog, and
+    some use actions the model's own (core) catalog does not have."""
+    from sashimi.dsl.catalog import Catalog
+    from sashimi.dsl.corpus import load_corpus, save_corpus
+    from sashimi.model.generator import DEFAULT_MODEL_DIR, Generator
+    from sashimi.model.token_table import TokenTable
+
+    rows = load_corpus(shortcutforge_dir / "train.jsonl")[:150]
+    data = tmp_path / "mine.jsonl"
+    save_corpus(data, rows)
+    local = tmp_path / "local"
+    args = ["fit-chooser", str(DEFAULT_MODEL_DIR), "--data", str(data), "--out", str(local)]
+    assert main([*args, "--catalog-dir", str(shortcutforge_dir), "--set", "include_decoder=false", "--quiet"]) == 0
+    old = json.loads((DEFAULT_MODEL_DIR / "token_table.json").read_text())["tokens"]
+    new = TokenTable.from_json(json.loads((local / "token_table.json").read_text())).tokens
+    assert list(new[: len(old)]) == old and len(new) > len(old)
+    meta = json.loads((local / "meta.json").read_text())
+    assert meta["data"]["catalog_dir"] == str(shortcutforge_dir.resolve())
+    gen = Generator.load(local)
+    core = {n for a in Catalog.core().actions for n in (a.short_name, a.identifier, *a.aliases)}
+    outside = 0
+    for row in rows[:12]:
+        out = gen.generate(row.prompt)
+        if not out.accepted:
+            continue
+        assert out.validity["compiled_strict"], (row.prompt, out.reason)
+        actions = {line.split()[1] for line in out.dsl.splitlines() if line.startswith("ACTION ")}
+        outside += bool(actions - core)
+    assert outside > 0
+
+
+def test_catalog_dir_is_for_packed_models_only(chooser_run, capsys):
+    assert main(["fit-chooser", str(chooser_run), "--catalog-dir", "/nowhere", "--quiet"]) == 2
+    assert "--catalog-dir is for packed models" in capsys.readouterr().err

@@ -133,3 +133,15 @@ def test_shipped_model_programs_equal_the_module_path(shipped_generator):
                 gen.stepper, memory, gen.search_constraint, beam=beam
             )
             assert a.token_ids == b.token_ids, (prompt, beam)
+
+
+def test_logits_are_padded_to_an_extended_token_table():
+    model = _decoder("full", None, seed=2)
+    fast = NumpyDecoder(model, out_size=model.cfg.vocab_size + 7)
+    pooled = torch.nn.functional.normalize(torch.randn(1, 384), dim=1)
+    memory = model.encode(pooled, torch.randn(1, 5, 384), torch.ones(1, 5, dtype=torch.bool))
+    logits, _ = fast.step(memory, torch.tensor([1]), fast.init_cache(memory))
+    assert logits.shape == (1, model.cfg.vocab_size + 7)
+    assert torch.isinf(logits[0, -7:]).all() and torch.isfinite(logits[0, : model.cfg.vocab_size]).all()
+    with pytest.raises(ValueError):
+        NumpyDecoder(model, out_size=model.cfg.vocab_size - 1)

@@ -134,9 +134,15 @@ def _softmax(scores: np.ndarray) -> np.ndarray:
 class NumpyDecoder:
     """`init_cache` / `step` of a SashimiDecoder in eval mode, in numpy (module docstring)."""
 
-    def __init__(self, decoder) -> None:
+    def __init__(self, decoder, out_size: int | None = None) -> None:
+        """`out_size`: the size of the token table the logits index, when it is larger than the decoder's
+        output (a local copy whose table was extended, `sashimi fit-chooser --catalog-dir`): the extra
+        tokens get -inf, the decoder never emits them."""
         if decoder.training:
             raise ValueError("NumpyDecoder needs the decoder in eval mode (dropout off)")
+        if out_size is not None and out_size < decoder.cfg.vocab_size:
+            raise ValueError("out_size must be at least the decoder's vocabulary size")
+        self.extra = 0 if out_size is None else out_size - decoder.cfg.vocab_size
         self.decoder = decoder
         self.cfg = decoder.cfg
         self.n_heads = decoder.cfg.n_heads
@@ -199,5 +205,7 @@ class NumpyDecoder:
             hidden = F.gelu(torch.from_numpy(p["fc"](p["ln3"](x)))).numpy()
             x = x + p["mlp_proj"](hidden)
         logits = self.lm_head(self.ln_f(x))  # (B, V)
+        if self.extra:
+            logits = np.concatenate([logits, np.full((b, self.extra), -np.inf, np.float32)], axis=1)
         after = NumpyCache(cache.self_k, cache.self_v, cache.cross_k, cache.cross_v, cache.cross_bias, t + 1)
         return torch.from_numpy(np.ascontiguousarray(logits, dtype=np.float32)), after

@@ -106,6 +106,7 @@ def refit_chooser(
     *,
     hold_out_dev_carve: bool = False,
     out: str | Path | None = None,
+    catalog_dir: str | Path | None = None,
     log=print,
     quiet: bool = False,
 ) -> dict[str, Any]:
@@ -120,7 +121,9 @@ def refit_chooser(
 
     run = Path(run_dir)
     if is_packed(run):
-        return _refit_packed(run, data_paths, overrides, out=out, log=log, quiet=quiet)
+        return _refit_packed(run, data_paths, overrides, out=out, catalog_dir=catalog_dir, log=log, quiet=quiet)
+    if catalog_dir is not None:
+        raise DataError("--catalog-dir is for packed models (a run keeps its own catalog)", Location(str(run)))
     if out is not None:
         raise DataError(
             "--out is for packed models; a run folder gets its chooser in place", Location(str(out))
@@ -161,8 +164,13 @@ def _settings(base: dict, overrides: dict[str, Any] | None) -> ChooserConfig:
     return ChooserConfig.from_json(settings)
 
 
-def _refit_packed(model_dir: Path, data_paths, overrides, *, out, log, quiet) -> dict[str, Any]:
-    """A copy of a packed model (`out`) with an index and a chooser over every row of `data_paths`."""
+def _refit_packed(model_dir: Path, data_paths, overrides, *, out, catalog_dir=None, log, quiet) -> dict[str, Any]:
+    """A copy of a packed model (`out`) with an index and a chooser over every row of `data_paths`.
+
+    With `catalog_dir` the rows are read with that (reference) catalog and the copy's vocabulary and
+    token table are extended with what their programs use (`extend_vocabulary`): the chooser can then
+    pick programs outside the model's own catalog, and they compile against the reference catalog,
+    which the copy's meta.json names. The decoder is unchanged (it never emits the added tokens)."""
     import shutil
 
     from sashimi.dsl.corpus import load_corpus
@@ -185,8 +193,14 @@ def _refit_packed(model_dir: Path, data_paths, overrides, *, out, log, quiet) ->
         raise DataError("--out exists and is not empty", Location(str(target)))
     _check_files(data_paths)
     model = load_packed(model_dir)
-    catalog = model_catalog(model, model_dir)
     rows = [r for p in data_paths for r in load_corpus(p)]
+    if catalog_dir is not None:
+        from sashimi.dsl.catalog import Catalog
+
+        catalog_dir = str(Path(catalog_dir).resolve())
+        catalog = Catalog.load(Path(catalog_dir))
+    else:
+        catalog = model_catalog(model, model_dir)
     # built beside the target and renamed at the end: an interrupted run leaves no half-made model
     tmp = target.with_name(f".{target.name}.tmp")
     shutil.rmtree(tmp, ignore_errors=True)
@@ -194,8 +208,15 @@ def _refit_packed(model_dir: Path, data_paths, overrides, *, out, log, quiet) ->
     try:
         settings = _settings({}, overrides)
         max_len = int(model.decoder.cfg.max_len)
-        info = fit_rows_chooser(tmp, rows, model.table, catalog, max_len, settings, log=log, quiet=quiet)
+        table = model.table
+        if catalog_dir is not None:
+            table, added = extend_vocabulary(tmp, model.vocab, table, rows, catalog)
+            if not quiet:
+                log(f"vocabulary extended with {added} tokens of the rows' programs ({catalog_dir})")
+        info = fit_rows_chooser(tmp, rows, table, catalog, max_len, settings, log=log, quiet=quiet)
         meta = read_json(tmp / "meta.json") if (tmp / "meta.json").is_file() else {}
+        if catalog_dir is not None:
+            meta.setdefault("data", {})["catalog_dir"] = catalog_dir
         meta["chooser"] = {**info, "data_files": [str(p) for p in data_paths], "copied_from": str(model_dir)}
         meta["local_only"] = "holds an index of the training rows above: never ship or publish this folder"
         write_json(tmp / "meta.json", meta)
@@ -206,6 +227,47 @@ def _refit_packed(model_dir: Path, data_paths, overrides, *, out, log, quiet) ->
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return info
+
+
+def extend_vocabulary(folder: Path, vocab, table, rows, catalog):
+    """Write into `folder` the model's vocabulary merged with the one `rows`' programs need under
+    `catalog`, and a token table that keeps every old id and appends the new tokens. Returns (new table,
+    number of tokens added)."""
+    from dataclasses import replace
+
+    from sashimi.io import write_json
+    from sashimi.ir.vocab import build_vocab, save_vocab
+    from sashimi.model.token_table import TokenTable, build_token_table
+    from sashimi.train.data import parse_rows
+
+    parsed, _ = parse_rows(rows)
+    extra = build_vocab([ir for _, ir in parsed], catalog, catalog_actions=catalog.actions)
+    tier2 = dict(extra.tier2)
+    for name, old in vocab.tier2.items():
+        new = tier2.get(name)
+        if new is None:
+            tier2[name] = old
+            continue
+        enums = {k: tuple(dict.fromkeys((*old.enums.get(k, ()), *new.enums.get(k, ())))) for k in {*old.enums, *new.enums}}
+        tier2[name] = replace(
+            new,
+            keys=tuple(dict.fromkeys((*old.keys, *new.keys))),
+            enums=enums,
+            boolean_keys=tuple(dict.fromkeys((*old.boolean_keys, *new.boolean_keys))),
+        )
+    categories = {
+        k: tuple(dict.fromkeys((*vocab.categories.get(k, ()), *extra.categories.get(k, ()))))
+        for k in {*vocab.categories, *extra.categories}
+    }
+    merged = replace(
+        vocab, tier1=tuple(dict.fromkeys((*vocab.tier1, *extra.tier1))), categories=categories, tier2=tier2
+    )
+    known = set(table.tokens)
+    added = tuple(t for t in build_token_table(merged).tokens if t not in known)
+    new_table = TokenTable(table.tokens + added)
+    save_vocab(merged, folder / "vocab")
+    write_json(folder / "token_table.json", new_table.to_json())
+    return new_table, len(added)
 
 
 def all_training_rows(prep):

@@ -65,6 +65,13 @@ def register(groups: dict) -> None:
         default=None,
         help="packed models: write a copy with the index and the chooser here (the model folder is untouched)",
     )
+    p.add_argument(
+        "--catalog-dir",
+        default=None,
+        help="packed models: read the rows with this reference catalog and extend the copy's vocabulary with "
+        "their actions, so that programs outside the model's own catalog can be chosen (the decoder never "
+        "emits them)",
+    )
     p.add_argument("--quiet", action="store_true", help="no progress bar or log lines")
     p.set_defaults(func=_fit_chooser)
 
@@ -86,6 +93,7 @@ def _fit_chooser(args: argparse.Namespace) -> int:
         overrides,
         hold_out_dev_carve=args.hold_out_dev_carve,
         out=args.out,
+        catalog_dir=args.catalog_dir,
         log=print,
         quiet=args.quiet,
     )
