@@ -135,3 +135,31 @@ def test_closed_enum_strings_that_fall_to_tier3_are_reported(vocab):
     assert {"action": "text.combine", "param": "WFTextSeparator", "count": 1} in report["tier3"][
         "closed_enum_params_with_free_string"
     ]
+
+
+def test_merge_vocab_keeps_the_base_and_adds_the_rest_in_order():
+    from dataclasses import replace
+
+    from sashimi.ir.vocab import ActionVocab, Vocab, merge_vocab
+
+    base = Vocab(
+        ("ACTION", "A:x"),
+        {"handles": ("@prev",)},
+        {"x": ActionVocab("x", None, ("K1",), {"K1": ("a", "b")}, ("K1",))},
+    )
+    extra = Vocab(
+        ("ACTION", "A:y", "A:x"),
+        {"handles": ("@item", "@prev"), "vars": ("$VAR_1",)},
+        {
+            "x": ActionVocab("x", "is.x", ("K2", "K1"), {"K1": ("c", "a"), "K2": ("z",)}, (), in_catalog=True),
+            "y": ActionVocab("y", None, ("K",)),
+        },
+    )
+    merged = merge_vocab(base, extra)
+    assert merged.tier1 == ("ACTION", "A:x", "A:y")
+    assert merged.categories == {"handles": ("@prev", "@item"), "vars": ("$VAR_1",)}
+    x = merged.tier2["x"]
+    assert x.keys == ("K1", "K2") and x.enums == {"K1": ("a", "b", "c"), "K2": ("z",)}
+    assert x.boolean_keys == ("K1",) and x.identifier == "is.x" and x.in_catalog
+    assert merged.tier2["y"] == extra.tier2["y"]
+    assert merge_vocab(base, replace(base)) == base

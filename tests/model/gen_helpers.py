@@ -22,6 +22,23 @@ from sashimi.model.token_table import build_token_table
 from sashimi.train.data import parse_rows
 
 
+def tiny_decoder_config(**overrides) -> DecoderConfig:
+    """A decoder small enough for unit tests (d 32, 2 layers, 2 heads), with `overrides`."""
+    base = dict(
+        vocab_size=40,
+        d_model=32,
+        n_layers=2,
+        n_heads=2,
+        d_intent=32,
+        d_bottleneck=16,
+        n_intent=2,
+        max_len=24,
+        max_enc_tokens=10,
+        dropout=0.0,
+    )
+    return DecoderConfig(**{**base, **overrides})
+
+
 def synthetic_rows(n: int = 60, seed: int = 0):
     corpus = generate_corpus(n, seed)
     return [e.row for e in corpus["train"]], [e.row for e in corpus["test"]]

@@ -16,24 +16,13 @@ from sashimi.train.losses import (
     token_logprobs,
 )
 
+from .gen_helpers import tiny_decoder_config
+
 V = 40
 
 
 def _cfg(**kw) -> DecoderConfig:
-    base = dict(
-        vocab_size=V,
-        d_model=32,
-        n_layers=2,
-        n_heads=2,
-        d_intent=32,
-        d_bottleneck=16,
-        n_intent=2,
-        max_len=24,
-        max_enc_tokens=10,
-        dropout=0.0,
-    )
-    base.update(kw)
-    return DecoderConfig(**base)
+    return tiny_decoder_config(**{"vocab_size": V, **kw})
 
 
 def _inputs(cfg: DecoderConfig, b: int = 3, seed: int = 0):

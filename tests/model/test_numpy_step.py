@@ -7,27 +7,18 @@ import numpy as np
 import pytest
 import torch
 
-from sashimi.model.decoder import DecoderConfig, SashimiDecoder
+from sashimi.model.decoder import SashimiDecoder
 from sashimi.model.numpy_step import NumpyDecoder
 from sashimi.model.search import beam_search, greedy
 from sashimi.model.ternary import pack_model
 
+from .gen_helpers import tiny_decoder_config
+
 
 def _decoder(regime: str, act_bits, seed: int = 0) -> SashimiDecoder:
     torch.manual_seed(seed)
-    cfg = DecoderConfig(
-        vocab_size=50,
-        d_model=32,
-        n_layers=2,
-        n_heads=2,
-        d_intent=32,
-        d_bottleneck=16,
-        n_intent=2,
-        max_len=24,
-        max_enc_tokens=8,
-        dropout=0.1,
-        weight_regime=regime,
-        act_bits=act_bits,
+    cfg = tiny_decoder_config(
+        vocab_size=50, max_enc_tokens=8, dropout=0.1, weight_regime=regime, act_bits=act_bits
     )
     model = SashimiDecoder(cfg).eval()
     with torch.no_grad():  # spread the weights so that ternary codes are not all zero

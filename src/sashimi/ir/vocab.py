@@ -17,7 +17,7 @@ import os
 import re
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -229,6 +229,33 @@ def build_vocab(
         "tier2_actions_seen_in_training": sum(1 for a in tier2.values() if a.training_count),
     }
     return Vocab(tuple(tier1), categories, tier2, meta)
+
+
+def _union(*groups: Iterable[str]) -> tuple[str, ...]:
+    """The items of `groups` in order of first appearance, once each."""
+    return tuple(dict.fromkeys(item for group in groups for item in group))
+
+
+def merge_vocab(base: Vocab, extra: Vocab) -> Vocab:
+    """`base` plus what `extra` adds: Tier 1 tokens and category members appended in `extra`'s order,
+    `extra`'s actions added, and for an action in both the union of keys, enum values and boolean keys
+    (base's first). Deterministic: every order comes from the two vocabularies, none from a set."""
+    tier2 = dict(extra.tier2)
+    for name, old in base.tier2.items():
+        new = tier2.get(name)
+        if new is None:
+            tier2[name] = old
+            continue
+        enum_keys = _union(old.enums, new.enums)
+        tier2[name] = replace(
+            new,
+            keys=_union(old.keys, new.keys),
+            enums={k: _union(old.enums.get(k, ()), new.enums.get(k, ())) for k in enum_keys},
+            boolean_keys=_union(old.boolean_keys, new.boolean_keys),
+        )
+    names = _union(base.categories, extra.categories)
+    categories = {k: _union(base.categories.get(k, ()), extra.categories.get(k, ())) for k in names}
+    return replace(base, tier1=_union(base.tier1, extra.tier1), categories=categories, tier2=tier2)
 
 
 def _spec(catalog: CatalogLike, identifier: str | None):

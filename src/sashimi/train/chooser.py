@@ -233,35 +233,14 @@ def extend_vocabulary(folder: Path, vocab, table, rows, catalog):
     """Write into `folder` the model's vocabulary merged with the one `rows`' programs need under
     `catalog`, and a token table that keeps every old id and appends the new tokens. Returns (new table,
     number of tokens added)."""
-    from dataclasses import replace
-
     from sashimi.io import write_json
-    from sashimi.ir.vocab import build_vocab, save_vocab
+    from sashimi.ir.vocab import build_vocab, merge_vocab, save_vocab
     from sashimi.model.token_table import TokenTable, build_token_table
     from sashimi.train.data import parse_rows
 
     parsed, _ = parse_rows(rows)
     extra = build_vocab([ir for _, ir in parsed], catalog, catalog_actions=catalog.actions)
-    tier2 = dict(extra.tier2)
-    for name, old in vocab.tier2.items():
-        new = tier2.get(name)
-        if new is None:
-            tier2[name] = old
-            continue
-        enums = {k: tuple(dict.fromkeys((*old.enums.get(k, ()), *new.enums.get(k, ())))) for k in {*old.enums, *new.enums}}
-        tier2[name] = replace(
-            new,
-            keys=tuple(dict.fromkeys((*old.keys, *new.keys))),
-            enums=enums,
-            boolean_keys=tuple(dict.fromkeys((*old.boolean_keys, *new.boolean_keys))),
-        )
-    categories = {
-        k: tuple(dict.fromkeys((*vocab.categories.get(k, ()), *extra.categories.get(k, ()))))
-        for k in {*vocab.categories, *extra.categories}
-    }
-    merged = replace(
-        vocab, tier1=tuple(dict.fromkeys((*vocab.tier1, *extra.tier1))), categories=categories, tier2=tier2
-    )
+    merged = merge_vocab(vocab, extra)
     known = set(table.tokens)
     added = tuple(t for t in build_token_table(merged).tokens if t not in known)
     new_table = TokenTable(table.tokens + added)
