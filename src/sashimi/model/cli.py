@@ -198,7 +198,7 @@ def _batch_rows(path: Path) -> list[tuple[str, str]]:
     return out
 
 
-def _cap(args: argparse.Namespace) -> dict:
+def _decoding_options(args: argparse.Namespace) -> dict:
     """`Generator.load` keywords for --max-action-count / --close-bias (absent: the defaults)."""
     options = {}
     if args.max_action_count is not None:
@@ -228,7 +228,7 @@ def _cmd_generate(args: argparse.Namespace) -> int:
     problem = request_problem(args.request)  # before loading anything: a bad request answers at once
     if problem is not None:
         raise DataError(problem)
-    gen = Generator.load(args.model, **_cap(args)).generate(args.request, beam=args.beam)
+    gen = Generator.load(args.model, **_decoding_options(args)).generate(args.request, beam=args.beam)
     written = None
     if gen.ok and args.output is not None:
         from sashimi.io import atomic_write_bytes
@@ -266,7 +266,7 @@ def _generate_batch(args: argparse.Namespace) -> int:
     from sashimi.model.generator import Generator, prediction_record
 
     rows = _batch_rows(args.input)
-    generator = Generator.load(args.model, **_cap(args))
+    generator = Generator.load(args.model, **_decoding_options(args))
     out = []
     show = not args.quiet and sys.stderr.isatty()
     for rid, prompt in tqdm(rows, desc="generating", unit="request", disable=not show, file=sys.stderr):
