@@ -12,7 +12,7 @@ One intra-op thread, one prompt at a time (as the generator runs it), the first 
   int8 weights, dynamic int8 activations) - loaded through `transformers`, slower to import.
 
 Prints ms per prompt and how far the pooled vectors (cosine to fp32) and token states (max |diff|)
-move. A study only: nothing here changes what the generator runs.
+move; and the fp32 forward pass's ms per prompt over padded batches (`--batch-sizes`). A study only: nothing here changes what the generator runs.
 """
 
 from __future__ import annotations
@@ -40,10 +40,34 @@ def _timed(encode, prompts):
     return (time.perf_counter() - t) * 1000.0 / len(prompts), np.asarray(pooled), states
 
 
+def _batched_ms(m, prompts: list[str], batch: int) -> float:
+    """ms per prompt of MiniLM's forward pass over padded batches of `batch` prompts, in order (what a server
+    batching its queued requests would pay; tokenising and pooling excluded, as they do not batch)."""
+    encoded = [m.tokenizer.encode(p).ids for p in prompts]
+    batches = []
+    for start in range(0, len(encoded), batch):
+        rows = encoded[start : start + batch]
+        width = max(len(r) for r in rows)
+        ids = torch.zeros((len(rows), width), dtype=torch.long)
+        mask = torch.zeros((len(rows), width), dtype=torch.long)
+        for i, r in enumerate(rows):
+            ids[i, : len(r)], mask[i, : len(r)] = torch.tensor(r), 1
+        batches.append((ids, mask))
+    m.forward(*batches[0])  # warm-up
+    t = time.perf_counter()
+    for ids, mask in batches:
+        m.forward(ids, mask)
+    return (time.perf_counter() - t) * 1000.0 / len(prompts)
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--data", type=Path, default=Path("/work/runs/split/dev.jsonl"))
     ap.add_argument("--n", type=int, default=80)
+    ap.add_argument(
+        "--batch-sizes", type=int, nargs="*", default=[1, 2, 4, 8],
+        help="also time fp32 forward passes over padded batches of these sizes (would batching requests pay?)",
+    )
     args = ap.parse_args(argv)
     torch.set_num_threads(1)
     from sashimi.model.encoder import model_dir
@@ -53,6 +77,7 @@ def main(argv: list[str] | None = None) -> int:
     m = MiniLM()
     ms32, ref, ref_states = _timed(m.encode, prompts)
     out = {"prompts": len(prompts), "fp32": {"ms_per_prompt": round(ms32, 2)}}
+    out["fp32_batched_ms_per_prompt"] = {str(b): round(_batched_ms(m, prompts, b), 2) for b in args.batch_sizes}
 
     bf = {k: v.to(torch.bfloat16) for k, v in m.w.items()}
     m._lin = lambda x, name: F.linear(  # noqa: E731

@@ -6,6 +6,7 @@
 # Steps: toolchain typed-ir synth negatives ood encoder toy gate gate16 gate-study gate-heldout gate-heldout6
 # evaluate-baselines filler (default: all, in order), and gate-ship (not in the default list): re-make the
 # shipped gate in src/sashimi/model/assets/gate/ (then run gate16 to check it: CV, blind set, metamorphic flips).
+# Longer steps, also not in the default list: chooser, ternary, decoding, serve-load, ablate (each says its time).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1
@@ -110,15 +111,36 @@ for s in $STEPS; do case $s in
     # fitted on the real corpus: its vocabulary stays in the run folder (--save), never in the repository
     step filler-real sh -c "sashimi exp filler --train '$OUT/split/train.jsonl' --data '$OUT/split/dev.jsonl' --catalog-dir $S --value-source real --quiet --json --out '$OUT/filler_real' --save '$OUT/filler_real/filler' > '$OUT/filler_real.json'" ;;
   chooser)  # issue 12: the neighbour chooser on a configs/real.yaml run (RUN_REAL, default $OUT/real): study on
-    # the run's own dev carve, fit on every training row, generate + evaluate on real dev, paired CI vs kNN; ~6 min
+    # the run's own dev carve, grouped CV of the action model on its training rows, fit on every training row, generate + evaluate on real dev, paired CI vs kNN; ~20 min
     split
     RUN_REAL="${RUN_REAL:-$OUT/real}"
     [ -f "$RUN_REAL/model.safetensors" ] || step train-real sashimi train --config configs/real.yaml --data "$OUT/split/train.jsonl" --out "$RUN_REAL" --quiet
     step chooser-study python benchmarks/chooser_study.py "$RUN_REAL" --out "$OUT/chooser_study"
-    step chooser-fit sashimi fit-chooser "$RUN_REAL" --set k=50 --set mix=1 --set include_decoder=false --quiet
+    step chooser-cv python benchmarks/chooser_cv.py "$RUN_REAL" --out "$OUT/chooser_cv"
+    step chooser-fit sashimi fit-chooser "$RUN_REAL" --set k=50 --set mix=1 --set include_decoder=false --set c=16 --set minilm_weight=1 --quiet
     step chooser-generate sashimi generate --model "$RUN_REAL" --input "$OUT/split/dev.jsonl" --out "$OUT/chooser_dev.jsonl" --quiet
     step chooser-eval sh -c "sashimi evaluate --predictions '$OUT/chooser_dev.jsonl' --name chooser --data '$OUT/split/dev.jsonl' --catalog-dir $S --baselines --train '$OUT/split/train.jsonl' --out '$OUT/eval_chooser_dev' --quiet --json > '$OUT/eval_chooser_dev.json'"
     step chooser-paired sh -c "python benchmarks/paired.py '$OUT/eval_chooser_dev/rows.jsonl' '$OUT/eval_chooser_dev/rows_knn-minilm.jsonl' > '$OUT/chooser_paired.txt'" ;;
+  ternary)  # RESULTS 7.9: learning rate / staged ternarisation per regime on the dev carve (seed 0), then 3 seeds of
+    # each regime's pick on real dev, the decoder alone (no chooser); ~75 min on 2 cores (resumable)
+    split
+    tern() {  # tern NAME SEED SETTINGS...: train (no chooser), generate real dev, evaluate
+      n=$1; seed=$2; shift 2; R="$OUT/ternary/${n}_s$seed"
+      [ -f "$R/meta.json" ] || step "train-$n-$seed" sashimi train --config configs/real.yaml --data "$OUT/split/train.jsonl" --out "$R" --set train.seed=$seed --set chooser.fit=false "$@" --quiet
+      step "gen-$n-$seed" sashimi generate --model "$R" --input "$OUT/split/dev.jsonl" --out "$R/preds_dev.jsonl" --quiet
+      step "eval-$n-$seed" sh -c "sashimi evaluate --predictions '$R/preds_dev.jsonl' --name $n-s$seed --data '$OUT/split/dev.jsonl' --catalog-dir $S --out '$R/eval_dev' --quiet --json > '$R/eval_dev.json'"
+    }
+    tern cont1 0; tern cont2 0 --set train.lr=0.002; tern cont3 0 --set train.lr=0.003
+    for lr in 1 2 3; do tern "tern$lr" 0 --set model.weight_regime=full --set train.lr=0.00$lr; done
+    for lr in 2 3; do tern "tern${lr}w" 0 --set model.weight_regime=full --set train.lr=0.00$lr --set train.ternary_warmup_steps=150; done
+    # dev-carve CE per run: the "dev" lines of each run's metrics.jsonl (RESULTS 7.9 lists them); the picks:
+    for seed in 1 2; do
+      tern cont1 $seed; tern cont2 $seed --set train.lr=0.002; tern tern1 $seed --set model.weight_regime=full
+      tern tern3w $seed --set model.weight_regime=full --set train.lr=0.003 --set train.ternary_warmup_steps=150
+    done
+    for seed in 0 1 2; do
+      step "paired-ternary-$seed" sh -c "python benchmarks/paired.py '$OUT/ternary/tern3w_s$seed/eval_dev/rows.jsonl' '$OUT/ternary/cont1_s$seed/eval_dev/rows.jsonl' > '$OUT/ternary/paired_s$seed.txt'"
+    done ;;
   decoding)  # RESULTS 7.8: repetition caps and closing biases on the shipped model, then the latency benchmark; ~25 min
     split
     [ -f "$OUT/synth/train.jsonl" ] || step synth sashimi data synth --n 5000 --seed 0 --out "$OUT/synth"
