@@ -122,7 +122,7 @@ for s in $STEPS; do case $s in
     step chooser-eval sh -c "sashimi evaluate --predictions '$OUT/chooser_dev.jsonl' --name chooser --data '$OUT/split/dev.jsonl' --catalog-dir $S --baselines --train '$OUT/split/train.jsonl' --out '$OUT/eval_chooser_dev' --quiet --json > '$OUT/eval_chooser_dev.json'"
     step chooser-paired sh -c "python benchmarks/paired.py '$OUT/eval_chooser_dev/rows.jsonl' '$OUT/eval_chooser_dev/rows_knn-minilm.jsonl' > '$OUT/chooser_paired.txt'" ;;
   ternary)  # RESULTS 7.9: learning rate / staged ternarisation per regime on the dev carve (seed 0), then 3 seeds of
-    # each regime's pick on real dev, the decoder alone (no chooser); ~75 min on 2 cores (resumable)
+    # each regime's pick on real dev, the decoder alone (no chooser); ~95 min on 2 cores (resumable)
     split
     tern() {  # tern NAME SEED SETTINGS...: train (no chooser), generate real dev, evaluate
       n=$1; seed=$2; shift 2; R="$OUT/ternary/${n}_s$seed"
@@ -134,11 +134,12 @@ for s in $STEPS; do case $s in
     for lr in 1 2 3; do tern "tern$lr" 0 --set model.weight_regime=full --set train.lr=0.00$lr; done
     for lr in 2 3; do tern "tern${lr}w" 0 --set model.weight_regime=full --set train.lr=0.00$lr --set train.ternary_warmup_steps=150; done
     # dev-carve CE per run: the "dev" lines of each run's metrics.jsonl (RESULTS 7.9 lists them); the picks:
-    for seed in 1 2; do
-      tern cont1 $seed; tern cont2 $seed --set train.lr=0.002; tern tern1 $seed --set model.weight_regime=full
+    for seed in 1 2; do tern cont2 $seed --set train.lr=0.002; tern tern1 $seed --set model.weight_regime=full; done
+    for seed in 1 2 3 4; do  # the two compared regimes get five seeds
+      tern cont1 $seed
       tern tern3w $seed --set model.weight_regime=full --set train.lr=0.003 --set train.ternary_warmup_steps=150
     done
-    for seed in 0 1 2; do
+    for seed in 0 1 2 3 4; do
       step "paired-ternary-$seed" sh -c "python benchmarks/paired.py '$OUT/ternary/tern3w_s$seed/eval_dev/rows.jsonl' '$OUT/ternary/cont1_s$seed/eval_dev/rows.jsonl' > '$OUT/ternary/paired_s$seed.txt'"
     done ;;
   decoding)  # RESULTS 7.8: repetition caps and closing biases on the shipped model, then the latency benchmark; ~25 min

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -228,6 +229,56 @@ def test_lexical_vocabulary_never_comes_from_real_prompts():
     gate = _fit("linear", "embedding+lexical", x, is_ood, groups, texts, seed=0)
     vocab = " ".join(gate.lexical.vocab["word"] + gate.lexical.vocab["char"])
     assert "zorblax" not in vocab and "quux" not in vocab and "tasker" in vocab
+
+
+def test_neighbour_margin_moves_the_logit_and_round_trips(tmp_path):
+    x, y = _blobs()
+    plain = fit_gate("linear", x[::2], y[::2], seed=0)
+    refs = (x[::2][y[::2] == 1], x[::2][y[::2] == 0])
+    gate = fit_gate("linear", x[::2], y[::2], seed=0, neighbours=refs, neighbour_weight=10.0)
+    assert gate.neighbour_weight == 10.0 and gate.arrays["nb_in"].dtype == np.float16
+    q = x[1::2]
+    sims_in, sims_ood = q @ refs[0].T, q @ refs[1].T
+    margin = sims_in.max(1) - sims_ood.max(1)
+    assert np.allclose(gate.neighbour_margin(q), margin, atol=2e-3)  # float16 references
+    logit = lambda s: np.log(s / (1 - s))  # noqa: E731
+    # the same head as without references, plus 10 x the margin on the logit
+    assert np.allclose(logit(gate.scores(q)), logit(plain.scores(q)) + 10.0 * gate.neighbour_margin(q), atol=1e-6)
+    save_gate(gate, tmp_path / "g")
+    meta = json.loads((tmp_path / "g" / "gate.json").read_text())
+    assert meta["neighbour_weight"] == 10.0 and meta["features"] == "embedding+neighbours"
+    again = load_gate(tmp_path / "g")
+    assert again.neighbour_weight == 10.0 and np.array_equal(again.scores(q), gate.scores(q))
+    # a gate saved before the margin existed (no key) loads without one
+    save_gate(plain, tmp_path / "old")
+    meta = json.loads((tmp_path / "old" / "gate.json").read_text())
+    del meta["neighbour_weight"]
+    (tmp_path / "old" / "gate.json").write_text(json.dumps(meta))
+    assert load_gate(tmp_path / "old").neighbour_weight == 0.0
+    with pytest.raises(DataError, match="nb_in"):
+        replace(plain, neighbour_weight=1.0)
+    with pytest.raises(DataError, match="finite"):
+        replace(gate, neighbour_weight=-1.0)
+
+
+def test_neighbour_references_never_come_from_real_prompts():
+    from sashimi.eval.gate_exp import _fit
+
+    texts = (_TEXTS_IN + _TEXTS_OOD) * 2 + ["zorblax quuxfrob shortcut"] * 4
+    groups = np.array(["synth/a"] * 8 + ["ood/b/c"] * 8 + ["real/family"] * 4)
+    is_ood = np.array(([False] * 4 + [True] * 4) * 2 + [False] * 4)
+    x = np.random.default_rng(0).normal(size=(len(texts), 384))
+    x /= np.linalg.norm(x, axis=1, keepdims=True)
+    gate = _fit("linear", "embedding+lexical+neighbours", x, is_ood, groups, texts, seed=0)
+    nb_in, nb_ood = gate.arrays["nb_in"].astype(np.float32), gate.arrays["nb_ood"].astype(np.float32)
+    assert len(nb_in) == 8 and len(nb_ood) == 8  # the 4 real in-domain rows are not among them
+    assert np.allclose(nb_in, x[:16][~is_ood[:16]], atol=1e-3)
+    assert (x[16:] @ nb_in.T).max() < 0.5  # no real row's vector (a copy would have cosine 1)
+    with pytest.raises(DataError, match="both labels"):
+        rows = [0, 1, 2, 3, 8, 9, 10, 11, 4, 5, 6, 7]  # 8 own in-domain rows, the 4 OOD ones marked real
+        own_in_domain_only = np.array(["synth/a"] * 8 + ["real/x"] * 4)
+        _fit("linear", "embedding+lexical+neighbours", x[rows], is_ood[rows], own_in_domain_only,
+             [texts[i] for i in rows], 0)
 
 
 def test_experiment_compares_feature_sets_and_saves_a_usable_gate(tmp_path, encoder):

@@ -76,9 +76,10 @@ def _register_experiments(groups: dict) -> None:
     p.add_argument(
         "--features",
         nargs="+",
-        choices=("embedding", "embedding+lexical"),
+        choices=("embedding", "embedding+lexical", "embedding+lexical+neighbours"),
         default=("embedding", "embedding+lexical"),
-        help="feature sets to compare (default: both)",
+        help="feature sets to compare (default: the first two); '+neighbours' adds the margin between the "
+        "nearest own in-domain and the nearest own OOD training prompt to the head's logit",
     )
     p.add_argument(
         "--kinds",

@@ -79,21 +79,37 @@ def load_labelled(path: str | os.PathLike, *, need_template: bool = False) -> li
     return rows
 
 
-FEATURE_SETS = ("embedding", "embedding+lexical")
+# "+neighbours": the head's logit plus NEIGHBOUR_WEIGHT x the neighbour margin (sashimi.model.gate.Gate)
+FEATURE_SETS = ("embedding", "embedding+lexical", "embedding+lexical+neighbours")
+DEFAULT_FEATURE_SETS = FEATURE_SETS[:2]  # what `exp gate` compares unless --features names others
 
 
 def _fit(kind: str, feature_set: str, x, is_ood, groups, texts, seed: int, threshold: float = 0.5):
-    """Fit one candidate; a lexical view is fitted on our own prompts among these rows only."""
-    lexical = None
-    if feature_set == "embedding+lexical":
-        own = [t for t, g in zip(texts, groups, strict=True) if not str(g).startswith("real/")]
-        if not own:
-            raise DataError("the lexical view needs some of our own (non-'real/') prompts to fit on")
-        lexical = LexicalView.fit(own)
-    elif feature_set != "embedding":
+    """Fit one candidate; a lexical view and the neighbour references come from our own prompts among
+    these rows only (template ids not starting with "real/": the external corpus's prompts never ship)."""
+    if feature_set not in FEATURE_SETS:
         raise DataError(f"unknown feature set {feature_set!r} (expected one of {', '.join(FEATURE_SETS)})")
+    own = np.array([not str(g).startswith("real/") for g in groups], dtype=bool)
+    lexical = neighbours = None
+    if "+lexical" in feature_set:
+        if not own.any():
+            raise DataError("the lexical view needs some of our own (non-'real/') prompts to fit on")
+        lexical = LexicalView.fit([t for t, keep in zip(texts, own, strict=True) if keep])
+    if feature_set.endswith("+neighbours"):
+        is_ood = np.asarray(is_ood, dtype=bool)
+        if not (own & is_ood).any() or not (own & ~is_ood).any():
+            raise DataError("the neighbour margin needs our own (non-'real/') prompts of both labels")
+        neighbours = (np.asarray(x)[own & ~is_ood], np.asarray(x)[own & is_ood])
     return fit_gate(
-        kind, x, ~is_ood, seed=seed, threshold=threshold, texts=list(texts), lexical=lexical, canonical=True
+        kind,
+        x,
+        ~is_ood,
+        seed=seed,
+        threshold=threshold,
+        texts=list(texts),
+        lexical=lexical,
+        canonical=True,
+        neighbours=neighbours,
     )
 
 
@@ -182,7 +198,7 @@ def embed_real_dev(encoder, real_dev: str | os.PathLike | None):
 def _candidate_names(features: tuple[str, ...], kinds: tuple[str, ...] | None) -> list[tuple[str, str, str]]:
     """(name, feature set, kind), simplest first: feature sets outer, kinds inner (the adoption order)."""
     return [
-        (kind if feature_set == "embedding" else f"{kind}+lexical", feature_set, kind)
+        (kind + feature_set.removeprefix("embedding"), feature_set, kind)  # linear, linear+lexical, ...
         for feature_set in features
         for kind in kinds or KINDS
     ]
@@ -210,7 +226,7 @@ def experiment_command(
     threshold_rule: str = "precision",
     test_size: float = 0.2,
     n_timed: int = 20,
-    features: tuple[str, ...] = FEATURE_SETS,
+    features: tuple[str, ...] = DEFAULT_FEATURE_SETS,
     kinds: tuple[str, ...] | None = None,
     progress: bool | None = None,
 ) -> dict:
@@ -381,7 +397,7 @@ def cross_validate_command(
     cache_dir: str | os.PathLike | None = None,
     seed: int = 0,
     threshold_rule: str = "precision",
-    features: tuple[str, ...] = FEATURE_SETS,
+    features: tuple[str, ...] = DEFAULT_FEATURE_SETS,
     kinds: tuple[str, ...] | None = None,
     progress: bool | None = None,
 ) -> dict:

@@ -53,6 +53,11 @@ LEXICAL_PARAMS = {
 # at 99% precision among 0.5/1/2/3 in template-grouped cross-validation on the training templates.
 LEXICAL_WEIGHT = 2.0
 _ARRAYS = {"linear": ("w", "b"), "mlp": ("w1", "b1", "w2", "b2"), "svm": ("sv", "alpha", "b", "gamma")}
+# The neighbour margin's weight on the head's logit (feature set "embedding+lexical+neighbours"): chosen by
+# template-grouped 5-fold CV on the ood16 set among 2 / 5 / 10 / 20 / 40 (recall at 99 % precision 0.958
+# against 0.871 without; RESULTS §9, "Nearest own prompts").
+NEIGHBOUR_WEIGHT = 10.0
+_NEIGHBOUR_ARRAYS = ("nb_in", "nb_ood")
 
 
 def _sigmoid(z: np.ndarray) -> np.ndarray:
@@ -233,6 +238,11 @@ class Gate:
     # Whether the head was fitted on (and so decides on) `canonical_request` texts. Gates saved before
     # issue 16 lack the key in gate.json and load with False.
     canonical: bool = False
+    # Neighbour margin: weight x (cosine to the nearest of our own in-domain training prompts - cosine to
+    # the nearest of our own OOD ones) is added to the head's logit; 0 = none. The references ("nb_in",
+    # "nb_ood": unit float16 embeddings) are of our own templates' prompts only, never of the external
+    # corpus's (the data rule): `fit_gate` callers pass them, `gate_exp` leaves out "real/" rows.
+    neighbour_weight: float = 0.0
 
     def __post_init__(self) -> None:
         if self.kind not in _ARRAYS:
@@ -246,6 +256,17 @@ class Gate:
             raise DataError(
                 f"gate weights ({self.dim} inputs) do not fit its lexical view ({self.lexical.size})"
             )
+        if isinstance(self.neighbour_weight, bool) or not isinstance(self.neighbour_weight, int | float):
+            raise DataError(f"neighbour_weight must be a number, not {self.neighbour_weight!r}")
+        if not 0.0 <= self.neighbour_weight < float("inf"):
+            raise DataError(f"neighbour_weight {self.neighbour_weight} must be finite and >= 0")
+        if self.neighbour_weight:
+            for name in _NEIGHBOUR_ARRAYS:
+                ref = self.arrays.get(name)
+                if ref is None or ref.ndim != 2 or len(ref) == 0 or ref.shape[1] != self.embedding_dim:
+                    raise DataError(
+                        f"a gate with a neighbour margin needs '{name}' of shape (n >= 1, {self.embedding_dim})"
+                    )
 
     @property
     def dim(self) -> int:
@@ -270,7 +291,7 @@ class Gate:
     def scores(self, emb: np.ndarray, texts: list[str] | None = None) -> np.ndarray:
         """In-domain scores in [0, 1] for embeddings of shape (n, 384) (and their texts, for a lexical gate)."""
         x = self.features(emb, texts)
-        a = {k: v.astype(np.float64) for k, v in self.arrays.items()}
+        a = {k: v.astype(np.float64) for k, v in self.arrays.items() if k not in _NEIGHBOUR_ARRAYS}
         if self.kind == "linear":
             z = x @ a["w"] + a["b"][0]
         elif self.kind == "mlp":
@@ -278,7 +299,19 @@ class Gate:
         else:
             sq = (x * x).sum(1)[:, None] + (a["sv"] * a["sv"]).sum(1)[None, :] - 2.0 * x @ a["sv"].T
             z = np.exp(-a["gamma"][0] * np.maximum(sq, 0.0)) @ a["alpha"] + a["b"][0]
+        if self.neighbour_weight:
+            z = z + self.neighbour_weight * self.neighbour_margin(emb)
         return _sigmoid(z)
+
+    @cached_property
+    def _references(self) -> tuple[np.ndarray, np.ndarray]:
+        return tuple(self.arrays[name].astype(np.float32) for name in _NEIGHBOUR_ARRAYS)
+
+    def neighbour_margin(self, emb: np.ndarray) -> np.ndarray:
+        """(n,) cosine to the nearest own in-domain reference minus cosine to the nearest own OOD one."""
+        e = _unit(np.asarray(emb, dtype=np.float32))
+        nb_in, nb_ood = self._references
+        return ((e @ nb_in.T).max(axis=1) - (e @ nb_ood.T).max(axis=1)).astype(np.float64)
 
     @cached_property  # computed once per gate (a frozen dataclass still has an instance __dict__)
     def known_words(self) -> frozenset[str]:
@@ -332,12 +365,16 @@ def fit_gate(
     texts: list[str] | None = None,
     lexical: LexicalView | None = None,
     canonical: bool = False,
+    neighbours: tuple[np.ndarray, np.ndarray] | None = None,
+    neighbour_weight: float = NEIGHBOUR_WEIGHT,
 ) -> Gate:
     """Fit one head on embeddings `x` with labels `in_domain` (1 = in-domain, 0 = OOD).
 
     With a `lexical` view (fitted beforehand, on our own prompts), the head reads the embedding plus the
     view of `texts` (the prompts of `x`, in order). `canonical` records that `x` and `texts` are of
-    `canonical_request` texts, so that `decide` canonicalises too."""
+    `canonical_request` texts, so that `decide` canonicalises too. With `neighbours` = (in-domain, OOD)
+    reference embeddings — our own prompts only: they ship inside the gate — the gate adds
+    `neighbour_weight` x its neighbour margin to the head's logit (the head itself is fitted as without)."""
     from sklearn.linear_model import LogisticRegression
     from sklearn.neural_network import MLPClassifier
     from sklearn.svm import SVC
@@ -374,13 +411,23 @@ def fit_gate(
         }
     else:
         raise DataError(f"unknown gate kind {kind!r} (expected one of {', '.join(KINDS)})")
+    arrays = {k: np.asarray(v, dtype=np.float32) for k, v in arrays.items()}
+    if neighbours is not None:
+        for name, ref in zip(_NEIGHBOUR_ARRAYS, neighbours, strict=True):
+            arrays[name] = _unit(np.asarray(ref, dtype=np.float32)).astype(np.float16)  # half the size
     return Gate(
         kind,
-        {k: np.asarray(v, dtype=np.float32) for k, v in arrays.items()},
+        arrays,
         threshold,
         lexical=lexical,
         canonical=canonical,
+        neighbour_weight=float(neighbour_weight) if neighbours is not None else 0.0,
     )
+
+
+def _unit(x: np.ndarray) -> np.ndarray:
+    norm = np.linalg.norm(x, axis=1, keepdims=True)
+    return x / np.where(norm > 0, norm, 1.0)
 
 
 # -------------------------------------------------------------------------------------- storage
@@ -395,6 +442,9 @@ def save_gate(gate: Gate, directory: str | os.PathLike, info: dict | None = None
     meta = {"kind": gate.kind, "threshold": gate.threshold, "encoder": model_id(), **(info or {})}
     meta["features"] = "embedding+lexical" if gate.lexical is not None else "embedding"
     meta["canonical"] = gate.canonical
+    meta["neighbour_weight"] = gate.neighbour_weight
+    if gate.neighbour_weight:
+        meta["features"] += "+neighbours"
     if gate.lexical is not None:
         meta["lexical"] = gate.lexical.to_json()
     write_json(directory / "gate.json", meta)
@@ -427,7 +477,8 @@ def load_gate(directory: str | os.PathLike | None = None, *, encoder: Encoder | 
         canonical = meta.get("canonical", False)
         if not isinstance(canonical, bool):
             raise DataError("'canonical' must be true or false")
-        gate = Gate(meta["kind"], arrays, threshold, meta, lexical, encoder or Encoder(), canonical)
+        weight = meta.get("neighbour_weight", 0.0)  # gates saved before the neighbour margin have none
+        gate = Gate(meta["kind"], arrays, threshold, meta, lexical, encoder or Encoder(), canonical, weight)
     except DataError as err:
         raise err.with_file(str(meta_path)) from None
     return gate
