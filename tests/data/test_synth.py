@@ -313,3 +313,28 @@ def test_cli_bad_input_is_one_line(tmp_path, capsys):
     assert main(["data", "synth-baseline", "--dir", str(tmp_path / "missing")]) == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "not found" in err
+
+
+def test_more_training_data_keeps_the_first_corpus_held_out_pairs_and_prompts():
+    first = generate_corpus(200, seed=0)
+    prompts = {e.row.prompt for split in first.values() for e in split}
+    more = generate_corpus(300, seed=1, holdout_seed=0, exclude_prompts=prompts)
+    for e in more["train"] + more["dev"] + more["test"]:
+        assert not any(is_heldout(p, 0) for p in intent_pairs(e.intents)), e.row.shortcut_id
+        assert e.row.prompt not in prompts
+    assert all(any(is_heldout(p, 0) for p in intent_pairs(e.intents)) for e in more["test_compositional"])
+    # without holdout_seed, seed 1 holds out its own pairs: some of its train rows hold seed 0's
+    plain = generate_corpus(300, seed=1)
+    assert any(any(is_heldout(p, 0) for p in intent_pairs(e.intents)) for e in plain["train"])
+
+
+def test_cli_more_data_records_its_holdout_seed_and_exclusions(tmp_path, capsys):
+    assert main(["data", "synth", "--n", "40", "--seed", "0", "--out", str(tmp_path / "a"), "--quiet"]) == 0
+    first = tmp_path / "a" / "train.jsonl"
+    argv = ["data", "synth", "--n", "60", "--seed", "1", "--holdout-seed", "0", "--exclude", str(first)]
+    assert main([*argv, "--out", str(tmp_path / "b"), "--quiet"]) == 0
+    manifest = json.loads((tmp_path / "b" / "manifest.json").read_text())
+    assert manifest["holdout_seed"] == 0 and manifest["excluded_prompts_of"] == [str(first)]
+    old = {json.loads(line)["messages"][1]["content"] for line in first.read_text().splitlines()}
+    new = {json.loads(line)["messages"][1]["content"] for line in (tmp_path / "b" / "train.jsonl").read_text().splitlines()}
+    assert not old & new

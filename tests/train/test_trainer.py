@@ -122,6 +122,21 @@ def test_run_folder_has_what_load_run_and_reports_need(tmp_path, encoder):
     assert logits.shape == (1, len(loaded.table))
 
 
+def test_a_given_dev_file_replaces_the_carve(tmp_path, encoder):
+    from sashimi.data.synth import generate_corpus
+    from sashimi.dsl.corpus import save_corpus
+
+    splits = generate_corpus(60, seed=0)
+    save_corpus(tmp_path / "train.jsonl", [e.row for e in splits["train"]])
+    save_corpus(tmp_path / "dev.jsonl", [e.row for e in splits["dev"]])
+    config = load_config(TINY, ["train.steps=2", "train.eval_every=2", f"data.dev_file={tmp_path / 'dev.jsonl'}"])
+    train(config, tmp_path / "run", [str(tmp_path / "train.jsonl")], quiet=True, encoder=encoder)
+    meta = json.loads((tmp_path / "run" / "meta.json").read_text())
+    assert meta["data"]["dev_file"]["path"] == str(tmp_path / "dev.jsonl") and "dev_carve" not in meta["data"]
+    dev = [m["dev"] for m in _metrics(tmp_path / "run") if "dev" in m]
+    assert dev and dev[-1]["rows"] == len(splits["dev"])  # every dev row, none carved from training
+
+
 def test_cli_errors_are_one_line(tmp_path, capsys):
     bad = tmp_path / "bad.yaml"
     bad.write_text("train:\n  stepz: 3\n")

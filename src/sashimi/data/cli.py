@@ -79,6 +79,20 @@ def _register_synth(data) -> None:
     p.add_argument(
         "--baseline", action="store_true", help="also run the bag-of-words baseline; writes baseline.json"
     )
+    p.add_argument(
+        "--holdout-seed",
+        type=int,
+        default=None,
+        help="hold out the intent pairs of this seed's corpus instead of --seed's (more training data for "
+        "an existing corpus: use only the new train split, which then holds none of its compositional pairs)",
+    )
+    p.add_argument(
+        "--exclude",
+        nargs="+",
+        default=[],
+        metavar="FILE.jsonl",
+        help="never draw a prompt that occurs in these corpus files (e.g. an existing corpus's splits)",
+    )
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_synth)
 
@@ -103,9 +117,23 @@ def cmd_synth(args: argparse.Namespace) -> int:
 
     if args.n < 10:
         raise DataError(f"--n must be at least 10, got {args.n}", Location("<args>"))
+    from sashimi.dsl.corpus import load_corpus
+
+    excluded = {row.prompt for path in args.exclude for row in load_corpus(path)}
     with _bar(args.n, "generating", args.quiet) as bar:
-        splits = generate_corpus(args.n, args.seed, comment=not args.no_comment, progress=bar.update)
+        splits = generate_corpus(
+            args.n,
+            args.seed,
+            comment=not args.no_comment,
+            progress=bar.update,
+            holdout_seed=args.holdout_seed,
+            exclude_prompts=excluded,
+        )
     manifest = write_corpus(splits, args.out, seed=args.seed, n=args.n)
+    if args.holdout_seed is not None or args.exclude:
+        manifest["holdout_seed"] = args.seed if args.holdout_seed is None else args.holdout_seed
+        manifest["excluded_prompts_of"] = [str(p) for p in args.exclude]
+        write_json(Path(args.out) / "manifest.json", manifest)
     counts = ", ".join(f"{k} {v['count']}" for k, v in manifest["splits"].items())
     print(f"wrote {manifest['total']} examples to {args.out}: {counts}")
     print(

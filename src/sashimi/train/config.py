@@ -22,6 +22,7 @@ DEFAULTS: dict[str, Any] = {
     "data": {
         "source": "corpus",  # corpus: rows from --data; synth: our generator (or --data when given)
         "dev_fraction": 0.1,  # dev carved from the training rows (grouped by family) for model selection
+        "dev_file": None,  # or: a corpus file that is the dev split (no carve; e.g. a synthetic dev split)
         "split_seed": 0,
         "synth_n": 5000,  # synth without --data: generate_corpus(synth_n, synth_seed) train/dev
         "synth_seed": 0,

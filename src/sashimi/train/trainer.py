@@ -110,6 +110,9 @@ def _load_rows(config: dict, data_paths: Sequence[str]) -> tuple[list[CorpusRow]
     if not data_paths:
         raise DataError("this config trains on a corpus: pass --data FILE.jsonl")
     rows = [r for p in data_paths for r in load_corpus(p)]
+    if dc.get("dev_file"):  # a given dev split: every row of --data trains
+        info["dev_file"] = {"path": str(dc["dev_file"]), "sha256": file_sha256(dc["dev_file"])}
+        return rows, load_corpus(dc["dev_file"]), info
     split = split_corpus(rows, float(dc["dev_fraction"]), int(dc["split_seed"]))
     info["dev_carve"] = {
         "fraction": dc["dev_fraction"],

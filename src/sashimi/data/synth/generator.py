@@ -18,7 +18,7 @@ Everything random flows through one `random.Random(seed)`, so a seed fixes the c
 from __future__ import annotations
 
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 
 from sashimi.data.synth import phrasing as P
@@ -299,13 +299,23 @@ def draw(rng: random.Random, *, comment: bool = True) -> tuple[_Draft, ShortcutI
 
 
 def generate_corpus(
-    n: int = 5000, seed: int = 0, *, comment: bool = True, progress: Callable[[int], None] | None = None
+    n: int = 5000,
+    seed: int = 0,
+    *,
+    comment: bool = True,
+    progress: Callable[[int], None] | None = None,
+    holdout_seed: int | None = None,
+    exclude_prompts: Collection[str] = (),
 ) -> dict[str, list[SynthExample]]:
     """Generate `n` examples split into train/dev/test/test_compositional (deterministic per seed).
 
     test_compositional holds programs whose intent set contains a held-out intent pair (never seen
     together in any other split); every other example goes to train/dev/test at random (80/10/10).
     Prompts are unique across the whole corpus. `progress(k)` is called after each accepted example.
+
+    More training data for an existing corpus: another `seed` with that corpus's seed as `holdout_seed`
+    (the same intent pairs held out, so its train split never holds a pair of the first corpus's
+    test_compositional) and the first corpus's prompts as `exclude_prompts` (never drawn again).
     """
     if n < 10:
         raise ValueError("n must be at least 10 (every split needs examples)")
@@ -314,7 +324,8 @@ def generate_corpus(
     n_in = n - sizes["test_compositional"]
     in_dist: list[SynthExample] = []
     comp: list[SynthExample] = []
-    seen: set[str] = set()
+    seen: set[str] = set(exclude_prompts)
+    held_seed = seed if holdout_seed is None else holdout_seed
     attempts = 0
     while len(in_dist) < n_in or len(comp) < sizes["test_compositional"]:
         attempts += 1
@@ -323,7 +334,7 @@ def generate_corpus(
         draft, ir = draw(rng, comment=comment)
         if draft.prompt in seen:
             continue
-        held = any(is_heldout(p, seed) for p in intent_pairs(draft.intents))
+        held = any(is_heldout(p, held_seed) for p in intent_pairs(draft.intents))
         bucket, cap_ = (comp, sizes["test_compositional"]) if held else (in_dist, n_in)
         if len(bucket) >= cap_:
             continue
