@@ -6,7 +6,7 @@
 # Steps: toolchain typed-ir synth negatives ood encoder toy gate gate16 gate-study gate-heldout gate-heldout6
 # evaluate-baselines filler (default: all, in order), and gate-ship (not in the default list): re-make the
 # shipped gate in src/sashimi/model/assets/gate/ (then run gate16 to check it: CV, blind set, metamorphic flips).
-# Longer steps, also not in the default list: chooser, ternary, decoding, serve-load, ablate (each says its time).
+# Longer steps, also not in the default list: chooser, ternary, synth-more, decoding, serve-load, ablate (each says its time).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1
@@ -142,6 +142,17 @@ for s in $STEPS; do case $s in
     for seed in 0 1 2 3 4; do
       step "paired-ternary-$seed" sh -c "python benchmarks/paired.py '$OUT/ternary/tern3w_s$seed/eval_dev/rows.jsonl' '$OUT/ternary/cont1_s$seed/eval_dev/rows.jsonl' > '$OUT/ternary/paired_s$seed.txt'"
     done ;;
+  synth-more)  # RESULTS 7.9: configs/synth.yaml (4,000 steps) on its 3,600 generated rows, then on 14,400 more (seed 1,
+    # seed 0's held-out pairs, none of its prompts); synthetic test + test_compositional; ~45 min on 2 cores
+    [ -f "$OUT/synth/train.jsonl" ] || step synth sashimi data synth --n 5000 --seed 0 --out "$OUT/synth"
+    [ -f "$OUT/synth_extra/train.jsonl" ] || step synth-extra sashimi data synth --n 20000 --seed 1 --holdout-seed 0 --out "$OUT/synth_extra" --exclude "$OUT/synth/train.jsonl" "$OUT/synth/dev.jsonl" "$OUT/synth/test.jsonl" "$OUT/synth/test_compositional.jsonl" --quiet
+    [ -f "$OUT/synth4000/meta.json" ] || step train-synth4000 sashimi train --config configs/synth.yaml --out "$OUT/synth4000" --quiet
+    [ -f "$OUT/synth_more/meta.json" ] || step train-synth-more sashimi train --config configs/synth.yaml --data "$OUT/synth/train.jsonl" "$OUT/synth_extra/train.jsonl" --set "data.dev_file=$OUT/synth/dev.jsonl" --out "$OUT/synth_more" --quiet
+    for run in synth4000 synth_more; do for set in test test_compositional; do
+      step "gen-$run-$set" sashimi generate --model "$OUT/$run" --input "$OUT/synth/$set.jsonl" --out "$OUT/$run/preds_$set.jsonl" --quiet
+      step "eval-$run-$set" sh -c "sashimi evaluate --predictions '$OUT/$run/preds_$set.jsonl' --name $run --data '$OUT/synth/$set.jsonl' --train '$OUT/synth/train.jsonl' --baselines --out '$OUT/$run/eval_$set' --quiet --json > '$OUT/$run/eval_$set.json'"
+    done; done
+    step synth-ambiguity sh -c "python benchmarks/synth_ambiguity.py --synth '$OUT/synth' > '$OUT/synth_ambiguity.json'" ;;
   decoding)  # RESULTS 7.8: repetition caps and closing biases on the shipped model, then the latency benchmark; ~25 min
     split
     [ -f "$OUT/synth/train.jsonl" ] || step synth sashimi data synth --n 5000 --seed 0 --out "$OUT/synth"
