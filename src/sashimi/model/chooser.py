@@ -101,7 +101,8 @@ def hashed_counts(prompts: Sequence[str], buckets: int) -> np.ndarray:
     return out
 
 
-def _unit_rows(x: np.ndarray) -> np.ndarray:
+def unit_rows(x: np.ndarray) -> np.ndarray:
+    """Each row scaled to unit L2 norm (all-zero rows stay zero)."""
     norm = np.linalg.norm(x, axis=1, keepdims=True)
     return x / np.where(norm > 0, norm, 1.0)
 
@@ -120,8 +121,8 @@ class ActionModel:
         """(B, 384 + buckets): the unit MiniLM vector (scaled) and the unit tf-idf vector."""
         if len(pooled) != len(prompts):
             raise ValueError(f"{len(pooled)} pooled vectors for {len(prompts)} prompts")
-        lexical = _unit_rows(hashed_counts(prompts, self.config.buckets) * self.idf)
-        minilm = _unit_rows(np.asarray(pooled, dtype=np.float32)) * self.config.minilm_weight
+        lexical = unit_rows(hashed_counts(prompts, self.config.buckets) * self.idf)
+        minilm = unit_rows(np.asarray(pooled, dtype=np.float32)) * self.config.minilm_weight
         return np.concatenate([minilm, lexical], axis=1)
 
     def probs(self, pooled: np.ndarray, prompts: Sequence[str]) -> np.ndarray:
@@ -290,4 +291,5 @@ __all__ = [
     "expected_f1",
     "hashed_counts",
     "load_chooser",
+    "unit_rows",
 ]

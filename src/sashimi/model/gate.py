@@ -39,6 +39,7 @@ from safetensors.numpy import load, save
 
 from sashimi.errors import DataError, Location
 from sashimi.io import atomic_write_bytes, read_json, write_json
+from sashimi.model.chooser import unit_rows
 from sashimi.model.encoder import Encoder, model_dir, model_id
 
 OUT_OF_DOMAIN = "out of domain: this does not look like something a Shortcut can do"
@@ -309,7 +310,7 @@ class Gate:
 
     def neighbour_margin(self, emb: np.ndarray) -> np.ndarray:
         """(n,) cosine to the nearest own in-domain reference minus cosine to the nearest own OOD one."""
-        e = _unit(np.asarray(emb, dtype=np.float32))
+        e = unit_rows(np.asarray(emb, dtype=np.float32))
         nb_in, nb_ood = self._references
         return ((e @ nb_in.T).max(axis=1) - (e @ nb_ood.T).max(axis=1)).astype(np.float64)
 
@@ -414,7 +415,7 @@ def fit_gate(
     arrays = {k: np.asarray(v, dtype=np.float32) for k, v in arrays.items()}
     if neighbours is not None:
         for name, ref in zip(_NEIGHBOUR_ARRAYS, neighbours, strict=True):
-            arrays[name] = _unit(np.asarray(ref, dtype=np.float32)).astype(np.float16)  # half the size
+            arrays[name] = unit_rows(np.asarray(ref, dtype=np.float32)).astype(np.float16)  # half the size
     return Gate(
         kind,
         arrays,
@@ -423,11 +424,6 @@ def fit_gate(
         canonical=canonical,
         neighbour_weight=float(neighbour_weight) if neighbours is not None else 0.0,
     )
-
-
-def _unit(x: np.ndarray) -> np.ndarray:
-    norm = np.linalg.norm(x, axis=1, keepdims=True)
-    return x / np.where(norm > 0, norm, 1.0)
 
 
 # -------------------------------------------------------------------------------------- storage
