@@ -80,6 +80,23 @@ def cross_validate(
     return rows
 
 
+def training_rows(run: str | Path) -> tuple[np.ndarray, list[str], list[list[str]], np.ndarray]:
+    """A run's training rows (its dev carve excluded): MiniLM pooled vectors, prompts, typed-IR token
+    texts and family ids."""
+    from sashimi.model.checkpoint import load_run
+    from sashimi.train.config import resolve
+    from sashimi.train.trainer import prepare
+
+    loaded = load_run(Path(run))
+    config = resolve(loaded.config["train"])
+    config["data"]["negatives_per_program"] = 0
+    files = [f["path"] for f in loaded.meta["data"]["data_files"]]
+    train = prepare(config, files, [], log=lambda *a: None).train
+    texts = [[t.text for t in e.typed.tokens] for e in train.examples]
+    prompts = [e.prompt for e in train.examples]
+    return train.pooled, prompts, texts, np.array([e.group for e in train.examples])
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("run")
@@ -97,32 +114,20 @@ def main(argv: list[str] | None = None) -> int:
     from sashimi.eval.bootstrap import mean_and_ci, resample_indices
     from sashimi.eval.fidelity import multiset_f1
     from sashimi.io import run_metadata, write_json
-    from sashimi.model.checkpoint import load_run
     from sashimi.model.chooser import ACTION_PREFIX
-    from sashimi.train.config import resolve
-    from sashimi.train.trainer import prepare
 
     started = time.time()
-    loaded = load_run(Path(args.run))
-    config = resolve(loaded.config["train"])
-    config["data"]["negatives_per_program"] = 0
-    files = [f["path"] for f in loaded.meta["data"]["data_files"]]
-    train = prepare(
-        config, files, [], log=lambda *a: None
-    ).train  # the run's training rows (its carve excluded)
-    texts = [[t.text for t in e.typed.tokens] for e in train.examples]
-    prompts = [e.prompt for e in train.examples]
-    groups = np.array([e.group for e in train.examples])
+    pooled, prompts, texts, groups = training_rows(args.run)
 
     if len(set(groups.tolist())) < args.folds:
         raise SystemExit(
             f"error: the run's training rows form {len(set(groups.tolist()))} families, fewer than --folds"
         )
     rows = cross_validate(
-        train.pooled, prompts, texts, groups, args.c, args.minilm_weight, args.mix, k=args.k, folds=args.folds
+        pooled, prompts, texts, groups, args.c, args.minilm_weight, args.mix, k=args.k, folds=args.folds
     )
     actions = [[t for t in seq if t.startswith(ACTION_PREFIX)] for seq in texts]
-    order, _ = nearest_other_families(train.pooled, groups, args.k)
+    order, _ = nearest_other_families(pooled, groups, args.k)
     knn1 = [multiset_f1(actions[order[i, 0]], actions[i]) for i in range(len(prompts))]
     means = {name: round(float(np.mean(v)), 4) for name, v in rows.items()}
     best = max(means, key=means.get)

@@ -1,11 +1,15 @@
 """Decoding settings of `sashimi generate`: fidelity and time over a grid.
 
     python benchmarks/decoding_sweep.py --out runs/decoding [--model DIR] [--caps 0 10 6 4] \
-        [--close-biases 0 1] [--set dev=/work/runs/split/dev.jsonl --set test=/work/runs/synth/test.jsonl ...]
+        [--close-biases 0 1] [--set dev=/work/runs/split/dev.jsonl --set test=/work/runs/synth/test.jsonl ...] \
+        [--select-on dev]
 
 For each repetition cap (`--max-action-count`, constraints.RepetitionCap; 0 = no cap), closing bias
 (`--close-bias`, search.closing_bias; 0 = none) and evaluation set: `sashimi generate --input SET`
 (batch 1, one request at a time, the row's `ms` is its own end-to-end time) then `sashimi evaluate`.
+With `--select-on NAME` the grid runs on set NAME only and the other sets get the one setting it
+selects (best skeleton exact, then action F1, then the milder bias and cap; written to selected.json):
+a decoding setting chosen on a dev split, then scored once on the test splits.
 Resumable: a (cap, bias, set) whose summary exists is not redone. Prints and writes `table.md` and
 `table.json`: action F1 [95 % CI], skeleton exact, compile strict, decoded tokens (mean / p95) and
 request time (p50 / p95 / mean ms). Times are only comparable between runs on an otherwise idle machine.
@@ -71,6 +75,11 @@ def one(out: Path, model: str | None, cap: int, bias: float, name: str, data: Pa
     }
 
 
+def select(rows: list[dict]) -> dict:
+    """The best setting among one set's rows: skeleton exact, then action F1, then the milder setting."""
+    return max(rows, key=lambda r: (r["skeleton_exact"], r["action_f1"], -abs(r["close_bias"]), -(r["cap"] or 10**9)))
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--out", type=Path, required=True)
@@ -78,15 +87,23 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--caps", type=int, nargs="+", default=[0, 10, 6, 4])
     ap.add_argument("--close-biases", type=float, nargs="+", default=[0.0])
     ap.add_argument("--set", action="append", default=None, metavar="NAME=FILE", help="evaluation set")
+    ap.add_argument("--select-on", metavar="NAME", help="select the setting on this set, then run the others")
     args = ap.parse_args(argv)
     sets = [s.split("=", 1) for s in (args.set or DEFAULT_SETS)]
+    if args.select_on is not None and args.select_on not in {name for name, _ in sets}:
+        raise SystemExit(f"error: --select-on {args.select_on}: no --set of that name")
     args.out.mkdir(parents=True, exist_ok=True)
-    table = [
-        one(args.out, args.model, cap, bias, name, Path(path))
-        for name, path in sets
-        for cap in args.caps
-        for bias in args.close_biases
-    ]
+    grid = [(cap, bias) for cap in args.caps for bias in args.close_biases]
+    selected = None
+    if args.select_on is not None:
+        path = dict(sets)[args.select_on]
+        table = [one(args.out, args.model, cap, bias, args.select_on, Path(path)) for cap, bias in grid]
+        selected = select(table)
+        grid = [(selected["cap"], selected["close_bias"])]
+        sets = [(name, path) for name, path in sets if name != args.select_on]
+    else:
+        table = []
+    table += [one(args.out, args.model, cap, bias, name, Path(path)) for name, path in sets for cap, bias in grid]
     lines = [
         "| set | cap | close bias | action F1 [95 % CI] | skeleton exact | compile strict | tokens mean / p95 "
         "| ms p50 / p95 / mean |",
@@ -100,6 +117,9 @@ def main(argv: list[str] | None = None) -> int:
             f"{r['skeleton_exact']:.3f} | {r['compile_strict']:.3f} | {r['tokens_mean']} / {r['tokens_p95']} | "
             f"{r['ms_p50']} / {r['ms_p95']} / {r['ms_mean']} |"
         )
+    if selected is not None:
+        lines.append(f"\nselected on {args.select_on}: cap {selected['cap'] or 'none'}, close bias {selected['close_bias']:g}")
+        (args.out / "selected.json").write_text(json.dumps({"on": args.select_on, **selected}, indent=1))
     (args.out / "table.json").write_text(json.dumps(table, indent=1))
     (args.out / "table.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))

@@ -12,7 +12,11 @@ One intra-op thread, one prompt at a time (as the generator runs it), the first 
   int8 weights, dynamic int8 activations) - loaded through `transformers`, slower to import.
 
 Prints ms per prompt and how far the pooled vectors (cosine to fp32) and token states (max |diff|)
-move; and the fp32 forward pass's ms per prompt over padded batches (`--batch-sizes`). A study only: nothing here changes what the generator runs.
+move; and the fp32 forward pass's ms per prompt over padded batches (`--batch-sizes`). With
+`--generations NAME=FILE ...` it also runs the shipped generator (gate + model) on every prompt of each
+file with the fp32 and the bf16-linear encoder and counts the gate decisions, programs and `.shortcut`
+files that differ (would the cheaper encoder keep every measured figure?). A study only: nothing here
+changes what the generator runs.
 """
 
 from __future__ import annotations
@@ -60,6 +64,36 @@ def _batched_ms(m, prompts: list[str], batch: int) -> float:
     return (time.perf_counter() - t) * 1000.0 / len(prompts)
 
 
+def bf16_linear(m) -> None:
+    """Switch a `MiniLM`'s linear layers to bfloat16 (inputs cast, outputs back to float32), in place."""
+    bf = {k: v.to(torch.bfloat16) for k, v in m.w.items()}
+    m._lin = lambda x, name: F.linear(  # noqa: E731
+        x.to(torch.bfloat16), bf[f"{name}.weight"], bf[f"{name}.bias"]
+    ).float()
+
+
+def generation_drift(sets: dict[str, list[str]]) -> dict:
+    """Per set: how many of the shipped generator's answers change with the bf16-linear encoder."""
+    from sashimi.model.generator import Generator
+
+    gen = Generator.load(None)
+    before = {name: [gen.generate(p) for p in prompts] for name, prompts in sets.items()}
+    bf16_linear(gen.encoder)
+    out = {}
+    for name, prompts in sets.items():
+        after = [gen.generate(p) for p in prompts]
+        pairs = list(zip(before[name], after, strict=True))
+        scores = [abs(a.gate_score - b.gate_score) for a, b in pairs if None not in (a.gate_score, b.gate_score)]
+        out[name] = {
+            "prompts": len(prompts),
+            "gate_decisions_differ": sum(a.accepted != b.accepted for a, b in pairs),
+            "programs_differ": sum((a.dsl or "") != (b.dsl or "") for a, b in pairs),
+            "files_differ": sum(a.shortcut != b.shortcut for a, b in pairs),
+            "gate_score_max_abs_diff": round(max(scores), 5) if scores else None,
+        }
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--data", type=Path, default=Path("/work/runs/split/dev.jsonl"))
@@ -67,6 +101,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument(
         "--batch-sizes", type=int, nargs="*", default=[1, 2, 4, 8],
         help="also time fp32 forward passes over padded batches of these sizes (would batching requests pay?)",
+    )
+    ap.add_argument(
+        "--generations", nargs="*", default=[], metavar="NAME=FILE",
+        help="also count the shipped generator's answers that change with the bf16-linear encoder",
     )
     args = ap.parse_args(argv)
     torch.set_num_threads(1)
@@ -79,10 +117,7 @@ def main(argv: list[str] | None = None) -> int:
     out = {"prompts": len(prompts), "fp32": {"ms_per_prompt": round(ms32, 2)}}
     out["fp32_batched_ms_per_prompt"] = {str(b): round(_batched_ms(m, prompts, b), 2) for b in args.batch_sizes}
 
-    bf = {k: v.to(torch.bfloat16) for k, v in m.w.items()}
-    m._lin = lambda x, name: F.linear(  # noqa: E731
-        x.to(torch.bfloat16), bf[f"{name}.weight"], bf[f"{name}.bias"]
-    ).float()
+    bf16_linear(m)
     ms, pooled, states = _timed(m.encode, prompts)
     cos = (ref * pooled).sum(1)
     out["bf16-linear"] = {
@@ -115,6 +150,12 @@ def main(argv: list[str] | None = None) -> int:
         "cosine_min": round(float(cos.min()), 6),
         "cosine_mean": round(float(cos.mean()), 6),
     }
+    if args.generations:
+        sets = {}
+        for spec in args.generations:
+            name, _, path = spec.partition("=")
+            sets[name] = _prompts(Path(path), 10**9)
+        out["bf16-linear"]["generations"] = generation_drift(sets)
     print(json.dumps(out, indent=1))
     return 0
 

@@ -117,6 +117,7 @@ for s in $STEPS; do case $s in
     [ -f "$RUN_REAL/model.safetensors" ] || step train-real sashimi train --config configs/real.yaml --data "$OUT/split/train.jsonl" --out "$RUN_REAL" --quiet
     step chooser-study python benchmarks/chooser_study.py "$RUN_REAL" --out "$OUT/chooser_study"
     step chooser-cv python benchmarks/chooser_cv.py "$RUN_REAL" --out "$OUT/chooser_cv"
+    step chooser-variants python benchmarks/chooser_variants.py "$RUN_REAL" --out "$OUT/chooser_variants"  # RESULTS 7.10
     step chooser-fit sashimi fit-chooser "$RUN_REAL" --set k=50 --set mix=1 --set include_decoder=false --set c=16 --set minilm_weight=1 --quiet
     step chooser-generate sashimi generate --model "$RUN_REAL" --input "$OUT/split/dev.jsonl" --out "$OUT/chooser_dev.jsonl" --quiet
     step chooser-eval sh -c "sashimi evaluate --predictions '$OUT/chooser_dev.jsonl' --name chooser --data '$OUT/split/dev.jsonl' --catalog-dir $S --baselines --train '$OUT/split/train.jsonl' --out '$OUT/eval_chooser_dev' --quiet --json > '$OUT/eval_chooser_dev.json'"
@@ -143,15 +144,27 @@ for s in $STEPS; do case $s in
       step "paired-ternary-$seed" sh -c "python benchmarks/paired.py '$OUT/ternary/tern3w_s$seed/eval_dev/rows.jsonl' '$OUT/ternary/cont1_s$seed/eval_dev/rows.jsonl' > '$OUT/ternary/paired_s$seed.txt'"
     done ;;
   synth-more)  # RESULTS 7.9: configs/synth.yaml (4,000 steps) on its 3,600 generated rows, then on 14,400 more (seed 1,
-    # seed 0's held-out pairs, none of its prompts); synthetic test + test_compositional; ~45 min on 2 cores
+    # seed 0's held-out pairs, none of its prompts); synthetic test + test_compositional; ~45 min on 2 cores; 7.10 below
     [ -f "$OUT/synth/train.jsonl" ] || step synth sashimi data synth --n 5000 --seed 0 --out "$OUT/synth"
     [ -f "$OUT/synth_extra/train.jsonl" ] || step synth-extra sashimi data synth --n 20000 --seed 1 --holdout-seed 0 --out "$OUT/synth_extra" --exclude "$OUT/synth/train.jsonl" "$OUT/synth/dev.jsonl" "$OUT/synth/test.jsonl" "$OUT/synth/test_compositional.jsonl" --quiet
     [ -f "$OUT/synth4000/meta.json" ] || step train-synth4000 sashimi train --config configs/synth.yaml --out "$OUT/synth4000" --quiet
     [ -f "$OUT/synth_more/meta.json" ] || step train-synth-more sashimi train --config configs/synth.yaml --data "$OUT/synth/train.jsonl" "$OUT/synth_extra/train.jsonl" --set "data.dev_file=$OUT/synth/dev.jsonl" --out "$OUT/synth_more" --quiet
-    for run in synth4000 synth_more; do for set in test test_compositional; do
-      step "gen-$run-$set" sashimi generate --model "$OUT/$run" --input "$OUT/synth/$set.jsonl" --out "$OUT/$run/preds_$set.jsonl" --quiet
-      step "eval-$run-$set" sh -c "sashimi evaluate --predictions '$OUT/$run/preds_$set.jsonl' --name $run --data '$OUT/synth/$set.jsonl' --train '$OUT/synth/train.jsonl' --baselines --out '$OUT/$run/eval_$set' --quiet --json > '$OUT/$run/eval_$set.json'"
-    done; done
+    # RESULTS 7.10: 18,000 more rows (seed 2; seed 0's pairs and every earlier prompt kept out): 36,000 rows,
+    # 4,000 and 8,000 steps, and 8,000 steps with 128 encoder token states (the two 8,000-step runs on one thread each,
+    # as measured: they ran side by side); ~2.5 h more on 2 cores
+    [ -f "$OUT/synth_extra2/train.jsonl" ] || step synth-extra2 sashimi data synth --n 25000 --seed 2 --holdout-seed 0 --out "$OUT/synth_extra2" --exclude "$OUT/synth/train.jsonl" "$OUT/synth/dev.jsonl" "$OUT/synth/test.jsonl" "$OUT/synth/test_compositional.jsonl" "$OUT/synth_extra/train.jsonl" --quiet
+    X36="$OUT/synth/train.jsonl $OUT/synth_extra/train.jsonl $OUT/synth_extra2/train.jsonl"
+    [ -f "$OUT/synth_36k/meta.json" ] || step train-synth-36k sashimi train --config configs/synth.yaml --data $X36 --set "data.dev_file=$OUT/synth/dev.jsonl" --out "$OUT/synth_36k" --quiet
+    [ -f "$OUT/synth_36k_8k/meta.json" ] || step train-synth-36k-8k sashimi train --config configs/synth.yaml --data $X36 --set "data.dev_file=$OUT/synth/dev.jsonl" --set train.steps=8000 --set train.threads=1 --out "$OUT/synth_36k_8k" --quiet
+    [ -f "$OUT/synth_36k_8k_enc128/meta.json" ] || step train-synth-36k-8k-enc128 sashimi train --config configs/synth.yaml --data $X36 --set "data.dev_file=$OUT/synth/dev.jsonl" --set train.steps=8000 --set train.threads=1 --set model.max_enc_tokens=128 --out "$OUT/synth_36k_8k_enc128" --quiet
+    for run in synth4000 synth_more synth_36k synth_36k_8k synth_36k_8k_enc128; do
+      for set in test test_compositional; do  # the default decoding (close bias 1)
+        step "gen-$run-$set" sashimi generate --model "$OUT/$run" --input "$OUT/synth/$set.jsonl" --out "$OUT/$run/preds_$set.jsonl" --quiet
+        step "eval-$run-$set" sh -c "sashimi evaluate --predictions '$OUT/$run/preds_$set.jsonl' --name $run --data '$OUT/synth/$set.jsonl' --train '$OUT/synth/train.jsonl' --baselines --out '$OUT/$run/eval_$set' --quiet --json > '$OUT/$run/eval_$set.json'"
+      done
+      # the closing bias selected on the synthetic dev split, then scored once on the test splits (RESULTS 7.10)
+      step "decoding-$run" python benchmarks/decoding_sweep.py --out "$OUT/$run/decoding" --model "$OUT/$run" --caps 4 --close-biases -1 -0.5 0 0.5 1 --set "sdev=$OUT/synth/dev.jsonl" --set "test=$OUT/synth/test.jsonl" --set "comp=$OUT/synth/test_compositional.jsonl" --select-on sdev
+    done
     step synth-ambiguity sh -c "python benchmarks/synth_ambiguity.py --synth '$OUT/synth' > '$OUT/synth_ambiguity.json'" ;;
   decoding)  # RESULTS 7.8: repetition caps and closing biases on the shipped model, then the latency benchmark; ~25 min
     split

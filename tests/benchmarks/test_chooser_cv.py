@@ -52,3 +52,19 @@ def test_out_of_fold_choice_follows_the_request_not_the_random_neighbour(cv):
     knn1 = np.mean([multiset_f1(actions[order[i, 0]], actions[i]) for i in range(len(prompts))])
     # the words decide the actions: the action model learns them out of fold, the random vectors cannot
     assert np.mean(rows["c=16,minilm_weight=1,mix=0"]) > 0.95 > knn1 + 0.3
+
+
+def test_variant_features_start_with_the_choosers_own_expected_f1():
+    import chooser_variants
+    from sashimi.model.chooser import expected_f1
+
+    p = np.array([0.9, 0.2, 0.6])
+    column = {"A:a": 0, "A:b": 1, "A:c": 2}
+    cands = [["A:a", "A:c", "A:a"], ["A:b", "A:zzz"], []]
+    cos = np.array([0.8, 0.7, 0.5])
+    f = chooser_variants.candidate_features(p, column, cands, cos)
+    assert f.shape == (3, 12)
+    assert f[0, 0] == pytest.approx(expected_f1(p, [0, 2], 2))
+    assert f[1, 0] == pytest.approx(expected_f1(p, [1], 2)) and f[1, 10] == 1  # one action the model lacks
+    assert f[2, 0] == 0.0
+    assert list(f[:, 2]) == pytest.approx([0.0, -0.1, -0.3]) and list(f[:, 3]) == [0, 1, 2]
