@@ -404,3 +404,17 @@ def test_a_number_and_the_same_text_keep_their_kinds_through_save_and_load(tmp_p
     again = ValueFiller.load(tmp_path)
     tokens = [t.text for t in examples[0][1].tokens]
     assert again.fill("repeat twice", tokens) == filler.fill("repeat twice", tokens)
+
+
+def test_sparse_rows_build_the_matrix_of_the_feature_dicts_in_first_seen_column_order():
+    from sashimi.model.filler.core import _SparseRows
+
+    rows = [{"b": 1.0, "a": 2.5}, {}, {"c": -1.0, "b": 0.5}]
+    built = _SparseRows()
+    for row in rows:
+        built.add(row)
+    names, X = built.matrix()
+    assert names == ["b", "a", "c"]
+    assert X.shape == (3, 3)
+    assert X.toarray().tolist() == [[1.0, 2.5, 0.0], [0.0, 0.0, 0.0], [0.5, 0.0, -1.0]]
+    assert _SparseRows().matrix()[1].shape == (0, 1)  # no rows: one empty column, as before

@@ -22,6 +22,7 @@ import os
 import re
 import time
 import uuid
+from array import array
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -129,7 +130,7 @@ class ValueFiller:
         full_vocab, full_totals = _build_vocab(prepared)
         rng = np.random.default_rng(seed)
         fold_of = rng.integers(0, FOLDS, size=len(prepared))
-        feats: list[dict[str, float]] = []
+        feats = _SparseRows()
         labels: list[int] = []
         n_slots = n_covered = 0
         for fold in range(FOLDS):
@@ -154,11 +155,11 @@ class ValueFiller:
                         negatives = [negatives[i] for i in sorted(pick)]
                     if len(positives) + len(negatives) > 1:
                         for c in positives + negatives:
-                            feats.append(cross(ctx, c.feats))
+                            feats.add(cross(ctx, c.feats))
                             labels.append(int(c.key == gold))
                     _advance(state, positives[0] if positives else None, gold, ctx, slot.value)
         fit_started = time.time()
-        names, X = _sparse(feats)
+        names, X = feats.matrix()
         y = np.asarray(labels)
         if len(set(labels)) < 2:  # degenerate corpus (e.g. a handful of rows): vocabulary order only
             weights, intercept = {}, 0.0
@@ -380,31 +381,39 @@ def catalog_tables(catalog: Any = None) -> tuple[dict[str, list[str]], dict[str,
     return enums, units
 
 
-def _sparse(rows: list[dict[str, float]]):
-    """CSR matrix of feature dicts (a plain index map: several times faster than DictVectorizer)."""
-    from scipy.sparse import csr_matrix
+class _SparseRows:
+    """Feature dicts appended one at a time into CSR parts (a plain index map: several times faster than
+    DictVectorizer). The dicts themselves are not kept: a list of one dict per candidate row was most of
+    the fit's peak memory on large corpora (RESULTS §7.10)."""
 
-    index: dict[str, int] = {}
-    indices: list[int] = []
-    data: list[float] = []
-    indptr = [0]
-    for row in rows:
+    def __init__(self) -> None:
+        self.index: dict[str, int] = {}
+        self.indices = array("i")
+        self.data = array("d")
+        self.indptr = array("q", [0])
+
+    def add(self, row: dict[str, float]) -> None:
         for name, x in row.items():
-            j = index.get(name)
+            j = self.index.get(name)
             if j is None:
-                j = index[name] = len(index)
-            indices.append(j)
-            data.append(x)
-        indptr.append(len(indices))
-    X = csr_matrix(
-        (
-            np.asarray(data, dtype=np.float64),
-            np.asarray(indices, dtype=np.int32),
-            np.asarray(indptr, dtype=np.int32),
-        ),
-        shape=(len(rows), max(len(index), 1)),
-    )
-    return list(index), X
+                j = self.index[name] = len(self.index)
+            self.indices.append(j)
+            self.data.append(x)
+        self.indptr.append(len(self.indices))
+
+    def matrix(self):
+        """(feature names in column order, CSR matrix of the rows added)."""
+        from scipy.sparse import csr_matrix
+
+        X = csr_matrix(
+            (
+                np.frombuffer(self.data, dtype=np.float64),
+                np.frombuffer(self.indices, dtype=np.int32),
+                np.asarray(self.indptr, dtype=np.int32),
+            ),
+            shape=(len(self.indptr) - 1, max(len(self.index), 1)),
+        )
+        return list(self.index), X
 
 
 def _fill_order(contexts: list[SlotContext]) -> list[int]:
