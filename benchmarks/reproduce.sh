@@ -157,7 +157,10 @@ for s in $STEPS; do case $s in
     [ -f "$OUT/synth_36k/meta.json" ] || step train-synth-36k sashimi train --config configs/synth.yaml --data $X36 --set "data.dev_file=$OUT/synth/dev.jsonl" --out "$OUT/synth_36k" --quiet
     [ -f "$OUT/synth_36k_8k/meta.json" ] || step train-synth-36k-8k sashimi train --config configs/synth.yaml --data $X36 --set "data.dev_file=$OUT/synth/dev.jsonl" --set train.steps=8000 --set train.threads=1 --out "$OUT/synth_36k_8k" --quiet
     [ -f "$OUT/synth_36k_8k_enc128/meta.json" ] || step train-synth-36k-8k-enc128 sashimi train --config configs/synth.yaml --data $X36 --set "data.dev_file=$OUT/synth/dev.jsonl" --set train.steps=8000 --set train.threads=1 --set model.max_enc_tokens=128 --out "$OUT/synth_36k_8k_enc128" --quiet
-    for run in synth4000 synth_more synth_36k synth_36k_8k synth_36k_8k_enc128; do
+    for seed in 1 2; do  # two more seeds of the 8,000-step run (issue 12's headline rows: >= 3 seeds)
+      [ -f "$OUT/synth_36k_8k_s$seed/meta.json" ] || step "train-synth-36k-8k-s$seed" sashimi train --config configs/synth.yaml --data $X36 --set "data.dev_file=$OUT/synth/dev.jsonl" --set train.steps=8000 --set train.threads=1 --set train.seed=$seed --out "$OUT/synth_36k_8k_s$seed" --quiet
+    done
+    for run in synth4000 synth_more synth_36k synth_36k_8k synth_36k_8k_s1 synth_36k_8k_s2 synth_36k_8k_enc128; do
       for set in test test_compositional; do  # the default decoding (close bias 1)
         step "gen-$run-$set" sashimi generate --model "$OUT/$run" --input "$OUT/synth/$set.jsonl" --out "$OUT/$run/preds_$set.jsonl" --quiet
         step "eval-$run-$set" sh -c "sashimi evaluate --predictions '$OUT/$run/preds_$set.jsonl' --name $run --data '$OUT/synth/$set.jsonl' --train '$OUT/synth/train.jsonl' --baselines --out '$OUT/$run/eval_$set' --quiet --json > '$OUT/$run/eval_$set.json'"
