@@ -85,7 +85,7 @@ def main(argv: list[str] | None = None) -> int:
     from sashimi.eval.bootstrap import mean_and_ci, resample_indices
     from sashimi.eval.fidelity import multiset_f1
     from sashimi.io import run_metadata, write_json
-    from sashimi.model.chooser import ACTION_PREFIX
+    from sashimi.model.chooser import ACTION_PREFIX, expected_f1
 
     started = time.time()
     pooled, prompts, texts, groups = training_rows(args.run)
@@ -98,8 +98,11 @@ def main(argv: list[str] | None = None) -> int:
     def pick(score_fn) -> list[float]:
         return [float(gain[i, int(np.argmax(score_fn(i)))]) for i in range(n)]
 
-    def ef1_scores(i: int, p: np.ndarray) -> np.ndarray:
-        return candidate_features(p, columns[i], [actions[r] for r in order[i]], sims[i, order[i]])[:, 0]
+    distinct = [set(a) for a in actions]
+
+    def ef1_scores(i: int, p: np.ndarray) -> np.ndarray:  # E[F1] of each candidate, the chooser's own rule
+        col = columns[i]
+        return np.array([expected_f1(p, [col[a] for a in distinct[r] if a in col], len(distinct[r])) for r in order[i]])
 
     rows: dict[str, list[float]] = {}
     for gamma in (0.5, 0.6, 0.7, 0.8, 0.9, 1.0, 1.2, 1.4):
