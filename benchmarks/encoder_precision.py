@@ -5,7 +5,9 @@
 One intra-op thread, one prompt at a time (as the generator runs it), the first `--n` prompts of
 `--data`. Variants of `sashimi.model.minilm.MiniLM`:
 
-- fp32: as shipped (the gate and every model were fitted on these features);
+- fp32: the torch forward pass (the gate and every model were fitted on these features);
+- onnxruntime: the same float32 network as an ONNX graph (`sashimi.model.minilm_onnx`, what the
+  generator runs since 2026-12-01);
 - bf16-linear: the 36 linear layers in bfloat16 (inputs cast, outputs back to float32), layer norms,
   softmax and pooling in float32 (this CPU has AVX512-BF16);
 - int8-dynamic: `torch.ao.quantization.quantize_dynamic` of sentence-transformers' model (per-tensor
@@ -14,9 +16,9 @@ One intra-op thread, one prompt at a time (as the generator runs it), the first 
 Prints ms per prompt and how far the pooled vectors (cosine to fp32) and token states (max |diff|)
 move; and the fp32 forward pass's ms per prompt over padded batches (`--batch-sizes`). With
 `--generations NAME=FILE ...` it also runs the shipped generator (gate + model) on every prompt of each
-file with the fp32 and the bf16-linear encoder and counts the gate decisions, programs and `.shortcut`
-files that differ (would the cheaper encoder keep every measured figure?). A study only: nothing here
-changes what the generator runs.
+file with the fp32 torch encoder and with the variant `--drift-of` names (bf16-linear, the default, or
+onnxruntime) and counts the gate decisions, programs and `.shortcut` files that differ (would the cheaper
+encoder keep every measured figure?). A study only: nothing here changes what the generator runs.
 """
 
 from __future__ import annotations
@@ -72,13 +74,18 @@ def bf16_linear(m) -> None:
     ).float()
 
 
-def generation_drift(sets: dict[str, list[str]]) -> dict:
-    """Per set: how many of the shipped generator's answers change with the bf16-linear encoder."""
+def generation_drift(sets: dict[str, list[str]], variant: str = "bf16-linear") -> dict:
+    """Per set: how many of the shipped generator's answers change from the fp32 torch encoder to `variant`."""
     from sashimi.model.generator import Generator
+    from sashimi.model.minilm import MiniLM
 
     gen = Generator.load(None)
+    gen.encoder = MiniLM(backend="torch")
     before = {name: [gen.generate(p) for p in prompts] for name, prompts in sets.items()}
-    bf16_linear(gen.encoder)
+    if variant == "onnxruntime":
+        gen.encoder = MiniLM(backend="onnxruntime")
+    else:
+        bf16_linear(gen.encoder)
     out = {}
     for name, prompts in sets.items():
         after = [gen.generate(p) for p in prompts]
@@ -104,17 +111,25 @@ def main(argv: list[str] | None = None) -> int:
     )
     ap.add_argument(
         "--generations", nargs="*", default=[], metavar="NAME=FILE",
-        help="also count the shipped generator's answers that change with the bf16-linear encoder",
+        help="also count the shipped generator's answers that change with the --drift-of encoder",
     )
+    ap.add_argument("--drift-of", choices=["bf16-linear", "onnxruntime"], default="bf16-linear")
     args = ap.parse_args(argv)
     torch.set_num_threads(1)
     from sashimi.model.encoder import model_dir
     from sashimi.model.minilm import MiniLM
 
     prompts = _prompts(args.data, args.n)
-    m = MiniLM()
+    m = MiniLM(backend="torch")
     ms32, ref, ref_states = _timed(m.encode, prompts)
     out = {"prompts": len(prompts), "fp32": {"ms_per_prompt": round(ms32, 2)}}
+    ms, pooled, states = _timed(MiniLM(backend="onnxruntime").encode, prompts)
+    cos = (ref * pooled).sum(1)
+    out["onnxruntime"] = {
+        "ms_per_prompt": round(ms, 2),
+        "cosine_min": round(float(cos.min()), 7),
+        "token_state_max_abs_diff": max(float(np.abs(a - b).max()) for a, b in zip(ref_states, states, strict=True)),
+    }
     out["fp32_batched_ms_per_prompt"] = {str(b): round(_batched_ms(m, prompts, b), 2) for b in args.batch_sizes}
 
     bf16_linear(m)
@@ -155,7 +170,7 @@ def main(argv: list[str] | None = None) -> int:
         for spec in args.generations:
             name, _, path = spec.partition("=")
             sets[name] = _prompts(Path(path), 10**9)
-        out["bf16-linear"]["generations"] = generation_drift(sets)
+        out[args.drift_of]["generations"] = generation_drift(sets, args.drift_of)
     print(json.dumps(out, indent=1))
     return 0
 

@@ -43,6 +43,29 @@ def test_minilm_truncates_like_sentence_transformers(minilm, encoder):
     assert mine.shape == ref.shape == (256, 384)
 
 
+def test_minilm_backends_give_the_same_numbers(minilm):
+    from sashimi.model.minilm import MiniLM
+
+    assert minilm.backend == "onnxruntime"  # the default: what `sashimi generate` and `serve` run
+    texts = [*TEXTS, "", " ".join(f"word{i}" for i in range(400))]
+    pooled, states = minilm.encode(texts)
+    ref_pooled, ref_states = MiniLM(backend="torch").encode(texts)
+    assert np.abs(pooled - ref_pooled).max() < 1e-6
+    for mine, ref in zip(states, ref_states, strict=True):
+        assert mine.shape == ref.shape and mine.dtype == np.float32
+        assert np.abs(mine - ref).max() < 2e-5
+
+
+def test_minilm_backend_from_the_environment_and_a_clear_error(monkeypatch):
+    from sashimi.errors import DataError
+    from sashimi.model.minilm import MiniLM
+
+    monkeypatch.setenv("SASHIMI_ENCODER_BACKEND", "torch")
+    assert MiniLM().backend == "torch"
+    with pytest.raises(DataError, match="unknown encoder backend 'tensorflow'"):
+        MiniLM(backend="tensorflow")
+
+
 def _texts_for_lexical() -> list[str]:
     texts = list(TEXTS) + [
         "",

@@ -1,0 +1,107 @@
+"""MiniLM's forward pass as an ONNX graph, run by onnxruntime: the same weights and numbers, less CPU.
+
+Why: at batch 1 a MiniLM request is ~30 word pieces through 6 layers of small matrix products, and
+PyTorch's per-operation dispatch plus its GEMM choice for these shapes cost about 1.6x what onnxruntime's
+MLAS kernels do (`python benchmarks/encoder_precision.py --onnx`: token states within 1e-5 of the torch
+forward, pooled vectors at cosine 1.0 to float rounding). The encoder is the largest share of a served
+request's CPU (docs/RESULTS.md §8), so this is where a request gets cheaper without changing a feature.
+
+The graph is written here op by op from `sashimi.model.minilm.MiniLM.forward` (the reference: it is what
+the tests compare against) and built in memory from the weights already loaded: nothing is exported,
+downloaded or stored. Input `words` (float32 [1, T, 384]: the word-piece embeddings of one unpadded
+request, looked up by the caller), output `states` [1, T, 384], the last layer's states (mean pooling and
+normalising stay in `MiniLM.encode`).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+OPSET = 20  # LayerNormalization (17) and Gelu (20) as single operators
+
+
+def build_graph(w: dict[str, np.ndarray], n_layers: int, n_heads: int, eps: float) -> bytes:
+    """The serialised ONNX model of MiniLM's forward pass for one unpadded request."""
+    from onnx import TensorProto, helper, numpy_helper
+
+    nodes: list = []
+    inits: list = []
+
+    def const(name: str, value: np.ndarray) -> str:
+        inits.append(numpy_helper.from_array(np.ascontiguousarray(value), name))
+        return name
+
+    def op(kind: str, inputs: list[str], out: str, **attrs) -> str:
+        nodes.append(helper.make_node(kind, inputs, [out], **attrs))
+        return out
+
+    def linear(x: str, name: str) -> str:  # F.linear: x @ W^T + b
+        y = op("MatMul", [x, const(f"{name}.wt", w[f"{name}.weight"].T)], f"{name}.mm")
+        return op("Add", [y, const(f"{name}.b", w[f"{name}.bias"])], f"{name}.out")
+
+    def layer_norm(x: str, name: str) -> str:
+        scale, bias = const(f"{name}.g", w[f"{name}.weight"]), const(f"{name}.beta", w[f"{name}.bias"])
+        return op("LayerNormalization", [x, scale, bias], f"{name}.out", axis=-1, epsilon=eps)
+
+    d = w["embeddings.position_embeddings.weight"].shape[1]
+    hd = d // n_heads
+    # embeddings: word piece (looked up by the caller: the 47 MB table stays out of the graph, which
+    # halves the time to build and load it) + position (0..T-1) + token type 0, then a layer norm
+    x = "words"  # [1, T, D]
+    t = op("Shape", [x], "emb.t", start=1, end=2)  # [T]
+    zero, one = const("i0", np.array([0], np.int64)), const("i1", np.array([1], np.int64))
+    pos_table = const("pos", w["embeddings.position_embeddings.weight"])
+    pos = op("Slice", [pos_table, zero, t, zero, one], "emb.pos")  # [T, D]
+    x = op("Add", [x, pos], "emb.wp")
+    x = op("Add", [x, const("type0", w["embeddings.token_type_embeddings.weight"][0])], "emb.sum")
+    x = layer_norm(x, "embeddings.LayerNorm")
+    split_heads = const("split_heads", np.array([1, -1, n_heads, hd], np.int64))
+    merge_heads = const("merge_heads", np.array([1, -1, d], np.int64))
+    inv_sqrt = const("inv_sqrt", np.array(1.0 / math.sqrt(hd), np.float32))
+    for i in range(n_layers):
+        p = f"encoder.layer.{i}"
+
+        def heads(
+            x: str, name: str, perm: list[int]
+        ) -> str:  # [1, T, D] -> [1, H, T, hd] (keys: [1, H, hd, T])
+            y = op("Reshape", [linear(x, name), split_heads], f"{name}.split")
+            return op("Transpose", [y], f"{name}.heads", perm=perm)
+
+        att_in = f"{p}.attention.self"
+        q = heads(x, f"{att_in}.query", [0, 2, 1, 3])
+        k = heads(x, f"{att_in}.key", [0, 2, 3, 1])
+        v = heads(x, f"{att_in}.value", [0, 2, 1, 3])
+        scores = op("Mul", [op("MatMul", [q, k], f"{p}.qk"), inv_sqrt], f"{p}.scores")  # [1, H, T, T]
+        att = op("Softmax", [scores], f"{p}.att", axis=-1)
+        ctx = op("Transpose", [op("MatMul", [att, v], f"{p}.av")], f"{p}.ctx.t", perm=[0, 2, 1, 3])
+        ctx = op("Reshape", [ctx, merge_heads], f"{p}.ctx")  # [1, T, D]
+        x = op("Add", [x, linear(ctx, f"{p}.attention.output.dense")], f"{p}.res1")
+        x = layer_norm(x, f"{p}.attention.output.LayerNorm")
+        h = op("Gelu", [linear(x, f"{p}.intermediate.dense")], f"{p}.gelu")  # exact (erf) GELU
+        x = op("Add", [x, linear(h, f"{p}.output.dense")], f"{p}.res2")
+        x = layer_norm(x, f"{p}.output.LayerNorm")
+    nodes.append(helper.make_node("Identity", [x], ["states"]))
+    graph = helper.make_graph(
+        nodes,
+        "minilm",
+        [helper.make_tensor_value_info("words", TensorProto.FLOAT, [1, "T", d])],
+        [helper.make_tensor_value_info("states", TensorProto.FLOAT, [1, "T", d])],
+        inits,
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)])
+    model.ir_version = 10
+    return model.SerializeToString()
+
+
+def session(graph: bytes, threads: int):
+    """An onnxruntime session on the CPU with `threads` intra-op threads (the generator's one)."""
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = max(1, int(threads))
+    options.inter_op_num_threads = 1
+    options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+    options.log_severity_level = 3  # warnings about unused initialisers etc. are not the user's business
+    return ort.InferenceSession(graph, options, providers=["CPUExecutionProvider"])
