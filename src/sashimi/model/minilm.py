@@ -4,10 +4,11 @@ without importing it.
 Why: `import sentence_transformers` costs about 6 s on the 2-core reference machine (it pulls in
 transformers, scikit-learn, PIL, ...), which alone breaks the 4 s budget of a cold `sashimi generate`.
 The model itself is a 6-layer BERT (hidden 384, 12 heads, GELU, post-norm); with the Rust `tokenizers`
-package for word pieces it is ~60 lines here; `encode` runs the same network as an ONNX graph in
-onnxruntime by default (`sashimi.model.minilm_onnx`: less CPU per request), `forward` stays the reference. The training side keeps `sashimi.model.encoder.Encoder`
-(cached, batched, sentence-transformers); `tests/model/test_minilm.py` checks both give the same
-pooled vectors and token states (to float rounding: padding in a batch changes the summation order).
+package for word pieces it is ~60 lines here. `encode` runs the same network as an ONNX graph in
+onnxruntime by default (`sashimi.model.minilm_onnx`: less CPU per request); `forward` stays the
+reference. The training side keeps `sashimi.model.encoder.Encoder` (cached, batched,
+sentence-transformers); `tests/model/test_inference_parts.py` checks that all three give the same pooled
+vectors and token states (to float rounding: padding in a batch changes the summation order).
 
 Outputs match `Encoder`: `embed` = mean-pooled, L2-normalised (n, 384); `token_states` = the last
 layer's states per word piece incl. [CLS]/[SEP] (no padding). Nothing is cached: one request is one
