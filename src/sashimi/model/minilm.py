@@ -71,8 +71,9 @@ class MiniLM:
 
             self._words = self.w["embeddings.word_embeddings.weight"].numpy()  # [V, D]: looked up here
             weights = {k: v.numpy() for k, v in self.w.items() if not k.startswith("embeddings.word_")}
-            graph = build_graph(weights, self.n_layers, self.n_heads, self.eps)
-            self._session = session(graph, torch.get_num_threads())  # the generator has set its threads
+            graph, self._graph_weights = build_graph(weights, self.n_layers, self.n_heads, self.eps)
+            threads = torch.get_num_threads()  # the generator has set them
+            self._session = session(graph, self._graph_weights, threads)
 
     # -- the network ------------------------------------------------------------------------------
 
@@ -123,7 +124,7 @@ class MiniLM:
         for text in texts:  # one at a time: no padding, so the numbers do not depend on the batch
             ids = self.tokenizer.encode(text).ids
             if self._session is not None:
-                h = self._session.run(None, {"words": self._words[None, ids]})[0][0]  # [T, D]
+                h = self._session.run(None, {"words": self._words[ids]})[0]  # [T, D]
                 mean = h.mean(0, dtype=np.float32)
                 pooled.append((mean / max(float(np.linalg.norm(mean)), 1e-12)).astype(np.float32))
                 states.append(h)

@@ -8,8 +8,8 @@ request's CPU (docs/RESULTS.md §8), so this is where a request gets cheaper wit
 
 The graph is written here op by op from `sashimi.model.minilm.MiniLM.forward` (the reference: it is what
 the tests compare against) and built in memory from the weights already loaded: nothing is exported,
-downloaded or stored. Input `words` (float32 [1, T, 384]: the word-piece embeddings of one unpadded
-request, looked up by the caller), output `states` [1, T, 384], the last layer's states (mean pooling and
+downloaded or stored. Input `words` (float32 [T, 384]: the word-piece embeddings of one unpadded
+request, looked up by the caller), output `states` [T, 384], the last layer's states (mean pooling and
 normalising stay in `MiniLM.encode`).
 """
 
@@ -22,24 +22,42 @@ import numpy as np
 OPSET = 20  # LayerNormalization (17) and Gelu (20) as single operators
 
 
-def build_graph(w: dict[str, np.ndarray], n_layers: int, n_heads: int, eps: float) -> bytes:
-    """The serialised ONNX model of MiniLM's forward pass for one unpadded request."""
+INLINE_MAX = 1024  # elements: constants up to this size live in the graph (shape inference reads them)
+
+
+def build_graph(
+    w: dict[str, np.ndarray], n_layers: int, n_heads: int, eps: float
+) -> tuple[bytes, dict[str, np.ndarray]]:
+    """(the serialised ONNX model of MiniLM's forward pass for one unpadded request, its weights).
+
+    The weight matrices are not copied into the model: it declares them as external initialisers, and
+    `session` hands onnxruntime the arrays themselves (no 43 MB serialised and parsed at start-up)."""
     from onnx import TensorProto, helper, numpy_helper
 
     nodes: list = []
     inits: list = []
+    external: dict[str, np.ndarray] = {}
 
     def const(name: str, value: np.ndarray) -> str:
-        inits.append(numpy_helper.from_array(np.ascontiguousarray(value), name))
+        value = np.ascontiguousarray(value)
+        if value.size <= INLINE_MAX:
+            inits.append(numpy_helper.from_array(value, name))
+            return name
+        dtype = helper.np_dtype_to_tensor_dtype(value.dtype)
+        tensor = TensorProto(name=name, data_type=dtype, dims=value.shape, data_location=TensorProto.EXTERNAL)
+        entry = tensor.external_data.add()
+        entry.key, entry.value = "location", "memory"  # never read: `session` supplies the array
+        inits.append(tensor)
+        external[name] = value
         return name
 
     def op(kind: str, inputs: list[str], out: str, **attrs) -> str:
         nodes.append(helper.make_node(kind, inputs, [out], **attrs))
         return out
 
-    def linear(x: str, name: str) -> str:  # F.linear: x @ W^T + b
-        y = op("MatMul", [x, const(f"{name}.wt", w[f"{name}.weight"].T)], f"{name}.mm")
-        return op("Add", [y, const(f"{name}.b", w[f"{name}.bias"])], f"{name}.out")
+    def linear(x: str, name: str) -> str:  # F.linear: x @ W^T + b, on the weight as stored (no copy)
+        weight, bias = const(f"{name}.w", w[f"{name}.weight"]), const(f"{name}.b", w[f"{name}.bias"])
+        return op("Gemm", [x, weight, bias], f"{name}.out", transB=1)
 
     def layer_norm(x: str, name: str) -> str:
         scale, bias = const(f"{name}.g", w[f"{name}.weight"]), const(f"{name}.beta", w[f"{name}.bias"])
@@ -49,16 +67,16 @@ def build_graph(w: dict[str, np.ndarray], n_layers: int, n_heads: int, eps: floa
     hd = d // n_heads
     # embeddings: word piece (looked up by the caller: the 47 MB table stays out of the graph, which
     # halves the time to build and load it) + position (0..T-1) + token type 0, then a layer norm
-    x = "words"  # [1, T, D]
-    t = op("Shape", [x], "emb.t", start=1, end=2)  # [T]
+    x = "words"  # [T, D]
+    t = op("Shape", [x], "emb.t", start=0, end=1)  # [T]
     zero, one = const("i0", np.array([0], np.int64)), const("i1", np.array([1], np.int64))
     pos_table = const("pos", w["embeddings.position_embeddings.weight"])
     pos = op("Slice", [pos_table, zero, t, zero, one], "emb.pos")  # [T, D]
     x = op("Add", [x, pos], "emb.wp")
     x = op("Add", [x, const("type0", w["embeddings.token_type_embeddings.weight"][0])], "emb.sum")
     x = layer_norm(x, "embeddings.LayerNorm")
-    split_heads = const("split_heads", np.array([1, -1, n_heads, hd], np.int64))
-    merge_heads = const("merge_heads", np.array([1, -1, d], np.int64))
+    split_heads = const("split_heads", np.array([-1, n_heads, hd], np.int64))
+    merge_heads = const("merge_heads", np.array([-1, d], np.int64))
     inv_sqrt = const("inv_sqrt", np.array(1.0 / math.sqrt(hd), np.float32))
     for i in range(n_layers):
         p = f"encoder.layer.{i}"
@@ -70,13 +88,13 @@ def build_graph(w: dict[str, np.ndarray], n_layers: int, n_heads: int, eps: floa
             return op("Transpose", [y], f"{name}.heads", perm=perm)
 
         att_in = f"{p}.attention.self"
-        q = heads(x, f"{att_in}.query", [0, 2, 1, 3])
-        k = heads(x, f"{att_in}.key", [0, 2, 3, 1])
-        v = heads(x, f"{att_in}.value", [0, 2, 1, 3])
-        scores = op("Mul", [op("MatMul", [q, k], f"{p}.qk"), inv_sqrt], f"{p}.scores")  # [1, H, T, T]
+        q = heads(x, f"{att_in}.query", [1, 0, 2])
+        k = heads(x, f"{att_in}.key", [1, 2, 0])
+        v = heads(x, f"{att_in}.value", [1, 0, 2])
+        scores = op("Mul", [op("MatMul", [q, k], f"{p}.qk"), inv_sqrt], f"{p}.scores")  # [H, T, T]
         att = op("Softmax", [scores], f"{p}.att", axis=-1)
-        ctx = op("Transpose", [op("MatMul", [att, v], f"{p}.av")], f"{p}.ctx.t", perm=[0, 2, 1, 3])
-        ctx = op("Reshape", [ctx, merge_heads], f"{p}.ctx")  # [1, T, D]
+        ctx = op("Transpose", [op("MatMul", [att, v], f"{p}.av")], f"{p}.ctx.t", perm=[1, 0, 2])
+        ctx = op("Reshape", [ctx, merge_heads], f"{p}.ctx")  # [T, D]
         x = op("Add", [x, linear(ctx, f"{p}.attention.output.dense")], f"{p}.res1")
         x = layer_norm(x, f"{p}.attention.output.LayerNorm")
         h = op("Gelu", [linear(x, f"{p}.intermediate.dense")], f"{p}.gelu")  # exact (erf) GELU
@@ -86,20 +104,23 @@ def build_graph(w: dict[str, np.ndarray], n_layers: int, n_heads: int, eps: floa
     graph = helper.make_graph(
         nodes,
         "minilm",
-        [helper.make_tensor_value_info("words", TensorProto.FLOAT, [1, "T", d])],
-        [helper.make_tensor_value_info("states", TensorProto.FLOAT, [1, "T", d])],
+        [helper.make_tensor_value_info("words", TensorProto.FLOAT, ["T", d])],
+        [helper.make_tensor_value_info("states", TensorProto.FLOAT, ["T", d])],
         inits,
     )
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)])
     model.ir_version = 10
-    return model.SerializeToString()
+    return model.SerializeToString(), external
 
 
-def session(graph: bytes, threads: int):
-    """An onnxruntime session on the CPU with `threads` intra-op threads (the generator's one)."""
+def session(graph: bytes, weights: dict[str, np.ndarray], threads: int):
+    """An onnxruntime session on the CPU with `threads` intra-op threads (the generator's one), reading
+    the external initialisers from `weights` in place (the caller keeps the arrays alive)."""
     import onnxruntime as ort
 
     options = ort.SessionOptions()
+    names = list(weights)
+    options.add_external_initializers(names, [ort.OrtValue.ortvalue_from_numpy(weights[n]) for n in names])
     options.intra_op_num_threads = max(1, int(threads))
     options.inter_op_num_threads = 1
     options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
