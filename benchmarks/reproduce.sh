@@ -122,6 +122,15 @@ for s in $STEPS; do case $s in
     step chooser-generate sashimi generate --model "$RUN_REAL" --input "$OUT/split/dev.jsonl" --out "$OUT/chooser_dev.jsonl" --quiet
     step chooser-eval sh -c "sashimi evaluate --predictions '$OUT/chooser_dev.jsonl' --name chooser --data '$OUT/split/dev.jsonl' --catalog-dir $S --baselines --train '$OUT/split/train.jsonl' --out '$OUT/eval_chooser_dev' --quiet --json > '$OUT/eval_chooser_dev.json'"
     step chooser-paired sh -c "python benchmarks/paired.py '$OUT/eval_chooser_dev/rows.jsonl' '$OUT/eval_chooser_dev/rows_knn-minilm.jsonl' > '$OUT/chooser_paired.txt'" ;;
+  recipe-cv)  # RESULTS 7.11: the configs/real.yaml recipe vs kNN over ten dev-sized folds of the real corpus (fold 0 = real dev); ~80 min, one core, resumable
+    step recipe-cv python benchmarks/recipe_cv.py --data $S/train.jsonl --out "$OUT/recipe_cv" ;;
+  encoder-backend)  # RESULTS 7.12: MiniLM in onnxruntime vs torch: drift of the shipped generator's answers, then latency A/B; ~15 min
+    split
+    [ -f "$OUT/synth/train.jsonl" ] || step synth sashimi data synth --n 5000 --seed 0 --out "$OUT/synth"
+    step encoder-drift sh -c "python benchmarks/encoder_precision.py --batch-sizes --drift-of onnxruntime --generations realdev='$OUT/split/dev.jsonl' test='$OUT/synth/test.jsonl' comp='$OUT/synth/test_compositional.jsonl' blind=tests/data/gate_blind.jsonl > '$OUT/encoder_drift.json'"
+    for b in torch onnxruntime; do
+      step "latency-$b" env SASHIMI_ENCODER_BACKEND=$b python benchmarks/latency.py --cold-runs 3 --data "$OUT/split/dev.jsonl" --extra "$OUT/synth/test.jsonl" --out "$OUT/latency_$b.json"
+    done ;;
   ternary)  # RESULTS 7.9: learning rate / staged ternarisation per regime on the dev carve (seed 0), then 3 seeds of
     # each regime's pick on real dev, the decoder alone (no chooser); ~95 min on 2 cores (resumable)
     split
