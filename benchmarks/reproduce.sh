@@ -152,6 +152,14 @@ for s in $STEPS; do case $s in
     for seed in 0 1 2 3 4; do
       step "paired-ternary-$seed" sh -c "python benchmarks/paired.py '$OUT/ternary/tern3w_s$seed/eval_dev/rows.jsonl' '$OUT/ternary/cont1_s$seed/eval_dev/rows.jsonl' > '$OUT/ternary/paired_s$seed.txt'"
     done ;;
+  synth-16k)  # RESULTS 7.13: the 36,000 rows of synth-more (run that first), 16,000 steps, seeds 0-2 (~95 min each on one
+    # core; resumable with the trainer's checkpoints), closing bias chosen on synthetic dev, then the test splits
+    X36="$OUT/synth/train.jsonl $OUT/synth_extra/train.jsonl $OUT/synth_extra2/train.jsonl"
+    for seed in 0 1 2; do
+      R="$OUT/synth_36k_16k_s$seed"
+      [ -f "$R/meta.json" ] || step "train-synth-36k-16k-s$seed" sashimi train --config configs/synth.yaml --data $X36 --set "data.dev_file=$OUT/synth/dev.jsonl" --set train.steps=16000 --set train.threads=1 --set train.seed=$seed --out "$R" --quiet
+      step "decoding-synth-36k-16k-s$seed" python benchmarks/decoding_sweep.py --out "$R/decoding" --model "$R" --caps 4 --close-biases -1 -0.5 0 0.5 1 --set "sdev=$OUT/synth/dev.jsonl" --set "test=$OUT/synth/test.jsonl" --set "comp=$OUT/synth/test_compositional.jsonl" --select-on sdev
+    done ;;
   synth-more)  # RESULTS 7.9: configs/synth.yaml (4,000 steps) on its 3,600 generated rows, then on 14,400 more (seed 1,
     # seed 0's held-out pairs, none of its prompts); synthetic test + test_compositional; ~45 min on 2 cores; 7.10 below
     [ -f "$OUT/synth/train.jsonl" ] || step synth sashimi data synth --n 5000 --seed 0 --out "$OUT/synth"
