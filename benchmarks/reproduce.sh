@@ -151,6 +151,12 @@ for s in $STEPS; do case $s in
     done
     for seed in 0 1 2 3 4; do
       step "paired-ternary-$seed" sh -c "python benchmarks/paired.py '$OUT/ternary/tern3w_s$seed/eval_dev/rows.jsonl' '$OUT/ternary/cont1_s$seed/eval_dev/rows.jsonl' > '$OUT/ternary/paired_s$seed.txt'"
+    done
+    # RESULTS 7.13: the same pair of regimes at twice the budget (1,200 steps), seeds 0-2; ~40 min more on 2 cores
+    for seed in 0 1 2; do
+      tern cont1200 $seed --set train.steps=1200 --set train.threads=1
+      tern tern3w1200 $seed --set train.steps=1200 --set train.threads=1 --set model.weight_regime=full --set train.lr=0.003 --set train.ternary_warmup_steps=150
+      step "paired-ternary1200-$seed" sh -c "python benchmarks/paired.py '$OUT/ternary/tern3w1200_s$seed/eval_dev/rows.jsonl' '$OUT/ternary/cont1200_s$seed/eval_dev/rows.jsonl' > '$OUT/ternary/paired1200_s$seed.txt'"
     done ;;
   synth-16k)  # RESULTS 7.13: the 36,000 rows of synth-more (run that first), 16,000 steps, seeds 0-2 (~95 min each on one
     # core; resumable with the trainer's checkpoints), closing bias chosen on synthetic dev, then the test splits
