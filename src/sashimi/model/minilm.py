@@ -39,8 +39,8 @@ class MiniLM:
     """Tokeniser + BERT forward + mean pooling. `encode(texts)` returns (pooled, token states).
 
     `backend` (default: $SASHIMI_ENCODER_BACKEND, else onnxruntime) runs `encode`'s forward pass:
-    "onnxruntime" the same network as an ONNX graph (`sashimi.model.minilm_onnx`, ~1.6x less CPU per
-    request), "torch" `forward` below. Both give the same states to float rounding (tested)."""
+    "onnxruntime" the same network as an ONNX graph (`sashimi.model.minilm_onnx`, ~1.8x less CPU per
+    pass), "torch" `forward` below. Both give the same states to float rounding (tested)."""
 
     def __init__(self, directory: str | Path | None = None, backend: str | None = None) -> None:
         from safetensors.torch import load_file

@@ -1,10 +1,10 @@
 """MiniLM's forward pass as an ONNX graph, run by onnxruntime: the same weights and numbers, less CPU.
 
 Why: at batch 1 a MiniLM request is ~30 word pieces through 6 layers of small matrix products, and
-PyTorch's per-operation dispatch plus its GEMM choice for these shapes cost about 1.6x what onnxruntime's
-MLAS kernels do (`python benchmarks/encoder_precision.py --onnx`: token states within 1e-5 of the torch
-forward, pooled vectors at cosine 1.0 to float rounding). The encoder is the largest share of a served
-request's CPU (docs/RESULTS.md §8), so this is where a request gets cheaper without changing a feature.
+PyTorch's per-operation dispatch plus its GEMM choice for these shapes cost about 1.8x what onnxruntime's
+MLAS kernels do (`python benchmarks/encoder_precision.py`: token states within 4e-6 of the torch forward
+pass, pooled vectors at cosine 0.9999999; docs/RESULTS.md §7.12). The encoder was the largest share of a
+request's CPU (§7.8, §8), so this is where a request gets cheaper without changing a feature.
 
 The graph is written here op by op from `sashimi.model.minilm.MiniLM.forward` (the reference: it is what
 the tests compare against) and built in memory from the weights already loaded: nothing is exported,
@@ -20,8 +20,6 @@ import math
 import numpy as np
 
 OPSET = 20  # LayerNormalization (17) and Gelu (20) as single operators
-
-
 INLINE_MAX = 1024  # elements: constants up to this size live in the graph (shape inference reads them)
 
 
@@ -81,9 +79,7 @@ def build_graph(
     for i in range(n_layers):
         p = f"encoder.layer.{i}"
 
-        def heads(
-            x: str, name: str, perm: list[int]
-        ) -> str:  # [1, T, D] -> [1, H, T, hd] (keys: [1, H, hd, T])
+        def heads(x: str, name: str, perm: list[int]) -> str:  # [T, D] -> [H, T, hd] (keys: [H, hd, T])
             y = op("Reshape", [linear(x, name), split_heads], f"{name}.split")
             return op("Transpose", [y], f"{name}.heads", perm=perm)
 
