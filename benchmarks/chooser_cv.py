@@ -33,6 +33,14 @@ def nearest_other_families(pooled: np.ndarray, groups: np.ndarray, k: int) -> tu
     return np.argsort(-sims, axis=1, kind="stable")[:, :k], sims
 
 
+def candidate_ef1(p: np.ndarray, column: dict[str, int], candidates: list[set[str]]) -> np.ndarray:
+    """E[action-F1] of each candidate's distinct actions under the row's action probabilities `p`
+    (`column`: action -> index into p), the chooser's own rule (`sashimi.model.chooser.expected_f1`)."""
+    from sashimi.model.chooser import expected_f1
+
+    return np.array([expected_f1(p, [column[a] for a in d if a in column], len(d)) for d in candidates])
+
+
 def cross_validate(
     pooled: np.ndarray,
     prompts: list[str],
@@ -51,7 +59,7 @@ def cross_validate(
     from tqdm import tqdm
 
     from sashimi.eval.fidelity import multiset_f1
-    from sashimi.model.chooser import ACTION_PREFIX, ActionModel, ChooserConfig, expected_f1
+    from sashimi.model.chooser import ACTION_PREFIX, ActionModel, ChooserConfig
 
     actions = [[t for t in seq if t.startswith(ACTION_PREFIX)] for seq in texts]
     order, sims = nearest_other_families(pooled, groups, k)
@@ -68,10 +76,7 @@ def cross_validate(
             column = {a: j for j, a in enumerate(model.actions)}
             for p, i in zip(p_all, held_out, strict=True):
                 candidates = order[i]
-                distinct = [set(actions[r]) for r in candidates]
-                ef1 = np.array(
-                    [expected_f1(p, [column[a] for a in d if a in column], len(d)) for d in distinct]
-                )
+                ef1 = candidate_ef1(p, column, [set(actions[r]) for r in candidates])
                 for mix in mixes:
                     best = candidates[int(np.argmax(ef1 + mix * sims[i, candidates]))]
                     scores[mix][i] = multiset_f1(actions[best], actions[i])

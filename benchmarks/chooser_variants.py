@@ -31,7 +31,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from chooser_cv import nearest_other_families, training_rows  # noqa: E402
+from chooser_cv import candidate_ef1, nearest_other_families, training_rows  # noqa: E402
 
 
 def out_of_fold_probs(pooled, prompts, texts, groups, c: float, minilm_weight: float, folds: int = 5):
@@ -85,7 +85,7 @@ def main(argv: list[str] | None = None) -> int:
     from sashimi.eval.bootstrap import mean_and_ci, resample_indices
     from sashimi.eval.fidelity import multiset_f1
     from sashimi.io import run_metadata, write_json
-    from sashimi.model.chooser import ACTION_PREFIX, expected_f1
+    from sashimi.model.chooser import ACTION_PREFIX
 
     started = time.time()
     pooled, prompts, texts, groups = training_rows(args.run)
@@ -101,8 +101,7 @@ def main(argv: list[str] | None = None) -> int:
     distinct = [set(a) for a in actions]
 
     def ef1_scores(i: int, p: np.ndarray) -> np.ndarray:  # E[F1] of each candidate, the chooser's own rule
-        col = columns[i]
-        return np.array([expected_f1(p, [col[a] for a in distinct[r] if a in col], len(distinct[r])) for r in order[i]])
+        return candidate_ef1(p, columns[i], [distinct[r] for r in order[i]])
 
     rows: dict[str, list[float]] = {}
     for gamma in (0.5, 0.6, 0.7, 0.8, 0.9, 1.0, 1.2, 1.4):

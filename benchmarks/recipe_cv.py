@@ -142,13 +142,13 @@ def run_fold(fold_dir: Path, args: argparse.Namespace) -> None:
 
 def paired(d: np.ndarray, groups: np.ndarray) -> dict:
     """Mean of the per-row differences `d` with 95 % intervals: rows resampled, and whole groups resampled."""
-    from sashimi.eval.bootstrap import DEFAULT_RESAMPLES, DEFAULT_SEED, resample_indices
+    from sashimi.eval.bootstrap import resample_indices
 
     row_boot = d[resample_indices(len(d))].mean(axis=1)
     names, inverse = np.unique(groups, return_inverse=True)
     sums = np.bincount(inverse, weights=d)
     counts = np.bincount(inverse).astype(np.float64)
-    pick = np.random.default_rng(DEFAULT_SEED).integers(0, len(names), size=(DEFAULT_RESAMPLES, len(names)))
+    pick = resample_indices(len(names))  # whole groups drawn with replacement
     group_boot = sums[pick].sum(axis=1) / counts[pick].sum(axis=1)
     return {
         "diff": round(float(d.mean()), 4),

@@ -128,11 +128,11 @@ class MiniLM:
                 mean = h.mean(0, dtype=np.float32)
                 pooled.append((mean / max(float(np.linalg.norm(mean)), 1e-12)).astype(np.float32))
                 states.append(h)
-                continue
-            ids_t = torch.tensor([ids], dtype=torch.long)
-            h = self.forward(ids_t, torch.ones_like(ids_t))[0]  # [T, D]
-            pooled.append(F.normalize(h.mean(0), dim=0).numpy().astype(np.float32))
-            states.append(h.numpy().astype(np.float32))
+            else:
+                ids_t = torch.tensor([ids], dtype=torch.long)
+                h = self.forward(ids_t, torch.ones_like(ids_t))[0]  # [T, D]
+                pooled.append(F.normalize(h.mean(0), dim=0).numpy().astype(np.float32))
+                states.append(h.numpy().astype(np.float32))
         return (np.stack(pooled) if pooled else np.zeros((0, 384), np.float32)), states
 
     def hidden_states(self, texts: Sequence[str], layer: int) -> list[np.ndarray]:
