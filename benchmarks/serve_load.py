@@ -267,7 +267,9 @@ def summarise(outcomes: list[Outcome], wall_s: float, samples, warmup: int, rss_
     return report
 
 
-def start_server(model: str | None, startup_s: float, workers: int = 1) -> tuple[subprocess.Popen, str, float]:
+def start_server(
+    model: str | None, startup_s: float, workers: int = 1, max_batch: int | None = None
+) -> tuple[subprocess.Popen, str, float]:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
@@ -275,6 +277,8 @@ def start_server(model: str | None, startup_s: float, workers: int = 1) -> tuple
            "--rate-limit", "1000000000", "--burst", "1000000000", "--workers", str(workers)]
     if model:
         cmd += ["--model", model]
+    if max_batch is not None:
+        cmd += ["--max-batch", str(max_batch)]
     t0 = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     url = f"http://127.0.0.1:{port}"
@@ -297,6 +301,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--pid", type=int, help="with --url: the server's process id, for memory samples")
     ap.add_argument("--model", help="model directory for the server this script starts (default: shipped)")
     ap.add_argument("--workers", type=int, default=1, help="the started server's --workers")
+    ap.add_argument("--max-batch", type=int, default=None, help="the started server's --max-batch (default: its own)")
     ap.add_argument("--requests", type=int, default=2000)
     ap.add_argument("--clients", type=int, default=16)
     ap.add_argument("--seed", type=int, default=0)
@@ -318,7 +323,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.url:
         url, pid = args.url.rstrip("/"), args.pid
     else:
-        proc, url, startup = start_server(args.model, startup_s=60, workers=args.workers)
+        proc, url, startup = start_server(args.model, startup_s=60, workers=args.workers, max_batch=args.max_batch)
         pid = proc.pid
     check_loopback(url)
     try:

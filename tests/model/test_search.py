@@ -217,3 +217,64 @@ def test_generate_help_states_the_decoding_defaults():
     register_generate({"root": root})
     text = " ".join(root.choices["generate"].format_help().split())  # wrapping depends on the terminal
     assert f"default {DEFAULT_MAX_ACTION_COUNT}," in text and f"default {DEFAULT_CLOSE_BIAS:g}," in text
+
+
+class RowDecoder(HistoryDecoder):
+    """HistoryDecoder plus a bonus per batch row read from the memory (B, 3): row r adds memory[r, 0] to
+    END and memory[r, 1] to C, so the rows of one batch finish at different steps."""
+
+    def _row_logits(self, history: torch.Tensor, memory: torch.Tensor) -> torch.Tensor:
+        out = self._logits(history)
+        out[:, ID["END"]] += memory[:, 0]
+        out[:, ID["C"]] += memory[:, 1]
+        return out
+
+    def step(self, memory, token_ids: torch.Tensor, cache: Cache):
+        assert memory.shape[0] == token_ids.shape[0] == cache.history.shape[0]
+        self.calls += 1
+        history = torch.cat([cache.history, token_ids[:, None]], dim=1)
+        return self._row_logits(history, memory), Cache(history)
+
+
+class DeadEndAfterC(TinyConstraint):
+    """TinyConstraint, except that nothing at all is allowed after C (a defective mask)."""
+
+    def allowed(self, s: St) -> np.ndarray:
+        if s.seq and s.seq[-1] == ID["C"]:
+            return np.zeros(len(TOKENS), bool)
+        return super().allowed(s)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_greedy_batch_gives_each_row_what_greedy_gives_it(seed):
+    from sashimi.model.search import greedy_batch
+
+    g = torch.Generator().manual_seed(100 + seed)
+    memory = torch.randn(7, 3, generator=g) * 3.0
+    memory[:, 0] = torch.linspace(-12.0, 2.0, 7)  # from "END late" to "END at once"
+    dec, con = RowDecoder(seed), TinyConstraint(max_len=12)
+    bias = closing_bias(TOKENS, 0.5) if seed % 2 else None
+    batch = greedy_batch(dec, memory, con, bias=bias)
+    singles = [greedy(dec, memory[i : i + 1], con, bias=bias) for i in range(len(memory))]
+    assert batch == singles
+    assert len({r.steps for r in batch}) > 1  # the rows really finished at different steps
+    for r in batch:
+        assert con.is_final(_replay(con, r.token_ids))
+
+
+def _replay(con, ids):
+    state = con.initial()
+    for tok in ids:
+        state = con.advance(state, tok)
+    return state
+
+
+def test_greedy_batch_keeps_a_row_error_to_that_row():
+    from sashimi.model.search import greedy_batch
+
+    memory = torch.tensor([[0.0, -30.0, 0.0], [0.0, 30.0, 0.0], [5.0, -30.0, 0.0]])  # row 1 loves C
+    dec, con = RowDecoder(0), DeadEndAfterC(max_len=10)
+    out = greedy_batch(dec, memory, con)
+    assert isinstance(out[1], SearchError) and "allows no token" in str(out[1])
+    for i in (0, 2):
+        assert out[i] == greedy(dec, memory[i : i + 1], con)

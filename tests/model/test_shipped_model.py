@@ -130,3 +130,20 @@ def test_packed_equals_its_training_run(shipped, shortcutforge_dir):
     for prompt in prompts:
         a, b = shipped.generate(prompt), unpacked.generate(prompt)
         assert (a.accepted, a.dsl, a.shortcut) == (b.accepted, b.dsl, b.shortcut), prompt
+
+
+def test_a_batch_gives_each_request_what_it_gets_alone(shipped):
+    """`generate_batch` (a server's waiting requests decoded together): each request's answer equals
+    `generate`'s — refusals, bad input and programs of different lengths mixed in one batch."""
+    batch = REQUESTS[:12] + ["", "what is the capital of France?", "asdkjh qwe zxcv", "🎉🔥😀"] + REQUESTS[12:]
+    together = shipped.generate_batch(batch)
+    assert len(together) == len(batch)
+    lengths = set()
+    for request, gen in zip(batch, together, strict=True):
+        alone = shipped.generate(request)
+        assert (gen.accepted, gen.reason, gen.dsl, gen.validity, gen.shortcut, gen.tokens, gen.source) == (
+            alone.accepted, alone.reason, alone.dsl, alone.validity, alone.shortcut, alone.tokens, alone.source
+        ), request
+        assert set(gen.stages) == set(alone.stages) and gen.ms > 0
+        lengths.add(gen.tokens)
+    assert len(lengths) > 5  # programs of many lengths finished at different steps of one batch

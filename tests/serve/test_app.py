@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
@@ -280,3 +281,71 @@ def test_generated_program_with_warnings_gets_a_located_report():
     body = client(Warned()).post("/api/generate", json={"prompt": "water"}).json()
     assert body["validity"]["warnings"] and body["validity"]["warnings"][0]["line"] == 2
     assert body["download_url"]
+
+
+class BatchingFake(FakeGenerator):
+    """A FakeGenerator with `generate_batch` (as the real Generator has): records each batch's prompts;
+    its answers carry the prompt in `reason`, so a mixed-up answer shows."""
+
+    def __init__(self, delay_s: float = 0.0):
+        super().__init__(delay_s)
+        self.batches: list[list[str]] = []
+        self.singles: list[str] = []  # requests that went through `generate` (a batch of one)
+
+    def generate_batch(self, prompts, *, beam=1):
+        with self._lock:
+            self.batches.append(list(prompts))
+        if any("explode" in p for p in prompts):
+            raise RuntimeError("secret internal detail")  # the server retries one at a time
+        time.sleep(self.delay_s)
+        return [Generation(False, f"echo {p}", "", {}, None, 1.0, {}) for p in prompts]
+
+    def generate(self, prompt, *, beam=1):
+        with self._lock:
+            self.singles.append(prompt)
+        if "explode" in prompt:
+            return super().generate(prompt, beam=beam)
+        return Generation(False, f"echo {prompt}", "", {}, None, 1.0, {})
+
+
+def _post_many(server, prompts):
+    def one(p: str) -> httpx.Response:
+        return httpx.post(f"{server.url}/api/generate", json={"prompt": p}, timeout=30)
+
+    with ThreadPoolExecutor(len(prompts)) as pool:
+        return list(pool.map(one, prompts))
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_waiting_requests_are_batched_and_each_gets_its_own_answer(workers):
+    gen = BatchingFake(delay_s=0.1)
+    app = create_app(gen, config=ServeConfig(rate_burst=100, workers=workers, max_batch=4))
+    prompts = [f"request number {i}" for i in range(16)]
+    with LiveServer(app) as server:
+        responses = _post_many(server, prompts)
+    assert [r.status_code for r in responses] == [200] * 16
+    assert [r.json()["reason"] for r in responses] == [f"echo {p}" for p in prompts]
+    sizes = [len(b) for b in gen.batches]
+    assert sum(sizes) + len(gen.singles) == 16  # every request generated once
+    assert max(sizes) <= 4 and max(sizes) > 1  # batched, never beyond max_batch
+
+
+def test_an_error_in_a_batch_reaches_only_its_own_request():
+    gen = BatchingFake(delay_s=0.2)
+    app = create_app(gen, config=ServeConfig(rate_burst=100, max_batch=8))
+    prompts = ["first alone"] + [f"request {i}" for i in range(5)] + ["explode now"]
+    with LiveServer(app) as server:
+        responses = _post_many(server, prompts)
+    by_prompt = dict(zip(prompts, responses, strict=True))
+    boom = by_prompt.pop("explode now")
+    assert boom.status_code == 500 and boom.json()["error"] == "internal" and "secret" not in boom.text
+    assert all(r.status_code == 200 and r.json()["reason"] == f"echo {p}" for p, r in by_prompt.items())
+    assert any("explode now" in b and len(b) > 1 for b in gen.batches)  # it was batched with others
+
+
+def test_max_batch_1_generates_one_request_at_a_time():
+    gen = BatchingFake(delay_s=0.05)
+    app = create_app(gen, config=ServeConfig(rate_burst=100, max_batch=1))
+    with LiveServer(app) as server:
+        assert [r.status_code for r in _post_many(server, [f"r {i}" for i in range(6)])] == [200] * 6
+    assert gen.batches == [] and len(gen.singles) == 6  # a batch of one goes through `generate`

@@ -25,6 +25,7 @@ def test_serve_is_a_top_level_command(capsys):
         (["serve", "--cors", "*"], "--cors"),
         (["serve", "--rate-limit", "0"], "--rate-limit"),
         (["serve", "--workers", "0"], "--workers"),
+        (["serve", "--max-batch", "0"], "--max-batch"),
     ],
 )
 def test_bad_arguments_are_one_line_errors(argv, needle, capsys):

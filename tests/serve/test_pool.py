@@ -49,6 +49,13 @@ def test_pool_gives_what_the_in_process_generator_gives(pool, shipped_generator)
         _same(pool.generate(prompt), shipped_generator.generate(prompt))
 
 
+def test_a_batch_in_a_worker_gives_what_each_request_gets_alone(pool, shipped_generator):
+    together = pool.generate_each(PROMPTS + [""])
+    for prompt, gen in zip(PROMPTS, together[:-1], strict=True):
+        _same(gen, shipped_generator.generate(prompt))
+    assert not together[-1].accepted and "empty" in together[-1].reason
+
+
 def test_pool_survives_a_killed_worker(pool, shipped_generator):
     pids = {pool._pool.submit(os.getpid).result() for _ in range(8)}
     assert pids and os.getpid() not in pids

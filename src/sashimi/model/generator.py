@@ -30,6 +30,7 @@ from __future__ import annotations
 import os
 import time
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -205,6 +206,30 @@ def _compiled(done, score: float, dsl: str, checked, validity: dict, reason: str
     )
 
 
+class _Timer:
+    """One request's clock: `lap(stage)` records the time since the last lap, `done(**fields)` builds its
+    `Generation` with the total."""
+
+    def __init__(self) -> None:
+        self.start = self.last = time.perf_counter()
+        self.stages: dict[str, float] = {}
+
+    def lap(self, name: str) -> None:
+        now = time.perf_counter()
+        self.stages[name] = (now - self.last) * 1000.0
+        self.last = now
+
+    def credit(self, ms: float) -> None:
+        """The next lap counts `ms` up to now (a stage run for several requests at once)."""
+        self.last = time.perf_counter() - ms / 1000.0
+
+    def done(self, **kw) -> Generation:
+        kw.setdefault("validity", {})
+        kw.setdefault("shortcut", None)
+        kw.setdefault("dsl", "")
+        return Generation(ms=(time.perf_counter() - self.start) * 1000.0, stages=self.stages, **kw)
+
+
 class Generator:
     """One MiniLM, the domain gate and the generator model, loaded once."""
 
@@ -235,10 +260,11 @@ class Generator:
         # second thread waiting for a busy core made a decoder step 50x slower (measured).
         threads = int(os.environ.get("SASHIMI_THREADS", "1"))
         torch.set_num_threads(threads)
-        if model.retrieval is not None:  # numpy's BLAS (retrieval, chooser) too: its idle threads spin
-            from threadpoolctl import threadpool_limits  # (a scikit-learn dependency; 9 ms to import)
+        # numpy's BLAS too (the numpy decoder step, retrieval, chooser): its idle threads spin, and a
+        # product over a batch of rows (`generate_batch`) on two threads of a busy machine was 7x slower
+        from threadpoolctl import threadpool_limits  # (a scikit-learn dependency; 9 ms to import)
 
-            threadpool_limits(threads)
+        threadpool_limits(threads)
         self.model = model  # checkpoint.LoadedModel (from a run folder or a packed export)
         self.model_dir = model_dir
         self.encoder = encoder if encoder is not None else MiniLM()
@@ -298,21 +324,66 @@ class Generator:
     # -- one request ----------------------------------------------------------------------------------
 
     def generate(self, prompt: str, *, beam: int = 1) -> Generation:
-        start = time.perf_counter()
-        stages: dict[str, float] = {}
-        clock = [start]
+        timer = _Timer()
+        front = self._front(prompt, timer)
+        if isinstance(front, Generation):
+            return front
+        return self._program(prompt, *front, beam, timer.done, timer.lap)
 
-        def lap(name: str) -> None:
-            now = time.perf_counter()
-            stages[name] = (now - clock[0]) * 1000.0
-            clock[0] = now
+    def generate_batch(self, prompts: Sequence[str], *, beam: int = 1) -> list[Generation]:
+        """`generate` for several requests at once (a server's waiting requests): each is checked, encoded
+        and gated on its own, then the accepted ones are decoded together by `search.greedy_batch`, one
+        decoder step per position for all of them, and each is filled and compiled on its own.
 
-        def done(**kw) -> Generation:
-            kw.setdefault("validity", {})
-            kw.setdefault("shortcut", None)
-            kw.setdefault("dsl", "")
-            return Generation(ms=(time.perf_counter() - start) * 1000.0, stages=stages, **kw)
+        A decoder step at batch 1 is mostly per-call overhead (~0.5 ms for a 2-layer d=128 decoder), so
+        eight requests decode in about twice the time of one (RESULTS §8). The logits agree with a
+        batch-1 step to float32 rounding (a product over B rows sums in another order), so a program can
+        differ from `generate`'s only where two tokens tie to that precision (measured: RESULTS §8).
+        Beam search, dsl_text models, models with a trainable prompt encoder and a neighbour chooser that
+        decodes only without a candidate are generated one request at a time, exactly as `generate`.
+        Each `Generation.ms` runs from the start of its own checks to its own answer; its `decode` stage
+        is the shared batch decode."""
+        if (
+            len(prompts) < 2
+            or beam != 1
+            or self.text is not None
+            or self.model.decoder.prompt_encoder is not None
+            or (self.model.chooser is not None and not self.model.chooser.config.include_decoder)
+        ):
+            return [self.generate(p, beam=beam) for p in prompts]
+        import numpy as np
 
+        from sashimi.model.search import SearchError, greedy_batch
+
+        timers = [_Timer() for _ in prompts]
+        out: list[Generation | None] = [None] * len(prompts)
+        fronts: dict[int, tuple] = {}
+        for i, prompt in enumerate(prompts):
+            front = self._front(prompt, timers[i])
+            if isinstance(front, Generation):
+                out[i] = front
+            else:
+                fronts[i] = front
+        if fronts:
+            rows = list(fronts)
+            started = time.perf_counter()
+            try:
+                memory = self.model.memory(
+                    np.concatenate([fronts[i][1] for i in rows]), [fronts[i][2][0] for i in rows]
+                )
+                found = greedy_batch(self.stepper, memory, self.search_constraint, bias=self.bias)
+            except (SearchError, ValueError) as err:  # a defect of the whole batch, reported on each
+                found = [err] * len(rows)
+            shared_ms = (time.perf_counter() - started) * 1000.0
+            for i, searched in zip(rows, found, strict=True):
+                timers[i].credit(shared_ms)  # the next lap ("decode") is the shared decode
+                out[i] = self._program(prompts[i], *fronts[i], 1, timers[i].done, timers[i].lap, searched=searched)
+        return out  # type: ignore[return-value]
+
+    def _front(self, prompt: str, timer: _Timer) -> Generation | tuple:
+        """Checks, encoder and gate: a refused request's `Generation`, or what the model needs for an
+        accepted one (text, pooled, states, enc_inputs, gate score)."""
+        done, lap = timer.done, timer.lap
         problem = request_problem(prompt)
         if problem is not None:
             return done(accepted=False, reason=problem, rejected_by="request")
@@ -343,12 +414,15 @@ class Generator:
                     f"(domain gate score {score:.3f} < threshold {self.gate.threshold:.3f})"
                 ),
             )
-        return self._program(prompt, text, pooled, states, enc_inputs, beam, score, done, lap)
+        return text, pooled, states, enc_inputs, score
 
-    def _program(self, prompt, text, pooled, states, enc_inputs, beam, score, done, lap) -> Generation:
-        """`prompt` as written (the value filler copies from it); `text` what the encoder read."""
+    def _program(
+        self, prompt, text, pooled, states, enc_inputs, score, beam, done, lap, *, searched=None
+    ) -> Generation:
+        """`prompt` as written (the value filler copies from it); `text` what the encoder read;
+        `searched`: the decoder's search result (or its error) when a batch already ran it."""
         if self.text is not None:
-            return self._program_text(pooled, states, enc_inputs, beam, score, done, lap)
+            return self._program_text(pooled, states, enc_inputs, beam, score, done, lap)  # never batched
         from sashimi.dsl.pipeline import run_pipeline
         from sashimi.ir.lowering import lower_to_text
         from sashimi.model.search import SearchError
@@ -364,11 +438,15 @@ class Generator:
             choice = self._choose(text, pooled, decoded)
             lap("choose")
         if choice is None:
-            try:
-                decoded = self._search(pooled, states, enc_inputs, beam).token_ids
-            except (SearchError, ValueError) as err:  # a defect, reported on this request, never hidden
+            if searched is None:
+                try:
+                    searched = self._search(pooled, states, enc_inputs, beam)
+                except (SearchError, ValueError) as err:  # a defect, reported on this request, never hidden
+                    searched = err
+            if isinstance(searched, Exception):
                 lap("decode")
-                return _failed(done, score, "decode", "decoding", err)
+                return _failed(done, score, "decode", "decoding", searched)
+            decoded = searched.token_ids
         lap("decode")
         if not neighbours_only:
             if chooser is not None:

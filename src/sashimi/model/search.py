@@ -123,6 +123,59 @@ def greedy(decoder, memory, constraint, *, bos_id: int = BOS_ID, bias: np.ndarra
     raise SearchError(f"no program finished within {len(ids)} tokens (constraint max_len)")
 
 
+@torch.inference_mode()
+def greedy_batch(
+    decoder, memory, constraint, *, bos_id: int = BOS_ID, bias: np.ndarray | None = None
+) -> list[SearchResult | SearchError]:
+    """`greedy` for every row of a batched `memory` at once: one decoder step per position for all the
+    rows still decoding (a step at batch 1 is mostly per-call overhead, so B rows cost little more than
+    one; RESULTS §8). A row that finishes leaves the batch (its cache rows are dropped). Each row's
+    tokens are chosen exactly as `greedy` chooses them from that row's logits; the logits agree with a
+    batch-1 step to float32 rounding only (a matrix product over B rows sums in another order), so a
+    row's program can differ from `greedy`'s only where two tokens tie to that precision.
+
+    Returns one entry per row: its `SearchResult`, or the `SearchError` that row raised (the other rows
+    go on)."""
+    n = int((memory.states if hasattr(memory, "states") else memory).shape[0])  # `Memory` or a tensor
+    results: list[SearchResult | SearchError | None] = [None] * n
+    states = [constraint.initial() for _ in range(n)]
+    ids: list[list[int]] = [[] for _ in range(n)]
+    scores = [0.0] * n
+    live = list(range(n))  # rows of the batch still decoding, in cache order
+    cache = decoder.init_cache(memory)
+    tokens = [bos_id] * n
+    for step in range(_limit(constraint)):
+        logits, cache = decoder.step(memory, torch.tensor(tokens, dtype=torch.long), cache)
+        rows = logits.float().numpy()  # [len(live), V]
+        keep: list[int] = []  # positions in `live` that go on
+        tokens = []
+        for j, r in enumerate(live):
+            row = rows[j] if bias is None else rows[j] + bias
+            try:
+                best, logp = _best_allowed(row, constraint.allowed(states[r]))
+            except SearchError as err:
+                results[r] = err
+                continue
+            scores[r] += logp
+            states[r] = constraint.advance(states[r], best)
+            ids[r].append(best)
+            if constraint.is_final(states[r]):
+                results[r] = SearchResult(tuple(ids[r]), scores[r], step + 1)
+            else:
+                keep.append(j)
+                tokens.append(best)
+        if not keep:
+            break
+        if len(keep) < len(live):
+            idx = torch.tensor(keep, dtype=torch.long)
+            cache, memory = index_batch(cache, idx), index_batch(memory, idx)
+            live = [live[j] for j in keep]
+    for r in range(n):
+        if results[r] is None:
+            results[r] = SearchError(f"no program finished within {len(ids[r])} tokens (constraint max_len)")
+    return results  # type: ignore[return-value]
+
+
 @dataclass
 class _Hyp:
     state: Any

@@ -18,21 +18,23 @@ request, static files included (they are read once at start-up into a fixed tabl
 CORS unless a single origin is configured, and every error is JSON `{error, detail}` without a
 traceback (the traceback of an internal error goes to the server log only).
 
-Generation is CPU-bound (torch), so it runs in a worker thread behind a capacity limiter (one
-generation at a time by default): requests queue in the event loop, and a queue longer than
-`max_waiting` is answered 503 at once instead of growing without bound. With `workers` >= 2 the
-generations run in that many worker processes (`sashimi.serve.pool`), one core each.
+Generation is CPU-bound, so it runs in a worker thread behind a capacity limiter (one batch at a
+time by default): requests queue in the event loop, waiting requests are generated together in
+batches of up to `max_batch` (their decoder steps shared, `Generator.generate_batch`), and a queue
+longer than `max_waiting` is answered 503 at once instead of growing without bound. With `workers` >= 2
+the batches run in that many worker processes (`sashimi.serve.pool`), one core each.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import re
 import secrets
 import threading
 import time
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib import resources
@@ -52,6 +54,7 @@ from sashimi.dsl.parser import GRAMMAR_PATH, parse
 from sashimi.dsl.pipeline import PipelineResult, run_pipeline
 from sashimi.errors import DSLSyntaxError, SashimiError
 from sashimi.model.generator import Generator
+from sashimi.serve.pool import generate_each
 
 log = logging.getLogger("sashimi.serve")
 
@@ -84,6 +87,7 @@ class ServeConfig:
     store_max_age_s: float = 3600.0  # ... and for at most this long
     max_waiting: int = 64  # generations queued beyond this get 503 at once
     workers: int = 1  # generations at once: 1 = in this process; N >= 2 = N worker processes (serve.pool)
+    max_batch: int = 8  # waiting requests decoded together by one worker (1 = one request at a time)
     cors_origin: str | None = None  # the one origin allowed cross-origin; None = no CORS headers at all
     seed: int = 0  # compiler seed for /api/compile (UUIDs), so the same text gives the same file
 
@@ -172,27 +176,79 @@ class RateLimiter:
 
 @dataclass
 class _Worker:
-    """Runs generations one at a time in a worker thread; bounds the queue in front of it."""
+    """Runs the waiting generations in batches, at most `workers` batches at once; bounds the queue.
+
+    A request joins a queue; while fewer than `workers` batches run, a drain task takes up to
+    `max_batch` waiting requests at once and hands them to the generator together (one worker
+    thread / process: `pool.generate_each`), so under load the decoder steps of several requests share
+    their per-call cost (`Generator.generate_batch`). An idle server runs each request alone, as
+    `sashimi generate` does."""
 
     generator: GeneratorLike
     max_waiting: int
     workers: int = 1
+    max_batch: int = 8
     waiting: int = 0
     limiter: anyio.CapacityLimiter = field(init=False)
 
     def __post_init__(self) -> None:
         self.limiter = anyio.CapacityLimiter(self.workers)
+        self._queue: deque[tuple[str, int, asyncio.Future]] = deque()
+        self._drains: set[asyncio.Task] = set()  # running drain tasks (kept referenced until done)
+        self._busy = 0  # drains running a batch now
 
     async def generate(self, prompt: str, beam: int):
         if self.waiting >= self.max_waiting:
             raise ApiError(503, "busy", "the server is busy; try again in a few seconds", {"Retry-After": "5"})
         self.waiting += 1  # only touched from the event loop thread, so no lock is needed
         try:
-            return await anyio.to_thread.run_sync(
-                lambda: self.generator.generate(prompt, beam=beam), limiter=self.limiter
-            )
+            loop = asyncio.get_running_loop()
+            answer = loop.create_future()
+            self._queue.append((prompt, beam, answer))
+            if len(self._drains) < self.workers:
+                task = loop.create_task(self._drain())
+                self._drains.add(task)
+                task.add_done_callback(self._drains.discard)
+            result = await answer
         finally:
             self.waiting -= 1
+        if isinstance(result, SashimiError):
+            raise result
+        return result
+
+    async def _drain(self) -> None:
+        """Run batches until the queue is empty (one of at most `workers` drain tasks)."""
+        while self._queue:
+            # an even share of the queue per free worker: 6 waiting and 2 idle workers run 3 + 3, not 6 + 0
+            free = max(1, self.workers - self._busy)
+            size = min(self.max_batch, -(-len(self._queue) // free))
+            batch = [self._queue.popleft() for _ in range(size)]
+            self._busy += 1
+            try:
+                await self._run(batch)
+            finally:
+                self._busy -= 1
+
+    async def _run(self, batch: list[tuple[str, int, asyncio.Future]]) -> None:
+        """Generate one batch (grouped by beam width) and answer each waiting request."""
+        by_beam: dict[int, list[tuple[str, int, asyncio.Future]]] = {}
+        for item in batch:
+            by_beam.setdefault(item[1], []).append(item)
+        for beam, items in by_beam.items():
+            prompts = [prompt for prompt, _, _ in items]
+            try:
+                results = await anyio.to_thread.run_sync(
+                    lambda p=prompts, b=beam: generate_each(self.generator, p, b), limiter=self.limiter
+                )
+            except Exception as err:  # an internal error: each waiting request answers 500
+                results = [err] * len(items)
+            for (_, _, answer), result in zip(items, results, strict=True):
+                if answer.done():  # the client went away
+                    continue
+                if isinstance(result, Exception) and not isinstance(result, SashimiError):
+                    answer.set_exception(result)
+                else:
+                    answer.set_result(result)
 
 
 # --------------------------------------------------------------------------------- static content
@@ -339,7 +395,7 @@ def create_app(
     lexicon = dsl_lexicon()
     store = FileStore(config.store_max_files, config.store_max_age_s)
     limiter = RateLimiter(config.rate_per_minute, config.rate_burst)
-    worker = _Worker(generator, config.max_waiting, config.workers)
+    worker = _Worker(generator, config.max_waiting, config.workers, config.max_batch)
     started = time.monotonic()
     counters = {"generate": 0, "compile": 0}
 

@@ -29,6 +29,9 @@ def register(groups: dict) -> None:
                    help="generations run at once: 1 = in the server's process; N >= 2 = in N worker processes, "
                    "each with its own model (a core and about 400 MB each). Default: the cores this process "
                    f"may use, at most {MAX_AUTO_WORKERS}")
+    p.add_argument("--max-batch", type=int, default=8, metavar="N",
+                   help="waiting requests a worker generates together, their decoder steps shared "
+                   "(default 8; 1 = one request at a time)")
     p.add_argument("--quiet", action="store_true", help="no access log")
     p.set_defaults(func=cmd_serve)
 
@@ -58,11 +61,14 @@ def cmd_serve(args: argparse.Namespace) -> int:
         args.workers = default_workers()
     if not 1 <= args.workers <= 16:
         raise DataError(f"--workers must be 1..16, got {args.workers}", Location("<args>"))
+    if not 1 <= args.max_batch <= 64:
+        raise DataError(f"--max-batch must be 1..64, got {args.max_batch}", Location("<args>"))
     if args.cors is not None and not args.cors.startswith(("http://", "https://")):
         raise DataError(f"--cors wants an origin like https://example.org, got {args.cors!r}", Location("<args>"))
     t0 = time.perf_counter()
     config = ServeConfig(
-        rate_per_minute=args.rate_limit, rate_burst=args.burst, cors_origin=args.cors, workers=args.workers
+        rate_per_minute=args.rate_limit, rate_burst=args.burst, cors_origin=args.cors, workers=args.workers,
+        max_batch=args.max_batch,
     )
     app = create_app(model_dir=args.model, config=config)
     where = "in this process" if args.workers == 1 else f"in {args.workers} worker processes"

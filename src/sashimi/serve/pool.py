@@ -71,6 +71,44 @@ def _run(prompt: str, beam: int) -> tuple[str, Any]:
         return "error", _described(err)
 
 
+def _run_batch(prompts: list[str], beam: int) -> list[tuple[str, Any]]:
+    """`_run` for several requests at once: one ("ok", Generation) or ("error", parts) per prompt."""
+    if _generator is None:
+        return [("error", _load_error)] * len(prompts)
+    out: list[tuple[str, Any]] = []
+    for r in generate_each(_generator, prompts, beam):
+        if isinstance(r, SashimiError):
+            out.append(("error", _described(r)))
+        elif isinstance(r, Exception):  # a defect: its text (the parent answers 500 and logs it)
+            out.append(("internal", f"{type(r).__name__}: {r}"))
+        else:
+            out.append(("ok", r))
+    return out
+
+
+def generate_each(generator, prompts: list[str], beam: int = 1) -> list[Any]:
+    """A `Generation` or the exception it raised (a `SashimiError` for bad input, anything else is a
+    defect), per prompt, decoded together where the generator can (`Generator.generate_batch`,
+    `GeneratorPool.generate_each`). A batch that raises is retried one request at a time, so an error
+    reaches only the request that caused it."""
+    each = getattr(generator, "generate_each", None)
+    if each is not None:  # a GeneratorPool: one worker process runs them all
+        return each(prompts, beam=beam)
+    batched = getattr(generator, "generate_batch", None)
+    if batched is not None and len(prompts) > 1:
+        try:
+            return list(batched(prompts, beam=beam))
+        except Exception:  # noqa: BLE001 - retried below, where it is kept for its own request only
+            pass
+    out: list[Any] = []
+    for prompt in prompts:
+        try:
+            out.append(generator.generate(prompt, beam=beam))
+        except Exception as err:  # noqa: BLE001 - returned to that request's caller, which raises it
+            out.append(err)
+    return out
+
+
 def _catalog() -> tuple[str, Any]:
     """Where the worker's catalog came from: ("ok", None) = the core catalog, ("ok", folder) otherwise
     (a `Catalog` does not pickle; the parent loads its own copy from the same place)."""
@@ -122,19 +160,32 @@ class GeneratorPool:
         for f in warmups:
             f.result()
 
-    def generate(self, prompt: str, *, beam: int = 1):
+    def _call(self, fn, *args):
+        """`fn(*args)` in a worker process, blocking this thread until it answers."""
         pool = self._pool
         try:
-            status, value = pool.submit(_run, prompt, beam).result()
+            return pool.submit(fn, *args).result()
         except BrokenProcessPool:  # a worker died (killed, out of memory): start a fresh pool, once
             with self._lock:
                 if self._pool is pool:  # not already replaced by another request's thread
                     pool.shutdown(wait=False, cancel_futures=True)
                     self._start(120.0)
-            status, value = self._pool.submit(_run, prompt, beam).result()
+            return self._pool.submit(fn, *args).result()
+
+    def generate(self, prompt: str, *, beam: int = 1):
+        status, value = self._call(_run, prompt, beam)
         if status != "ok":
             raise _error(value)
         return value
+
+    def generate_each(self, prompts: list[str], *, beam: int = 1) -> list[Any]:
+        """A `Generation`, a `DataError` (bad input) or a `RuntimeError` (a defect) per prompt, all run by
+        one worker process at once."""
+        results = self._call(_run_batch, prompts, beam)
+        return [
+            value if status == "ok" else _error(value) if status == "error" else RuntimeError(value)
+            for status, value in results
+        ]
 
     def close(self) -> None:
         """Stop the workers (queued generations are cancelled; a running one finishes first)."""
