@@ -381,8 +381,13 @@ def _read_json(path: Path) -> Any:
         raise CatalogError(f"malformed JSON: {exc.msg}", Location(str(path), exc.lineno, exc.colno)) from None
 
 
-class _UniqueKeyLoader(yaml.SafeLoader):
-    """SafeLoader that rejects duplicate mapping keys (PyYAML silently keeps the last one)."""
+# libyaml's parser when PyYAML was built with it: the same safe constructor, and the 16 core catalog
+# files load in ~0.1 s instead of ~0.6 s (measured), a third of a cold `sashimi generate`'s model load
+_SafeBase = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _UniqueKeyLoader(_SafeBase):
+    """A safe loader that rejects duplicate mapping keys (PyYAML silently keeps the last one)."""
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict:
         seen: set = set()
