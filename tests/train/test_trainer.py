@@ -9,6 +9,7 @@ import pytest
 import torch
 
 from sashimi.cli import main
+from sashimi.errors import DataError
 from sashimi.model.checkpoint import load_run
 from sashimi.model.encoder import Encoder
 from sashimi.train.config import load_config
@@ -197,3 +198,43 @@ def test_on_eval_sees_every_dev_evaluation_and_may_stop_training(tmp_path, encod
     lines = _metrics(tmp_path / "run")
     assert lines[-1]["step"] == 20 and lines[-1]["dev"]["tier12_seq_acc"] == seen[-1][1]
     assert json.loads((tmp_path / "run" / "ckpt" / "state.json").read_text())["step"] == 20
+
+
+def test_distillation_pulls_the_student_towards_its_teacher(tmp_path, encoder):
+    """train.distill_from: a full-ternary student of a trained continuous teacher ends closer to the
+    teacher's distributions (KL) than the same student trained without it; a teacher that reads other
+    inputs is a one-line error."""
+    from sashimi.train.losses import distill_loss
+    from sashimi.train.trainer import prompt_memory
+
+    base = ["train.steps=60", "train.eval_every=60", "train.ckpt_every=60", "train.select=last"]
+    train(load_config(TINY, base), tmp_path / "teacher", quiet=True, encoder=encoder)
+    student = [*base, "model.weight_regime=full", "train.seed=1"]
+    train(load_config(TINY, student), tmp_path / "plain", quiet=True, encoder=encoder)
+    config = load_config(TINY, [*student, f"train.distill_from={tmp_path / 'teacher'}", "loss.distill_weight=2.0"])
+    train(config, tmp_path / "distilled", quiet=True, encoder=encoder)
+    lines = _metrics(tmp_path / "distilled")
+    assert all(m["distill"] > 0 for m in lines) and lines[-1]["distill"] < lines[0]["distill"]
+
+    prep = prepare(config, encoder=encoder, log=lambda *_: None)
+    from sashimi.train.data import collate
+
+    rows = list(range(min(16, len(prep.train))))
+    batch = collate(
+        prep.train, rows, vocab_size=len(prep.table), max_enc_tokens=32, retrieval=None, retrieval_len=64,
+        use_negatives=False,
+    )
+    teacher = load_run(tmp_path / "teacher").decoder
+
+    def kl(run: str) -> float:
+        model = load_run(tmp_path / run).decoder
+        with torch.no_grad():
+            t = teacher(prompt_memory(teacher, batch), batch.inputs)
+            s = model(prompt_memory(model, batch), batch.inputs)
+        return float(distill_loss(s, t, batch.targets))
+
+    assert kl("distilled") < kl("plain")
+
+    other = load_config(TINY, [*student, "model.max_enc_tokens=16", f"train.distill_from={tmp_path / 'teacher'}"])
+    with pytest.raises(DataError, match="teacher's model.max_enc_tokens is 32, this run's 16"):
+        train(other, tmp_path / "mismatch", quiet=True, encoder=encoder)

@@ -57,6 +57,7 @@ DEFAULTS: dict[str, Any] = {
         "betas": [0.9, 0.99],
         "grad_clip": 1.0,
         "ternary_warmup_steps": 0,  # staged ternarisation: continuous for this many steps first
+        "distill_from": None,  # a finished run folder (same data and token table): its decoder is the teacher
         "eval_every": 250,
         "ckpt_every": 250,
         "log_every": 100,  # gradient-health line
@@ -76,6 +77,8 @@ DEFAULTS: dict[str, Any] = {
         "logvar_clamp": [-4.0, 4.0],  # adaptive mode
         "margin": 1.0,  # nats, on length-normalised log-likelihood
         "bag_weight": 0.1,  # intent head (bag of output tokens) BCE
+        "distill_weight": 1.0,  # with train.distill_from: weight of KL(teacher || student) per target token
+        "distill_temperature": 1.0,  # ... both distributions softened by this temperature (loss x T^2)
     },
     "filler": {
         "fit": True,  # fit the Tier 3 value filler at the end (sashimi.model.filler)

@@ -34,6 +34,20 @@ def ce_loss(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
     return F.cross_entropy(logits.flatten(0, 1).float(), targets.flatten(), ignore_index=PAD_ID)
 
 
+def distill_loss(
+    logits: torch.Tensor, teacher_logits: torch.Tensor, targets: torch.Tensor, temperature: float = 1.0
+) -> torch.Tensor:
+    """Knowledge distillation: KL(teacher || student) over the vocabulary, both softened by `temperature`,
+    times T^2 (so its gradient scale does not shrink with T), averaged over the target positions that are
+    not padding: logits, teacher_logits (B, L, V), targets (B, L) -> scalar. A ternary student learns the
+    continuous teacher's whole distribution, not only the gold token (Hinton et al. 2015)."""
+    t = float(temperature)
+    keep = (targets != PAD_ID).flatten()  # (B*L,)
+    student = F.log_softmax(logits.flatten(0, 1)[keep].float() / t, dim=-1)  # (N, V)
+    teacher = F.log_softmax(teacher_logits.flatten(0, 1)[keep].float() / t, dim=-1)  # (N, V)
+    return F.kl_div(student, teacher, log_target=True, reduction="batchmean") * (t * t)
+
+
 def span_mean(logp: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
     """Mean of logp over the masked positions of each row: (P, L), (P, L) bool -> (P,)."""
     m = mask.float()

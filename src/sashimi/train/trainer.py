@@ -68,6 +68,7 @@ from sashimi.train.losses import (
     LossWeighting,
     bag_loss,
     ce_loss,
+    distill_loss,
     margin_loss,
     repair_loss,
     span_mean,
@@ -301,11 +302,22 @@ def prompt_memory(model: SashimiDecoder, batch: Batch):
 # ----------------------------------------------------------------------------------------------- steps
 
 
-def _forward_losses(model: SashimiDecoder, weighting: LossWeighting, batch: Batch, config: dict):
+def _forward_losses(
+    model: SashimiDecoder,
+    weighting: LossWeighting,
+    batch: Batch,
+    config: dict,
+    teacher: SashimiDecoder | None = None,
+):
     lc = config["loss"]
     memory = prompt_memory(model, batch)
     logits = model(memory, batch.inputs)  # (B, L, V)
     terms = {"ce": ce_loss(logits, batch.targets)}
+    distill = None
+    if teacher is not None:  # train.distill_from: the teacher reads the same batch, teacher-forced
+        with torch.no_grad():
+            teacher_logits = teacher(prompt_memory(teacher, batch), batch.inputs)  # (B, L, V)
+        distill = distill_loss(logits, teacher_logits, batch.targets, float(lc["distill_temperature"]))
     if len(batch.neg_rows):
         neg_logits = model(memory.index_select(batch.neg_rows), batch.neg_inputs)  # (P, L', V)
         pos_logp = token_logprobs(
@@ -321,7 +333,36 @@ def _forward_losses(model: SashimiDecoder, weighting: LossWeighting, batch: Batc
     if memory.kl is not None:
         extra["kl"] = memory.kl.mean()
         total = total + float(model.cfg.beta) * extra["kl"]
+    if distill is not None:
+        extra["distill"] = distill
+        total = total + float(lc["distill_weight"]) * distill
     return total, {**terms, **extra}
+
+
+def load_teacher(run_dir: str | os.PathLike, cfg: DecoderConfig, table: TokenTable) -> SashimiDecoder:
+    """The decoder of a finished run (`train.distill_from`), frozen in eval mode, after checking that it
+    reads the same inputs and predicts over the same token table as the student."""
+    from sashimi.model.checkpoint import load_run
+
+    teacher = load_run(run_dir)
+    tc = teacher.decoder.cfg
+    if list(teacher.table.tokens) != list(table.tokens):
+        raise DataError(
+            "train.distill_from: the teacher's token table differs (train it on the same data)",
+            Location(str(run_dir)),
+        )
+    for key in ("max_enc_tokens", "use_token_states", "retrieval_k", "retrieval_len", "output_target"):
+        if getattr(tc, key) != getattr(cfg, key):
+            raise DataError(
+                f"train.distill_from: the teacher's model.{key} is {getattr(tc, key)!r}, "
+                f"this run's {getattr(cfg, key)!r}",
+                Location(str(run_dir)),
+            )
+    if tc.encoder != "frozen":
+        raise DataError("train.distill_from: the teacher must read the frozen encoder", Location(str(run_dir)))
+    for p in teacher.decoder.parameters():
+        p.requires_grad_(False)
+    return teacher.decoder.eval()
 
 
 def split_batch(batch: Batch, max_tokens: int) -> list[Batch]:
@@ -665,6 +706,15 @@ def train(
     if cfg.encoder == "finetune":  # the trainable top layers start from MiniLM's own weights
         model.prompt_encoder.load_pretrained()
     weighting = LossWeighting(lc["weighting"], lc["weights"], lc["logvar_clamp"])
+    teacher = None
+    if tc["distill_from"]:
+        if prep.text is not None:
+            raise DataError("train.distill_from is for typed_ir models (a dsl_text batch runs in chunks)")
+        teacher = load_teacher(tc["distill_from"], cfg, prep.table)
+        log(
+            f"distilling from {tc['distill_from']} "
+            f"(weight {lc['distill_weight']}, temperature {lc['distill_temperature']})"
+        )
     counts = model.param_counts()
     log(
         f"model: {counts['total'] / 1e6:.2f}M parameters ({counts['ternary'] / 1e6:.2f}M ternary, regime {cfg.weight_regime})"
@@ -803,7 +853,7 @@ def train(
             opt.zero_grad(set_to_none=True)
             total_f, terms_f = _accumulated_losses(model, weighting, batch, config, text_tokens)
         else:
-            total, terms = _forward_losses(model, weighting, batch, config)
+            total, terms = _forward_losses(model, weighting, batch, config, teacher)
             terms_f = {k: float(v.detach()) for k, v in terms.items()}
             total_f = float(total.detach())
         if not math.isfinite(total_f):
