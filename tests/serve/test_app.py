@@ -349,3 +349,18 @@ def test_max_batch_1_generates_one_request_at_a_time():
     with LiveServer(app) as server:
         assert [r.status_code for r in _post_many(server, [f"r {i}" for i in range(6)])] == [200] * 6
     assert gen.batches == [] and len(gen.singles) == 6  # a batch of one goes through `generate`
+
+
+def test_a_request_queued_as_the_last_drain_ends_is_still_generated():
+    """The requests of one client, each sent the moment the last is answered: the drain that answered
+    the last one is ending in that same event-loop step, and must not count as running."""
+    import asyncio
+
+    from sashimi.serve.app import _Worker
+
+    async def one_after_another() -> list[str]:
+        worker = _Worker(BatchingFake(), max_waiting=64, workers=1, max_batch=8)
+        return [(await worker.generate(f"request {i}", 1)).reason for i in range(5)]
+
+    reasons = asyncio.run(asyncio.wait_for(one_after_another(), timeout=20))
+    assert reasons == [f"echo request {i}" for i in range(5)]

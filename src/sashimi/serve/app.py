@@ -194,7 +194,8 @@ class _Worker:
     def __post_init__(self) -> None:
         self.limiter = anyio.CapacityLimiter(self.workers)
         self._queue: deque[tuple[str, int, asyncio.Future]] = deque()
-        self._drains: set[asyncio.Task] = set()  # running drain tasks (kept referenced until done)
+        self._drains: set[asyncio.Task] = set()  # drain tasks (referenced until done: no garbage collection)
+        self._draining = 0  # drains that will still look at the queue
         self._busy = 0  # drains running a batch now
 
     async def generate(self, prompt: str, beam: int):
@@ -205,7 +206,8 @@ class _Worker:
             loop = asyncio.get_running_loop()
             answer = loop.create_future()
             self._queue.append((prompt, beam, answer))
-            if len(self._drains) < self.workers:
+            if self._draining < self.workers:
+                self._draining += 1  # counted now, not when the task starts: no second drain for this item
                 task = loop.create_task(self._drain())
                 self._drains.add(task)
                 task.add_done_callback(self._drains.discard)
@@ -217,7 +219,15 @@ class _Worker:
         return result
 
     async def _drain(self) -> None:
-        """Run batches until the queue is empty (one of at most `workers` drain tasks)."""
+        """Run batches until the queue is empty (one of at most `workers` drain tasks). It stops counting
+        itself in the same step as it last finds the queue empty, so a request queued after that always
+        starts a drain (the task's done-callback would come a step too late)."""
+        try:
+            await self._drain_queue()
+        finally:
+            self._draining -= 1
+
+    async def _drain_queue(self) -> None:
         while self._queue:
             # an even share of the queue per free worker: 6 waiting and 2 idle workers run 3 + 3, not 6 + 0
             free = max(1, self.workers - self._busy)
