@@ -4,8 +4,8 @@ A generation is CPU-bound Python + torch. In one process, requests handled by se
 take turns on the interpreter lock (the decoder's step and the filler are mostly Python), so a server
 with threads used about one core of two under load (`benchmarks/serve_load.py`: 1.06 cores). Here each
 of N processes holds its own `Generator` (encoder, gate, model: loaded once per process, in parallel at
-start-up) and runs one generation at a time; the web process only parses requests, stores files and
-answers. Results are exactly those of an in-process generator (the same code on the same inputs, one
+start-up) and runs one batch at a time (the server's waiting requests, decoded together:
+`generate_each`); the web process only parses requests, stores files and answers. Results are exactly those of an in-process generator (the same code on the same inputs, one
 intra-op thread each).
 
 Processes are started with `spawn` (a fork after torch and its thread pools have started is not
