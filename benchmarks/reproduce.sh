@@ -159,11 +159,12 @@ for s in $STEPS; do case $s in
       step "paired-ternary1200-$seed" sh -c "python benchmarks/paired.py '$OUT/ternary/tern3w1200_s$seed/eval_dev/rows.jsonl' '$OUT/ternary/cont1200_s$seed/eval_dev/rows.jsonl' > '$OUT/ternary/paired1200_s$seed.txt'"
     done
     # RESULTS 7.14: longer continuous warm-ups (seed 0), then full ternary distilled from the continuous
-    # 1,200-step run of the same seed (train.distill_from; each ~18 min, ~55 min more on 2 cores)
+    # 1,200-step run of the same seed (train.distill_from), seeds 0-4 (each ~18 min; ~100 min more on 2 cores)
     for w in 300 600; do
       tern "tern3w${w}_1200" 0 --set train.steps=1200 --set train.threads=1 --set model.weight_regime=full --set train.lr=0.003 --set train.ternary_warmup_steps=$w
     done
-    for seed in 0 1 2; do
+    for seed in 3 4; do tern cont1200 $seed --set train.steps=1200 --set train.threads=1; done  # two more teachers
+    for seed in 0 1 2 3 4; do
       tern kd1200 $seed --set train.steps=1200 --set train.threads=1 --set model.weight_regime=full --set train.lr=0.003 --set train.ternary_warmup_steps=150 --set "train.distill_from=$OUT/ternary/cont1200_s$seed"
       step "paired-kd1200-$seed" sh -c "python benchmarks/paired.py '$OUT/ternary/kd1200_s$seed/eval_dev/rows.jsonl' '$OUT/ternary/cont1200_s$seed/eval_dev/rows.jsonl' > '$OUT/ternary/paired_kd1200_s$seed.txt'"
     done ;;
