@@ -101,26 +101,13 @@ def _best_allowed(logits: np.ndarray, allowed: np.ndarray) -> tuple[int, float]:
     return best, -float(np.log(np.exp(masked - top).sum(dtype=np.float64)))  # top - logsumexp
 
 
-@torch.inference_mode()
 def greedy(decoder, memory, constraint, *, bos_id: int = BOS_ID, bias: np.ndarray | None = None) -> SearchResult:
     """`bias` (V,): added to the logits at every step before the mask (`closing_bias`); the score is
-    then the log-probability under the biased distribution."""
-    state = constraint.initial()
-    cache = decoder.init_cache(memory)
-    token = torch.tensor([bos_id], dtype=torch.long)
-    ids: list[int] = []
-    score = 0.0
-    for step in range(_limit(constraint)):
-        logits, cache = decoder.step(memory, token, cache)
-        row = logits[0].float().numpy()
-        best, logp = _best_allowed(row if bias is None else row + bias, constraint.allowed(state))
-        score += logp
-        state = constraint.advance(state, best)
-        ids.append(best)
-        if constraint.is_final(state):
-            return SearchResult(tuple(ids), score, step + 1)
-        token = torch.tensor([best], dtype=torch.long)
-    raise SearchError(f"no program finished within {len(ids)} tokens (constraint max_len)")
+    then the log-probability under the biased distribution. `greedy_batch` over one row."""
+    result = greedy_batch(decoder, memory, constraint, bos_id=bos_id, bias=bias)[0]
+    if isinstance(result, SearchError):
+        raise result
+    return result
 
 
 @torch.inference_mode()
