@@ -66,6 +66,32 @@ def test_minilm_backend_from_the_environment_and_a_clear_error(monkeypatch):
         MiniLM(backend="tensorflow")
 
 
+def test_minilm_encodes_texts_together_as_alone(minilm):
+    """One pass over several texts (block-diagonal attention) gives each text its own numbers, to
+    float32 rounding; the lone path is unchanged by it."""
+    texts = [*TEXTS, "", "set a timer for 10 minutes"]  # an empty text and a repeated one too
+    pooled, states = minilm.encode(texts)
+    together_pooled, together_states = minilm.encode_together(texts)
+    assert together_pooled.shape == pooled.shape and together_pooled.dtype == np.float32
+    assert np.abs(together_pooled - pooled).max() < 1e-6
+    for mine, ref in zip(together_states, states, strict=True):
+        assert mine.shape == ref.shape and mine.dtype == np.float32
+        assert np.abs(mine - ref).max() < 2e-5
+    assert np.array_equal(minilm.encode(texts[:1])[0], pooled[:1])  # alone: the same as in a list
+    one_pooled, one_states = minilm.encode_together(texts[:1])  # a batch of one is `encode`
+    assert np.array_equal(one_pooled, pooled[:1]) and np.array_equal(one_states[0], states[0])
+    with pytest.raises(TypeError):
+        minilm.encode_together("one string")
+
+
+def test_minilm_torch_backend_encodes_together_one_at_a_time():
+    from sashimi.model.minilm import MiniLM
+
+    torch_minilm = MiniLM(backend="torch")
+    a, b = torch_minilm.encode(TEXTS[:3]), torch_minilm.encode_together(TEXTS[:3])
+    assert np.array_equal(a[0], b[0]) and all(np.array_equal(x, y) for x, y in zip(a[1], b[1], strict=True))
+
+
 def _texts_for_lexical() -> list[str]:
     texts = list(TEXTS) + [
         "",

@@ -253,7 +253,7 @@ class Generator:
         from sashimi.model.fast_lexical import fast_gate
         from sashimi.model.gate import load_gate
         from sashimi.model.minilm import MiniLM
-        from sashimi.model.numpy_step import NumpyDecoder
+        from sashimi.model.onnx_step import decoder_stepper
         from sashimi.model.search import closing_bias
 
         # One intra-op thread: batch-1 matrices are too small to split, and on a shared 2-core machine a
@@ -278,14 +278,15 @@ class Generator:
                 raise DataError(
                     "this dsl_text model has no text tokenizer (tokenizer.json)", Location(str(model_dir))
                 )
-            self.stepper = NumpyDecoder(model.decoder)
+            self.stepper = decoder_stepper(model.decoder)
             self.constraint = TextConstraint(model.decoder.cfg.vocab_size, int(model.decoder.cfg.max_len))
             self.search_constraint = self.constraint  # text: no action identities to cap
             return
         if model.filler is None:
             raise DataError("this model has no value filler (filler/ folder)", Location(str(model_dir)))
-        # decoder.step in numpy: same programs, 1.7x faster; logits padded to an extended token table
-        self.stepper = NumpyDecoder(model.decoder, out_size=len(model.table))
+        # decoder.step as one onnxruntime call (or numpy): the same programs as torch's step, 2-3x and
+        # 1.7x faster (RESULTS §7.8, §8); logits padded to an extended token table
+        self.stepper = decoder_stepper(model.decoder, out_size=len(model.table))
         max_len = int(model.decoder.cfg.max_len)
         if model.chooser is not None:  # it chooses among whole programs of the index
             index = model.retrieval
@@ -331,9 +332,10 @@ class Generator:
         return self._program(prompt, *front, beam, timer.done, timer.lap)
 
     def generate_batch(self, prompts: Sequence[str], *, beam: int = 1) -> list[Generation]:
-        """`generate` for several requests at once (a server's waiting requests): each is checked, encoded
-        and gated on its own, then the accepted ones are decoded together by `search.greedy_batch`, one
-        decoder step per position for all of them, and each is filled and compiled on its own.
+        """`generate` for several requests at once (a server's waiting requests): each is checked on its
+        own, the ones that pass are encoded in one MiniLM pass (`MiniLM.encode_together`) and gated each
+        on its own, then the accepted ones are decoded together by `search.greedy_batch`, one decoder
+        step per position for all of them, and each is filled and compiled on its own.
 
         A decoder step at batch 1 is mostly per-call overhead (~0.5 ms for a 2-layer d=128 decoder), so
         eight requests decode in about twice the time of one (RESULTS §8). The logits agree with a
@@ -341,8 +343,9 @@ class Generator:
         differ from `generate`'s only where two tokens tie to that precision (measured: RESULTS §8).
         Beam search, dsl_text models, models with a trainable prompt encoder and a neighbour chooser that
         decodes only without a candidate are generated one request at a time, exactly as `generate`.
-        Each `Generation.ms` runs from the start of its own checks to its own answer; its `decode` stage
-        is the shared batch decode."""
+        The encoder's states agree with a lone pass to float32 rounding too (measured: RESULTS §8).
+        Each `Generation.ms` runs from the start of its own checks to its own answer; its `encode` and
+        `decode` stages are the shared batch passes."""
         if (
             len(prompts) < 2
             or beam != 1
@@ -358,8 +361,20 @@ class Generator:
         timers = [_Timer() for _ in prompts]
         out: list[Generation | None] = [None] * len(prompts)
         fronts: dict[int, tuple] = {}
+        texts: dict[int, str] = {}
         for i, prompt in enumerate(prompts):
-            front = self._front(prompt, timers[i])
+            text = self._checked_text(prompt, timers[i])
+            if isinstance(text, Generation):
+                out[i] = text
+            else:
+                texts[i] = text
+        started = time.perf_counter()
+        together = getattr(self.encoder, "encode_together", self.encoder.encode)  # another encoder: `encode`
+        pooled, states = together(list(texts.values())) if texts else (None, [])
+        shared_ms = (time.perf_counter() - started) * 1000.0
+        for k, (i, text) in enumerate(texts.items()):
+            timers[i].credit(shared_ms)  # the next lap ("encode") is the shared encoder pass
+            front = self._front(prompts[i], timers[i], encoded=(text, pooled[k : k + 1], [states[k]]))
             if isinstance(front, Generation):
                 out[i] = front
             else:
@@ -380,22 +395,32 @@ class Generator:
                 out[i] = self._program(prompts[i], *fronts[i], 1, timers[i].done, timers[i].lap, searched=searched)
         return out  # type: ignore[return-value]
 
-    def _front(self, prompt: str, timer: _Timer) -> Generation | tuple:
-        """Checks, encoder and gate: a refused request's `Generation`, or what the model needs for an
-        accepted one (text, pooled, states, enc_inputs, gate score)."""
-        done, lap = timer.done, timer.lap
+    def _checked_text(self, prompt: str, timer: _Timer) -> Generation | str:
+        """The input checks: a refused request's `Generation`, or the text the models read."""
         problem = request_problem(prompt)
         if problem is not None:
-            return done(accepted=False, reason=problem, rejected_by="request")
+            return timer.done(accepted=False, reason=problem, rejected_by="request")
         # The gate decides as `sashimi gate` does (`Gate.decide`, what its figures measure): a request
         # with no meaning is refused before any model runs, and a canonical gate reads the request
         # without its address and politeness wrappers. The models read that same text (one encoder
         # pass); the value filler reads the request as written.
         meaningless = meaningless_reason(prompt, self._known_words)
         if meaningless is not None:
-            return done(accepted=False, rejected_by="gate", gate_score=0.0, reason=f"refused: {meaningless}")
-        text = self.gate.request_text(prompt)
-        pooled, states = self.encoder.encode([text])
+            return timer.done(accepted=False, rejected_by="gate", gate_score=0.0, reason=f"refused: {meaningless}")
+        return self.gate.request_text(prompt)
+
+    def _front(self, prompt: str, timer: _Timer, encoded: tuple | None = None) -> Generation | tuple:
+        """Checks, encoder and gate: a refused request's `Generation`, or what the model needs for an
+        accepted one (text, pooled, states, enc_inputs, gate score). `encoded`: (text, pooled (1, 384),
+        states) when a batch has already checked and encoded the request."""
+        done, lap = timer.done, timer.lap
+        if encoded is None:
+            text = self._checked_text(prompt, timer)
+            if isinstance(text, Generation):
+                return text
+            pooled, states = self.encoder.encode([text])
+        else:
+            text, pooled, states = encoded
         enc_inputs = None
         if self.model.decoder.prompt_encoder is not None:  # the run's own encoder reads the prompt too
             from sashimi.model.prompt_encoder import prompt_inputs  # torch: imported when a model needs it

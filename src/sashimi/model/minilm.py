@@ -124,16 +124,40 @@ class MiniLM:
         for text in texts:  # one at a time: no padding, so the numbers do not depend on the batch
             ids = self.tokenizer.encode(text).ids
             if self._session is not None:
-                h = self._session.run(None, {"words": self._words[ids]})[0]  # [T, D]
-                mean = h.mean(0, dtype=np.float32)
-                pooled.append((mean / max(float(np.linalg.norm(mean)), 1e-12)).astype(np.float32))
-                states.append(h)
+                states.append(self._run([ids])[0])  # [T, D]
+                pooled.append(_pool(states[-1]))
             else:
                 ids_t = torch.tensor([ids], dtype=torch.long)
                 h = self.forward(ids_t, torch.ones_like(ids_t))[0]  # [T, D]
                 pooled.append(F.normalize(h.mean(0), dim=0).numpy().astype(np.float32))
                 states.append(h.numpy().astype(np.float32))
         return (np.stack(pooled) if pooled else np.zeros((0, 384), np.float32)), states
+
+    def encode_together(self, texts: Sequence[str]) -> tuple[np.ndarray, list[np.ndarray]]:
+        """`encode` for several texts in one pass (a server's waiting requests): their word pieces run as
+        one sequence in which each attends only to its own text, so the matrix products have more rows
+        (~20 % less CPU per text for 8 texts, RESULTS §8). Each text's states agree with `encode`'s to
+        float32 rounding (a kernel may sum a row in another order), not bit for bit. The torch backend
+        encodes one at a time."""
+        if isinstance(texts, str):
+            raise TypeError("pass a sequence of texts, not a single string")
+        if self._session is None or len(texts) < 2:
+            return self.encode(texts)
+        states = self._run([self.tokenizer.encode(text).ids for text in texts])
+        return np.stack([_pool(h) for h in states]), states
+
+    def _run(self, pieces: list[list[int]]) -> list[np.ndarray]:
+        """The onnxruntime pass over the texts' word pieces, concatenated; each text's states [T_i, D]."""
+        sizes = [len(ids) for ids in pieces]
+        ids = [i for one in pieces for i in one]
+        positions = np.concatenate([np.arange(n, dtype=np.int64) for n in sizes])
+        if len(pieces) == 1:
+            bias = np.zeros((len(ids), len(ids)), np.float32)
+        else:  # block diagonal: 0 within a text, -inf across texts
+            owner = np.repeat(np.arange(len(sizes)), sizes)
+            bias = np.where(owner[:, None] == owner[None, :], np.float32(0.0), np.float32(-np.inf))
+        h = self._session.run(None, {"words": self._words[ids], "positions": positions, "bias": bias})[0]
+        return np.split(h, np.cumsum(sizes)[:-1])
 
     def hidden_states(self, texts: Sequence[str], layer: int) -> list[np.ndarray]:
         """Per-text states after transformer layer `layer` (0 = embeddings .. 6 = last), each (n_tokens, 384):
@@ -151,3 +175,9 @@ class MiniLM:
 
     def token_states(self, texts: Sequence[str]) -> list[np.ndarray]:
         return self.encode(texts)[1]
+
+
+def _pool(h: np.ndarray) -> np.ndarray:
+    """Mean of the token states [T, D], L2-normalised (sentence-transformers' pooling for this model)."""
+    mean = h.mean(0, dtype=np.float32)
+    return (mean / max(float(np.linalg.norm(mean)), 1e-12)).astype(np.float32)

@@ -30,28 +30,8 @@ def build_graph(
 
     The weight matrices are not copied into the model: it declares them as external initialisers, and
     `session` hands onnxruntime the arrays themselves (no 43 MB serialised and parsed at start-up)."""
-    from onnx import TensorProto, helper, numpy_helper
-
-    nodes: list = []
-    inits: list = []
-    external: dict[str, np.ndarray] = {}
-
-    def const(name: str, value: np.ndarray) -> str:
-        value = np.ascontiguousarray(value)
-        if value.size <= INLINE_MAX:
-            inits.append(numpy_helper.from_array(value, name))
-            return name
-        dtype = helper.np_dtype_to_tensor_dtype(value.dtype)
-        tensor = TensorProto(name=name, data_type=dtype, dims=value.shape, data_location=TensorProto.EXTERNAL)
-        entry = tensor.external_data.add()
-        entry.key, entry.value = "location", "memory"  # never read: `session` supplies the array
-        inits.append(tensor)
-        external[name] = value
-        return name
-
-    def op(kind: str, inputs: list[str], out: str, **attrs) -> str:
-        nodes.append(helper.make_node(kind, inputs, [out], **attrs))
-        return out
+    g = GraphBuilder()
+    const, op = g.const, g.op
 
     def linear(x: str, name: str) -> str:  # F.linear: x @ W^T + b, on the weight as stored (no copy)
         weight, bias = const(f"{name}.w", w[f"{name}.weight"]), const(f"{name}.b", w[f"{name}.bias"])
@@ -66,10 +46,8 @@ def build_graph(
     # embeddings: word piece (looked up by the caller: the 47 MB table stays out of the graph, which
     # halves the time to build and load it) + position (0..T-1) + token type 0, then a layer norm
     x = "words"  # [T, D]
-    t = op("Shape", [x], "emb.t", start=0, end=1)  # [T]
-    zero, one = const("i0", np.array([0], np.int64)), const("i1", np.array([1], np.int64))
     pos_table = const("pos", w["embeddings.position_embeddings.weight"])
-    pos = op("Slice", [pos_table, zero, t, zero, one], "emb.pos")  # [T, D]
+    pos = op("Gather", [pos_table, "positions"], "emb.pos")  # [T, D]: each request's own 0, 1, ...
     x = op("Add", [x, pos], "emb.wp")
     x = op("Add", [x, const("type0", w["embeddings.token_type_embeddings.weight"][0])], "emb.sum")
     x = layer_norm(x, "embeddings.LayerNorm")
@@ -87,7 +65,8 @@ def build_graph(
         q = heads(x, f"{att_in}.query", [1, 0, 2])
         k = heads(x, f"{att_in}.key", [1, 2, 0])
         v = heads(x, f"{att_in}.value", [1, 0, 2])
-        scores = op("Mul", [op("MatMul", [q, k], f"{p}.qk"), inv_sqrt], f"{p}.scores")  # [H, T, T]
+        scores = op("Mul", [op("MatMul", [q, k], f"{p}.qk"), inv_sqrt], f"{p}.scaled")  # [H, T, T]
+        scores = op("Add", [scores, "bias"], f"{p}.scores")  # + 0 within a request, -inf across
         att = op("Softmax", [scores], f"{p}.att", axis=-1)
         ctx = op("Transpose", [op("MatMul", [att, v], f"{p}.av")], f"{p}.ctx.t", perm=[1, 0, 2])
         ctx = op("Reshape", [ctx, merge_heads], f"{p}.ctx")  # [T, D]
@@ -96,17 +75,59 @@ def build_graph(
         h = op("Gelu", [linear(x, f"{p}.intermediate.dense")], f"{p}.gelu")  # exact (erf) GELU
         x = op("Add", [x, linear(h, f"{p}.output.dense")], f"{p}.res2")
         x = layer_norm(x, f"{p}.output.LayerNorm")
-    nodes.append(helper.make_node("Identity", [x], ["states"]))
-    graph = helper.make_graph(
-        nodes,
-        "minilm",
-        [helper.make_tensor_value_info("words", TensorProto.FLOAT, ["T", d])],
-        [helper.make_tensor_value_info("states", TensorProto.FLOAT, ["T", d])],
-        inits,
-    )
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)])
-    model.ir_version = 10
-    return model.SerializeToString(), external
+    g.nodes.append(g.helper.make_node("Identity", [x], ["states"]))
+    f = g.TensorProto.FLOAT
+    inputs = [("words", f, ["T", d]), ("positions", g.TensorProto.INT64, ["T"]), ("bias", f, ["T", "T"])]
+    return g.finish("minilm", inputs, [("states", f, ["T", d])], OPSET)
+
+
+class GraphBuilder:
+    """Nodes and initialisers of an ONNX graph being written op by op (`const`, `op`), then `finish`ed.
+
+    Large constants are not copied into the model: they are declared external initialisers, and
+    `session` hands onnxruntime the arrays themselves (no megabytes serialised and parsed at start-up)."""
+
+    def __init__(self) -> None:
+        from onnx import TensorProto, helper, numpy_helper
+
+        self.TensorProto, self.helper, self._numpy_helper = TensorProto, helper, numpy_helper
+        self.nodes: list = []
+        self.inits: list = []
+        self.external: dict[str, np.ndarray] = {}
+        self._names: set[str] = set()
+
+    def const(self, name: str, value: np.ndarray) -> str:
+        """A constant tensor named `name` (a name given twice is the same constant)."""
+        if name in self._names:
+            return name
+        self._names.add(name)
+        value = np.ascontiguousarray(value)
+        if value.size <= INLINE_MAX:
+            self.inits.append(self._numpy_helper.from_array(value, name))
+            return name
+        dtype = self.helper.np_dtype_to_tensor_dtype(value.dtype)
+        tensor = self.TensorProto(
+            name=name, data_type=dtype, dims=value.shape, data_location=self.TensorProto.EXTERNAL
+        )
+        entry = tensor.external_data.add()
+        entry.key, entry.value = "location", "memory"  # never read: `session` supplies the array
+        self.inits.append(tensor)
+        self.external[name] = value
+        return name
+
+    def op(self, kind: str, inputs: list[str], out: str, **attrs) -> str:
+        self.nodes.append(self.helper.make_node(kind, inputs, [out], **attrs))
+        return out
+
+    def finish(self, name: str, inputs: list[tuple], outputs: list[tuple], opset: int) -> tuple[bytes, dict]:
+        """(the serialised model, its external weights); inputs / outputs as (name, element type, shape)."""
+        info = self.helper.make_tensor_value_info
+        graph = self.helper.make_graph(
+            self.nodes, name, [info(*i) for i in inputs], [info(*o) for o in outputs], self.inits
+        )
+        model = self.helper.make_model(graph, opset_imports=[self.helper.make_opsetid("", opset)])
+        model.ir_version = 10
+        return model.SerializeToString(), self.external
 
 
 def session(graph: bytes, weights: dict[str, np.ndarray], threads: int):
