@@ -84,6 +84,23 @@ def test_minilm_encodes_texts_together_as_alone(minilm):
         minilm.encode_together("one string")
 
 
+def test_minilm_encodes_long_texts_together_in_bounded_passes(minilm, monkeypatch):
+    """Eight 200-piece requests never make one 1,600-piece pass (its attention matrix would be ~120 MB):
+    consecutive texts share a pass only up to TOGETHER_MAX_PIECES word pieces."""
+    from sashimi.model import minilm as minilm_module
+
+    texts = [" ".join(f"word{i}x{j}" for j in range(60)) for i in range(8)]  # ~200 pieces each
+    sizes = []
+    run = minilm._run
+    monkeypatch.setattr(minilm, "_run", lambda pieces: sizes.append(sum(map(len, pieces))) or run(pieces))
+    pooled, states = minilm.encode_together(texts)
+    assert len(states) == 8 and len(sizes) > 1
+    assert all(n <= minilm_module.TOGETHER_MAX_PIECES for n in sizes) and sum(sizes) == sum(len(h) for h in states)
+    ref_pooled, ref_states = minilm.encode(texts)
+    assert np.abs(pooled - ref_pooled).max() < 1e-6
+    assert all(np.abs(a - b).max() < 2e-5 for a, b in zip(states, ref_states, strict=True))
+
+
 def test_minilm_torch_backend_encodes_together_one_at_a_time():
     from sashimi.model.minilm import MiniLM
 

@@ -211,6 +211,10 @@ def test_page_is_self_contained():
     r = c.get("/")
     assert r.status_code == 200 and "text/html" in r.headers["content-type"]
     assert "script-src 'self'" in r.headers["content-security-policy"]
+    for path in ("/api/health", "/api/nowhere", "/static/app.js"):  # answers of every kind carry them
+        headers = c.get(path).headers
+        assert headers["x-content-type-options"] == "nosniff" and headers["x-frame-options"] == "DENY"
+        assert headers["referrer-policy"] == "no-referrer" and "frame-ancestors 'none'" in headers["content-security-policy"]
     html = r.text
     assets = re.findall(r'(?:src|href)="([^"]+)"', html)
     assert assets and all(a.startswith("/static/") for a in assets)

@@ -36,11 +36,14 @@ def test_plan_is_seeded_and_mixed():
             assert len(p.body) > 64 * 1024 or len(json.loads(p.body)["prompt"]) > 2000
 
 
-def test_small_run_judges_answers():
+@pytest.mark.parametrize("client_kind", ["raw", "httpx"])
+def test_small_run_judges_answers(client_kind):
     app = create_app(FakeGenerator(), config=ServeConfig(rate_per_minute=1e9, rate_burst=10**9))
     plan = serve_load.plan_requests(60, 0, MIX)
     with LiveServer(app) as server:
-        outcomes = asyncio.run(serve_load.run_load(server.url, plan, clients=4, max_seconds=60))
+        outcomes = asyncio.run(
+            serve_load.run_load(server.url, plan, clients=4, max_seconds=60, client_kind=client_kind)
+        )
     report = serve_load.summarise(outcomes, 1.0, [], 0, 25.0, 10_000.0)
     assert report["requests"] == 60 and report["server_errors_5xx"] == 0
     assert report["unexpected"] == 0, report["unexpected_examples"]
@@ -60,3 +63,26 @@ def test_rate_limited_answers_count_as_unexpected():
 def test_refuses_targets_off_this_machine(url):
     with pytest.raises(SystemExit):
         serve_load.check_loopback(url)
+
+
+def test_raw_client_reads_answers_and_reconnects_after_close():
+    """The raw client: a kept-alive connection reused, an answer with `Connection: close` (the server
+    hangs up) followed by a request on a fresh connection, and a refused connection as a transport error."""
+
+    async def scenario(url: str) -> list:
+        host, port = url.removeprefix("http://").split(":")
+        client = serve_load.RawClient(host, int(port), timeout=10.0)
+        answers = [await client.post("/api/generate", b'{"prompt": "log 500 ml of water"}')]
+        answers.append(await client.post("/api/generate", b"x" * (70 * 1024)))  # 413, server may close
+        answers.append(await client.post("/api/generate", b'{"prompt": "log 500 ml of water"}'))
+        await client.close()
+        return answers
+
+    app = create_app(FakeGenerator(), config=ServeConfig(rate_per_minute=1e9, rate_burst=10**9))
+    with LiveServer(app) as server:
+        answers = asyncio.run(scenario(server.url))
+        port = int(server.url.rsplit(":", 1)[1])
+    assert [a.status_code for a in answers] == [200, 413, 200]
+    assert answers[0].json()["accepted"] is True and answers[1].json()["error"]
+    with pytest.raises(serve_load.TransportError):  # nothing listens there any more
+        asyncio.run(serve_load.RawClient("127.0.0.1", port, timeout=5.0).post("/api/generate", b"{}"))

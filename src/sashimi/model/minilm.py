@@ -32,6 +32,9 @@ from sashimi.errors import DataError, Location
 MAX_SEQ_LENGTH = 256  # sentence-transformers' max_seq_length for this model (sentence_bert_config.json)
 
 
+# word pieces in one `encode_together` pass at most: its attention matrix is this squared per head, so
+# eight 256-piece requests run as several passes, never as one 2,048-piece one (~200 MB of scores)
+TOGETHER_MAX_PIECES = 512
 BACKENDS = ("onnxruntime", "torch")  # who runs `encode`'s forward pass; the first is the default
 
 
@@ -137,13 +140,20 @@ class MiniLM:
         """`encode` for several texts in one pass (a server's waiting requests): their word pieces run as
         one sequence in which each attends only to its own text, so the matrix products have more rows
         (~20 % less CPU per text for 8 texts, RESULTS §8). Each text's states agree with `encode`'s to
-        float32 rounding (a kernel may sum a row in another order), not bit for bit. The torch backend
-        encodes one at a time."""
+        float32 rounding (a kernel may sum a row in another order), not bit for bit. Consecutive texts
+        share a pass up to `TOGETHER_MAX_PIECES` word pieces. The torch backend encodes one at a time."""
         if isinstance(texts, str):
             raise TypeError("pass a sequence of texts, not a single string")
         if self._session is None or len(texts) < 2:
             return self.encode(texts)
-        states = self._run([self.tokenizer.encode(text).ids for text in texts])
+        states: list[np.ndarray] = []
+        group: list[list[int]] = []
+        for ids in (self.tokenizer.encode(text).ids for text in texts):
+            if group and sum(map(len, group)) + len(ids) > TOGETHER_MAX_PIECES:
+                states += self._run(group)
+                group = []
+            group.append(ids)
+        states += self._run(group)
         return np.stack([_pool(h) for h in states]), states
 
     def _run(self, pieces: list[list[int]]) -> list[np.ndarray]:
