@@ -8,11 +8,16 @@ Every prompt is generated alone (`generate`), then the same prompts in consecuti
 (`generate_batch`, as `sashimi serve` runs the requests that wait). Compared per prompt: accepted, reason,
 DSL text and `.shortcut` bytes. Also reported: the CPU time per request of either way (process time, one
 thread), which is what batching saves.
+
+Across code versions: `--programs-out FILE` writes what each prompt got (alone), and a later run with
+`--same-as FILE` (another commit, another backend) also compares its alone and batched answers with
+those, e.g. `SASHIMI_DECODER_BACKEND=numpy ... --programs-out ref.json` then `... --same-as ref.json`.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import sys
 import time
@@ -35,6 +40,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--batch", type=int, default=8, help="requests per batch (default 8, the server's default)")
     ap.add_argument("--model", default=None, help="model folder (default: the shipped model)")
     ap.add_argument("--out", type=Path, default=None, help="also write the report here (JSON)")
+    ap.add_argument("--programs-out", type=Path, default=None, help="write each prompt's answer here (JSON)")
+    ap.add_argument("--same-as", type=Path, default=None, help="also compare with the answers of such a file")
     args = ap.parse_args(argv)
     if args.batch < 2:
         ap.error("--batch must be >= 2")
@@ -51,8 +58,14 @@ def main(argv: list[str] | None = None) -> int:
     for i in range(0, len(prompts), args.batch):
         together += gen.generate_batch(prompts[i : i + args.batch])
     cpu_batch = time.process_time() - t0
-    key = lambda g: (g.accepted, g.reason, g.dsl, g.shortcut)  # noqa: E731
+    key = lambda g: (g.accepted, g.reason, g.dsl, hashlib.sha256(g.shortcut or b"").hexdigest())  # noqa: E731
     differ = [i for i, (a, b) in enumerate(zip(alone, together, strict=True)) if key(a) != key(b)]
+    reference = None
+    if args.same_as is not None:
+        reference = json.loads(args.same_as.read_text(encoding="utf-8"))
+        if [r["prompt"] for r in reference] != prompts:
+            ap.error(f"{args.same_as} answers other prompts")
+        ref_keys = [tuple(r["answer"]) for r in reference]
     report = {
         "files": [str(p) for p in args.data],
         "prompts": len(prompts),
@@ -63,12 +76,20 @@ def main(argv: list[str] | None = None) -> int:
         "cpu_ms_per_request_alone": round(cpu_alone * 1000 / max(1, len(prompts)), 2),
         "cpu_ms_per_request_batched": round(cpu_batch * 1000 / max(1, len(prompts)), 2),
     }
+    if reference is not None:
+        for name, got in (("alone", alone), ("batched", together)):
+            report[f"differ_from_reference_{name}"] = sum(key(g) != r for g, r in zip(got, ref_keys, strict=True))
+    if args.programs_out is not None:
+        args.programs_out.parent.mkdir(parents=True, exist_ok=True)
+        rows = [{"prompt": p, "answer": list(key(g))} for p, g in zip(prompts, alone, strict=True)]
+        args.programs_out.write_text(json.dumps(rows) + "\n", encoding="utf-8")
     text = json.dumps(report, indent=1)
     print(text)
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(text + "\n", encoding="utf-8")
-    return 0 if not differ else 1
+    changed = any(report.get(f"differ_from_reference_{n}", 0) for n in ("alone", "batched"))
+    return 0 if not differ and not changed else 1
 
 
 if __name__ == "__main__":

@@ -209,15 +209,21 @@ for s in $STEPS; do case $s in
     step decoding-bias-dev python benchmarks/decoding_sweep.py --out "$OUT/decoding" --caps 4 --close-biases 0 0.5 1 1.5 2 --set "rdev=$OUT/split/dev.jsonl" --set "sdev=$OUT/synth/dev.jsonl"
     step decoding-bias-test python benchmarks/decoding_sweep.py --out "$OUT/decoding" --caps 4 --close-biases 0 1 --set "test=$OUT/synth/test.jsonl" --set "comp=$OUT/synth/test_compositional.jsonl"
     step latency python benchmarks/latency.py --cold-runs 5 --data "$OUT/split/dev.jsonl" --extra "$OUT/synth/test.jsonl" --out "$OUT/latency.json" ;;
-  serve-load)  # RESULTS 8: the load test with 1 and 2 generation workers, then 2 workers with batches of at most 1
-    # and 8 requests, alternating, 3 runs each (needs both cores free); ~6 min
+  serve-load)  # RESULTS 8: the answers of the numpy decoder step (the code before onnxruntime ran it) against the
+    # default path alone and batched; the load test with 1 and 2 generation workers, then 2 workers with batches of at
+    # most 1 and 8 requests, then the httpx and raw load clients, alternating, 3 runs each (needs both cores free); ~12 min
     # exit 1 = a bar missed (the report says which); anything else stops the script
     split; [ -f "$OUT/synth/test.jsonl" ] || step synth sashimi data synth --n 5000 --seed 0 --out "$OUT/synth"
-    step batch-identity python benchmarks/batch_identity.py --data "$OUT/split/dev.jsonl" "$OUT/synth/test.jsonl" "$OUT/synth/test_compositional.jsonl" tests/data/gate_blind.jsonl --out "$OUT/batch_identity.json"
+    BI="$OUT/split/dev.jsonl $OUT/synth/test.jsonl $OUT/synth/test_compositional.jsonl tests/data/gate_blind.jsonl"
+    step batch-identity-numpy-step env SASHIMI_DECODER_BACKEND=numpy python benchmarks/batch_identity.py --data $BI --programs-out "$OUT/programs_numpy_step.json" --out "$OUT/batch_identity_numpy_step.json"
+    step batch-identity python benchmarks/batch_identity.py --data $BI --same-as "$OUT/programs_numpy_step.json" --out "$OUT/batch_identity.json"
     step serve-load-w1 sh -c "python benchmarks/serve_load.py --workers 1 --out '$OUT/serve_load_w1' || [ \$? -eq 1 ]"
     step serve-load-w2 sh -c "python benchmarks/serve_load.py --workers 2 --out '$OUT/serve_load_w2' || [ \$? -eq 1 ]"
     for rep in 1 2 3; do for mb in 1 8; do
       step "serve-load-w2-mb$mb-r$rep" sh -c "python benchmarks/serve_load.py --workers 2 --max-batch $mb --out '$OUT/serve_load_w2_mb${mb}_r$rep' || [ \$? -eq 1 ]"
+    done; done
+    for rep in 1 2 3; do for client in httpx raw; do
+      step "serve-load-w2-$client-r$rep" sh -c "python benchmarks/serve_load.py --workers 2 --client $client --out '$OUT/serve_load_w2_${client}_r$rep' || [ \$? -eq 1 ]"
     done; done ;;
   ablate)  # issue 14: the priority matrix (27 jobs, ~80 min on 2 cores; resumable) + the 3x-budget check (~15 min)
     step ablate-priority sashimi ablate --matrix configs/ablation/priority.yaml --seeds 3 --workers 2 --out "$OUT/abl" --quiet

@@ -17,6 +17,10 @@ warm-up = growth after the first 10% of requests under `--rss-tolerance-mb`). Th
 with the rate limit lifted (`--rate-limit` very high): all clients share 127.0.0.1, so the per-client
 limit would otherwise answer most requests 429 (the limiter has its own tests).
 
+The load generator runs on the machine it measures, so its own CPU is taken from the server: `--client
+raw` (the default) speaks HTTP/1.1 over asyncio streams (~1.8 s of CPU per 2,000 requests, start-up
+included), `--client httpx` uses httpx as before (~4.4 s).
+
 Only loopback addresses are accepted, and the run is bounded in count (`--requests`) and time
 (`--max-seconds`). Exit status 0 iff: no 5xx, no transport error, every oversized/malformed request
 answered 4xx with JSON `{error, detail}`, every valid/ood request answered 200, memory flat, and
