@@ -24,6 +24,7 @@ step writes in place (numpy has no cheap concatenation either); beam search reor
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
@@ -114,12 +115,21 @@ class NumpyCache:
 
     def index_select(self, index: torch.Tensor) -> NumpyCache:
         """Rows `index` (beam search: expand or reorder hypotheses); copies, so beams never share rows."""
-        idx = np.asarray(index, dtype=np.int64)
-        pick = lambda arrays: [a[idx] for a in arrays]  # noqa: E731
-        return NumpyCache(
-            pick(self.self_k), pick(self.self_v), pick(self.cross_k), pick(self.cross_v),
-            self.cross_bias[idx], self.pos,
-        )
+        return take_rows(self, index)
+
+
+def take_rows(cache, index):
+    """A copy of the dataclass `cache` with rows `index` of each of its arrays (and of each array in its
+    lists); other fields kept. Indexing by an index array copies (contiguous), so rows are never shared."""
+    idx = np.asarray(index, dtype=np.int64)
+    changes = {}
+    for f in dataclasses.fields(cache):
+        value = getattr(cache, f.name)
+        if isinstance(value, list):
+            changes[f.name] = [a[idx] for a in value]
+        elif isinstance(value, np.ndarray):
+            changes[f.name] = value[idx]
+    return dataclasses.replace(cache, **changes)
 
 
 def _sum(x: np.ndarray) -> np.ndarray:

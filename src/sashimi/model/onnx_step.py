@@ -29,7 +29,7 @@ import numpy as np
 import torch
 
 from sashimi.model.minilm_onnx import GraphBuilder, session
-from sashimi.model.numpy_step import NumpyDecoder, _Linear, _Norm
+from sashimi.model.numpy_step import NumpyDecoder, _Linear, _Norm, take_rows
 
 OPSET = 23  # LayerNormalization (17), Gelu (20) and RMSNormalization (23) as single operators
 
@@ -118,12 +118,7 @@ class OnnxCache:
 
     def index_select(self, index: torch.Tensor) -> OnnxCache:
         """Rows `index` (a finished row leaves the batch; beam search expands / reorders hypotheses)."""
-        idx = np.asarray(index, dtype=np.int64)
-        pick = lambda arrays: [np.ascontiguousarray(a[idx]) for a in arrays]  # noqa: E731
-        return OnnxCache(
-            pick(self.self_k), pick(self.self_v), pick(self.cross_kt), pick(self.cross_v),
-            np.ascontiguousarray(self.cross_bias[idx]), self.pos,
-        )
+        return take_rows(self, index)
 
 
 class OnnxDecoder:
