@@ -284,8 +284,9 @@ class Generator:
             return
         if model.filler is None:
             raise DataError("this model has no value filler (filler/ folder)", Location(str(model_dir)))
-        # decoder.step as one onnxruntime call (or numpy): the same programs as torch's step, 2-3x and
-        # 1.7x faster (RESULTS §7.8, §8); logits padded to an extended token table
+        # decoder.step as one onnxruntime call (SASHIMI_DECODER_BACKEND=numpy: in numpy), the same programs
+        # as torch's step: ~0.2 ms per step at batch 1 (numpy ~0.5, torch ~0.8; RESULTS §7.8, §8); logits
+        # padded to an extended token table
         self.stepper = decoder_stepper(model.decoder, out_size=len(model.table))
         max_len = int(model.decoder.cfg.max_len)
         if model.chooser is not None:  # it chooses among whole programs of the index

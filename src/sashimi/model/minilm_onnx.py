@@ -8,9 +8,13 @@ request's CPU (§7.8, §8), so this is where a request gets cheaper without chan
 
 The graph is written here op by op from `sashimi.model.minilm.MiniLM.forward` (the reference: it is what
 the tests compare against) and built in memory from the weights already loaded: nothing is exported,
-downloaded or stored. Input `words` (float32 [T, 384]: the word-piece embeddings of one unpadded
-request, looked up by the caller), output `states` [T, 384], the last layer's states (mean pooling and
-normalising stay in `MiniLM.encode`).
+downloaded or stored. Inputs: `words` (float32 [T, 384]: the word-piece embeddings, looked up by the
+caller), `positions` (int64 [T]: each word piece's position in its own request) and `bias` (float32
+[T, T], added to every head's attention scores). One request: positions 0..T-1 and a zero bias (the
+same numbers as before the inputs existed: adding 0 changes no score). Several requests in one pass
+(`MiniLM.encode_together`): their word pieces concatenated, positions restarting per request and -inf
+across requests, so each attends only to its own. Output `states` [T, 384], the last layer's states
+(mean pooling and normalising stay in `MiniLM`).
 """
 
 from __future__ import annotations
@@ -44,7 +48,7 @@ def build_graph(
     d = w["embeddings.position_embeddings.weight"].shape[1]
     hd = d // n_heads
     # embeddings: word piece (looked up by the caller: the 47 MB table stays out of the graph, which
-    # halves the time to build and load it) + position (0..T-1) + token type 0, then a layer norm
+    # halves the time to build and load it) + position (`positions`) + token type 0, then a layer norm
     x = "words"  # [T, D]
     pos_table = const("pos", w["embeddings.position_embeddings.weight"])
     pos = op("Gather", [pos_table, "positions"], "emb.pos")  # [T, D]: each request's own 0, 1, ...
