@@ -30,7 +30,7 @@ INLINE_MAX = 1024  # elements: constants up to this size live in the graph (shap
 def build_graph(
     w: dict[str, np.ndarray], n_layers: int, n_heads: int, eps: float
 ) -> tuple[bytes, dict[str, np.ndarray]]:
-    """(the serialised ONNX model of MiniLM's forward pass for one unpadded request, its weights).
+    """(the serialised ONNX model of MiniLM's forward pass over unpadded word pieces (module docstring), its weights).
 
     The weight matrices are not copied into the model: it declares them as external initialisers, and
     `session` hands onnxruntime the arrays themselves (no 43 MB serialised and parsed at start-up)."""
