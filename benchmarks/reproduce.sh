@@ -167,6 +167,12 @@ for s in $STEPS; do case $s in
     for seed in 0 1 2 3 4; do
       tern kd1200 $seed --set train.steps=1200 --set train.threads=1 --set model.weight_regime=full --set train.lr=0.003 --set train.ternary_warmup_steps=150 --set "train.distill_from=$OUT/ternary/cont1200_s$seed"
       step "paired-kd1200-$seed" sh -c "python benchmarks/paired.py '$OUT/ternary/kd1200_s$seed/eval_dev/rows.jsonl' '$OUT/ternary/cont1200_s$seed/eval_dev/rows.jsonl' > '$OUT/ternary/paired_kd1200_s$seed.txt'"
+    done
+    # RESULTS 7.14 (third session): the same students at distillation temperature 2 (chosen before running,
+    # the usual softening; the one other setting tried), seeds 0-4 (each ~22 min; ~70 min more on 2 cores)
+    for seed in 0 1 2 3 4; do
+      tern kdT2_1200 $seed --set train.steps=1200 --set train.threads=1 --set model.weight_regime=full --set train.lr=0.003 --set train.ternary_warmup_steps=150 --set "train.distill_from=$OUT/ternary/cont1200_s$seed" --set loss.distill_temperature=2
+      step "paired-kdT2_1200-$seed" sh -c "python benchmarks/paired.py '$OUT/ternary/kdT2_1200_s$seed/eval_dev/rows.jsonl' '$OUT/ternary/cont1200_s$seed/eval_dev/rows.jsonl' > '$OUT/ternary/paired_kdT2_1200_s$seed.txt'"
     done ;;
   synth-16k)  # RESULTS 7.13: the 36,000 rows of synth-more (run that first), 16,000 steps, seeds 0-2 (~95 min each on one
     # core; resumable with the trainer's checkpoints), closing bias chosen on synthetic dev, then the test splits

@@ -86,3 +86,33 @@ def test_raw_client_reads_answers_and_reconnects_after_close():
     assert answers[0].json()["accepted"] is True and answers[1].json()["error"]
     with pytest.raises(serve_load.TransportError):  # nothing listens there any more
         asyncio.run(serve_load.RawClient("127.0.0.1", port, timeout=5.0).post("/api/generate", b"{}"))
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n4\r\n{\"a\"\r\n3\r\n: 1\r\n1\r\n}\r\n0\r\n\r\n",
+        b"HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n{\"a\": 1}",  # no length: the body ends with the connection
+        b"HTTP/1.1 200 OK\r\nContent-Length: 8\r\n\r\n{\"a\": 1}",
+    ],
+)
+def test_raw_client_reads_each_body_framing(answer):
+    """Chunked, connection-delimited and Content-Length bodies, from a canned server on loopback."""
+
+    async def scenario() -> serve_load.Answer:
+        async def handle(reader, writer):
+            await reader.readuntil(b"\r\n\r\n")
+            writer.write(answer)
+            await writer.drain()
+            writer.close()
+
+        server = await asyncio.start_server(handle, "127.0.0.1", 0)
+        port = server.sockets[0].getsockname()[1]
+        async with server:
+            client = serve_load.RawClient("127.0.0.1", port, timeout=10.0)
+            got = await client.post("/api/generate", b"{}")
+            await client.close()
+        return got
+
+    got = asyncio.run(scenario())
+    assert got.status_code == 200 and got.json() == {"a": 1}
