@@ -70,7 +70,8 @@ class MiniLM:
             raise DataError(f"unknown encoder backend {self.backend!r}: use one of {', '.join(BACKENDS)}")
         self._session = None
         if self.backend == "onnxruntime":
-            from sashimi.model.minilm_onnx import build_graph, session
+            from sashimi.model.minilm_onnx import build_graph
+            from sashimi.model.onnx_graph import session
 
             self._words = self.w["embeddings.word_embeddings.weight"].numpy()  # [V, D]: looked up here
             weights = {k: v.numpy() for k, v in self.w.items() if not k.startswith("embeddings.word_")}
@@ -148,11 +149,13 @@ class MiniLM:
             return self.encode(texts)
         states: list[np.ndarray] = []
         group: list[list[int]] = []
+        pieces = 0  # in `group`
         for ids in (self.tokenizer.encode(text).ids for text in texts):
-            if group and sum(map(len, group)) + len(ids) > TOGETHER_MAX_PIECES:
+            if group and pieces + len(ids) > TOGETHER_MAX_PIECES:
                 states += self._run(group)
-                group = []
+                group, pieces = [], 0
             group.append(ids)
+            pieces += len(ids)
         states += self._run(group)
         return np.stack([_pool(h) for h in states]), states
 

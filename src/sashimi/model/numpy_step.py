@@ -215,7 +215,13 @@ class NumpyDecoder:
             hidden = F.gelu(torch.from_numpy(p["fc"](p["ln3"](x)))).numpy()
             x = x + p["mlp_proj"](hidden)
         logits = self.lm_head(self.ln_f(x))  # (B, V)
-        if self.extra:
-            logits = np.concatenate([logits, np.full((b, self.extra), -np.inf, np.float32)], axis=1)
         after = NumpyCache(cache.self_k, cache.self_v, cache.cross_k, cache.cross_v, cache.cross_bias, t + 1)
-        return torch.from_numpy(np.ascontiguousarray(logits, dtype=np.float32)), after
+        return logits_out(logits, self.extra), after
+
+
+def logits_out(logits: np.ndarray, extra: int) -> torch.Tensor:
+    """A step's logits (B, V) as a float32 torch tensor, with `extra` tokens of -inf appended (a token
+    table extended beyond the decoder's output: the decoder never emits them)."""
+    if extra:
+        logits = np.concatenate([logits, np.full((len(logits), extra), -np.inf, np.float32)], axis=1)
+    return torch.from_numpy(np.ascontiguousarray(logits, dtype=np.float32))

@@ -27,8 +27,9 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from sashimi.model.minilm_onnx import GraphBuilder, session
-from sashimi.model.numpy_step import NumpyDecoder, _Linear, _Norm, take_rows
+from sashimi.errors import DataError
+from sashimi.model.numpy_step import NumpyDecoder, _Linear, _Norm, logits_out, take_rows
+from sashimi.model.onnx_graph import GraphBuilder, session
 
 OPSET = 23  # LayerNormalization (17), Gelu (20) and RMSNormalization (23) as single operators
 
@@ -154,13 +155,10 @@ class OnnxDecoder:
             feed[f"past_k{i}"], feed[f"past_v{i}"] = cache.self_k[i], cache.self_v[i]
             feed[f"cross_kt{i}"], feed[f"cross_v{i}"] = cache.cross_kt[i], cache.cross_v[i]
         out = self._session.run(None, feed)
-        logits = out[0]
-        if self.extra:
-            logits = np.concatenate([logits, np.full((len(logits), self.extra), -np.inf, np.float32)], axis=1)
         n = self._n_layers
         after = OnnxCache(out[1 : 1 + 2 * n : 2], out[2 : 2 + 2 * n : 2], cache.cross_kt, cache.cross_v,
                           cache.cross_bias, t + 1)
-        return torch.from_numpy(np.ascontiguousarray(logits, dtype=np.float32)), after
+        return logits_out(out[0], self.extra), after
 
 
 BACKENDS = ("onnxruntime", "numpy")  # who runs a decoder step at inference; the first is the default
@@ -169,8 +167,6 @@ BACKENDS = ("onnxruntime", "numpy")  # who runs a decoder step at inference; the
 def decoder_stepper(decoder, out_size: int | None = None, backend: str | None = None):
     """The inference step of `decoder` (eval mode): `OnnxDecoder` where it covers the model and the
     backend (default: $SASHIMI_DECODER_BACKEND, else onnxruntime) asks for it, else `NumpyDecoder`."""
-    from sashimi.errors import DataError
-
     backend = backend or os.environ.get("SASHIMI_DECODER_BACKEND") or BACKENDS[0]
     if backend not in BACKENDS:
         raise DataError(f"unknown decoder backend {backend!r}: use one of {', '.join(BACKENDS)}")
