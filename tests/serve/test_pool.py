@@ -86,3 +86,38 @@ def test_serve_with_two_workers_starts_answers_and_leaves_no_process(shipped_gen
     while any(w.is_running() and w.status() != psutil.STATUS_ZOMBIE for w in workers):
         assert time.monotonic() < deadline, "worker processes outlived the server"
         time.sleep(0.1)
+
+
+def test_every_module_the_fork_server_preloads_imports():
+    """multiprocessing ignores a preload module that fails to import: each worker would then import it
+    itself, and start-up would quietly be slow again (RESULTS §8)."""
+    import importlib
+
+    from sashimi.serve.pool import PRELOAD
+
+    for name in PRELOAD:
+        importlib.import_module(name)
+    assert "sashimi.model.generator" in PRELOAD and "sashimi.model.export" in PRELOAD  # torch comes with them
+
+
+def test_workers_are_forked_by_a_fork_server_that_has_imported_torch(pool):
+    """Workers come from the fork server (not a fresh interpreter each): their parent is neither this
+    process nor init, and it has torch in memory."""
+    parents = {pool._pool.submit(os.getppid).result() for _ in range(4)}
+    assert os.getpid() not in parents and 1 not in parents
+    fork_server = psutil.Process(next(iter(parents)))
+    assert "forkserver" in " ".join(fork_server.cmdline())
+    assert any("libtorch" in m.path for m in fork_server.memory_maps())
+
+
+def test_workers_end_when_the_server_is_killed(shipped_generator):
+    """SIGKILL leaves no chance to shut the pool down: the workers notice on their own."""
+    with ServeProcess("--workers", "2") as server:
+        workers = psutil.Process(server.proc.pid).children(recursive=True)
+        assert len(workers) >= 3  # the fork server and two workers (and multiprocessing's resource tracker)
+        server.proc.kill()
+        server.proc.wait(timeout=10)
+        deadline = time.monotonic() + 15
+        while any(w.is_running() and w.status() != psutil.STATUS_ZOMBIE for w in workers):
+            assert time.monotonic() < deadline, "worker processes outlived the killed server"
+            time.sleep(0.2)

@@ -49,10 +49,6 @@ def default_workers() -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    import uvicorn
-
-    from sashimi.serve.app import ServeConfig, create_app
-
     if not 0 <= args.port <= 65535:
         raise DataError(f"--port must be 0..65535, got {args.port}", Location("<args>"))
     if args.rate_limit <= 0 or args.burst < 1:
@@ -66,6 +62,14 @@ def cmd_serve(args: argparse.Namespace) -> int:
     if args.cors is not None and not args.cors.startswith(("http://", "https://")):
         raise DataError(f"--cors wants an origin like https://example.org, got {args.cors!r}", Location("<args>"))
     t0 = time.perf_counter()
+    if args.workers > 1:  # the workers' fork server imports torch & co. while this process imports the web stack
+        from sashimi.serve.pool import start_fork_server
+
+        start_fork_server()
+    import uvicorn
+
+    from sashimi.serve.app import ServeConfig, create_app
+
     config = ServeConfig(
         rate_per_minute=args.rate_limit, rate_burst=args.burst, cors_origin=args.cors, workers=args.workers,
         max_batch=args.max_batch,
