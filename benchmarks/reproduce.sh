@@ -215,9 +215,9 @@ for s in $STEPS; do case $s in
     step decoding-bias-dev python benchmarks/decoding_sweep.py --out "$OUT/decoding" --caps 4 --close-biases 0 0.5 1 1.5 2 --set "rdev=$OUT/split/dev.jsonl" --set "sdev=$OUT/synth/dev.jsonl"
     step decoding-bias-test python benchmarks/decoding_sweep.py --out "$OUT/decoding" --caps 4 --close-biases 0 1 --set "test=$OUT/synth/test.jsonl" --set "comp=$OUT/synth/test_compositional.jsonl"
     step latency python benchmarks/latency.py --cold-runs 5 --data "$OUT/split/dev.jsonl" --extra "$OUT/synth/test.jsonl" --out "$OUT/latency.json" ;;
-  serve-load)  # RESULTS 8: the answers of the numpy decoder step (the code before onnxruntime ran it) against the
+  serve-load)  # RESULTS 8 (~15 min): the answers of the numpy decoder step (the code before onnxruntime ran it) against the
     # default path alone and batched; the load test with 1 and 2 generation workers, then 2 workers with batches of at
-    # most 1 and 8 requests, then the httpx and raw load clients, alternating, 3 runs each (needs both cores free); ~12 min
+    # most 1 and 8 requests, then the httpx and raw load clients, alternating, 3 runs each (needs both cores free)
     # exit 1 = a bar missed (the report says which); anything else stops the script
     split; [ -f "$OUT/synth/test.jsonl" ] || step synth sashimi data synth --n 5000 --seed 0 --out "$OUT/synth"
     BI="$OUT/split/dev.jsonl $OUT/synth/test.jsonl $OUT/synth/test_compositional.jsonl tests/data/gate_blind.jsonl"
@@ -230,7 +230,11 @@ for s in $STEPS; do case $s in
     done; done
     for rep in 1 2 3; do for client in httpx raw; do
       step "serve-load-w2-$client-r$rep" sh -c "python benchmarks/serve_load.py --workers 2 --client $client --out '$OUT/serve_load_w2_${client}_r$rep' || [ \$? -eq 1 ]"
-    done; done ;;
+    done; done
+    # start-up over six starts, the 6,000-request memory run, an 8-bit MiniLM's speed and drift (~3 min)
+    step serve-startup sh -c "python benchmarks/serve_startup.py --runs 6 --workers 2 --out '$OUT/serve_startup.json' || [ \$? -eq 1 ]"
+    step serve-load-6k sh -c "python benchmarks/serve_load.py --workers 2 --requests 6000 --out '$OUT/serve_load_w2_6k' || [ \$? -eq 1 ]"
+    step encoder-int8 python benchmarks/encoder_int8.py --data "$OUT/split/dev.jsonl" --n 160 --out "$OUT/encoder_int8.json" ;;
   ablate)  # issue 14: the priority matrix (27 jobs, ~80 min on 2 cores; resumable) + the 3x-budget check (~15 min)
     step ablate-priority sashimi ablate --matrix configs/ablation/priority.yaml --seeds 3 --workers 2 --out "$OUT/abl" --quiet
     step ablate-budget sashimi ablate --matrix configs/ablation/budget.yaml --seeds 1 --workers 2 --out "$OUT/abl-budget" --quiet ;;

@@ -121,3 +121,23 @@ def test_workers_end_when_the_server_is_killed(shipped_generator):
         while any(w.is_running() and w.status() != psutil.STATUS_ZOMBIE for w in workers):
             assert time.monotonic() < deadline, "worker processes outlived the killed server"
             time.sleep(0.2)
+
+
+def test_startup_benchmark_reports_each_start_and_leaves_no_process(shipped_generator, tmp_path):
+    import importlib.util
+    import json
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[2] / "benchmarks" / "serve_startup.py"
+    spec = importlib.util.spec_from_file_location("serve_startup", path)
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    out = tmp_path / "startup.json"
+    # a generous limit: this checks the script, not this machine's speed
+    assert bench.main(["--runs", "1", "--pause-s", "0", "--limit-s", "120", "--out", str(out)]) == 0
+    report = json.loads(out.read_text())
+    assert len(report["runs"]) == 1 and 0 < report["runs"][0] <= 120 and report["all_within_limit"]
+    assert not [p for p in psutil.Process().children(recursive=True) if "sashimi" in " ".join(p.cmdline())]
+    # a limit no start can meet: exit status 1, the report says so
+    assert bench.main(["--runs", "1", "--pause-s", "0", "--limit-s", "0.001", "--out", str(out)]) == 1
+    assert json.loads(out.read_text())["all_within_limit"] is False

@@ -1,0 +1,165 @@
+"""Would an 8-bit MiniLM make serving cheaper without changing what the models read? (RESULTS §8)
+
+    python benchmarks/encoder_int8.py --data runs/bench/split/dev.jsonl --n 160 --out runs/encoder_int8.json
+
+MiniLM is ~40 % of a generation request's CPU and runs float32 products near this core's peak, so
+the one large saving left would be integer products. This takes the float32 graph `sashimi` runs
+(`minilm_onnx.build_graph`), writes each `Gemm` as `MatMul` + `Add` (onnxruntime's dynamic
+quantiser reads MatMul), quantises the weights to 8 bits with `onnxruntime.quantization.
+quantize_dynamic` (activations quantised per pass) in four variants (signed / unsigned weights, one
+scale per tensor / per output channel), and reports per variant: CPU ms per pass (one thread, each
+variant timed twice, alternating with float32) and how far the features move: cosine of each
+request's pooled vector and, averaged over its word pieces, of its token states, against float32.
+
+Study code for one decision (not used by `sashimi`): prompts are the `prompt` / user message of
+`--data` lines (ShortcutForge chat JSONL or `{prompt}` lines), else our synthetic prompts.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+if TYPE_CHECKING:
+    import onnx
+
+VARIANTS = {  # name -> (weight type, per channel)
+    "s8_tensor": ("QInt8", False),
+    "s8_channel": ("QInt8", True),
+    "u8_tensor": ("QUInt8", False),
+    "u8_channel": ("QUInt8", True),
+}
+
+
+def read_prompts(path: str | None, n: int) -> list[str]:
+    if path is None:
+        from sashimi.data.ood import synthetic_prompts
+
+        return [p.text for p in synthetic_prompts(n, 0)][:n]
+    out = []
+    for line in Path(path).read_text(encoding="utf-8").splitlines():
+        row = json.loads(line)
+        text = row.get("prompt") or next(m["content"] for m in row["messages"] if m["role"] == "user")
+        out.append(text)
+        if len(out) == n:
+            break
+    return out
+
+
+def float_model(minilm) -> onnx.ModelProto:
+    """The float32 graph with its weights inside and every Gemm as MatMul (transposed weight) + Add."""
+    import onnx
+    from onnx import helper, numpy_helper
+
+    from sashimi.model.minilm_onnx import build_graph
+
+    weights = {k: v.numpy() for k, v in minilm.w.items() if not k.startswith("embeddings.word_")}
+    graph, external = build_graph(weights, minilm.n_layers, minilm.n_heads, minilm.eps)
+    model = onnx.load_from_string(graph)
+    inits = {
+        t.name: numpy_helper.from_array(external[t.name], t.name) if t.name in external else t
+        for t in model.graph.initializer
+    }
+    nodes = []
+    for node in model.graph.node:
+        if node.op_type != "Gemm":
+            nodes.append(node)
+            continue
+        x, w, b = node.input
+        inits[w] = numpy_helper.from_array(numpy_helper.to_array(inits[w]).T.copy(), w)
+        nodes.append(helper.make_node("MatMul", [x, w], [node.output[0] + ".mm"]))
+        nodes.append(helper.make_node("Add", [node.output[0] + ".mm", b], [node.output[0]]))
+    del model.graph.node[:]
+    model.graph.node.extend(nodes)
+    del model.graph.initializer[:]
+    model.graph.initializer.extend(inits.values())
+    return model
+
+
+def session(path: str):
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.intra_op_num_threads, options.inter_op_num_threads = 1, 1
+    options.log_severity_level = 3
+    return ort.InferenceSession(path, options, providers=["CPUExecutionProvider"])
+
+
+def cosine_rows(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    return np.sum(a * b, axis=-1) / (np.linalg.norm(a, axis=-1) * np.linalg.norm(b, axis=-1))
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--data", help="JSONL of prompts (default: our synthetic prompts)")
+    ap.add_argument("--n", type=int, default=160)
+    ap.add_argument("--out", help="JSON report")
+    args = ap.parse_args(argv)
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    import logging
+
+    import onnx
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    from sashimi.model.minilm import MiniLM
+
+    logging.getLogger().setLevel(logging.ERROR)  # the quantiser's advice to pre-process is not the point here
+    minilm = MiniLM()
+    prompts = read_prompts(args.data, args.n)
+    feeds = []
+    for text in prompts:
+        ids = minilm.tokenizer.encode(text).ids
+        t = len(ids)
+        feeds.append({"words": minilm._words[ids], "positions": np.arange(t, dtype=np.int64),
+                      "bias": np.zeros((t, t), np.float32)})  # fmt: skip
+    tmp = Path(tempfile.mkdtemp())
+    onnx.save(float_model(minilm), tmp / "float.onnx")
+    reference = session(str(tmp / "float.onnx"))
+
+    def timed(sess) -> tuple[float, list[np.ndarray]]:
+        t0 = time.process_time()
+        out = [sess.run(None, f)[0] for f in feeds]
+        return (time.process_time() - t0) / len(feeds) * 1000.0, out
+
+    report = {"prompts": len(prompts), "mean_word_pieces": float(np.mean([len(f["positions"]) for f in feeds]))}
+    ref_states = None
+    for name, (weight_type, per_channel) in VARIANTS.items():
+        quantize_dynamic(str(tmp / "float.onnx"), str(tmp / f"{name}.onnx"),
+                         weight_type=getattr(QuantType, weight_type), per_channel=per_channel)  # fmt: skip
+        quantised = session(str(tmp / f"{name}.onnx"))
+        float_ms, int8_ms = [], []
+        for _ in range(2):  # alternating, twice: this machine's speed drifts
+            ms, ref_states = timed(reference)
+            float_ms.append(ms)
+            ms, states = timed(quantised)
+            int8_ms.append(ms)
+        pooled = [cosine_rows(a.mean(0), b.mean(0)) for a, b in zip(ref_states, states, strict=True)]
+        tokens = [float(cosine_rows(a, b).mean()) for a, b in zip(ref_states, states, strict=True)]
+        report[name] = {
+            "float32_ms_per_pass": [round(x, 3) for x in float_ms],
+            "int8_ms_per_pass": [round(x, 3) for x in int8_ms],
+            "speed_up": round(float(np.mean(float_ms) / np.mean(int8_ms)), 2),
+            "pooled_cosine_min": round(float(np.min(pooled)), 4),
+            "pooled_cosine_median": round(float(np.median(pooled)), 4),
+            "token_cosine_min": round(float(np.min(tokens)), 4),
+            "token_cosine_median": round(float(np.median(tokens)), 4),
+        }
+        print(name, report[name], file=sys.stderr)
+    text = json.dumps(report, indent=1)
+    print(text)
+    if args.out:
+        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.out).write_text(text + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
