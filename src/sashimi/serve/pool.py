@@ -48,20 +48,23 @@ PRELOAD = (
 )
 
 _generator = None  # the worker process's Generator (set by _load)
+_load_error: tuple = ("the model failed to load in a worker process", None, None, None)
 
 
-def start_fork_server():
+def start_fork_server() -> multiprocessing.context.BaseContext:
     """The "forkserver" context, its fork server started (once per process) and importing `PRELOAD`.
 
     It returns at once: the fork server imports in the background, so a caller that starts it early
-    (`sashimi serve`, before its own web imports) overlaps the two; forking the first worker waits."""
+    (`sashimi serve`, before its own web imports) overlaps the two; forking the first worker waits.
+    Where there is no fork server (Windows), the "spawn" context: each worker imports for itself."""
+    if "forkserver" not in multiprocessing.get_all_start_methods():
+        return multiprocessing.get_context("spawn")
     from multiprocessing import forkserver
 
     ctx = multiprocessing.get_context("forkserver")
     ctx.set_forkserver_preload(list(PRELOAD))
     forkserver.ensure_running()
     return ctx
-_load_error: tuple = ("the model failed to load in a worker process", None, None, None)
 
 
 def _described(err: SashimiError) -> tuple:
