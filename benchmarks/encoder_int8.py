@@ -11,6 +11,11 @@ scale per tensor / per output channel), and reports per variant: CPU ms per pass
 variant timed twice, alternating with float32) and how far the features move: cosine of each
 request's pooled vector and, averaged over its word pieces, of its token states, against float32.
 
+`--answers FILE...` (ShortcutForge chat rows or {id, prompt} lines) also runs the shipped generator on
+those prompts with the 8-bit encoder in place of the float32 one (the gate and the model as they are,
+fitted on float32 features) and counts the gate decisions and programs that change;
+`--predictions-dir` keeps both answers for `sashimi evaluate`.
+
 Study code for one decision (not used by `sashimi`): prompts are the `prompt` / user message of
 `--data` lines (ShortcutForge chat JSONL or `{prompt}` lines), else our synthetic prompts.
 """
@@ -97,11 +102,61 @@ def cosine_rows(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.sum(a * b, axis=-1) / (np.linalg.norm(a, axis=-1) * np.linalg.norm(b, axis=-1))
 
 
+def compare_answers(path: str, quantised_path: str, predictions_dir: Path | None = None) -> dict:
+    """The shipped generator alone on every prompt of `path`, its MiniLM float32 then 8-bit: how many
+    gate decisions and programs change, and the CPU per request of each. With `predictions_dir`, both
+    answers as prediction files of the evaluation harness (`sashimi evaluate --predictions`)."""
+    from sashimi.model.generator import Generator
+
+    rows = []  # (id, prompt): a chat row's shortcut_id, an {id, prompt} line's id, else the line number
+    for n, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), start=1):
+        row = json.loads(line)
+        text = row.get("prompt") or next(m["content"] for m in row["messages"] if m["role"] == "user")
+        rows.append((str(row.get("shortcut_id") or row.get("id") or f"line{n}"), text))
+    gen = Generator.load()
+    float_session = gen.encoder._session
+
+    def answers(name: str) -> tuple[list[tuple], float]:
+        t0 = time.process_time()
+        gens = [gen.generate(prompt) for _, prompt in rows]
+        ms = (time.process_time() - t0) / len(rows) * 1000.0
+        if predictions_dir is not None:
+            predictions_dir.mkdir(parents=True, exist_ok=True)
+            lines = [json.dumps({"id": i, "prompt": p, "dsl": g.dsl or "", "accepted": g.accepted, "ms": g.ms})
+                     for (i, p), g in zip(rows, gens, strict=True)]  # fmt: skip
+            (predictions_dir / f"{Path(path).stem}.{name}.jsonl").write_text("\n".join(lines) + "\n")
+        return [(g.accepted, g.dsl) for g in gens], ms
+
+    before, float_ms = answers("float32")
+    gen.encoder._session = session(quantised_path)  # the same inputs and output as the float32 graph
+    after, int8_ms = answers("int8")
+    gen.encoder._session = float_session
+    flips = [(a[0], b[0]) for a, b in zip(before, after, strict=True) if a[0] != b[0]]
+    both = [(a, b) for a, b in zip(before, after, strict=True) if a[0] and b[0]]
+    return {
+        "prompts": len(rows),
+        "accepted_float32": sum(a[0] for a in before),
+        "accepted_int8": sum(b[0] for b in after),
+        "gate_decisions_changed": len(flips),
+        "newly_refused": sum(1 for a, b in flips if a and not b),
+        "newly_accepted": sum(1 for a, b in flips if b and not a),
+        "programs_changed_when_both_accept": sum(1 for a, b in both if a[1] != b[1]),
+        "both_accept": len(both),
+        "cpu_ms_per_request_float32": round(float_ms, 2),
+        "cpu_ms_per_request_int8": round(int8_ms, 2),
+    }
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data", help="JSONL of prompts (default: our synthetic prompts)")
     ap.add_argument("--n", type=int, default=160)
     ap.add_argument("--out", help="JSON report")
+    ap.add_argument("--answers", nargs="+", metavar="FILE", help="also: the shipped generator's answers to "
+                    "these prompts with the 8-bit encoder (gate and model as they are, not refitted) vs float32")
+    ap.add_argument("--answers-variant", default="s8_channel", choices=list(VARIANTS))
+    ap.add_argument("--predictions-dir", help="with --answers: write FILE.float32.jsonl / FILE.int8.jsonl "
+                    "predictions here, for `sashimi evaluate`")
     args = ap.parse_args(argv)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     import logging
@@ -153,6 +208,12 @@ def main(argv: list[str] | None = None) -> int:
             "token_cosine_median": round(float(np.median(tokens)), 4),
         }
         print(name, report[name], file=sys.stderr)
+    if args.answers:
+        report["answers"] = {"variant": args.answers_variant}
+        for f in args.answers:
+            preds = Path(args.predictions_dir) if args.predictions_dir else None
+            report["answers"][f] = compare_answers(f, str(tmp / f"{args.answers_variant}.onnx"), preds)
+            print(f, report["answers"][f], file=sys.stderr)
     text = json.dumps(report, indent=1)
     print(text)
     if args.out:
