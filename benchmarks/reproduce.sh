@@ -215,7 +215,7 @@ for s in $STEPS; do case $s in
     step decoding-bias-dev python benchmarks/decoding_sweep.py --out "$OUT/decoding" --caps 4 --close-biases 0 0.5 1 1.5 2 --set "rdev=$OUT/split/dev.jsonl" --set "sdev=$OUT/synth/dev.jsonl"
     step decoding-bias-test python benchmarks/decoding_sweep.py --out "$OUT/decoding" --caps 4 --close-biases 0 1 --set "test=$OUT/synth/test.jsonl" --set "comp=$OUT/synth/test_compositional.jsonl"
     step latency python benchmarks/latency.py --cold-runs 5 --data "$OUT/split/dev.jsonl" --extra "$OUT/synth/test.jsonl" --out "$OUT/latency.json" ;;
-  serve-load)  # RESULTS 8 (~15 min): the answers of the numpy decoder step (the code before onnxruntime ran it) against the
+  serve-load)  # RESULTS 8 (~30 min): the answers of the numpy decoder step (the code before onnxruntime ran it) against the
     # default path alone and batched; the load test with 1 and 2 generation workers, then 2 workers with batches of at
     # most 1 and 8 requests, then the httpx and raw load clients, alternating, 3 runs each (needs both cores free)
     # exit 1 = a bar missed (the report says which); anything else stops the script
@@ -231,10 +231,16 @@ for s in $STEPS; do case $s in
     for rep in 1 2 3; do for client in httpx raw; do
       step "serve-load-w2-$client-r$rep" sh -c "python benchmarks/serve_load.py --workers 2 --client $client --out '$OUT/serve_load_w2_${client}_r$rep' || [ \$? -eq 1 ]"
     done; done
-    # start-up over six starts, the 6,000-request memory run, an 8-bit MiniLM's speed and drift (~3 min)
+    # start-up over six starts, the 6,000-request memory run, an 8-bit MiniLM's speed, drift, answers and load test (~15 min)
     step serve-startup sh -c "python benchmarks/serve_startup.py --runs 6 --workers 2 --out '$OUT/serve_startup.json' || [ \$? -eq 1 ]"
     step serve-load-6k sh -c "python benchmarks/serve_load.py --workers 2 --requests 6000 --out '$OUT/serve_load_w2_6k' || [ \$? -eq 1 ]"
-    step encoder-int8 python benchmarks/encoder_int8.py --data "$OUT/split/dev.jsonl" --n 160 --out "$OUT/encoder_int8.json" ;;
+    step encoder-int8 python benchmarks/encoder_int8.py --data "$OUT/split/dev.jsonl" --n 160 --out "$OUT/encoder_int8.json" \
+      --answers "$OUT/split/dev.jsonl" "$OUT/synth/test.jsonl" "$OUT/synth/test_compositional.jsonl" tests/data/gate_blind.jsonl \
+      --predictions-dir "$OUT/int8_preds"
+    for n in dev:split/dev test:synth/test test_compositional:synth/test_compositional; do for v in float32 int8; do
+      step "int8-evaluate-${n%%:*}-$v" sashimi evaluate --predictions "$OUT/int8_preds/${n%%:*}.$v.jsonl" --data "$OUT/${n#*:}.jsonl" --out "$OUT/int8_eval/${n%%:*}.$v" --name $v --quiet
+    done; step "int8-paired-${n%%:*}" python benchmarks/paired.py "$OUT/int8_eval/${n%%:*}.int8/rows.jsonl" "$OUT/int8_eval/${n%%:*}.float32/rows.jsonl" --metric action_f1 skeleton_exact exact; done
+    step encoder-int8-serve python benchmarks/encoder_int8_serve.py --runs 5 --out "$OUT/encoder_int8_serve" ;;
   ablate)  # issue 14: the priority matrix (27 jobs, ~80 min on 2 cores; resumable) + the 3x-budget check (~15 min)
     step ablate-priority sashimi ablate --matrix configs/ablation/priority.yaml --seeds 3 --workers 2 --out "$OUT/abl" --quiet
     step ablate-budget sashimi ablate --matrix configs/ablation/budget.yaml --seeds 1 --workers 2 --out "$OUT/abl-budget" --quiet ;;
