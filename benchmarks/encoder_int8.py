@@ -44,19 +44,23 @@ VARIANTS = {  # name -> (weight type, per channel)
 }
 
 
+def read_rows(path: str) -> list[tuple[str, str]]:
+    """(id, prompt) per line: a chat row's shortcut_id and user message, an {id, prompt} line, else the
+    line number as id."""
+    rows = []
+    for n, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), start=1):
+        row = json.loads(line)
+        text = row.get("prompt") or next(m["content"] for m in row["messages"] if m["role"] == "user")
+        rows.append((str(row.get("shortcut_id") or row.get("id") or f"line{n}"), text))
+    return rows
+
+
 def read_prompts(path: str | None, n: int) -> list[str]:
     if path is None:
         from sashimi.data.ood import synthetic_prompts
 
         return [p.text for p in synthetic_prompts(n, 0)][:n]
-    out = []
-    for line in Path(path).read_text(encoding="utf-8").splitlines():
-        row = json.loads(line)
-        text = row.get("prompt") or next(m["content"] for m in row["messages"] if m["role"] == "user")
-        out.append(text)
-        if len(out) == n:
-            break
-    return out
+    return [prompt for _, prompt in read_rows(path)][:n]
 
 
 def float_model(minilm) -> onnx.ModelProto:
@@ -90,12 +94,10 @@ def float_model(minilm) -> onnx.ModelProto:
 
 
 def session(path: str):
-    import onnxruntime as ort
+    """A one-thread onnxruntime session on a model file (the product's own session options)."""
+    from sashimi.model.onnx_graph import session as onnx_session
 
-    options = ort.SessionOptions()
-    options.intra_op_num_threads, options.inter_op_num_threads = 1, 1
-    options.log_severity_level = 3
-    return ort.InferenceSession(path, options, providers=["CPUExecutionProvider"])
+    return onnx_session(Path(path).read_bytes(), {}, 1)
 
 
 def cosine_rows(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -108,11 +110,7 @@ def compare_answers(path: str, quantised_path: str, predictions_dir: Path | None
     answers as prediction files of the evaluation harness (`sashimi evaluate --predictions`)."""
     from sashimi.model.generator import Generator
 
-    rows = []  # (id, prompt): a chat row's shortcut_id, an {id, prompt} line's id, else the line number
-    for n, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), start=1):
-        row = json.loads(line)
-        text = row.get("prompt") or next(m["content"] for m in row["messages"] if m["role"] == "user")
-        rows.append((str(row.get("shortcut_id") or row.get("id") or f"line{n}"), text))
+    rows = read_rows(path)
     gen = Generator.load()
     float_session = gen.encoder._session
 

@@ -33,14 +33,11 @@ if os.environ.get("SASHIMI_STUDY_INT8"):
     def _init_int8(self, *args, **kwargs):
         _init(self, *args, **kwargs)
         if self._session is not None:
-            import onnxruntime as ort
+            from pathlib import Path
 
-            options = ort.SessionOptions()
-            options.intra_op_num_threads, options.inter_op_num_threads = 1, 1
-            options.log_severity_level = 3
-            self._session = ort.InferenceSession(
-                os.environ["SASHIMI_STUDY_INT8"], options, providers=["CPUExecutionProvider"]
-            )
+            from sashimi.model.onnx_graph import session
+
+            self._session = session(Path(os.environ["SASHIMI_STUDY_INT8"]).read_bytes(), {}, 1)
 
     _minilm.MiniLM.__init__ = _init_int8
 '''

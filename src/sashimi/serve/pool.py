@@ -103,9 +103,7 @@ def _exit_with(parent: int) -> None:
 def _alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)  # signal 0: only asks whether the process exists
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # exists, owned by someone else (the pid was reused): the server is gone
+    except (ProcessLookupError, PermissionError):  # gone, or the pid reused by another user's process
         return False
     return True
 
