@@ -180,7 +180,9 @@ def test_packed_export_gives_byte_identical_programs(run_dir, tmp_path, generato
 
     info = export_run(run_dir, tmp_path / "packed")
     assert info["shippable"] and info["value_source"] == "synthetic" and info["ternary_layers"]
+    assert info["encoder_precision"] == "float32"  # what a run folder runs with: packed = unpacked
     packed = Generator.load(tmp_path / "packed")
+    assert packed.encoder.precision == generator.encoder.precision == "float32"
     for prompt in prompts[:6] + ["set a timer for 10 minutes", "text my mom that I am on my way"]:
         for beam in (1, 2):
             a, b = generator.generate(prompt, beam=beam), packed.generate(prompt, beam=beam)
@@ -227,3 +229,28 @@ def test_cli_decoding_settings_reach_the_search(run_dir, capsys):
     assert plain.search_constraint is plain.constraint and plain.bias is None
     assert main(["generate", "--model", str(run_dir), "set a timer", "--dsl", "--max-action-count", "0",
                  "--close-bias", "0"]) in (0, 3)
+
+
+def test_export_records_the_encoder_precision_the_generator_then_runs(run_dir, tmp_path, monkeypatch, capsys):
+    """`sashimi export --encoder-precision int8` writes it into packed.json; `Generator.load` runs that
+    MiniLM graph, $SASHIMI_ENCODER_PRECISION overrides it, and a packed.json with an unknown one is a
+    located error."""
+    from sashimi.errors import DataError
+    from sashimi.model.export import export_run
+
+    assert main(["export", str(run_dir), "--out", str(tmp_path / "q"), "--encoder-precision", "int8"]) == 0
+    assert "encoder: int8" in capsys.readouterr().out
+    info = json.loads((tmp_path / "q" / "packed.json").read_text())
+    assert info["encoder_precision"] == "int8"
+    gen = Generator.load(tmp_path / "q")
+    assert gen.encoder.precision == "int8" and gen.generate("set a timer for 10 minutes").validity["compiled_strict"]
+    monkeypatch.setenv("SASHIMI_ENCODER_PRECISION", "float32")
+    assert Generator.load(tmp_path / "q").encoder.precision == "float32"
+    monkeypatch.delenv("SASHIMI_ENCODER_PRECISION")
+    with pytest.raises(DataError, match="encoder precision must be one of"):
+        export_run(run_dir, tmp_path / "bad", encoder_precision="int4")
+    info["encoder_precision"] = "int4"
+    (tmp_path / "q" / "packed.json").write_text(json.dumps(info))
+    with pytest.raises(DataError, match="unknown encoder_precision 'int4'") as err:
+        Generator.load(tmp_path / "q")
+    assert "packed.json" in str(err.value)

@@ -92,19 +92,26 @@ def test_requests_with_no_meaning_are_refused_as_the_gate_refuses_them(shipped, 
 
 
 def test_the_generator_gate_decides_like_sashimi_gate(shipped):
-    """`generate` scores what `Gate.decide` scores (the canonical request, the same head): the figures of
-    the gate (RESULTS §9) are the product's. Wrappers cannot change the generator's gate decision."""
+    """With float32 MiniLM features, `generate` scores what `Gate.decide` scores (the canonical request,
+    the same head): the figures of the gate (RESULTS §9) are measured on the product's path. The shipped
+    model runs an 8-bit MiniLM (packed.json), which moves a score by up to a few hundredths: the same
+    decisions here (and for all but 2-4 of the 634 blind-set requests, RESULTS §8).
+    Wrappers cannot change the generator's gate decision."""
     from sashimi.model.gate import load_gate
+    from sashimi.model.minilm import MiniLM
 
+    assert shipped.encoder.precision == "int8"
     gate = load_gate()
     plain = "set a timer for 10 minutes"
     requests = [plain, f"Hey Siri, can you {plain} for me, please?", "write a poem about the sea", "Please tell me a joke."]
     decisions = gate.decide(requests)
-    gens = [shipped.generate(r) for r in requests]
-    for r, d, g in zip(requests, decisions, gens, strict=True):
-        assert g.accepted == d.accept, r
-        assert g.gate_score == pytest.approx(d.score, abs=1e-4), r
-    assert gens[0].gate_score == pytest.approx(gens[1].gate_score, abs=1e-6)
+    float32 = Generator(shipped.model, gate=shipped.gate, encoder=MiniLM(precision="float32"), catalog=shipped.catalog)
+    for r, d in zip(requests, decisions, strict=True):
+        exact, int8 = float32.generate(r), shipped.generate(r)
+        assert exact.accepted == int8.accepted == d.accept, r
+        assert exact.gate_score == pytest.approx(d.score, abs=1e-4), r
+        assert int8.gate_score == pytest.approx(d.score, abs=0.05), r
+    assert shipped.generate(requests[0]).gate_score == pytest.approx(shipped.generate(requests[1]).gate_score, abs=1e-6)
 
 
 def _training_run() -> Path | None:

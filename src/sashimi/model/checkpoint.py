@@ -55,6 +55,7 @@ class LoadedModel:
     config: dict = field(default_factory=dict)  # {"decoder": ..., "train": ...}
     text: TextTokenizer | None = None  # the BPE of a dsl_text run (None for the typed IR target)
     chooser: Chooser | None = None  # the neighbour chooser (chooser/), when the run has one
+    encoder_precision: str = "float32"  # the MiniLM graph to run it with (packed.json; a run: float32)
 
     @torch.no_grad()
     def memory(

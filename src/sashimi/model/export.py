@@ -14,6 +14,10 @@ Packed folder:
     retrieval.safetensors only for retrieval models: an index over OUR synthetic corpus
     meta.json             the run's meta (metrics, parameter counts) plus the export's provenance
 
+packed.json's `encoder_precision` ("float32", or "int8" with --encoder-precision int8) is the MiniLM
+graph the `Generator` runs this model with; it is part of the model as measured (an 8-bit MiniLM moves
+the features, so programs may change: RESULTS §8). A run folder is always run with float32.
+
 Data rule (issue 13, architecture.md §5): weights trained on the real corpus may ship (aggregate
 statistics), but nothing holding its rows may: no retrieval index over its prompts or programs, no value
 vocabulary learned from its literals. `export_run` enforces it:
@@ -148,17 +152,21 @@ def export_run(
     float_dtype: str = "float32",
     seed: int = 0,
     cache_dir: str | os.PathLike | None = None,
+    encoder_precision: str = "float32",
 ) -> dict:
     """Write the packed folder; return its packed.json content. See the module docstring for the rules."""
     from safetensors.torch import save_file
 
     from sashimi.ir.vocab import save_vocab
     from sashimi.model.checkpoint import load_run
+    from sashimi.model.minilm import PRECISIONS
 
     started = time.time()
     run, out = Path(run_dir), Path(out_dir)
     if float_dtype not in FLOAT_DTYPES:
         raise DataError(f"float dtype must be one of {sorted(FLOAT_DTYPES)}, got {float_dtype!r}")
+    if encoder_precision not in PRECISIONS:
+        raise DataError(f"encoder precision must be one of {list(PRECISIONS)}, got {encoder_precision!r}")
     if out.resolve() == run.resolve():
         raise DataError("export into the run folder itself is not allowed", Location(str(out)))
     # A run that read corpus files gets a new filler below; its own is not even loaded (it is not needed,
@@ -253,6 +261,7 @@ def export_run(
         "value_source": source,
         "trained_on_synthetic_only": synthetic_run,
         "retrieval_source": None if index is None else provenance["retrieval"],
+        "encoder_precision": encoder_precision,
         "seconds": round(time.time() - started, 2),
     }
     write_json(out / PACKED_FILE, info)
@@ -389,6 +398,11 @@ def load_packed(directory: str | os.PathLike):
         raise DataError(
             f"packed format version {info.get('format_version')} (this sashimi reads {FORMAT_VERSION})", loc
         )
+    from sashimi.model.minilm import PRECISIONS
+
+    precision = info.get("encoder_precision", "float32")  # folders packed before the field: float32
+    if precision not in PRECISIONS:
+        raise DataError(f"unknown encoder_precision {precision!r} (this sashimi runs {list(PRECISIONS)})", loc)
     cfg = DecoderConfig.from_json(info["decoder"])
     decoder = _packed_decoder(cfg)
     try:
@@ -425,4 +439,5 @@ def load_packed(directory: str | os.PathLike):
         meta,
         {"decoder": info["decoder"], "train": info.get("train", {})},
         chooser=chooser,
+        encoder_precision=precision,
     )

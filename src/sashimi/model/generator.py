@@ -267,7 +267,10 @@ class Generator:
         threadpool_limits(threads)
         self.model = model  # checkpoint.LoadedModel (from a run folder or a packed export)
         self.model_dir = model_dir
-        self.encoder = encoder if encoder is not None else MiniLM()
+        if encoder is None:  # the precision the model declares, unless $SASHIMI_ENCODER_PRECISION says otherwise
+            precision = os.environ.get("SASHIMI_ENCODER_PRECISION") or getattr(model, "encoder_precision", None)
+            encoder = MiniLM(precision=precision)
+        self.encoder = encoder
         self.gate = fast_gate(gate if gate is not None else load_gate())
         self._known_words = self.gate.known_words  # beside WordPiece's: words that give a request meaning
         self.catalog = catalog if catalog is not None else model_catalog(model, model_dir or Path("."))

@@ -36,6 +36,7 @@ MAX_SEQ_LENGTH = 256  # sentence-transformers' max_seq_length for this model (se
 # eight 256-piece requests run as several passes, never as one 2,048-piece one (~200 MB of scores)
 TOGETHER_MAX_PIECES = 512
 BACKENDS = ("onnxruntime", "torch")  # who runs `encode`'s forward pass; the first is the default
+PRECISIONS = ("float32", "int8")  # the onnxruntime graph's weights and products (`minilm_onnx`)
 
 
 class MiniLM:
@@ -43,9 +44,15 @@ class MiniLM:
 
     `backend` (default: $SASHIMI_ENCODER_BACKEND, else onnxruntime) runs `encode`'s forward pass:
     "onnxruntime" the same network as an ONNX graph (`sashimi.model.minilm_onnx`, ~1.8x less CPU per
-    pass), "torch" `forward` below. Both give the same states to float rounding (tested)."""
+    pass), "torch" `forward` below. Both give the same states to float rounding (tested).
 
-    def __init__(self, directory: str | Path | None = None, backend: str | None = None) -> None:
+    `precision` (default: $SASHIMI_ENCODER_PRECISION, else float32) of the onnxruntime graph: "int8" runs
+    8-bit weights and integer products (~1.8x less CPU per pass; features move: pooled cosine ~0.993 to
+    float32, RESULTS §8). A model declares the precision it was measured with (`Generator`)."""
+
+    def __init__(
+        self, directory: str | Path | None = None, backend: str | None = None, precision: str | None = None
+    ) -> None:
         from safetensors.torch import load_file
         from tokenizers import Tokenizer
 
@@ -68,6 +75,11 @@ class MiniLM:
         self.backend = backend or os.environ.get("SASHIMI_ENCODER_BACKEND") or BACKENDS[0]
         if self.backend not in BACKENDS:
             raise DataError(f"unknown encoder backend {self.backend!r}: use one of {', '.join(BACKENDS)}")
+        self.precision = precision or os.environ.get("SASHIMI_ENCODER_PRECISION") or PRECISIONS[0]
+        if self.precision not in PRECISIONS:
+            raise DataError(f"unknown encoder precision {self.precision!r}: use one of {', '.join(PRECISIONS)}")
+        if self.precision != "float32" and self.backend != "onnxruntime":
+            raise DataError(f"encoder precision {self.precision} needs the onnxruntime backend, not {self.backend}")
         self._session = None
         if self.backend == "onnxruntime":
             from sashimi.model.minilm_onnx import build_graph
@@ -80,7 +92,8 @@ class MiniLM:
             # (~20 ms; pages of the file, shared by every worker process that maps it).
             self._words[:, 0].sum()
             weights = {k: v.numpy() for k, v in self.w.items() if not k.startswith("embeddings.word_")}
-            graph, self._graph_weights = build_graph(weights, self.n_layers, self.n_heads, self.eps)
+            int8 = self.precision == "int8"
+            graph, self._graph_weights = build_graph(weights, self.n_layers, self.n_heads, self.eps, int8=int8)
             threads = torch.get_num_threads()  # the generator has set them
             self._session = session(graph, self._graph_weights, threads)
 
@@ -147,10 +160,13 @@ class MiniLM:
         one sequence in which each attends only to its own text, so the matrix products have more rows
         (~20 % less CPU per text for 8 texts, RESULTS §8). Each text's states agree with `encode`'s to
         float32 rounding (a kernel may sum a row in another order), not bit for bit. Consecutive texts
-        share a pass up to `TOGETHER_MAX_PIECES` word pieces. The torch backend encodes one at a time."""
+        share a pass up to `TOGETHER_MAX_PIECES` word pieces. The torch backend encodes one at a time, and
+        so does the 8-bit graph: it quantises a pass's states with one scale, so in a shared pass a text's
+        features (and then its program) would depend on the texts beside it; alone, its 8-bit pass is
+        still cheaper than its share of a float32 pass (RESULTS §8)."""
         if isinstance(texts, str):
             raise TypeError("pass a sequence of texts, not a single string")
-        if self._session is None or len(texts) < 2:
+        if self._session is None or len(texts) < 2 or self.precision != "float32":
             return self.encode(texts)
         states: list[np.ndarray] = []
         group: list[list[int]] = []
