@@ -109,9 +109,10 @@ def compare_answers(path: str, quantised_path: str, predictions_dir: Path | None
     gate decisions and programs change, and the CPU per request of each. With `predictions_dir`, both
     answers as prediction files of the evaluation harness (`sashimi evaluate --predictions`)."""
     from sashimi.model.generator import Generator
+    from sashimi.model.minilm import MiniLM
 
     rows = read_rows(path)
-    gen = Generator.load()
+    gen = Generator.load(encoder=MiniLM(precision="float32"))  # the shipped model now declares int8
     float_session = gen.encoder._session
 
     def answers(name: str) -> tuple[list[tuple], float]:

@@ -129,7 +129,7 @@ for s in $STEPS; do case $s in
     [ -f "$OUT/synth/train.jsonl" ] || step synth sashimi data synth --n 5000 --seed 0 --out "$OUT/synth"
     step encoder-drift sh -c "python benchmarks/encoder_precision.py --batch-sizes --drift-of onnxruntime --generations realdev='$OUT/split/dev.jsonl' test='$OUT/synth/test.jsonl' comp='$OUT/synth/test_compositional.jsonl' blind=tests/data/gate_blind.jsonl > '$OUT/encoder_drift.json'"
     for b in torch onnxruntime; do
-      step "latency-$b" env SASHIMI_ENCODER_BACKEND=$b python benchmarks/latency.py --cold-runs 3 --data "$OUT/split/dev.jsonl" --extra "$OUT/synth/test.jsonl" --out "$OUT/latency_$b.json"
+      step "latency-$b" env SASHIMI_ENCODER_BACKEND=$b SASHIMI_ENCODER_PRECISION=float32 python benchmarks/latency.py --cold-runs 3 --data "$OUT/split/dev.jsonl" --extra "$OUT/synth/test.jsonl" --out "$OUT/latency_$b.json"
     done ;;
   ternary)  # RESULTS 7.9: learning rate / staged ternarisation per regime on the dev carve (seed 0), then 3 seeds of
     # each regime's pick on real dev, the decoder alone (no chooser); ~95 min on 2 cores (resumable)
@@ -211,11 +211,11 @@ for s in $STEPS; do case $s in
   decoding)  # RESULTS 7.8: repetition caps and closing biases on the shipped model, then the latency benchmark; ~25 min
     split
     [ -f "$OUT/synth/train.jsonl" ] || step synth sashimi data synth --n 5000 --seed 0 --out "$OUT/synth"
-    step decoding-caps python benchmarks/decoding_sweep.py --out "$OUT/decoding" --caps 0 10 6 4 --close-biases 0 --set "dev=$OUT/split/dev.jsonl" --set "test=$OUT/synth/test.jsonl" --set "comp=$OUT/synth/test_compositional.jsonl"
-    step decoding-bias-dev python benchmarks/decoding_sweep.py --out "$OUT/decoding" --caps 4 --close-biases 0 0.5 1 1.5 2 --set "rdev=$OUT/split/dev.jsonl" --set "sdev=$OUT/synth/dev.jsonl"
-    step decoding-bias-test python benchmarks/decoding_sweep.py --out "$OUT/decoding" --caps 4 --close-biases 0 1 --set "test=$OUT/synth/test.jsonl" --set "comp=$OUT/synth/test_compositional.jsonl"
-    step latency python benchmarks/latency.py --cold-runs 5 --data "$OUT/split/dev.jsonl" --extra "$OUT/synth/test.jsonl" --out "$OUT/latency.json" ;;
-  serve-load)  # RESULTS 8 (~30 min): the answers of the numpy decoder step (the code before onnxruntime ran it) against the
+    step decoding-caps env SASHIMI_ENCODER_PRECISION=float32 python benchmarks/decoding_sweep.py --out "$OUT/decoding" --caps 0 10 6 4 --close-biases 0 --set "dev=$OUT/split/dev.jsonl" --set "test=$OUT/synth/test.jsonl" --set "comp=$OUT/synth/test_compositional.jsonl"
+    step decoding-bias-dev env SASHIMI_ENCODER_PRECISION=float32 python benchmarks/decoding_sweep.py --out "$OUT/decoding" --caps 4 --close-biases 0 0.5 1 1.5 2 --set "rdev=$OUT/split/dev.jsonl" --set "sdev=$OUT/synth/dev.jsonl"
+    step decoding-bias-test env SASHIMI_ENCODER_PRECISION=float32 python benchmarks/decoding_sweep.py --out "$OUT/decoding" --caps 4 --close-biases 0 1 --set "test=$OUT/synth/test.jsonl" --set "comp=$OUT/synth/test_compositional.jsonl"
+    step latency env SASHIMI_ENCODER_PRECISION=float32 python benchmarks/latency.py --cold-runs 5 --data "$OUT/split/dev.jsonl" --extra "$OUT/synth/test.jsonl" --out "$OUT/latency.json" ;;
+  serve-load)  # RESULTS 8 (~45 min): the answers of the numpy decoder step (the code before onnxruntime ran it) against the
     # default path alone and batched; the load test with 1 and 2 generation workers, then 2 workers with batches of at
     # most 1 and 8 requests, then the httpx and raw load clients, alternating, 3 runs each (needs both cores free)
     # exit 1 = a bar missed (the report says which); anything else stops the script
@@ -240,7 +240,18 @@ for s in $STEPS; do case $s in
     for n in dev:split/dev test:synth/test test_compositional:synth/test_compositional; do for v in float32 int8; do
       step "int8-evaluate-${n%%:*}-$v" sashimi evaluate --predictions "$OUT/int8_preds/${n%%:*}.$v.jsonl" --data "$OUT/${n#*:}.jsonl" --out "$OUT/int8_eval/${n%%:*}.$v" --name $v --quiet
     done; step "int8-paired-${n%%:*}" python benchmarks/paired.py "$OUT/int8_eval/${n%%:*}.int8/rows.jsonl" "$OUT/int8_eval/${n%%:*}.float32/rows.jsonl" --metric action_f1 skeleton_exact exact; done
-    step encoder-int8-serve python benchmarks/encoder_int8_serve.py --runs 5 --out "$OUT/encoder_int8_serve" ;;
+    step encoder-int8-serve python benchmarks/encoder_int8_serve.py --runs 5 --out "$OUT/encoder_int8_serve"
+    # the shipped model with its 8-bit MiniLM (packed.json) vs the float32 features: answers, scores, latency, load (~12 min)
+    for n in dev:split/dev test:synth/test test_compositional:synth/test_compositional; do
+      step "int8-shipped-generate-${n%%:*}" sashimi generate --input "$OUT/${n#*:}.jsonl" --out "$OUT/int8_shipped/${n%%:*}.jsonl" --quiet
+      step "int8-shipped-evaluate-${n%%:*}" sashimi evaluate --predictions "$OUT/int8_shipped/${n%%:*}.jsonl" --data "$OUT/${n#*:}.jsonl" --out "$OUT/int8_shipped/eval_${n%%:*}" --name shipped-int8 --quiet
+    done
+    for rep in 1 2; do for p in int8 float32; do
+      step "latency-$p-r$rep" env SASHIMI_ENCODER_PRECISION=$p python benchmarks/latency.py --cold-runs 3 --data "$OUT/split/dev.jsonl" --extra "$OUT/synth/test.jsonl" --out "$OUT/latency_${p}_r$rep.json"
+    done; done
+    for rep in 1 2 3; do for p in int8 float32; do
+      step "serve-load-$p-r$rep" sh -c "SASHIMI_ENCODER_PRECISION=$p python benchmarks/serve_load.py --workers 2 --out '$OUT/serve_load_${p}_r$rep' || [ \$? -eq 1 ]"
+    done; done ;;
   ablate)  # issue 14: the priority matrix (27 jobs, ~80 min on 2 cores; resumable) + the 3x-budget check (~15 min)
     step ablate-priority sashimi ablate --matrix configs/ablation/priority.yaml --seeds 3 --workers 2 --out "$OUT/abl" --quiet
     step ablate-budget sashimi ablate --matrix configs/ablation/budget.yaml --seeds 1 --workers 2 --out "$OUT/abl-budget" --quiet ;;

@@ -247,6 +247,13 @@ def test_export_records_the_encoder_precision_the_generator_then_runs(run_dir, t
     monkeypatch.setenv("SASHIMI_ENCODER_PRECISION", "float32")
     assert Generator.load(tmp_path / "q").encoder.precision == "float32"
     monkeypatch.delenv("SASHIMI_ENCODER_PRECISION")
+    monkeypatch.setenv("SASHIMI_ENCODER_BACKEND", "torch")  # the float32 reference pass: no 8-bit graph
+    assert (Generator.load(tmp_path / "q").encoder.backend, Generator.load(tmp_path / "q").encoder.precision) == ("torch", "float32")
+    monkeypatch.setenv("SASHIMI_ENCODER_PRECISION", "int8")  # asked for both: a clear error
+    with pytest.raises(DataError, match="needs the onnxruntime backend"):
+        Generator.load(tmp_path / "q")
+    monkeypatch.delenv("SASHIMI_ENCODER_BACKEND")
+    monkeypatch.delenv("SASHIMI_ENCODER_PRECISION")
     with pytest.raises(DataError, match="encoder precision must be one of"):
         export_run(run_dir, tmp_path / "bad", encoder_precision="int4")
     info["encoder_precision"] = "int4"

@@ -268,7 +268,11 @@ class Generator:
         self.model = model  # checkpoint.LoadedModel (from a run folder or a packed export)
         self.model_dir = model_dir
         if encoder is None:  # the precision the model declares, unless $SASHIMI_ENCODER_PRECISION says otherwise
-            precision = os.environ.get("SASHIMI_ENCODER_PRECISION") or getattr(model, "encoder_precision", None)
+            precision = os.environ.get("SASHIMI_ENCODER_PRECISION")
+            if not precision:
+                precision = getattr(model, "encoder_precision", None)
+                if os.environ.get("SASHIMI_ENCODER_BACKEND") == "torch":
+                    precision = "float32"  # the torch forward pass is the float32 reference: it has no 8-bit graph
             encoder = MiniLM(precision=precision)
         self.encoder = encoder
         self.gate = fast_gate(gate if gate is not None else load_gate())
