@@ -73,32 +73,15 @@ def minilm_int8():
     return MiniLM(precision="int8")
 
 
-def _float_graph_for_the_quantiser(minilm):
-    """The float32 graph with its weights inside and every Gemm as MatMul + Add (what
-    `onnxruntime.quantization.quantize_dynamic` reads)."""
-    import onnx
-    from onnx import helper, numpy_helper
+def _int8_study():
+    """benchmarks/encoder_int8.py (the study that measured the 8-bit graph), loaded by path."""
+    import importlib.util
 
-    from sashimi.model.minilm_onnx import build_graph
-
-    weights = {k: v.numpy() for k, v in minilm.w.items() if not k.startswith("embeddings.word_")}
-    graph, external = build_graph(weights, minilm.n_layers, minilm.n_heads, minilm.eps)
-    model = onnx.load_from_string(graph)
-    inits = {t.name: numpy_helper.from_array(external[t.name], t.name) if t.name in external else t
-             for t in model.graph.initializer}  # fmt: skip
-    nodes = []
-    for node in model.graph.node:
-        if node.op_type != "Gemm":
-            nodes.append(node)
-            continue
-        x, w, b = node.input
-        inits[w] = numpy_helper.from_array(numpy_helper.to_array(inits[w]).T.copy(), w)
-        nodes += [helper.make_node("MatMul", [x, w], [node.output[0] + ".mm"]),
-                  helper.make_node("Add", [node.output[0] + ".mm", b], [node.output[0]])]  # fmt: skip
-    del model.graph.node[:], model.graph.initializer[:]
-    model.graph.node.extend(nodes)
-    model.graph.initializer.extend(inits.values())
-    return model
+    path = Path(__file__).resolve().parents[2] / "benchmarks" / "encoder_int8.py"
+    spec = importlib.util.spec_from_file_location("encoder_int8", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def test_int8_minilm_is_onnxruntimes_own_dynamic_quantisation(minilm, minilm_int8, tmp_path):
@@ -111,7 +94,7 @@ def test_int8_minilm_is_onnxruntimes_own_dynamic_quantisation(minilm, minilm_int
 
     from sashimi.model.onnx_graph import session
 
-    onnx.save(_float_graph_for_the_quantiser(minilm), tmp_path / "float.onnx")
+    onnx.save(_int8_study().float_model(minilm), tmp_path / "float.onnx")  # every Gemm as MatMul + Add
     logging.getLogger().setLevel(logging.ERROR)  # the quantiser's advice to pre-process
     quantize_dynamic(str(tmp_path / "float.onnx"), str(tmp_path / "q.onnx"),
                      weight_type=QuantType.QInt8, per_channel=True)  # fmt: skip
