@@ -21,6 +21,10 @@ The load generator runs on the machine it measures, so its own CPU is taken from
 raw` (the default) speaks HTTP/1.1 over asyncio streams (~1.8 s of CPU per 2,000 requests, start-up
 included), `--client httpx` uses httpx as before (~4.4 s).
 
+The report's `machine_cpu` gives the shares of the whole machine's CPU time during the run (psutil):
+`steal` is time the host's hypervisor gave to other machines, `nice` time taken by niced processes
+(background jobs); a run with either well above 0 measured a slower or busier machine.
+
 Only loopback addresses are accepted, and the run is bounded in count (`--requests`) and time
 (`--max-seconds`). Exit status 0 iff: no 5xx, no transport error, every oversized/malformed request
 answered 4xx with JSON `{error, detail}`, every valid/ood request answered 200, memory flat, and
@@ -261,6 +265,17 @@ def _rss(proc: psutil.Process) -> int:
         return 0
 
 
+def cpu_shares(before, after) -> dict[str, float]:
+    """Shares of the machine's CPU time between two `psutil.cpu_times()` samples (user, nice, system,
+    idle, iowait, steal: those this platform reports); guest time is already inside user on Linux."""
+    fields = [f for f in before._fields if f not in ("guest", "guest_nice")]
+    spent = {f: getattr(after, f) - getattr(before, f) for f in fields}
+    total = sum(spent.values())
+    if total <= 0:
+        return {}
+    return {f: round(spent[f] / total, 4) for f in ("user", "nice", "system", "idle", "iowait", "steal") if f in spent}
+
+
 class RssSampler:
     """Samples the resident memory of a process and its children (the generation workers of
     `--workers N`) every `period` s in a background thread."""
@@ -427,9 +442,9 @@ def main(argv: list[str] | None = None) -> int:
             def progress(done: int) -> None:
                 sampler.done = done
 
-            t0 = time.perf_counter()
+            t0, cpu0 = time.perf_counter(), psutil.cpu_times()
             outcomes = asyncio.run(run_load(url, plan, args.clients, args.max_seconds, progress, args.client))
-            wall = time.perf_counter() - t0
+            wall, machine_cpu = time.perf_counter() - t0, cpu_shares(cpu0, psutil.cpu_times())
         health = httpx.get(url + "/api/health", timeout=10).json()
     finally:
         if proc is not None:
@@ -439,6 +454,7 @@ def main(argv: list[str] | None = None) -> int:
         outcomes, wall, sampler.samples, int(args.warmup_fraction * len(outcomes)), args.rss_tolerance_mb, args.p95_ms
     )
     report["config"] = {k: v for k, v in vars(args).items()} | {"cpus": os.cpu_count(), "server_startup_s": startup}
+    report["machine_cpu"] = machine_cpu
     report["server_health_after"] = health
     text = json.dumps(report, indent=2)
     if args.out:

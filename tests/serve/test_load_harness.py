@@ -116,3 +116,20 @@ def test_raw_client_reads_each_body_framing(answer):
 
     got = asyncio.run(scenario())
     assert got.status_code == 200 and got.json() == {"a": 1}
+
+
+def test_cpu_shares_of_the_machine():
+    """`machine_cpu` in the report: each kind of CPU time as a share of all, from two psutil samples."""
+    from collections import namedtuple
+
+    import psutil
+
+    T = namedtuple("T", "user nice system idle iowait irq softirq steal guest guest_nice")
+    before = T(100, 10, 20, 500, 0, 0, 0, 5, 50, 0)
+    after = T(160, 30, 30, 590, 0, 0, 0, 25, 90, 0)  # +60 user (guest +40 is inside it), +20 nice, ...
+    assert serve_load.cpu_shares(before, after) == {
+        "user": 0.3, "nice": 0.1, "system": 0.05, "idle": 0.45, "iowait": 0.0, "steal": 0.1
+    }
+    assert serve_load.cpu_shares(before, before) == {}
+    real = serve_load.cpu_shares(psutil.cpu_times(), psutil.cpu_times())
+    assert all(0.0 <= v <= 1.0 for v in real.values())
