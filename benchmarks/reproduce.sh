@@ -245,6 +245,7 @@ for s in $STEPS; do case $s in
     for n in dev:split/dev test:synth/test test_compositional:synth/test_compositional; do
       step "int8-shipped-generate-${n%%:*}" sashimi generate --input "$OUT/${n#*:}.jsonl" --out "$OUT/int8_shipped/${n%%:*}.jsonl" --quiet
       step "int8-shipped-evaluate-${n%%:*}" sashimi evaluate --predictions "$OUT/int8_shipped/${n%%:*}.jsonl" --data "$OUT/${n#*:}.jsonl" --out "$OUT/int8_shipped/eval_${n%%:*}" --name shipped-int8 --quiet
+      step "int8-shipped-paired-${n%%:*}" python benchmarks/paired.py "$OUT/int8_shipped/eval_${n%%:*}/rows.jsonl" "$OUT/int8_eval/${n%%:*}.float32/rows.jsonl" --metric action_f1 skeleton_exact exact
     done
     for rep in 1 2; do for p in int8 float32; do
       step "latency-$p-r$rep" env SASHIMI_ENCODER_PRECISION=$p python benchmarks/latency.py --cold-runs 3 --data "$OUT/split/dev.jsonl" --extra "$OUT/synth/test.jsonl" --out "$OUT/latency_${p}_r$rep.json"
