@@ -267,13 +267,11 @@ class Generator:
         threadpool_limits(threads)
         self.model = model  # checkpoint.LoadedModel (from a run folder or a packed export)
         self.model_dir = model_dir
-        if encoder is None:  # the precision the model declares, unless $SASHIMI_ENCODER_PRECISION says otherwise
-            precision = os.environ.get("SASHIMI_ENCODER_PRECISION")
-            if not precision:
-                precision = getattr(model, "encoder_precision", None)
-                if os.environ.get("SASHIMI_ENCODER_BACKEND") == "torch":
-                    precision = "float32"  # the torch forward pass is the float32 reference: it has no 8-bit graph
-            encoder = MiniLM(precision=precision)
+        if encoder is None:
+            # the precision the model declares, unless $SASHIMI_ENCODER_PRECISION (read by MiniLM) says
+            # otherwise or the torch forward pass is asked for (the float32 reference: no 8-bit graph)
+            overridden = os.environ.get("SASHIMI_ENCODER_PRECISION") or os.environ.get("SASHIMI_ENCODER_BACKEND") == "torch"
+            encoder = MiniLM(precision=None if overridden else getattr(model, "encoder_precision", None))
         self.encoder = encoder
         self.gate = fast_gate(gate if gate is not None else load_gate())
         self._known_words = self.gate.known_words  # beside WordPiece's: words that give a request meaning
