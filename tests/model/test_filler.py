@@ -194,6 +194,48 @@ def test_fill_is_valid_on_every_synthetic_gold_sequence(filler, synth, catalog):
             assert ok, text
 
 
+def _reference_fill(filler: ValueFiller, prompt: str, tokens: list[str]):
+    """`fill` as the scorer defines it: every candidate with all its features, scored by `score`
+    (intercept + each crossed feature's weight, term by term), and the scores `fill`'s own scorer gives
+    the same candidates (with static vocabulary scores: `generate(..., partials=)`)."""
+    from copy import deepcopy
+
+    from sashimi.model.filler.core import _advance, _fill_order
+
+    view, state = PromptView(prompt), FillState(tokens=tuple(tokens))
+    contexts = slot_contexts(tokens)
+    slots, pairs = [None] * len(contexts), []
+    for i in _fill_order(contexts):
+        ctx = contexts[i]
+        cands = filler.generator.generate(ctx, view, state)
+        fast = filler.generator.generate(ctx, view, deepcopy(state), filler._static_scores)
+        assert [c.key for c in fast] == [c.key for c in cands]
+        scorer = filler._scorer(ctx)
+        pairs += [(filler.score(ctx, a.feats), scorer(b)) for a, b in zip(cands, fast, strict=True)]
+        best = max(cands, key=lambda c: filler.score(ctx, c.feats)) if cands else None
+        value = filler._legal(ctx, best.value if best else filler.generator.default(ctx, view), view)
+        _advance(state, best, value_key(ctx.kind, value), ctx, value)
+        slots[i] = (ctx.kind, value)
+    return slots, pairs
+
+
+def test_fill_scores_candidates_as_the_reference_scorer(filler, synth):
+    """`fill` sums each vocabulary context's static features once and each feature's crossed weights
+    once per parameter: the same logits to float rounding, and the same choices, as scoring every
+    candidate's crossed features one by one."""
+    n = 0
+    for split in ("test", "test_compositional"):
+        for prompt, typed in synth[split][:60] + [("", typed) for _, typed in synth[split][:5]]:
+            tokens = _tokens(typed)
+            expected, pairs = _reference_fill(filler, prompt, tokens)
+            slots, _names = filler.fill(prompt, tokens)
+            assert [(s.kind, s.value) for s in slots] == expected, prompt
+            for ref, fast in pairs:
+                assert fast == pytest.approx(ref, rel=1e-12, abs=1e-12)
+            n += len(pairs)
+    assert n > 10_000  # the vocabulary's ~100 candidates per slot, spans, numbers, titles
+
+
 def test_fill_is_valid_on_real_gold_sequences(shortcutforge_dir, filler):
     catalog = Catalog.from_reference(shortcutforge_dir)
     checked = 0

@@ -28,6 +28,7 @@ import math
 import re
 import sys
 from collections import Counter
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -56,13 +57,16 @@ def vocab_keys(ctx: SlotContext) -> tuple[str, str, str, str, str]:
     )
 
 
-@dataclass
+@dataclass(slots=True)
 class Candidate:
     value: Any
     key: str
     feats: dict[str, float] = field(default_factory=dict)
     start: int | None = None  # character offset of a copied span (ordering features)
     last_word: int | None = None  # last word index of a copied span / number
+    # inference only (`generate(..., partials=)`): the score of the vocabulary features that do not depend
+    # on the request, summed per vocabulary level; `feats` then holds only the other features
+    base: float = 0.0
 
 
 @dataclass
@@ -75,6 +79,26 @@ class FillState:
     used: Counter = field(default_factory=Counter)
     last_start: int = -1  # offset of the last value copied from the request
     last_number_word: int | None = None  # word index of the last copied number (for its unit)
+
+
+# (slot context, vocabulary context key, its entries (`_vocab_entries`)) -> each entry's static score
+StaticScores = Callable[[SlotContext, str, list], Sequence[float]]
+
+
+_IN_PROMPT = {"voc_in_prompt": 1.0}  # a vocabulary number the request writes too (shared: never mutated)
+_NONE: dict[str, float] = {}
+
+
+def _overlap(memo: dict, view: PromptView, value: Any, vkey: str, words: tuple[str, ...]) -> dict[str, float]:
+    """The request-dependent features of a vocabulary literal (how many of its words the request has),
+    memoised per request in `memo` (`add` copies them into a candidate, never mutates them)."""
+    hit = sum(map(view.word_set.__contains__, words)) / len(words)
+    extra = memo[vkey] = {"voc_overlap": hit}
+    if hit == 1.0:
+        extra["voc_overlap_all"] = 1.0
+    if isinstance(value, str) and value in view.prompt:
+        extra["voc_in_prompt"] = 1.0
+    return extra
 
 
 def _bucket(n: int) -> str:
@@ -101,24 +125,33 @@ class CandidateGenerator:
 
     # ------------------------------------------------------------------ public
 
-    def generate(self, ctx: SlotContext, view: PromptView, state: FillState) -> list[Candidate]:
+    def generate(
+        self, ctx: SlotContext, view: PromptView, state: FillState, partials: StaticScores | None = None
+    ) -> list[Candidate]:
+        """The slot's candidates, each with its features. `partials` (inference: `ValueFiller.fill`) scores
+        the request-independent features of a vocabulary context once (`StaticScores`): its candidates
+        then carry that score as `base` instead of those features, which the scorer would sum again for
+        every candidate of every request (a vocabulary proposes ~100 per slot)."""
         cands: dict[str, Candidate] = {}
 
         def add(value: Any, feats: dict[str, float], start: int | None = None, last: int | None = None,
-                key: str | None = None):  # fmt: skip
+                key: str | None = None, base: float = 0.0):  # fmt: skip
             key = key if key is not None else value_key(ctx.kind, value)
             cand = cands.get(key)
             if cand is None:
-                cands[key] = Candidate(value, key, dict(feats), start, last)
+                cands[key] = Candidate(value, key, dict(feats), start, last, base)
                 return
             if cand.start is None and start is not None:
                 cand.start, cand.last_word = start, last
+            # a context lists a literal once, and each level's static features have their own names, so
+            # the levels' static scores add up as their features would
+            cand.base += base
             old = cand.feats
             for name, x in feats.items():
                 if x > old.get(name, 0.0):
                     old[name] = x
 
-        self._vocab(ctx, view, add)
+        self._vocab(ctx, view, add, partials)
         if ctx.kind in ("str", "text"):
             self._spans(ctx, view, add)
             if ctx.kind == "str":
@@ -185,27 +218,31 @@ class CandidateGenerator:
             self._cache[key] = cached
         return cached
 
-    def _vocab(self, ctx: SlotContext, view: PromptView, add) -> None:
+    def _vocab(self, ctx: SlotContext, view: PromptView, add, partials: StaticScores | None = None) -> None:
         numbers = view.number_keys
         overlap = view.cache.setdefault("overlap", {})
         for level, key, top in zip(LEVELS, vocab_keys(ctx), LEVEL_TOP, strict=True):
             if key not in self.vocab:
                 continue
-            for value, vkey, static, words in self._vocab_entries(key, level)[:top]:
+            entries = self._vocab_entries(key, level)
+            if partials is not None:  # the static features scored already: only the request's are left
+                bases = partials(ctx, key, entries)
+                for rank, (value, vkey, _static, words) in enumerate(entries[:top]):
+                    if ctx.kind == "num":
+                        feats = _IN_PROMPT if vkey in numbers else _NONE
+                    elif words:
+                        feats = overlap.get(vkey) or _overlap(overlap, view, value, vkey, words)
+                    else:
+                        feats = _NONE
+                    add(value, feats, key=vkey, base=bases[rank])
+                continue
+            for value, vkey, static, words in entries[:top]:
                 feats = dict(static)
                 if ctx.kind == "num":
                     if vkey in numbers:
                         feats["voc_in_prompt"] = 1.0
                 elif words:
-                    extra = overlap.get(vkey)
-                    if extra is None:
-                        hit = sum(w in view.word_set for w in words) / len(words)
-                        extra = overlap[vkey] = {"voc_overlap": hit}
-                        if hit == 1.0:
-                            extra["voc_overlap_all"] = 1.0
-                        if isinstance(value, str) and value in view.prompt:
-                            extra["voc_in_prompt"] = 1.0
-                    feats.update(extra)
+                    feats.update(overlap.get(vkey) or _overlap(overlap, view, value, vkey, words))
                 add(value, feats, key=vkey)
 
     def _spans(self, ctx: SlotContext, view: PromptView, add) -> None:
@@ -300,7 +337,7 @@ def span_candidates(view: PromptView) -> list[tuple[str, dict[str, float], int, 
         }
         for f in shape(s.value):
             feats["shape_" + f] = 1.0
-        if any(a <= s.start and s.end <= b for a, b in quoted):
+        if quoted and any(a <= s.start and s.end <= b for a, b in quoted):
             feats["in_quote"] = 1.0
         if s.first == 0:
             feats["span_at_start"] = 1.0

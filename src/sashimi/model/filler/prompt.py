@@ -164,7 +164,7 @@ def shape(value: str) -> list[str]:
         feats.append("email")
     if _TIME.match(value):
         feats.append("time")
-    if any(ch.isdigit() for ch in value):
+    if any(map(str.isdigit, value)):
         feats.append("digit")
     words = value.split()
     if words and all(w[:1].isupper() for w in words):
