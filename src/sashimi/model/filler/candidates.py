@@ -131,7 +131,7 @@ class CandidateGenerator:
         """The slot's candidates, each with its features. `partials` (inference: `ValueFiller.fill`) scores
         the request-independent features of a vocabulary context once (`StaticScores`): its candidates
         then carry that score as `base` instead of those features, which the scorer would sum again for
-        every candidate of every request (a vocabulary proposes ~100 per slot)."""
+        every candidate of every request (the vocabularies propose up to 120 per slot)."""
         cands: dict[str, Candidate] = {}
 
         def add(value: Any, feats: dict[str, float], start: int | None = None, last: int | None = None,

@@ -94,7 +94,7 @@ class ValueFiller:
         self.meta = dict(meta or {})
         self.titles = titles
         self.generator = CandidateGenerator(vocab, totals, enums, units, titles)
-        # (kind, role, action, param) -> what `_score` reads for that parameter (`_weights_for`)
+        # (kind, role, action, param) -> what `_scorer` reads for that parameter (`_weights_for`)
         self._cross_cache: dict[tuple, tuple[float, dict[str, float], dict[str, array]]] = {}
 
     # ------------------------------------------------------------------ training
@@ -208,7 +208,7 @@ class ValueFiller:
 
     def score(self, ctx: SlotContext, feats: dict[str, float]) -> float:
         """intercept + Σ w · x over `cross(ctx, feats)`: the logistic scorer's logit, term by term (the
-        reference that `fill`'s faster `_score` is tested against)."""
+        reference that `fill`'s faster `_scorer` is tested against)."""
         terms = [self.weights.get(name, 0.0) * x for name, x in cross(ctx, feats).items()]
         return self.intercept + sum(terms)
 
