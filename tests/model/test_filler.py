@@ -198,8 +198,6 @@ def _reference_fill(filler: ValueFiller, prompt: str, tokens: list[str]):
     """`fill` as the scorer defines it: every candidate with all its features, scored by `score`
     (intercept + each crossed feature's weight, term by term), and the scores `fill`'s own scorer gives
     the same candidates (with static vocabulary scores: `generate(..., partials=)`)."""
-    from copy import deepcopy
-
     from sashimi.model.filler.core import _advance, _fill_order
 
     view, state = PromptView(prompt), FillState(tokens=tuple(tokens))
@@ -208,7 +206,7 @@ def _reference_fill(filler: ValueFiller, prompt: str, tokens: list[str]):
     for i in _fill_order(contexts):
         ctx = contexts[i]
         cands = filler.generator.generate(ctx, view, state)
-        fast = filler.generator.generate(ctx, view, deepcopy(state), filler._static_scores)
+        fast = filler.generator.generate(ctx, view, state, filler._static_scores)  # reads the state only
         assert [c.key for c in fast] == [c.key for c in cands]
         scorer = filler._scorer(ctx)
         pairs += [(filler.score(ctx, a.feats), scorer(b)) for a, b in zip(cands, fast, strict=True)]

@@ -223,16 +223,20 @@ class ValueFiller:
         def score(cand: Candidate) -> float:
             total = offset + cand.base
             for name, x in cand.feats.items():
-                w = summed.get(name)
+                w = summed.get(name)  # the hot loop: the cached weight, else `_summed` fills it in
                 if w is None:
-                    w = summed[name] = self._summed(ctx, name)
+                    w = self._summed(ctx, summed, name)
                 total += w if x == 1.0 else w * x
             return total
 
         return score
 
-    def _summed(self, ctx: SlotContext, name: str) -> float:
-        return sum(self.weights.get(k, 0.0) for k in cross_names(ctx, name))
+    def _summed(self, ctx: SlotContext, summed: dict[str, float], name: str) -> float:
+        """Feature `name`'s crossed weights for `ctx`'s parameter, summed and kept in `summed`."""
+        w = summed.get(name)
+        if w is None:
+            w = summed[name] = sum(self.weights.get(k, 0.0) for k in cross_names(ctx, name))
+        return w
 
     def _static_scores(self, ctx: SlotContext, key: str, entries: list) -> array:
         """Each entry's request-independent vocabulary features of context `key`, scored for `ctx`'s
@@ -244,10 +248,7 @@ class ValueFiller:
             for _value, _vkey, feats, _words in entries:
                 total = 0.0
                 for name, x in feats.items():
-                    w = summed.get(name)
-                    if w is None:
-                        w = summed[name] = self._summed(ctx, name)
-                    total += w * x
+                    total += self._summed(ctx, summed, name) * x
                 hit.append(total)
             statics[key] = hit
         return hit
