@@ -20,7 +20,12 @@ Variants:
   gate` applied to the fine-tuned fusions: each component refitted on the whole training part, fused with
   the out-of-fold z-score statistics, threshold = the most OOD refused at >= 99 % precision on the
   out-of-fold fused scores; then the held-out templates are scored ONCE (precision, recall, false
-  reject, and false reject on `--real-dev` when given). This part reads the held-out 20 %.
+  reject, and false reject on `--real-dev` when given). This part reads the held-out 20 %. With
+  `--blind FILE` (issue 16's hand-written blind set) the same refitted fusions, and the frozen
+  `embedding+lexical` head beside them, also score that file once: false accepts and rejects, AUROC, OOD
+  accept rate per category. Nothing is ever fitted or chosen on it;
+- `--canonical`: every request read as the shipped gate reads it (`canonical_request`: address and
+  politeness wrappers off), for a set the shipped gate was fitted that way on (issue 16's `ood16`).
 - `ranking_top`: for `embedding+lexical`, which sources the in-domain prompts come from that score as
   OOD above the cut where 95 % of OOD would be refused (counts by source only: real prompts are external
   data and are never printed).
@@ -68,16 +73,36 @@ def zscore(a: np.ndarray, ref: np.ndarray | None = None) -> np.ndarray:
 
 
 class Study:
-    def __init__(self, ood_path: Path, cache_dir: Path | None, real_dev: Path | None = None) -> None:
+    def __init__(
+        self,
+        ood_path: Path,
+        cache_dir: Path | None,
+        real_dev: Path | None = None,
+        canonical: bool = False,
+        blind: Path | None = None,
+    ) -> None:
+        from sashimi.model.gate import canonical_request
+
         rows = load_labelled(ood_path, need_template=True)
-        self.texts = np.array([r["prompt"] for r in rows], dtype=object)
+        # canonical: each request read as the shipped gate reads it (address and politeness wrappers off)
+        read = canonical_request if canonical else (lambda text: text)
+        self.texts = np.array([read(r["prompt"]) for r in rows], dtype=object)
         self.groups = np.array([r["template_id"] for r in rows])
         self.is_ood = np.array([r["label"] == "ood" for r in rows])
         self.encoder = Encoder(cache_dir)
         self.emb = self.encoder.embed(list(self.texts))
         dev_texts, dev_emb = embed_real_dev(self.encoder, real_dev)  # real in-domain prompts, scored only
-        self.dev_texts = dev_texts or []
+        self.dev_texts = dev_texts or []  # already canonical (embed_real_dev)
         self.dev_emb = dev_emb if dev_emb is not None else self.emb[:0]
+        self.n_dev = len(self.dev_texts)
+        self.blind_is_ood, self.blind_category = np.zeros(0, bool), []
+        if blind is not None:  # scored after the real dev prompts, never fitted on (--held-out only)
+            rows = load_labelled(blind)
+            texts = [read(r["prompt"]) for r in rows]
+            self.blind_is_ood = np.array([r["label"] == "ood" for r in rows])
+            self.blind_category = [r.get("category", "") for r in rows]
+            self.dev_texts = self.dev_texts + texts
+            self.dev_emb = np.vstack([self.dev_emb, self.encoder.embed(texts)])
 
     def split(self, seed: int) -> np.ndarray:
         from sklearn.model_selection import GroupShuffleSplit
@@ -172,12 +197,19 @@ def ranking_top(study: Study, idx: np.ndarray, score: np.ndarray, recall: float 
 
 
 def held_out_metrics(
-    oof: dict, refit: dict, is_ood_oof: np.ndarray, is_ood_test: np.ndarray, n_test: int
+    oof: dict,
+    refit: dict,
+    is_ood_oof: np.ndarray,
+    is_ood_test: np.ndarray,
+    n_test: int,
+    n_dev: int = 0,
+    blind: tuple[np.ndarray, list[str]] | None = None,
 ) -> dict:
     """`sashimi exp gate`'s protocol for a sum of z-scored OOD logits.
 
     oof[k]: out-of-fold logits of component k on the training part; refit[k]: logits of k refitted on the
-    whole training part, on the held-out rows first (n_test of them), then on any extra texts (real dev).
+    whole training part, on the held-out rows first (n_test of them), then on the real dev prompts (n_dev),
+    then on the blind set's prompts (`blind`: their labels and categories), if any.
     Both are z-scored with the out-of-fold statistics; the threshold comes from the out-of-fold sum only.
     """
 
@@ -190,8 +222,24 @@ def held_out_metrics(
     test = ood_metrics(scores[:n_test], is_ood_test, threshold)
     out = {k: test[k] for k in ("precision", "recall", "false_reject_rate", "auroc", "confusion")}
     out["meets_bar"] = meets_bar(test)
-    if len(scores) > n_test:
-        out["real_dev_false_reject_rate"] = round(float(np.mean(scores[n_test:] < threshold)), 4)
+    dev = scores[n_test : n_test + n_dev]
+    if len(dev):
+        out["real_dev_false_reject_rate"] = round(float(np.mean(dev < threshold)), 4)
+    if blind is not None and len(blind[0]):
+        is_ood, categories = blind
+        categories = np.array(categories, dtype=object)
+        accepted = scores[n_test + n_dev :] >= threshold
+        out["blind"] = {
+            "false_accept_rate": round(float(accepted[is_ood].mean()), 4),
+            "false_accepts": f"{int(accepted[is_ood].sum())}/{int(is_ood.sum())}",
+            "false_reject_rate": round(float((~accepted[~is_ood]).mean()), 4),
+            "false_rejects": f"{int((~accepted[~is_ood]).sum())}/{int((~is_ood).sum())}",
+            "auroc": round(float(roc_auc_score(is_ood, -scores[n_test + n_dev :])), 4),
+            "ood_accept_rate_by_category": {
+                c: round(float(accepted[is_ood & (categories == c)].mean()), 3)
+                for c in sorted(set(categories[is_ood]))
+            },
+        }
     return out
 
 
@@ -256,6 +304,17 @@ def main(argv: list[str] | None = None) -> int:
         "--real-dev", type=Path, default=None, help="real dev split JSONL: false reject there (--held-out)"
     )
     ap.add_argument("--cache-dir", type=Path, default=None)
+    ap.add_argument(
+        "--blind",
+        type=Path,
+        default=None,
+        help="labelled blind set (with --held-out): scored once by each refitted fusion, never fitted on",
+    )
+    ap.add_argument(
+        "--canonical",
+        action="store_true",
+        help="read every request as the shipped gate does (canonical_request)",
+    )
     args = ap.parse_args(argv)
     from sashimi.io import run_metadata, write_json
 
@@ -266,7 +325,7 @@ def main(argv: list[str] | None = None) -> int:
             name, _, kv = spec.partition(":")
             pairs = dict(item.split("=", 1) for item in kv.split(",") if item)
             finetunes[f"fine-tuned {name}"] = gate_lora.LoRAConfig.from_dict(pairs)
-        study = Study(args.ood, args.cache_dir, args.real_dev)
+        study = Study(args.ood, args.cache_dir, args.real_dev, canonical=args.canonical, blind=args.blind)
     except SashimiError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
@@ -303,10 +362,18 @@ def main(argv: list[str] | None = None) -> int:
                         ood,
                         study.is_ood[rest],
                         len(rest),
+                        study.n_dev,
+                        (study.blind_is_ood, study.blind_category),
                     )
         if refit:
             report["embedding+lexical"] = held_out_metrics(
-                {"e": both}, {"e": refit["embedding+lexical"]}, ood, study.is_ood[rest], len(rest)
+                {"e": both},
+                {"e": refit["embedding+lexical"]},
+                ood,
+                study.is_ood[rest],
+                len(rest),
+                study.n_dev,
+                (study.blind_is_ood, study.blind_category),
             )
             held_out.append(report)
             print(
