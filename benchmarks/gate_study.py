@@ -202,14 +202,14 @@ def held_out_metrics(
     is_ood_oof: np.ndarray,
     is_ood_test: np.ndarray,
     n_test: int,
-    n_dev: int = 0,
+    n_dev: int | None = None,
     blind: tuple[np.ndarray, list[str]] | None = None,
 ) -> dict:
     """`sashimi exp gate`'s protocol for a sum of z-scored OOD logits.
 
     oof[k]: out-of-fold logits of component k on the training part; refit[k]: logits of k refitted on the
-    whole training part, on the held-out rows first (n_test of them), then on the real dev prompts (n_dev),
-    then on the blind set's prompts (`blind`: their labels and categories), if any.
+    whole training part, on the held-out rows first (n_test of them), then on the real dev prompts (n_dev;
+    default: all the rest), then on the blind set's prompts (`blind`: their labels and categories), if any.
     Both are z-scored with the out-of-fold statistics; the threshold comes from the out-of-fold sum only.
     """
 
@@ -222,6 +222,7 @@ def held_out_metrics(
     test = ood_metrics(scores[:n_test], is_ood_test, threshold)
     out = {k: test[k] for k in ("precision", "recall", "false_reject_rate", "auroc", "confusion")}
     out["meets_bar"] = meets_bar(test)
+    n_dev = len(scores) - n_test if n_dev is None else n_dev  # no blind set: every extra text is real dev
     dev = scores[n_test : n_test + n_dev]
     if len(dev):
         out["real_dev_false_reject_rate"] = round(float(np.mean(dev < threshold)), 4)

@@ -50,3 +50,21 @@ def test_held_out_fusion_sums_z_scores_of_every_component(study):
     m = study.held_out_metrics(oof, {"a": base * 10, "b": base * 0.1}, is_ood, is_ood, len(is_ood))
     assert m["precision"] == 1.0 and m["recall"] == 1.0 and m["meets_bar"]
     assert "real_dev_false_reject_rate" not in m
+
+
+def test_held_out_scores_the_blind_set_after_real_dev_with_the_out_of_fold_cut(study):
+    is_ood_oof = np.array([True] * 20 + [False] * 40)
+    oof = {"a": np.where(is_ood_oof, 2.0, -2.0)}
+    is_ood_test = np.array([True, False])
+    test, dev = np.array([2.0, -2.0]), np.array([-2.0, 2.0, -2.0])  # one real dev prompt refused
+    # blind: 4 OOD (one scored in-domain: a false accept), 3 in-domain (one refused)
+    blind = np.array([2.0, 2.0, 2.0, -2.0, -2.0, -2.0, 2.0])
+    labels = np.array([True, True, True, True, False, False, False])
+    categories = ["chat", "chat", "cron", "cron", "terse", "terse", "terse"]
+    refit = {"a": np.concatenate([test, dev, blind])}
+    m = study.held_out_metrics(oof, refit, is_ood_oof, is_ood_test, 2, 3, (labels, categories))
+    assert m["real_dev_false_reject_rate"] == pytest.approx(1 / 3, abs=1e-4)
+    b = m["blind"]
+    assert (b["false_accepts"], b["false_rejects"]) == ("1/4", "1/3")
+    assert b["false_accept_rate"] == 0.25 and b["false_reject_rate"] == pytest.approx(1 / 3, abs=1e-4)
+    assert b["ood_accept_rate_by_category"] == {"chat": 0.0, "cron": 0.5}  # in-domain categories not listed
