@@ -317,6 +317,8 @@ def main(argv: list[str] | None = None) -> int:
         help="read every request as the shipped gate does (canonical_request)",
     )
     args = ap.parse_args(argv)
+    if args.blind is not None and not args.held_out:
+        ap.error("--blind needs --held-out (the blind set is scored by the refitted fusions)")
     from sashimi.io import run_metadata, write_json
 
     started = time.time()
