@@ -92,17 +92,19 @@ class Study:
         self.encoder = Encoder(cache_dir)
         self.emb = self.encoder.embed(list(self.texts))
         dev_texts, dev_emb = embed_real_dev(self.encoder, real_dev)  # real in-domain prompts, scored only
-        self.dev_texts = dev_texts or []  # already canonical (embed_real_dev)
-        self.dev_emb = dev_emb if dev_emb is not None else self.emb[:0]
-        self.n_dev = len(self.dev_texts)
+        # the texts scored after the held-out rows and never fitted on: real dev (already canonical:
+        # embed_real_dev), then the blind set's; `n_dev` marks where the blind ones start
+        self.scored_texts = dev_texts or []
+        self.scored_emb = dev_emb if dev_emb is not None else self.emb[:0]
+        self.n_dev = len(self.scored_texts)
         self.blind_is_ood, self.blind_category = np.zeros(0, bool), []
         if blind is not None:  # scored after the real dev prompts, never fitted on (--held-out only)
             rows = load_labelled(blind)
             texts = [read(r["prompt"]) for r in rows]
             self.blind_is_ood = np.array([r["label"] == "ood" for r in rows])
             self.blind_category = [r.get("category", "") for r in rows]
-            self.dev_texts = self.dev_texts + texts
-            self.dev_emb = np.vstack([self.dev_emb, self.encoder.embed(texts)])
+            self.scored_texts = self.scored_texts + texts
+            self.scored_emb = np.vstack([self.scored_emb, self.encoder.embed(texts)])
 
     def split(self, seed: int) -> np.ndarray:
         from sklearn.model_selection import GroupShuffleSplit
@@ -127,14 +129,14 @@ class Study:
         return LexicalView.fit(own)
 
     def linear_score(self, a: np.ndarray, b: np.ndarray, features: str, dev: bool = False) -> np.ndarray:
-        """OOD logits on rows b (then the real dev prompts, with dev) of the linear head fitted on rows a
+        """OOD logits on rows b (then `scored_texts`: real dev and blind prompts, with dev) of the linear head fitted on rows a
         (the settings of sashimi.model.gate.fit_gate)."""
         from sklearn.linear_model import LogisticRegression
 
         xa, xb = self.emb[a], self.emb[b]
         texts_b = list(self.texts[b])
         if dev:
-            xb, texts_b = np.vstack([xb, self.dev_emb]), texts_b + self.dev_texts
+            xb, texts_b = np.vstack([xb, self.scored_emb]), texts_b + self.scored_texts
         if features == "lexical":
             xa, xb = xa[:, :0], xb[:, :0]
         if features != "embedding":
@@ -338,7 +340,7 @@ def main(argv: list[str] | None = None) -> int:
         idx = study.split(seed)
         ood = study.is_ood[idx]
         rest = np.setdiff1d(np.arange(len(study.texts)), idx)
-        score_texts = list(study.texts[rest]) + study.dev_texts if args.held_out else None
+        score_texts = list(study.texts[rest]) + study.scored_texts if args.held_out else None
         both = study.linear_oof(idx, "embedding+lexical")
         scores = {"embedding": study.linear_oof(idx, "embedding")}
         for share in (0.5, 0.75):  # the learning curve over OOD template variety, then the full set

@@ -153,8 +153,6 @@ def test_row_chunks_give_the_whole_batch_loss_and_gradients(encoder, weighting):
     assert len(parts) == 4 and sum(p.targets.shape[0] for p in parts) == 10
     total_f, terms_f = _accumulated_losses(model, weights, batch, config, budget)
     assert total_f == pytest.approx(float(total.detach()), rel=1e-5)
-    assert terms_f == pytest.approx(
-        {k: float(torch.as_tensor(v).detach()) for k, v in terms.items()}, rel=1e-5
-    )
+    assert terms_f == pytest.approx({k: float(v.detach()) for k, v in terms.items()}, rel=1e-5)
     for a, p in zip(whole, params, strict=True):
         torch.testing.assert_close(p.grad, a, rtol=1e-4, atol=1e-6)
