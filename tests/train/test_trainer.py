@@ -138,6 +138,32 @@ def test_a_given_dev_file_replaces_the_carve(tmp_path, encoder):
     assert dev and dev[-1]["rows"] == len(splits["dev"])  # every dev row, none carved from training
 
 
+def test_a_carve_that_would_take_a_whole_data_file_is_an_error(tmp_path, encoder):
+    """Beside a large file of one family (our synthetic corpus: every row `synth-0-…`), a small file of
+    many families fits in the carve's share whole: none of its rows would train. Said, not done."""
+    from dataclasses import replace
+
+    from sashimi.data.synth import generate_corpus
+    from sashimi.dsl.corpus import save_corpus
+
+    rows = [e.row for e in generate_corpus(60, seed=0)["train"]]
+    def own(i: int, r):  # another family, prompt and program text: not joined to the synthetic group
+        title, rest = r.program.split("\n", 1)
+        return replace(r, shortcut_id=f"own-{chr(97 + i)}", prompt=f"{r.prompt} ({i})", program=f'SHORTCUT "Own {i}"\n{rest}')
+
+    small = [own(i, r) for i, r in enumerate(rows[:3])]
+    save_corpus(tmp_path / "synth.jsonl", rows)
+    save_corpus(tmp_path / "small.jsonl", small)
+    files = [str(tmp_path / "small.jsonl"), str(tmp_path / "synth.jsonl")]
+    with pytest.raises(DataError, match="took every row of this file") as err:
+        prepare(load_config(TINY, []), files, encoder=encoder)
+    assert err.value.location.file == files[0]
+    # with a dev split given, every row of both files trains
+    save_corpus(tmp_path / "dev.jsonl", rows[:4])
+    prep = prepare(load_config(TINY, [f"data.dev_file={tmp_path / 'dev.jsonl'}"]), files, encoder=encoder)
+    assert len(prep.train.examples) == len(rows) + len(small)
+
+
 def test_cli_errors_are_one_line(tmp_path, capsys):
     bad = tmp_path / "bad.yaml"
     bad.write_text("train:\n  stepz: 3\n")

@@ -110,11 +110,22 @@ def _load_rows(config: dict, data_paths: Sequence[str]) -> tuple[list[CorpusRow]
         raise DataError(f"data.source must be 'corpus' or 'synth', got {dc['source']!r}")
     if not data_paths:
         raise DataError("this config trains on a corpus: pass --data FILE.jsonl")
-    rows = [r for p in data_paths for r in load_corpus(p)]
+    per_file = [load_corpus(p) for p in data_paths]
+    rows = [r for file_rows in per_file for r in file_rows]
     if dc.get("dev_file"):  # a given dev split: every row of --data trains
         info["dev_file"] = {"path": str(dc["dev_file"]), "sha256": file_sha256(dc["dev_file"])}
         return rows, load_corpus(dc["dev_file"]), info
     split = split_corpus(rows, float(dc["dev_fraction"]), int(dc["split_seed"]))
+    trained = {id(r) for r in split.train}
+    for path, file_rows in zip(data_paths, per_file, strict=True):
+        # The carve takes whole family groups up to its share of all rows: a file of many small groups
+        # beside a large file of one family (our synthetic corpus) can end up in dev entirely.
+        if file_rows and not any(id(r) in trained for r in file_rows):
+            raise DataError(
+                f"the dev carve ({dc['dev_fraction']} of all rows, whole family groups) took every row of "
+                "this file, so none of it would train: give a dev split instead (--set data.dev_file=FILE)",
+                Location(str(path)),
+            )
     info["dev_carve"] = {
         "fraction": dc["dev_fraction"],
         "seed": dc["split_seed"],
