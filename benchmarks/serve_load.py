@@ -377,7 +377,8 @@ def summarise(outcomes: list[Outcome], wall_s: float, samples, warmup: int, rss_
 
 
 def start_server(
-    model: str | None, startup_s: float, workers: int = 1, max_batch: int | None = None
+    model: str | None, startup_s: float, workers: int = 1, max_batch: int | None = None,
+    batch_wait_ms: float | None = None,
 ) -> tuple[subprocess.Popen, str, float]:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -388,6 +389,8 @@ def start_server(
         cmd += ["--model", model]
     if max_batch is not None:
         cmd += ["--max-batch", str(max_batch)]
+    if batch_wait_ms is not None:
+        cmd += ["--batch-wait-ms", f"{batch_wait_ms:g}"]
     t0 = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     url = f"http://127.0.0.1:{port}"
@@ -411,6 +414,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--model", help="model directory for the server this script starts (default: shipped)")
     ap.add_argument("--workers", type=int, default=1, help="the started server's --workers")
     ap.add_argument("--max-batch", type=int, default=None, help="the started server's --max-batch (default: its own)")
+    ap.add_argument("--batch-wait-ms", type=float, default=None,
+                    help="the started server's --batch-wait-ms (default: its own)")
     ap.add_argument("--requests", type=int, default=2000)
     ap.add_argument("--clients", type=int, default=16)
     ap.add_argument("--seed", type=int, default=0)
@@ -434,7 +439,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.url:
         url, pid = args.url.rstrip("/"), args.pid
     else:
-        proc, url, startup = start_server(args.model, startup_s=60, workers=args.workers, max_batch=args.max_batch)
+        proc, url, startup = start_server(
+            args.model, startup_s=60, workers=args.workers, max_batch=args.max_batch, batch_wait_ms=args.batch_wait_ms
+        )
         pid = proc.pid
     check_loopback(url)
     try:

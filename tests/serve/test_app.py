@@ -327,11 +327,16 @@ def test_waiting_requests_are_batched_and_each_gets_its_own_answer(workers):
     prompts = [f"request number {i}" for i in range(16)]
     with LiveServer(app) as server:
         responses = _post_many(server, prompts)
+        stats = httpx.get(f"{server.url}/api/health", timeout=10).json()["batches"]
     assert [r.status_code for r in responses] == [200] * 16
     assert [r.json()["reason"] for r in responses] == [f"echo {p}" for p in prompts]
     sizes = [len(b) for b in gen.batches]
     assert sum(sizes) + len(gen.singles) == 16  # every request generated once
     assert max(sizes, default=1) <= 4  # never beyond max_batch (which requests wait together is timing)
+    # the health endpoint's account of the batches: every request once, by batch size
+    assert stats["count"] == len(sizes) + len(gen.singles)
+    assert sum(int(k) * v for k, v in stats["by_size"].items()) == 16
+    assert stats["ms_p95"] >= 90 if sizes else stats["ms_p95"] is not None  # a batch sleeps 0.1 s, a lone one not
 
 
 def test_an_error_in_a_batch_reaches_only_its_own_request():
@@ -346,9 +351,10 @@ def test_an_error_in_a_batch_reaches_only_its_own_request():
     assert all(r.status_code == 200 and r.json()["reason"] == f"echo {p}" for p, r in by_prompt.items())
 
 
-def _held_worker(max_batch: int):
-    """A one-worker `_Worker` whose first request ("first") holds the generator until `release` is set,
-    so the requests sent meanwhile all wait: which ones form a batch is then certain."""
+def _held_worker(max_batch: int, workers: int = 1, batch_wait_s: float = 0.0):
+    """A `_Worker` whose first request ("first") holds the generator until `release` is set, so the
+    requests sent meanwhile all wait (one worker) or run beside a busy one (two): which ones form a
+    batch is then certain."""
     import threading
 
     from sashimi.serve.app import _Worker
@@ -363,7 +369,8 @@ def _held_worker(max_batch: int):
             return super().generate(prompt, beam=beam)
 
     gen = Held()
-    return gen, _Worker(gen, max_waiting=64, workers=1, max_batch=max_batch), started, release
+    worker = _Worker(gen, max_waiting=64, workers=workers, max_batch=max_batch, batch_wait_s=batch_wait_s)
+    return gen, worker, started, release
 
 
 def _while_held(max_batch: int, prompts: list[str]):
@@ -404,6 +411,79 @@ def test_max_batch_1_generates_one_request_at_a_time():
     with LiveServer(app) as server:
         assert [r.status_code for r in _post_many(server, [f"r {i}" for i in range(6)])] == [200] * 6
     assert gen.batches == [] and len(gen.singles) == 6  # a batch of one goes through `generate`
+
+
+def _beside_a_busy_worker(batch_wait_s: float, gap_s: float):
+    """Two workers, one held by "first"; four requests sent `gap_s` apart. (batches, seconds until the
+    last of the four was answered, whether "first" was still running then)."""
+    import asyncio
+
+    gen, worker, started, release = _held_worker(4, workers=2, batch_wait_s=batch_wait_s)
+
+    async def scenario():
+        first = asyncio.ensure_future(worker.generate("first", 1))
+        while not started.is_set():
+            await asyncio.sleep(0.01)
+        t0 = time.perf_counter()
+        rest = []
+        for i in range(4):
+            rest.append(asyncio.ensure_future(worker.generate(f"r{i}", 1)))
+            await asyncio.sleep(gap_s)
+        answers = await asyncio.gather(*rest)
+        elapsed, held = time.perf_counter() - t0, not first.done()
+        release.set()
+        await first
+        return [a.reason for a in answers], elapsed, held
+
+    reasons, elapsed, held = asyncio.run(asyncio.wait_for(scenario(), timeout=30))
+    assert reasons == [f"echo r{i}" for i in range(4)] and held
+    return gen.batches + [[p] for p in gen.singles if p != "first"], elapsed
+
+
+def test_under_load_a_free_worker_waits_for_a_full_batch():
+    """Beside a busy worker, requests that arrive within --batch-wait-ms of each other form one batch;
+    without the wait the first is taken alone, at once."""
+    batches, _ = _beside_a_busy_worker(batch_wait_s=2.0, gap_s=0.05)
+    assert batches == [["r0", "r1", "r2", "r3"]]
+    batches, _ = _beside_a_busy_worker(batch_wait_s=0.0, gap_s=0.05)
+    assert batches[0] == ["r0"] and sum(map(len, batches)) == 4
+
+
+def test_the_batch_wait_is_bounded():
+    """A batch that does not fill starts when the wait runs out, while the other worker is still busy."""
+    batches, elapsed = _beside_a_busy_worker(batch_wait_s=0.3, gap_s=0.0)
+    assert batches == [["r0", "r1", "r2", "r3"]]  # all four queued at once: full, no wait
+    import asyncio
+
+    gen, worker, started, release = _held_worker(4, workers=2, batch_wait_s=0.3)
+
+    async def lone() -> tuple[float, bool]:
+        first = asyncio.ensure_future(worker.generate("first", 1))
+        while not started.is_set():
+            await asyncio.sleep(0.01)
+        t0 = time.perf_counter()
+        await worker.generate("alone", 1)
+        elapsed, held = time.perf_counter() - t0, not first.done()
+        release.set()
+        await first
+        return elapsed, held
+
+    elapsed, held = asyncio.run(asyncio.wait_for(lone(), timeout=30))
+    assert held and 0.25 <= elapsed < 5.0  # waited for company, then ran alone
+
+
+def test_an_idle_server_never_waits_for_a_batch():
+    import asyncio
+
+    from sashimi.serve.app import _Worker
+
+    async def one() -> float:
+        worker = _Worker(BatchingFake(), max_waiting=64, workers=2, max_batch=8, batch_wait_s=10.0)
+        t0 = time.perf_counter()
+        await worker.generate("alone", 1)
+        return time.perf_counter() - t0
+
+    assert asyncio.run(asyncio.wait_for(one(), timeout=20)) < 5.0  # not the 10 s wait
 
 
 def test_a_request_queued_as_the_last_drain_ends_is_still_generated():

@@ -32,6 +32,9 @@ def register(groups: dict) -> None:
     p.add_argument("--max-batch", type=int, default=8, metavar="N",
                    help="waiting requests a worker generates together, their decoder steps shared "
                    "(default 8; 1 = one request at a time)")
+    p.add_argument("--batch-wait-ms", type=float, default=30.0, metavar="MS",
+                   help="under load (another batch running), how long a free worker may wait for --max-batch "
+                   "requests before it starts a smaller batch (default 30; 0 = never wait)")
     p.add_argument("--quiet", action="store_true", help="no access log")
     p.set_defaults(func=cmd_serve)
 
@@ -59,6 +62,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
         raise DataError(f"--workers must be 1..16, got {args.workers}", Location("<args>"))
     if not 1 <= args.max_batch <= 64:
         raise DataError(f"--max-batch must be 1..64, got {args.max_batch}", Location("<args>"))
+    if not 0 <= args.batch_wait_ms <= 1000:
+        raise DataError(f"--batch-wait-ms must be 0..1000, got {args.batch_wait_ms:g}", Location("<args>"))
     if args.cors is not None and not args.cors.startswith(("http://", "https://")):
         raise DataError(f"--cors wants an origin like https://example.org, got {args.cors!r}", Location("<args>"))
     t0 = time.perf_counter()
@@ -72,7 +77,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     config = ServeConfig(
         rate_per_minute=args.rate_limit, rate_burst=args.burst, cors_origin=args.cors, workers=args.workers,
-        max_batch=args.max_batch,
+        max_batch=args.max_batch, batch_wait_ms=args.batch_wait_ms,
     )
     app = create_app(model_dir=args.model, config=config)
     where = "in this process" if args.workers == 1 else f"in {args.workers} worker processes"
