@@ -6,7 +6,7 @@
 # Steps: toolchain typed-ir synth negatives ood encoder toy gate gate16 gate-study gate-heldout gate-heldout6
 # evaluate-baselines filler (default: all, in order), and gate-ship (not in the default list): re-make the
 # shipped gate in src/sashimi/model/assets/gate/ (then run gate16 to check it: CV, blind set, metamorphic flips).
-# Longer steps, also not in the default list: gate16-finetune, chooser, ternary, synth-more, decoding, serve-load, ablate (each says its time).
+# Longer steps, also not in the default list: gate16-finetune, chooser, ternary, synth-more, decoding, shipped-model, serve-load, ablate (each says its time).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1
@@ -192,6 +192,25 @@ for s in $STEPS; do case $s in
       R="$OUT/synth_36k_16k_s$seed"
       [ -f "$R/meta.json" ] || step "train-synth-36k-16k-s$seed" sashimi train --config configs/synth.yaml --data $X36 --set "data.dev_file=$OUT/synth/dev.jsonl" --set train.steps=16000 --set train.threads=1 --set train.seed=$seed --out "$R" --quiet
       step "decoding-synth-36k-16k-s$seed" python benchmarks/decoding_sweep.py --out "$R/decoding" --model "$R" --caps 4 --close-biases -1 -0.5 0 0.5 1 --set "sdev=$OUT/synth/dev.jsonl" --set "test=$OUT/synth/test.jsonl" --set "comp=$OUT/synth/test_compositional.jsonl" --select-on sdev
+    done ;;
+  shipped-model)  # RESULTS 7.15: the shipped model's recipe (configs/default.yaml) retrained and packed into $OUT/default_pack
+    # (the shipped folder is not touched), then scored beside the shipped model on synthetic dev, real dev, synthetic test and
+    # test_compositional; needs synth-more's 36,000 rows; ~55 min on one core (training ~40 of it)
+    split
+    [ -f "$OUT/realcarve/train.jsonl" ] || step realcarve sashimi data split --data "$OUT/split/train.jsonl" --dev-fraction 0.1 --seed 0 --out "$OUT/realcarve"
+    cat "$OUT/realcarve/dev.jsonl" "$OUT/synth/dev.jsonl" > "$OUT/default_dev.jsonl"
+    [ -f "$OUT/default/meta.json" ] || step train-default sashimi train --config configs/default.yaml --out "$OUT/default" --quiet \
+      --data "$OUT/realcarve/train.jsonl" "$OUT/synth/train.jsonl" "$OUT/synth_extra/train.jsonl" "$OUT/synth_extra2/train.jsonl" \
+      --set "data.dev_file=$OUT/default_dev.jsonl"
+    step export-default sashimi export "$OUT/default" --out "$OUT/default_pack" --synthetic "$OUT/synth/train.jsonl" --encoder-precision int8
+    mkdir -p "$OUT/default_eval"
+    for pair in sdev:synth/dev rdev:split/dev test:synth/test comp:synth/test_compositional; do
+      name=${pair%%:*}; data="$OUT/${pair#*:}.jsonl"
+      for m in default_pack:"$OUT/default_pack" shipped:src/sashimi/model/assets/default; do
+        tag=${m%%:*}; model=${m#*:}
+        step "gen-$tag-$name" sashimi generate --model "$model" --input "$data" --out "$OUT/default_eval/${tag}_$name.jsonl" --quiet
+        step "eval-$tag-$name" sh -c "sashimi evaluate --predictions '$OUT/default_eval/${tag}_$name.jsonl' --data '$data' --out '$OUT/default_eval/${tag}_$name' --json --quiet > '$OUT/default_eval/${tag}_$name.json'"
+      done
     done ;;
   synth-more)  # RESULTS 7.9: configs/synth.yaml (4,000 steps) on its 3,600 generated rows, then on 14,400 more (seed 1,
     # seed 0's held-out pairs, none of its prompts); synthetic test + test_compositional; ~45 min on 2 cores; 7.10 below
