@@ -26,6 +26,9 @@ def test_serve_is_a_top_level_command(capsys):
         (["serve", "--rate-limit", "0"], "--rate-limit"),
         (["serve", "--workers", "0"], "--workers"),
         (["serve", "--max-batch", "0"], "--max-batch"),
+        (["serve", "--batch-wait-ms", "-1"], "--batch-wait-ms"),
+        (["serve", "--batch-wait-ms", "nan"], "--batch-wait-ms"),
+        (["serve", "--batch-wait-ms", "5000"], "--batch-wait-ms"),
     ],
 )
 def test_bad_arguments_are_one_line_errors(argv, needle, capsys):
