@@ -414,8 +414,8 @@ def test_max_batch_1_generates_one_request_at_a_time():
 
 
 def _beside_a_busy_worker(batch_wait_s: float, gap_s: float):
-    """Two workers, one held by "first"; four requests sent `gap_s` apart. (batches, seconds until the
-    last of the four was answered, whether "first" was still running then)."""
+    """Two workers, one held by "first" throughout; four requests sent `gap_s` apart. (the batches they
+    formed, seconds from the first send until all four were answered)."""
     import asyncio
 
     gen, worker, started, release = _held_worker(4, workers=2, batch_wait_s=batch_wait_s)
@@ -451,10 +451,10 @@ def test_under_load_a_free_worker_waits_for_a_full_batch():
 
 def test_the_batch_wait_is_bounded():
     """A batch that does not fill starts when the wait runs out, while the other worker is still busy."""
-    batches, elapsed = _beside_a_busy_worker(batch_wait_s=0.3, gap_s=0.0)
-    assert batches == [["r0", "r1", "r2", "r3"]]  # all four queued at once: full, no wait
     import asyncio
 
+    batches, _ = _beside_a_busy_worker(batch_wait_s=0.3, gap_s=0.0)
+    assert batches == [["r0", "r1", "r2", "r3"]]  # all four queued at once: full, no wait
     gen, worker, started, release = _held_worker(4, workers=2, batch_wait_s=0.3)
 
     async def lone() -> tuple[float, bool]:

@@ -147,9 +147,11 @@ def test_a_carve_that_would_take_a_whole_data_file_is_an_error(tmp_path, encoder
     from sashimi.dsl.corpus import save_corpus
 
     rows = [e.row for e in generate_corpus(60, seed=0)["train"]]
+
     def own(i: int, r):  # another family, prompt and program text: not joined to the synthetic group
-        title, rest = r.program.split("\n", 1)
-        return replace(r, shortcut_id=f"own-{chr(97 + i)}", prompt=f"{r.prompt} ({i})", program=f'SHORTCUT "Own {i}"\n{rest}')
+        _, rest = r.program.split("\n", 1)
+        program = f'SHORTCUT "Own {i}"\n{rest}'
+        return replace(r, shortcut_id=f"own-{chr(97 + i)}", prompt=f"{r.prompt} ({i})", program=program)
 
     small = [own(i, r) for i, r in enumerate(rows[:3])]
     save_corpus(tmp_path / "synth.jsonl", rows)
