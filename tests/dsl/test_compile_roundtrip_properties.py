@@ -12,7 +12,18 @@ from __future__ import annotations
 from hypothesis import HealthCheck, assume, example, given, settings
 
 from sashimi.dsl import plist_refs as P
-from sashimi.dsl.ast import DictLiteral, HandleRef, InterpolatedString, MenuBlock, SetVariable, ShortcutIR
+from sashimi.dsl.ast import (
+    ActionStatement,
+    DictLiteral,
+    HandleRef,
+    IfBlock,
+    InterpolatedString,
+    MenuBlock,
+    MenuCase,
+    SetVariable,
+    ShortcutIR,
+    VarRef,
+)
 from sashimi.dsl.compiler import compile_program, to_binary
 from sashimi.dsl.decompiler import decompile
 from sashimi.dsl.parser import parse
@@ -76,9 +87,31 @@ _SET_THEN_RAW_MENU_REF = ShortcutIR(
     ),
 )
 
+# Found by this test (CI, 2026-12-02): a raw MENU parameter's `@prev` after an IF resolves, by the
+# fallback rule, to the lexically last action before the MENU (the SET in the IF's body); the
+# decompiler read the parameter after the menu's cases, when the last action was the case's comment.
+_IF_THEN_MENU_PREV_FALLBACK = ShortcutIR(
+    name="",
+    statements=(
+        IfBlock(
+            target=VarRef(name="IF"),
+            condition="is_less_than",
+            compare_value=None,
+            then_body=(SetVariable(var_name="IF", value=DictLiteral(entries=())),),
+            else_body=None,
+        ),
+        MenuBlock(
+            prompt="",
+            cases=(MenuCase(label="", body=(ActionStatement(action_name="comment", params=()),)),),
+            params=(("IF", HandleRef(kind="prev")),),
+        ),
+    ),
+)
+
 
 @SETTINGS
 @given(programs())
 @example(ir=_SET_THEN_RAW_MENU_REF)
+@example(ir=_IF_THEN_MENU_PREV_FALLBACK)
 def test_compile_decompile_compile_is_stable_faithful(ir):
     _check(ir, "faithful")

@@ -428,6 +428,9 @@ class _Decompiler:
         if ident == P.MENU:
             prompt = self.menu_prompt(params, prev)
             labels = params.get("WFMenuItems")
+            # Raw parameters are read before the cases, as the compiler writes them: `@prev` and
+            # named handles must resolve from what precedes the MENU, not from its last case.
+            raw = self.raw_params(params, {"WFMenuPrompt"}, prev)
             cases = []
             preamble, marker = self.body(prev)
             if preamble:
@@ -450,9 +453,8 @@ class _Decompiler:
             self.end(start, marker)
             # WFMenuItems is implied by the cases when it is the plain list of their labels; any
             # other form (field items with synonyms, a mismatch) is kept raw so it compiles back.
-            implied = labels == [case.label for case in cases]
-            consumed = {"WFMenuPrompt", "WFMenuItems"} if implied else {"WFMenuPrompt"}
-            raw = self.raw_params(params, consumed, prev)
+            if labels == [case.label for case in cases]:
+                raw = tuple((key, value) for key, value in raw if key != "WFMenuItems")
             menu = MenuBlock(prompt, tuple(cases), params=raw)
             return (*preamble, menu) if preamble else menu
         if ident == P.REPEAT_COUNT:
