@@ -90,15 +90,24 @@ def _limit(constraint) -> int:
     return int(getattr(constraint, "max_len", 512)) + 1
 
 
-def _best_allowed(logits: np.ndarray, allowed: np.ndarray) -> tuple[int, float]:
-    """(argmax over the allowed tokens, its masked log-probability), in numpy: at batch 1 the same
-    choice as `_masked_log_probs` + argmax (the first of equal maxima) in a fifth of the time."""
+def _best_allowed_rows(logits: np.ndarray, allowed: np.ndarray) -> list[tuple[int, float] | SearchError]:
+    """Per row of `logits` (B, V): (argmax over the tokens its row of `allowed` permits, its masked
+    log-probability), or the `SearchError` of a row whose mask permits nothing. In numpy: at batch 1 the
+    same choice as `_masked_log_probs` + argmax (the first of equal maxima) in a fifth of the time, and
+    one pass of array operations for all B rows instead of ~5 calls per row (each row's sum still runs
+    over that row alone: the same numbers, bit for bit, as row by row)."""
     masked = np.where(allowed, logits, np.float32(-np.inf))
-    best = int(masked.argmax())
-    top = masked[best]
-    if not np.isfinite(top):
-        raise SearchError("the decoding constraint allows no token in a non-final state")
-    return best, -float(np.log(np.exp(masked - top).sum(dtype=np.float64)))  # top - logsumexp
+    best = masked.argmax(axis=1)
+    top = masked[np.arange(len(best)), best]
+    with np.errstate(invalid="ignore"):  # a row whose mask allows nothing: -inf - -inf, reported below
+        shifted = np.exp(masked - top[:, None])
+    out: list[tuple[int, float] | SearchError] = []
+    for j, (b, t) in enumerate(zip(best.tolist(), top.tolist(), strict=True)):
+        if not np.isfinite(t):
+            out.append(SearchError("the decoding constraint allows no token in a non-final state"))
+        else:
+            out.append((b, -float(np.log(shifted[j].sum(dtype=np.float64)))))
+    return out
 
 
 def greedy(decoder, memory, constraint, *, bos_id: int = BOS_ID, bias: np.ndarray | None = None) -> SearchResult:
@@ -134,15 +143,16 @@ def greedy_batch(
     for step in range(_limit(constraint)):
         logits, cache = decoder.step(memory, torch.tensor(tokens, dtype=torch.long), cache)
         rows = logits.float().numpy()  # [len(live), V]
+        if bias is not None:
+            rows = rows + bias
+        chosen = _best_allowed_rows(rows, np.stack([constraint.allowed(states[r]) for r in live]))
         keep: list[int] = []  # positions in `live` that go on
         tokens = []
         for j, r in enumerate(live):
-            row = rows[j] if bias is None else rows[j] + bias
-            try:
-                best, logp = _best_allowed(row, constraint.allowed(states[r]))
-            except SearchError as err:
-                results[r] = err
+            if isinstance(chosen[j], SearchError):
+                results[r] = chosen[j]
                 continue
+            best, logp = chosen[j]
             scores[r] += logp
             states[r] = constraint.advance(states[r], best)
             ids[r].append(best)
