@@ -228,9 +228,12 @@ _LOOP_VAR = re.compile(r"\$Repeat_(?:Item|Index)(?:_([0-9]+))?\Z")
 _RET_NEED = {R_PARAMS: 0, R_SET: 0, R_COMPARE: 1, R_MENU_PROMPT: 3}
 _CAP = 8  # budgets above this behave alike (no construct needs more to finish)
 DEFAULT_MAX_DEPTH = 32  # block nesting; the data nests at most 6 deep
-# Cached masks (one bool per table token each, ~2.3 kB for the real vocabulary): bounded so a server's
-# memory stays small (about 25 MB); a full cache is simply cleared.
+# Cached masks, kept as packed bits (one bit per table token: ~290 bytes for the real vocabulary, a
+# bool array would be ~2.3 kB): bounded so a server's memory stays small (about 3 MB per process when
+# full, instead of ~19 MB); a full cache is simply cleared. The most recently unpacked ones are also
+# kept as bool arrays (unpacking costs ~3 µs, a decoder step and row asks for one mask).
 _MASK_CACHE_SIZE = 8192
+_UNPACKED_SIZE = 256
 _REF_CACHE_SIZE = 2048
 
 
@@ -377,7 +380,8 @@ class ProgramConstraint:
         self._action_ids = np.array(sorted(self._action_of_token), dtype=np.int64)
 
         self._build_static()
-        self._cache: dict = {}
+        self._cache: dict = {}  # mask key -> packed bits (`allowed`)
+        self._unpacked: dict = {}  # the latest `_UNPACKED_SIZE` of them as bool arrays
         self._ref_cache: dict = {}
 
     def _key_kinds(
@@ -574,13 +578,20 @@ class ProgramConstraint:
             slack -= _RET_NEED[state.ret]
         s = -1 if slack < -1 else (_CAP if slack > _CAP else slack)
         key = (mode, s, self._dyn_sig(state))
-        m = self._cache.get(key)
-        if m is None:
-            m = self._compute(state, s)
-            m.flags.writeable = False
+        m = self._unpacked.get(key)
+        if m is not None:
+            return m
+        packed = self._cache.get(key)
+        if packed is None:
+            packed = np.packbits(self._compute(state, s))
             if len(self._cache) > _MASK_CACHE_SIZE:
                 self._cache.clear()
-            self._cache[key] = m
+            self._cache[key] = packed
+        m = np.unpackbits(packed, count=self.size).view(np.bool_)
+        m.flags.writeable = False
+        if len(self._unpacked) >= _UNPACKED_SIZE:
+            del self._unpacked[next(iter(self._unpacked))]  # the oldest first
+        self._unpacked[key] = m
         return m
 
     def _dyn_sig(self, st: ConstraintState):

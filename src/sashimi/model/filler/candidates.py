@@ -105,6 +105,26 @@ def _bucket(n: int) -> str:
     return str(n) if n < 3 else ("3-5" if n < 6 else "6+")
 
 
+_STATIC_NAMES: dict[tuple[str, str], tuple[str, str, str, str]] = {}
+
+
+def _static_names(level: str, bucket: str) -> tuple[str, str, str, str]:
+    """The names of a vocabulary literal's four static features at `level` and rank `bucket`: one tuple
+    shared by every literal that has them (a server keeps thousands of literals' statics, RESULTS §8)."""
+    names = _STATIC_NAMES.get((level, bucket))
+    if names is None:
+        names = (f"voc{level}", f"voc{level}_share", f"voc{level}_rank{bucket}", f"voc{level}_logn")
+        names = _STATIC_NAMES[(level, bucket)] = tuple(sys.intern(n) for n in names)  # type: ignore[assignment]
+    return names
+
+
+def static_features(static: tuple[tuple[str, str, str, str], float, float]) -> dict[str, float]:
+    """A vocabulary literal's request-independent features from its compact form in `_vocab_entries`
+    (names, share, scaled log count): its level, its share, its rank bucket and its count."""
+    names, share, logn = static
+    return {names[0]: 1.0, names[1]: share, names[2]: 1.0, names[3]: logn}
+
+
 class CandidateGenerator:
     """Turns (slot context, request, state) into scored-ready candidates using the learned tables."""
 
@@ -198,23 +218,19 @@ class CandidateGenerator:
 
     # ------------------------------------------------------------------ sources
 
-    def _vocab_entries(self, key: str, level: str) -> list[tuple[Any, str, dict[str, float], tuple[str, ...]]]:
-        """The vocabulary of one context with the features that do not depend on the request (cached)."""
+    def _vocab_entries(self, key: str, level: str) -> list[tuple[Any, str, tuple, tuple[str, ...]]]:
+        """The vocabulary of one context with the features that do not depend on the request (cached):
+        (literal, value key, its static features in compact form (`static_features`), its words)."""
         cached = self._cache.get(key)
         if cached is None:
             total = self.totals.get(key, 1)
             cached = []
-            # A server fills this cache over its first thousands of requests: the names are interned (one
-            # string per name, not one per entry) and the words kept as tuples, so it grows less (RESULTS §8).
+            # A server fills this cache over its first thousands of requests: feature names are shared
+            # tuples of interned strings, the words interned too, so it grows less (RESULTS §8).
             for rank, (value, vkey, count) in enumerate(self.vocab.get(key, ())):
-                feats = {
-                    sys.intern(f"voc{level}"): 1.0,
-                    sys.intern(f"voc{level}_share"): count / total,
-                    sys.intern(f"voc{level}_rank{_bucket(rank)}"): 1.0,
-                    sys.intern(f"voc{level}_logn"): math.log1p(count) / 5.0,
-                }
-                words = tuple(content_words(vkey if not isinstance(value, str) else value))
-                cached.append((value, vkey, feats, words))
+                static = (_static_names(level, _bucket(rank)), count / total, math.log1p(count) / 5.0)
+                words = tuple(map(sys.intern, content_words(vkey if not isinstance(value, str) else value)))
+                cached.append((value, vkey, static, words))
             self._cache[key] = cached
         return cached
 
@@ -237,7 +253,7 @@ class CandidateGenerator:
                     add(value, feats, key=vkey, base=bases[rank])
                 continue
             for value, vkey, static, words in entries[:top]:
-                feats = dict(static)
+                feats = static_features(static)
                 if ctx.kind == "num":
                     if vkey in numbers:
                         feats["voc_in_prompt"] = 1.0

@@ -40,6 +40,7 @@ from sashimi.model.filler.candidates import (
     FillState,
     cross,
     cross_names,
+    static_features,
     vocab_keys,
 )
 from sashimi.model.filler.context import SlotContext, slot_contexts
@@ -245,9 +246,9 @@ class ValueFiller:
         hit = statics.get(key)
         if hit is None:
             hit = array("d")
-            for _value, _vkey, feats, _words in entries:
+            for _value, _vkey, static, _words in entries:
                 total = 0.0
-                for name, x in feats.items():
+                for name, x in static_features(static).items():
                     total += self._summed(ctx, summed, name) * x
                 hit.append(total)
             statics[key] = hit
