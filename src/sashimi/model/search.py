@@ -148,11 +148,11 @@ def greedy_batch(
         chosen = _best_allowed_rows(rows, np.stack([constraint.allowed(states[r]) for r in live]))
         keep: list[int] = []  # positions in `live` that go on
         tokens = []
-        for j, r in enumerate(live):
-            if isinstance(chosen[j], SearchError):
-                results[r] = chosen[j]
+        for j, (r, choice) in enumerate(zip(live, chosen, strict=True)):
+            if isinstance(choice, SearchError):
+                results[r] = choice
                 continue
-            best, logp = chosen[j]
+            best, logp = choice
             scores[r] += logp
             states[r] = constraint.advance(states[r], best)
             ids[r].append(best)

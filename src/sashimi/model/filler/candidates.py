@@ -113,8 +113,10 @@ def _static_names(level: str, bucket: str) -> tuple[str, str, str, str]:
     shared by every literal that has them (a server keeps thousands of literals' statics, RESULTS §8)."""
     names = _STATIC_NAMES.get((level, bucket))
     if names is None:
-        names = (f"voc{level}", f"voc{level}_share", f"voc{level}_rank{bucket}", f"voc{level}_logn")
-        names = _STATIC_NAMES[(level, bucket)] = tuple(sys.intern(n) for n in names)  # type: ignore[assignment]
+        level_name, share, rank, logn = (
+            sys.intern(f"voc{level}{suffix}") for suffix in ("", "_share", f"_rank{bucket}", "_logn")
+        )
+        names = _STATIC_NAMES[(level, bucket)] = (level_name, share, rank, logn)
     return names
 
 
