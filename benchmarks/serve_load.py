@@ -54,6 +54,12 @@ import psutil
 
 KINDS = ("valid", "ood", "oversized", "malformed")
 EXPECTED = {"valid": {200}, "ood": {200}, "oversized": {413}, "malformed": {400}}
+DEFAULT_MIX = "valid=0.5,ood=0.2,oversized=0.15,malformed=0.15"
+
+
+def parse_mix(text: str) -> dict[str, float]:
+    """`--mix` ("valid=0.5,ood=0.2,...") as {kind: share}."""
+    return {k: float(v) for k, v in (part.split("=") for part in text.split(","))}
 
 
 @dataclass
@@ -419,7 +425,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--requests", type=int, default=2000)
     ap.add_argument("--clients", type=int, default=16)
     ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--mix", default="valid=0.5,ood=0.2,oversized=0.15,malformed=0.15")
+    ap.add_argument("--mix", default=DEFAULT_MIX)
     ap.add_argument("--max-seconds", type=float, default=600.0, help="stop sending after this long")
     ap.add_argument("--warmup-fraction", type=float, default=0.1)
     ap.add_argument("--rss-tolerance-mb", type=float, default=25.0)
@@ -429,7 +435,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", help="folder for report.json (+ rss.tsv)")
     args = ap.parse_args(argv)
 
-    mix = {k: float(v) for k, v in (part.split("=") for part in args.mix.split(","))}
+    mix = parse_mix(args.mix)
     if set(mix) != set(KINDS) or abs(sum(mix.values()) - 1) > 1e-6:
         ap.error(f"--mix needs {', '.join(KINDS)} summing to 1")
     if not 1 <= args.requests <= 100_000 or not 1 <= args.clients <= 256:

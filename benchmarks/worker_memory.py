@@ -22,14 +22,12 @@ from pathlib import Path
 import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from serve_load import plan_requests  # noqa: E402  (the load test's own request plan)
-
-MIX = {"valid": 0.5, "ood": 0.2, "oversized": 0.15, "malformed": 0.15}
+from serve_load import DEFAULT_MIX, parse_mix, plan_requests  # noqa: E402  (the load test's own plan)
 
 
 def model_prompts(plan: int, seed: int) -> list[str]:
     """The prompts of the load test's plan of `plan` requests that reach a model (valid, out-of-domain)."""
-    return [json.loads(p.body)["prompt"] for p in plan_requests(plan, seed, MIX) if p.kind in ("valid", "ood")]
+    return [json.loads(p.body)["prompt"] for p in plan_requests(plan, seed, parse_mix(DEFAULT_MIX)) if p.kind in ("valid", "ood")]
 
 
 def measure(generator, prompts: list[str], warmup: int, batch: int) -> dict:

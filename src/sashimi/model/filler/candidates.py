@@ -23,6 +23,7 @@ a WFVolume takes a percentage / 100, a comment takes the whole request).
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import re
@@ -105,19 +106,14 @@ def _bucket(n: int) -> str:
     return str(n) if n < 3 else ("3-5" if n < 6 else "6+")
 
 
-_STATIC_NAMES: dict[tuple[str, str], tuple[str, str, str, str]] = {}
-
-
+@functools.cache
 def _static_names(level: str, bucket: str) -> tuple[str, str, str, str]:
     """The names of a vocabulary literal's four static features at `level` and rank `bucket`: one tuple
     shared by every literal that has them (a server keeps thousands of literals' statics, RESULTS §8)."""
-    names = _STATIC_NAMES.get((level, bucket))
-    if names is None:
-        level_name, share, rank, logn = (
-            sys.intern(f"voc{level}{suffix}") for suffix in ("", "_share", f"_rank{bucket}", "_logn")
-        )
-        names = _STATIC_NAMES[(level, bucket)] = (level_name, share, rank, logn)
-    return names
+    level_name, share, rank, logn = (
+        sys.intern(f"voc{level}{suffix}") for suffix in ("", "_share", f"_rank{bucket}", "_logn")
+    )
+    return level_name, share, rank, logn
 
 
 def static_features(static: tuple[tuple[str, str, str, str], float, float]) -> dict[str, float]:
