@@ -30,7 +30,7 @@ sys.modules["serve_load"] = serve_load
 _spec.loader.exec_module(serve_load)
 
 
-def one_start(model: str | None, workers: int, timeout_s: float) -> float:
+def one_start(model: str | None, workers: int | None, timeout_s: float) -> float:
     """Seconds from the start of `sashimi serve` to its first healthy answer (all its processes gone after)."""
     proc, _url, seconds = serve_load.start_server(model, timeout_s, workers)
     family = [psutil.Process(proc.pid), *psutil.Process(proc.pid).children(recursive=True)]
@@ -45,7 +45,8 @@ def one_start(model: str | None, workers: int, timeout_s: float) -> float:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--runs", type=int, default=6)
-    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--workers", type=int, default=None,
+                    help="the server's --workers (default: its own, one per core: what `sashimi serve` runs)")
     ap.add_argument("--model", help="model directory (default: the shipped model)")
     ap.add_argument("--limit-s", type=float, default=5.0, help="the bar: every start within this")
     ap.add_argument("--timeout-s", type=float, default=120.0, help="give up on a start after this long")
@@ -66,6 +67,7 @@ def main(argv: list[str] | None = None) -> int:
         "limit_s": args.limit_s,
         "all_within_limit": max(seconds) <= args.limit_s,
         "config": {**vars(args), "cpus": os.cpu_count(), "python_path": os.environ.get("PYTHONPATH", "")},
+        "machine": serve_load.machine_facts(),
     }
     text = json.dumps(report, indent=1)
     print(text)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import importlib.util
 import json
+import os
 import sys
 from collections import Counter
 from pathlib import Path
@@ -133,3 +134,11 @@ def test_cpu_shares_of_the_machine():
     assert serve_load.cpu_shares(before, before) == {}
     real = serve_load.cpu_shares(psutil.cpu_times(), psutil.cpu_times())
     assert all(0.0 <= v <= 1.0 for v in real.values())
+
+
+def test_machine_facts_name_the_cpu_and_only_known_flags():
+    facts = serve_load.machine_facts()
+    assert facts["cpus"] == os.cpu_count()
+    assert set(facts["flags"]) <= set(serve_load.SPEED_FLAGS)
+    if Path("/proc/cpuinfo").exists():  # Linux: the model name is read, as the reports need it
+        assert facts["cpu_model"]

@@ -594,6 +594,7 @@ def create_app(
             "version": __version__,
             "generator": type(generator).__name__,
             "uptime_s": round(time.monotonic() - started, 1),
+            "workers": worker.workers,
             "stored_files": len(store),
             "requests": dict(counters),
             "batches": worker.batch_stats(),
