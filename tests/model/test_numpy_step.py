@@ -15,10 +15,10 @@ from sashimi.model.ternary import pack_model
 from .gen_helpers import tiny_decoder_config
 
 
-def _decoder(regime: str, act_bits, seed: int = 0) -> SashimiDecoder:
+def _decoder(regime: str, act_bits, seed: int = 0, scale: str = "tensor") -> SashimiDecoder:
     torch.manual_seed(seed)
     cfg = tiny_decoder_config(
-        vocab_size=50, max_enc_tokens=8, dropout=0.1, weight_regime=regime, act_bits=act_bits
+        vocab_size=50, max_enc_tokens=8, dropout=0.1, weight_regime=regime, act_bits=act_bits, ternary_scale=scale
     )
     model = SashimiDecoder(cfg).eval()
     with torch.no_grad():  # spread the weights so that ternary codes are not all zero
@@ -30,8 +30,9 @@ def _decoder(regime: str, act_bits, seed: int = 0) -> SashimiDecoder:
 @pytest.mark.parametrize("regime", ["continuous", "partial", "full"])
 @pytest.mark.parametrize("act_bits", [None, 8])
 @pytest.mark.parametrize("packed", [False, True])
-def test_numpy_step_agrees_with_the_module(regime, act_bits, packed):
-    model = _decoder(regime, act_bits)
+@pytest.mark.parametrize("scale", ["tensor", "row"])  # row: one gamma per output row of each ternary layer
+def test_numpy_step_agrees_with_the_module(regime, act_bits, packed, scale):
+    model = _decoder(regime, act_bits, scale=scale)
     if packed:
         model = pack_model(model)
     fast = NumpyDecoder(model)

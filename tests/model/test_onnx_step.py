@@ -27,8 +27,9 @@ def _memory(model, rows: int = 2, seed: int = 0):
 
 @pytest.mark.parametrize("regime", ["continuous", "partial", "full"])
 @pytest.mark.parametrize("packed", [False, True])
-def test_onnx_step_agrees_with_numpy_and_the_module(regime, packed):
-    model = _decoder(regime, None)
+@pytest.mark.parametrize("scale", ["tensor", "row"])
+def test_onnx_step_agrees_with_numpy_and_the_module(regime, packed, scale):
+    model = _decoder(regime, None, scale=scale)
     if packed:
         model = pack_model(model)
     slow, fast = NumpyDecoder(model), OnnxDecoder(NumpyDecoder(model))

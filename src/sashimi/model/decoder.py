@@ -61,6 +61,7 @@ class DecoderConfig:
     beta: float = 0.0  # weight of the KL term in the loss (only when variational)
     weight_regime: str = "continuous"  # continuous | partial | full (see module docstring)
     act_bits: int | None = None  # absmax activation quantisation in the ternary layers (None = off)
+    ternary_scale: str = "tensor"  # a ternary layer's gamma = mean|W| over the whole matrix | per output row
     retrieval_k: int = 0  # neighbours' programs the decoder attends to (0 = retrieval off)
     retrieval_len: int = 96  # tokens kept per retrieved program
     # the prompt encoder (plan 4.2 / 4.3 Track C; sashimi.model.prompt_encoder): frozen MiniLM (cached
@@ -81,6 +82,8 @@ class DecoderConfig:
         check_target(self.output_target)
         if self.weight_regime not in WEIGHT_REGIMES:
             raise DataError(f"weight_regime must be one of {WEIGHT_REGIMES}, got {self.weight_regime!r}")
+        if self.ternary_scale not in ("tensor", "row"):
+            raise DataError(f"ternary_scale must be 'tensor' or 'row', got {self.ternary_scale!r}")
         if self.encoder not in ENCODER_KINDS:
             raise DataError(f"encoder must be one of {ENCODER_KINDS}, got {self.encoder!r}")
         if self.encoder == "finetune" and not 1 <= int(self.encoder_finetune_layers) <= MINILM_LAYERS:
@@ -166,7 +169,7 @@ def _linear(
     """
     ternary = (cfg.weight_regime == "partial" and group == "decoder") or cfg.weight_regime == "full"
     norm = "none" if normed_input else "rms"
-    layer = BitLinear(n_in, n_out, bias=bias, norm=norm, act_bits=cfg.act_bits, ternary=ternary)
+    layer = BitLinear(n_in, n_out, bias=bias, norm=norm, scale=cfg.ternary_scale, act_bits=cfg.act_bits, ternary=ternary)
     layer.regime_ternary = ternary  # what the regime asks for (staged ternarisation toggles `.ternary`)
     return layer
 
