@@ -1,9 +1,13 @@
 """Paired bootstrap difference of two systems scored by `sashimi evaluate` on the same rows.
 
     python benchmarks/paired.py OUT_A/rows.jsonl OUT_B/rows_knn-minilm.jsonl [--metric action_f1 skeleton_exact]
+    python benchmarks/paired.py A_s0/rows.jsonl B_s0/rows.jsonl A_s1/rows.jsonl B_s1/rows.jsonl ... [--resamples 10000]
 
-Prints mean(A) - mean(B) per metric with its 95 % percentile interval over 1,000 row resamples (the
-harness's seeded resampler), matching rows by id; rows missing on either side are an error.
+Prints mean(A) - mean(B) per metric with its 95 % percentile interval over `--resamples` row resamples
+(default 1,000; the harness's seeded resampler), matching rows by id; rows missing on either side are an
+error. Several pairs (one per training seed, say: A_s0 B_s0 A_s1 B_s1 ...) give the seed average: each
+row's difference is averaged over the pairs first, and the rows are resampled, so the interval is over
+the evaluation rows with the seeds' spread averaged in.
 """
 
 from __future__ import annotations
@@ -15,26 +19,38 @@ import sys
 import numpy as np
 
 
+def read_rows(path: str) -> dict:
+    with open(path, encoding="utf-8") as f:
+        return {r["id"]: r for r in map(json.loads, f)}
+
+
+def row_differences(pairs: list[tuple[dict, dict]], metric: str) -> tuple[list, np.ndarray]:
+    """The ids every file scores and, per id, A - B averaged over the pairs (None counts as 0)."""
+    ids = sorted(pairs[0][0])
+    for a, b in pairs:
+        if set(a) != set(ids) or set(b) != set(ids):
+            sys.exit(f"the files score different rows ({len((set(a) | set(b)) ^ set(ids))} differ)")
+    d = np.array([[(a[i][metric] or 0.0) - (b[i][metric] or 0.0) for i in ids] for a, b in pairs], dtype=np.float64)
+    return ids, d.mean(axis=0)
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("a")
-    ap.add_argument("b")
+    ap.add_argument("files", nargs="+", metavar="A B", help="rows files of system A and system B, one or more pairs")
     ap.add_argument("--metric", nargs="+", default=["action_f1", "skeleton_exact"])
+    ap.add_argument("--resamples", type=int, default=None, help="row resamples (default: the harness's 1,000)")
     args = ap.parse_args(argv)
+    if len(args.files) < 2 or len(args.files) % 2:
+        ap.error("give the rows files in pairs: A B [A B ...]")
+    if args.resamples is not None and not 100 <= args.resamples <= 100_000:
+        ap.error("--resamples must be 100..100000")
     from sashimi.eval.bootstrap import resample_indices
 
-    def rows(path):
-        with open(path, encoding="utf-8") as f:
-            return {r["id"]: r for r in map(json.loads, f)}
-
-    a, b = rows(args.a), rows(args.b)
-    if set(a) != set(b):
-        sys.exit(f"the two files score different rows ({len(set(a) ^ set(b))} differ)")
-    ids = sorted(a)
-    idx = resample_indices(len(ids))
+    pairs = [(read_rows(a), read_rows(b)) for a, b in zip(args.files[::2], args.files[1::2], strict=True)]
     out = {}
     for m in args.metric:
-        d = np.array([(a[i][m] or 0.0) - (b[i][m] or 0.0) for i in ids], dtype=np.float64)
+        ids, d = row_differences(pairs, m)
+        idx = resample_indices(len(ids)) if args.resamples is None else resample_indices(len(ids), resamples=args.resamples)
         boot = d[idx].mean(axis=1)
         lo, hi = np.percentile(boot, [2.5, 97.5])
         out[m] = {
@@ -42,10 +58,12 @@ def main(argv: list[str] | None = None) -> int:
             "ci": [round(float(lo), 4), round(float(hi), 4)],
             "a_better_rows": int((d > 0).sum()),
             "b_better_rows": int((d < 0).sum()),
+            "pairs": len(pairs),
         }
         print(
-            f"{m}: {d.mean():+.4f} [{lo:+.4f}, {hi:+.4f}] over {len(ids)} rows "
-            f"(A better on {(d > 0).sum()}, B on {(d < 0).sum()})"
+            f"{m}: {d.mean():+.4f} [{lo:+.4f}, {hi:+.4f}] over {len(ids)} rows"
+            + (f", averaged over {len(pairs)} pairs" if len(pairs) > 1 else "")
+            + f" (A better on {(d > 0).sum()}, B on {(d < 0).sum()})"
         )
     print(json.dumps(out))
     return 0
