@@ -404,13 +404,11 @@ def summarise(outcomes: list[Outcome], wall_s: float, samples, warmup: int, rss_
     return report
 
 
-def start_server(
-    model: str | None, startup_s: float, workers: int | None = None, max_batch: int | None = None,
+def server_command(
+    port: int, model: str | None = None, workers: int | None = None, max_batch: int | None = None,
     batch_wait_ms: float | None = None,
-) -> tuple[subprocess.Popen, str, float]:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+) -> list[str]:
+    """`sashimi serve` on 127.0.0.1:PORT with the rate limit lifted; a setting left None is the server's own."""
     cmd = [sys.executable, "-m", "sashimi.cli", "serve", "--host", "127.0.0.1", "--port", str(port), "--quiet",
            "--rate-limit", "1000000000", "--burst", "1000000000"]
     if workers is not None:
@@ -421,6 +419,17 @@ def start_server(
         cmd += ["--max-batch", str(max_batch)]
     if batch_wait_ms is not None:
         cmd += ["--batch-wait-ms", f"{batch_wait_ms:g}"]
+    return cmd
+
+
+def start_server(
+    model: str | None, startup_s: float, workers: int | None = None, max_batch: int | None = None,
+    batch_wait_ms: float | None = None,
+) -> tuple[subprocess.Popen, str, float]:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    cmd = server_command(port, model, workers, max_batch, batch_wait_ms)
     t0 = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     url = f"http://127.0.0.1:{port}"

@@ -142,3 +142,12 @@ def test_machine_facts_name_the_cpu_and_only_known_flags():
     assert set(facts["flags"]) <= set(serve_load.SPEED_FLAGS)
     if Path("/proc/cpuinfo").exists():  # Linux: the model name is read, as the reports need it
         assert facts["cpu_model"]
+
+
+def test_the_started_server_keeps_its_own_defaults_unless_told():
+    plain = serve_load.server_command(8123)
+    assert "--workers" not in plain and "--max-batch" not in plain and "--batch-wait-ms" not in plain
+    assert plain[plain.index("--host") + 1] == "127.0.0.1" and plain[plain.index("--port") + 1] == "8123"
+    told = serve_load.server_command(8123, model="m", workers=2, max_batch=6, batch_wait_ms=60)
+    assert told[told.index("--workers") + 1] == "2" and told[told.index("--model") + 1] == "m"
+    assert told[told.index("--max-batch") + 1] == "6" and told[told.index("--batch-wait-ms") + 1] == "60"
