@@ -14,7 +14,8 @@ Read it top to bottom, nanoGPT style:
 Every linear layer is a `BitLinear` (norm inside, `ternary` switch), so the three weight regimes are
 the same network with different layers ternary:
     continuous  none;   partial  the decoder blocks;   full  bridge + decoder blocks + heads.
-Embeddings, norms and biases stay continuous in every regime.
+Embeddings, norms and biases stay continuous in every regime. A ternary layer's scale gamma is one
+number per matrix (`ternary_scale: tensor`, BitNet's) or one per output row (`row`).
 
 Teacher forcing: `forward(memory, input_ids)` takes `[<BOS>, t_1 .. t_{n-1}]` and predicts `t_1 .. t_n`
 (the sequence ends with the typed IR's `END`, so there is no `<EOS>` target). Decoding: `init_cache`
