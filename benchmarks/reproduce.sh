@@ -184,7 +184,13 @@ for s in $STEPS; do case $s in
     for seed in 0 1 2 3 4; do
       tern kdT2_1200 $seed --set train.steps=1200 --set train.threads=1 --set model.weight_regime=full --set train.lr=0.003 --set train.ternary_warmup_steps=150 --set "train.distill_from=$OUT/ternary/cont1200_s$seed" --set loss.distill_temperature=2
       step "paired-kdT2_1200-$seed" sh -c "python benchmarks/paired.py '$OUT/ternary/kdT2_1200_s$seed/eval_dev/rows.jsonl' '$OUT/ternary/cont1200_s$seed/eval_dev/rows.jsonl' > '$OUT/ternary/paired_kdT2_1200_s$seed.txt'"
-    done ;;
+    done
+    # RESULTS 7.16: full ternary with one scale per output row (model.ternary_scale=row), seeds 0-2, paired
+    # per seed and seed-averaged against the continuous runs (each ~16 min; ~50 min more on 2 cores)
+    for seed in 0 1 2; do
+      tern row1200 $seed --set train.steps=1200 --set train.threads=1 --set model.weight_regime=full --set train.lr=0.003 --set train.ternary_warmup_steps=150 --set model.ternary_scale=row
+    done
+    step paired-row1200 sh -c "python benchmarks/paired.py $(for s in 0 1 2; do printf "'%s' '%s' " "$OUT/ternary/row1200_s$s/eval_dev/rows.jsonl" "$OUT/ternary/cont1200_s$s/eval_dev/rows.jsonl"; done) --resamples 10000 > '$OUT/ternary/paired_row1200.txt'" ;;
   synth-16k)  # RESULTS 7.13: the 36,000 rows of synth-more (run that first), 16,000 steps, seeds 0-2 (~95 min each on one
     # core; resumable with the trainer's checkpoints), closing bias chosen on synthetic dev, then the test splits
     X36="$OUT/synth/train.jsonl $OUT/synth_extra/train.jsonl $OUT/synth_extra2/train.jsonl"
