@@ -31,7 +31,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from sashimi.model.ternary import BitLinear, PackedBitLinear, ternary_codes
+from sashimi.model.ternary import BitLinear, PackedBitLinear, per_row, ternary_codes
 
 
 def _np(t: torch.Tensor | None) -> np.ndarray | None:
@@ -67,11 +67,6 @@ class _Norm:
         return centred / np.sqrt(var + self.eps) * self.weight + self.bias
 
 
-def _per_row(gamma: torch.Tensor) -> torch.Tensor:
-    """A scale that multiplies an (out, in) weight: a scalar as it is, one value per output row as (out, 1)."""
-    return gamma if gamma.dim() == 0 else gamma.unsqueeze(1)
-
-
 @dataclass
 class _Linear:
     norm: _Norm | None  # None: the layer has no norm of its own (a LayerNorm precedes it)
@@ -83,11 +78,11 @@ class _Linear:
     @classmethod
     def of(cls, layer: torch.nn.Module) -> _Linear:
         if isinstance(layer, PackedBitLinear):
-            weight = layer.codes() * _per_row(layer.gamma)  # codes in {-1, 0, 1}: exactly -gamma, 0 or gamma
+            weight = layer.codes() * per_row(layer.gamma)  # codes in {-1, 0, 1}: exactly -gamma, 0 or gamma
         elif isinstance(layer, BitLinear):
             if layer.ternary:
                 gamma = layer.gamma().detach()
-                weight = ternary_codes(layer.weight, gamma, layer.eps) * _per_row(gamma)
+                weight = ternary_codes(layer.weight, gamma, layer.eps) * per_row(gamma)
             else:
                 weight = layer.weight
         else:

@@ -40,9 +40,14 @@ def absmean_scale(weight: torch.Tensor, per: ScaleKind = "tensor", eps: float = 
     return gamma.clamp(min=eps)
 
 
+def per_row(gamma: torch.Tensor) -> torch.Tensor:
+    """gamma shaped to multiply an (out, in) weight: a scalar as it is, one value per output row as (out, 1)."""
+    return gamma if gamma.dim() == 0 else gamma.unsqueeze(1)
+
+
 def ternary_codes(weight: torch.Tensor, gamma: torch.Tensor, eps: float = 1e-5) -> torch.Tensor:
     """W_t = clip(round(W / (gamma + eps)), -1, 1) as a float tensor with values exactly in {-1, 0, +1}."""
-    g = gamma if gamma.dim() == 0 else gamma.unsqueeze(1)
+    g = per_row(gamma)
     return torch.clamp(torch.round(weight.detach() / (g + eps)), -1.0, 1.0)
 
 
@@ -116,7 +121,7 @@ class BitLinear(nn.Linear):
         """The effective weight of the ternary forward pass, W_t * gamma (values in {-1, 0, +1} * gamma)."""
         gamma = self.gamma()
         codes = ternary_codes(self.weight, gamma, self.eps)
-        return codes * (gamma if gamma.dim() == 0 else gamma.unsqueeze(1))
+        return codes * per_row(gamma)
 
     def _prepare_input(self, x: torch.Tensor) -> torch.Tensor:
         x = self.norm(x)
@@ -129,7 +134,7 @@ class BitLinear(nn.Linear):
         if not self.ternary:
             return F.linear(x, self.weight, self.bias)
         gamma = self.gamma()  # detached: the STE treats the scale as a constant, as in BitNet
-        g = gamma if gamma.dim() == 0 else gamma.unsqueeze(1)
+        g = per_row(gamma)
         latent = self.weight / (g + self.eps)
         codes = ternary_codes(self.weight, gamma, self.eps)
         # straight-through: forward value is exactly `codes`, gradient w.r.t. the latent weight is 1/(g+eps)
