@@ -101,7 +101,11 @@ for s in $STEPS; do case $s in
       --finetune full3:layers=3,rank=0,lr=1e-4 full2:layers=2,rank=0,lr=1e-4
     step gate16-finetune-s12 python benchmarks/gate_study.py --ood "$OUT/ood16.jsonl" --out "$OUT/gate16_finetune_s12" --first-seed 1 \
       --seeds 2 --finetune-seeds 2 --canonical --held-out --real-dev "$OUT/split/dev.jsonl" --blind tests/data/gate_blind.jsonl \
-      --finetune full3:layers=3,rank=0,lr=1e-4 ;;
+      --finetune full3:layers=3,rank=0,lr=1e-4
+    # RESULTS 9 (2026-12-02): low-rank adapters (rank 8 and 32) on the top 3 layers instead, split seed 0 (~35 min)
+    step gate16-lora python benchmarks/gate_study.py --ood "$OUT/ood16.jsonl" --out "$OUT/gate16_lora" --seeds 1 \
+      --finetune-seeds 1 --canonical --held-out --real-dev "$OUT/split/dev.jsonl" --blind tests/data/gate_blind.jsonl \
+      --finetune lora3:layers=3,rank=8,lr=1e-3 lora3r32:layers=3,rank=32,lr=1e-3 ;;
   evaluate-baselines)  # evaluation harness: baselines + ceilings on real dev and synthetic test splits; ~2 min once embeddings are cached
     split
     [ -f "$OUT/synth/train.jsonl" ] || step synth sashimi data synth --n 5000 --seed 0 --out "$OUT/synth"
