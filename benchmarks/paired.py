@@ -18,6 +18,8 @@ import sys
 
 import numpy as np
 
+from sashimi.eval.bootstrap import DEFAULT_RESAMPLES, resample_indices
+
 
 def read_rows(path: str) -> dict:
     with open(path, encoding="utf-8") as f:
@@ -38,19 +40,18 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("files", nargs="+", metavar="A B", help="rows files of system A and system B, one or more pairs")
     ap.add_argument("--metric", nargs="+", default=["action_f1", "skeleton_exact"])
-    ap.add_argument("--resamples", type=int, default=None, help="row resamples (default: the harness's 1,000)")
+    ap.add_argument("--resamples", type=int, default=DEFAULT_RESAMPLES, help="row resamples (default: the harness's)")
     args = ap.parse_args(argv)
     if len(args.files) < 2 or len(args.files) % 2:
         ap.error("give the rows files in pairs: A B [A B ...]")
-    if args.resamples is not None and not 100 <= args.resamples <= 100_000:
+    if not 100 <= args.resamples <= 100_000:
         ap.error("--resamples must be 100..100000")
-    from sashimi.eval.bootstrap import resample_indices
 
     pairs = [(read_rows(a), read_rows(b)) for a, b in zip(args.files[::2], args.files[1::2], strict=True)]
     out = {}
     for m in args.metric:
         ids, d = row_differences(pairs, m)
-        idx = resample_indices(len(ids)) if args.resamples is None else resample_indices(len(ids), resamples=args.resamples)
+        idx = resample_indices(len(ids), resamples=args.resamples)
         boot = d[idx].mean(axis=1)
         lo, hi = np.percentile(boot, [2.5, 97.5])
         out[m] = {

@@ -31,7 +31,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from sashimi.model.ternary import BitLinear, PackedBitLinear, per_row, ternary_codes
+from sashimi.model.ternary import BitLinear, PackedBitLinear
 
 
 def _np(t: torch.Tensor | None) -> np.ndarray | None:
@@ -77,14 +77,10 @@ class _Linear:
 
     @classmethod
     def of(cls, layer: torch.nn.Module) -> _Linear:
-        if isinstance(layer, PackedBitLinear):
-            weight = layer.codes() * per_row(layer.gamma)  # codes in {-1, 0, 1}: exactly -gamma, 0 or gamma
+        if isinstance(layer, PackedBitLinear) or (isinstance(layer, BitLinear) and layer.ternary):
+            weight = layer.quantized_weight()  # codes in {-1, 0, 1} times their scale: exactly -gamma, 0 or gamma
         elif isinstance(layer, BitLinear):
-            if layer.ternary:
-                gamma = layer.gamma().detach()
-                weight = ternary_codes(layer.weight, gamma, layer.eps) * per_row(gamma)
-            else:
-                weight = layer.weight
+            weight = layer.weight
         else:
             raise TypeError(f"no numpy path for layer {type(layer).__name__}")
         norm = _Norm.of(layer.norm)

@@ -220,6 +220,10 @@ class PackedBitLinear(nn.Module):
         self._codes = None
         return super()._load_from_state_dict(*args, **kwargs)
 
+    def quantized_weight(self) -> torch.Tensor:
+        """The effective weight W_t * gamma, as `BitLinear.quantized_weight` gives it before packing."""
+        return self.codes() * per_row(self.gamma)
+
     def packed_bytes(self) -> int:
         """Bytes of the 2-bit weights plus the scale (what ships); bias and norm are counted separately."""
         return self.packed.numel() + self.gamma.numel() * self.gamma.element_size()
