@@ -30,3 +30,16 @@ def test_select_breaks_full_ties_towards_the_milder_setting():
 def test_select_on_an_unknown_set_is_a_clear_error(tmp_path):
     with pytest.raises(SystemExit, match="no --set of that name"):
         sweep.main(["--out", str(tmp_path), "--set", "dev=x.jsonl", "--select-on", "test"])
+
+
+def test_select_takes_a_wider_beam_only_when_it_scores_higher():
+    greedy, beam4 = {**_row(0.0), "beam": 1}, {**_row(0.0), "beam": 4}
+    assert sweep.select([beam4, greedy])["beam"] == 1  # a full tie: the cheaper search
+    better = {**_row(0.0, skeleton=0.51), "beam": 4}
+    assert sweep.select([greedy, better])["beam"] == 4
+    assert sweep.select([_row(0.0)])["close_bias"] == 0.0  # rows written before beams were an axis
+
+
+def test_a_beam_width_under_one_is_a_clear_error(tmp_path):
+    with pytest.raises(SystemExit, match="at least 1"):
+        sweep.main(["--out", str(tmp_path), "--set", "dev=x.jsonl", "--beams", "1", "0"])
