@@ -202,6 +202,10 @@ for s in $STEPS; do case $s in
       R="$OUT/synth_36k_16k_s$seed"
       [ -f "$R/meta.json" ] || step "train-synth-36k-16k-s$seed" sashimi train --config configs/synth.yaml --data $X36 --set "data.dev_file=$OUT/synth/dev.jsonl" --set train.steps=16000 --set train.threads=1 --set train.seed=$seed --out "$R" --quiet
       step "decoding-synth-36k-16k-s$seed" python benchmarks/decoding_sweep.py --out "$R/decoding" --model "$R" --caps 4 --close-biases -1 -0.5 0 0.5 1 --set "sdev=$OUT/synth/dev.jsonl" --set "test=$OUT/synth/test.jsonl" --set "comp=$OUT/synth/test_compositional.jsonl" --select-on sdev
+      # RESULTS 7.17: beam width (1 / 2 / 4) as a third axis of the same selection on synthetic dev; the greedy
+      # runs above are reused (hard links), so only the beams are decoded
+      mkdir -p "$R/decoding_beams" && cp -aln "$R/decoding"/*_count* "$R/decoding_beams/"
+      step "decoding-beams-synth-36k-16k-s$seed" python benchmarks/decoding_sweep.py --out "$R/decoding_beams" --model "$R" --caps 4 --close-biases -1 -0.5 0 0.5 1 --beams 1 2 4 --set "sdev=$OUT/synth/dev.jsonl" --set "test=$OUT/synth/test.jsonl" --set "comp=$OUT/synth/test_compositional.jsonl" --select-on sdev
     done ;;
   shipped-model)  # RESULTS 7.15: the shipped model's recipe (configs/default.yaml) retrained and packed into $OUT/default_pack
     # (the shipped folder is not touched), then scored beside the shipped model on synthetic dev, real dev, synthetic test and
