@@ -12,7 +12,7 @@ With `--select-on NAME` the grid runs on set NAME only and the other sets get th
 selects (best skeleton exact, then action F1, then the milder bias and cap, then the narrower beam;
 written to selected.json):
 a decoding setting chosen on a dev split, then scored once on the test splits.
-Resumable: a (cap, bias, set) whose summary exists is not redone. Prints and writes `table.md` and
+Resumable: a (cap, bias, beam, set) whose summary exists is not redone. Prints and writes `table.md` and
 `table.json`: action F1 [95 % CI], skeleton exact, compile strict, decoded tokens (mean / p95) and
 request time (p50 / p95 / mean ms). Times are only comparable between runs on an otherwise idle machine.
 """
