@@ -41,6 +41,17 @@ def candidate_ef1(p: np.ndarray, column: dict[str, int], candidates: list[set[st
     return np.array([expected_f1(p, [column[a] for a in d if a in column], len(d)) for d in candidates])
 
 
+def paired_difference(a, b) -> dict:
+    """Per-row scores a - b: the mean with a 95 % paired bootstrap interval (rows resampled, seed 0) and
+    how many rows got better / worse."""
+    from sashimi.eval.bootstrap import mean_and_ci, resample_indices
+
+    diff = np.asarray(a, dtype=float) - np.asarray(b, dtype=float)
+    mean, lo, hi = mean_and_ci(diff, resample_indices(len(diff), seed=0))
+    return {"diff": round(mean, 4), "ci": [round(lo, 4), round(hi, 4)],
+            "rows_better": int((diff > 0).sum()), "rows_worse": int((diff < 0).sum())}
+
+
 def cross_validate(
     pooled: np.ndarray,
     prompts: list[str],

@@ -28,7 +28,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import gate_lora  # noqa: E402
-from chooser_cv import candidate_ef1, nearest_other_families, training_rows  # noqa: E402
+from chooser_cv import candidate_ef1, nearest_other_families, paired_difference, training_rows  # noqa: E402
 
 
 def fit_actions(encoder, states, labels: np.ndarray, config, seed: int):
@@ -91,7 +91,6 @@ def main(argv: list[str] | None = None) -> int:
     from sklearn.model_selection import GroupKFold
     from tqdm import tqdm
 
-    from sashimi.eval.bootstrap import mean_and_ci, resample_indices
     from sashimi.eval.fidelity import multiset_f1
     from sashimi.io import run_metadata, write_json
     from sashimi.model.chooser import ACTION_PREFIX, ActionModel, ChooserConfig
@@ -130,10 +129,7 @@ def main(argv: list[str] | None = None) -> int:
         print({k: round(float(v[held_out].mean()), 4) for k, v in scores.items()}, flush=True)
     report = {"rows": n, "means": {k: round(float(v.mean()), 4) for k, v in scores.items()}}
     for name in ("lora", "fused"):
-        diff = scores[name] - scores["linear"]
-        mean, lo, hi = mean_and_ci(diff, resample_indices(n, seed=0))
-        report[f"{name}_minus_linear"] = {"diff": round(mean, 4), "ci": [round(lo, 4), round(hi, 4)],
-                                          "rows_better": int((diff > 0).sum()), "rows_worse": int((diff < 0).sum())}
+        report[f"{name}_minus_linear"] = paired_difference(scores[name], scores["linear"])
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     write_json(out / "lora.json", run_metadata(vars(args), started=started, metrics=report))

@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from chooser_cv import candidate_ef1, nearest_other_families, training_rows  # noqa: E402
+from chooser_cv import candidate_ef1, nearest_other_families, paired_difference, training_rows  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -40,7 +40,6 @@ def main(argv: list[str] | None = None) -> int:
     from sklearn.model_selection import GroupKFold
     from tqdm import tqdm
 
-    from sashimi.eval.bootstrap import mean_and_ci, resample_indices
     from sashimi.eval.fidelity import multiset_f1
     from sashimi.io import run_metadata, write_json
     from sashimi.model.chooser import ACTION_PREFIX, ActionModel, ChooserConfig
@@ -76,12 +75,9 @@ def main(argv: list[str] | None = None) -> int:
     means = {str(e): round(float(v.mean()), 4) for e, v in rows.items()}
     base = min(rows)
     best = max(rows, key=lambda e: rows[e].mean())
-    diff = rows[best] - rows[base]
-    mean, lo, hi = mean_and_ci(diff, resample_indices(n, seed=0))
     report = {
         "rows": n, "synthetic_rows": len(s_prompts), "means": means, "best": best, "base": base,
-        "best_minus_base": {"diff": round(mean, 4), "ci": [round(lo, 4), round(hi, 4)],
-                            "rows_better": int((diff > 0).sum()), "rows_worse": int((diff < 0).sum())},
+        "best_minus_base": paired_difference(rows[best], rows[base]),
     }
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)

@@ -35,7 +35,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from chooser_cv import candidate_ef1, nearest_other_families, training_rows  # noqa: E402
+from chooser_cv import candidate_ef1, nearest_other_families, paired_difference, training_rows  # noqa: E402
 
 
 def out_of_fold_probs(pooled, prompts, texts, groups, c: float, minilm_weight: float, folds: int = 5):
@@ -128,7 +128,6 @@ def main(argv: list[str] | None = None) -> int:
     from sklearn.ensemble import HistGradientBoostingRegressor
     from sklearn.model_selection import GroupKFold
 
-    from sashimi.eval.bootstrap import mean_and_ci, resample_indices
     from sashimi.eval.fidelity import multiset_f1
     from sashimi.io import run_metadata, write_json
     from sashimi.model.chooser import ACTION_PREFIX
@@ -201,19 +200,13 @@ def main(argv: list[str] | None = None) -> int:
 
     means = {name: round(float(np.mean(v)), 4) for name, v in rows.items()}
     best = max(means, key=means.get)
-    diff = np.asarray(rows[best]) - np.asarray(rows["plain"])
-    mean, lo, hi = mean_and_ci(diff, resample_indices(n, seed=0))
     count_best = max((k for k in means if k.startswith("count")), key=means.get)
-    cdiff = np.asarray(rows[count_best]) - np.asarray(rows["plain"])
-    cmean, clo, chi = mean_and_ci(cdiff, resample_indices(n, seed=0))
     report = {
         "run": str(args.run), "rows": n, "knn1": round(float(gain[:, 0].mean()), 4),
         "oracle_best_of_k": round(float(gain.max(1).mean()), 4), "means": means, "best": best,
-        "best_minus_plain": {"diff": round(mean, 4), "ci": [round(lo, 4), round(hi, 4)],
-                             "rows_better": int((diff > 0).sum()), "rows_worse": int((diff < 0).sum())},
+        "best_minus_plain": paired_difference(rows[best], rows["plain"]),
         "best_count": count_best,
-        "best_count_minus_plain": {"diff": round(cmean, 4), "ci": [round(clo, 4), round(chi, 4)],
-                                   "rows_better": int((cdiff > 0).sum()), "rows_worse": int((cdiff < 0).sum())},
+        "best_count_minus_plain": paired_difference(rows[count_best], rows["plain"]),
     }
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
