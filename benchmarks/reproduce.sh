@@ -132,7 +132,10 @@ for s in $STEPS; do case $s in
     [ -f "$RUN_REAL/model.safetensors" ] || step train-real sashimi train --config configs/real.yaml --data "$OUT/split/train.jsonl" --out "$RUN_REAL" --quiet
     step chooser-study python benchmarks/chooser_study.py "$RUN_REAL" --out "$OUT/chooser_study"
     step chooser-cv python benchmarks/chooser_cv.py "$RUN_REAL" --out "$OUT/chooser_cv"
-    step chooser-variants python benchmarks/chooser_variants.py "$RUN_REAL" --out "$OUT/chooser_variants"  # RESULTS 7.10
+    step chooser-variants python benchmarks/chooser_variants.py "$RUN_REAL" --out "$OUT/chooser_variants"  # RESULTS 7.10, 7.18 (count)
+    step chooser-lora python benchmarks/chooser_lora.py "$RUN_REAL" --out "$OUT/chooser_lora"  # RESULTS 7.18, ~14 min
+    # synthetic rows for the action model (RESULTS 7.18): needs a synth-16k run for its data files
+    [ -f "$OUT/synth_36k_16k_s0/meta.json" ] && step chooser-synth-rows python benchmarks/chooser_synth_rows.py "$RUN_REAL" "$OUT/synth_36k_16k_s0" --out "$OUT/chooser_synth_rows"
     step chooser-fit sashimi fit-chooser "$RUN_REAL" --set k=50 --set mix=1 --set include_decoder=false --set c=16 --set minilm_weight=1 --quiet
     step chooser-generate sashimi generate --model "$RUN_REAL" --input "$OUT/split/dev.jsonl" --out "$OUT/chooser_dev.jsonl" --quiet
     step chooser-eval sh -c "sashimi evaluate --predictions '$OUT/chooser_dev.jsonl' --name chooser --data '$OUT/split/dev.jsonl' --catalog-dir $S --baselines --train '$OUT/split/train.jsonl' --out '$OUT/eval_chooser_dev' --quiet --json > '$OUT/eval_chooser_dev.json'"
