@@ -1,4 +1,4 @@
-"""Three ways past the chooser's plateau, scored out of fold like `chooser_cv.py` (training rows only).
+"""Ways past the chooser's plateau, scored out of fold like `chooser_cv.py` (training rows only).
 
     python benchmarks/chooser_variants.py RUN_DIR --out runs/chooser_variants [--k 50] [--c 16] [--minilm-weight 1]
 
@@ -14,7 +14,10 @@ rows of other families, and scores the multiset action-F1 of its actions against
   not): 2 E[common] / (n_pred + E[n_gold]) with E[common] = sum_a p_a E[min(k_a, C_a) | present], each
   action's count distribution given presence taken from the fold's fit rows (global), optionally blended
   with the counts in the row's m nearest neighbours that hold the action (weight beta);
-- ranker: a gradient-boosted regressor (scikit-learn's HistGradientBoostingRegressor) predicts each
+- pair: two neighbours' programs one after the other as one more kind of candidate (a request that
+  composes two known tasks), among the `top` best single candidates by the plain score; a pair is scored
+  by E[set F1] (pair set) or E[multiset F1] (pair count) of the joined actions + mix x the higher cosine;
+- ranker (skipped with --skip-ranker): a gradient-boosted regressor (scikit-learn's HistGradientBoostingRegressor) predicts each
   candidate's action-F1 from 12 features (E[F1], cosine, cosine gap to the nearest, rank, sizes, sum of p,
   precision- and recall-like sums, the least likely action, actions the model does not know), trained
   on the other folds' rows (stacking: its features are themselves out of fold), argmax per row.
@@ -123,6 +126,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--c", type=float, default=16.0)
     ap.add_argument("--minilm-weight", type=float, default=1.0)
     ap.add_argument("--mix", type=float, default=1.0)
+    ap.add_argument("--skip-ranker", action="store_true", help="leave out the (slow) ranker variant")
     args = ap.parse_args(argv)
 
     from sklearn.ensemble import HistGradientBoostingRegressor
@@ -186,10 +190,33 @@ def main(argv: list[str] | None = None) -> int:
             return count_ef1(probs[i], surv, columns[i], cands) + args.mix * sims[i, order[i]]
 
         rows["count global" if beta == 0 else f"count beta={beta:g},m={m}"] = pick(counted)
-    feats = np.stack([
-        candidate_features(probs[i], columns[i], [actions[r] for r in order[i]], sims[i, order[i]]) for i in range(n)
-    ])  # (N, k, 12)
-    for lr, iters, leaves in itertools.product((0.05, 0.1), (100, 300), (15, 31)):
+    for top in (5, 10):
+        for rule in ("set", "count"):
+
+            def paired(i: int, top=top, rule=rule) -> float:
+                """The multiset F1 of the best of the singles and the pairs of the `top` best singles."""
+                single = ef1_scores(i, probs[i]) + args.mix * sims[i, order[i]]
+                cands = [actions[r] for r in order[i]]
+                cos = list(sims[i, order[i]])
+                best = np.argsort(-single, kind="stable")[:top]
+                for a, b in itertools.combinations(sorted(best), 2):
+                    cands.append(actions[order[i, a]] + actions[order[i, b]])
+                    cos.append(max(sims[i, order[i, a]], sims[i, order[i, b]]))
+                if rule == "set":
+                    ef1 = candidate_ef1(probs[i], columns[i], [set(c) for c in cands])
+                else:
+                    ef1 = count_ef1(probs[i], survival[i], columns[i], cands)
+                pick_j = int(np.argmax(ef1 + args.mix * np.asarray(cos)))
+                return multiset_f1(cands[pick_j], actions[i])
+
+            rows[f"pair {rule} top={top}"] = [paired(i) for i in range(n)]
+    ranker_grid = [] if args.skip_ranker else list(itertools.product((0.05, 0.1), (100, 300), (15, 31)))
+    if ranker_grid:
+        feats = np.stack([
+            candidate_features(probs[i], columns[i], [actions[r] for r in order[i]], sims[i, order[i]])
+            for i in range(n)
+        ])  # (N, k, 12)
+    for lr, iters, leaves in ranker_grid:
         scores = np.zeros(n)
         for fit_rows, held_out in GroupKFold(5).split(prompts, groups=groups):
             reg = HistGradientBoostingRegressor(learning_rate=lr, max_iter=iters, max_leaf_nodes=leaves, random_state=0)
