@@ -32,6 +32,7 @@ import argparse
 import itertools
 import sys
 import time
+from collections import Counter
 from dataclasses import replace
 from pathlib import Path
 
@@ -63,8 +64,6 @@ MAX_COUNT = 32  # counts above this are clipped (a program rarely repeats one ac
 def fold_count_survival(actions: list[list[str]], groups, columns: list[dict], folds: int = 5) -> list[np.ndarray]:
     """Per row: (A, MAX_COUNT) P(C_a >= j + 1 | a present) over the fold model's columns, estimated on the
     same fold's fit rows as its action model (GroupKFold is deterministic for given groups)."""
-    from collections import Counter
-
     from sklearn.model_selection import GroupKFold
 
     out: list[np.ndarray | None] = [None] * len(actions)
@@ -85,8 +84,6 @@ def fold_count_survival(actions: list[list[str]], groups, columns: list[dict], f
 
 def count_ef1(p: np.ndarray, surv: np.ndarray, column: dict, cand_actions: list[list[str]]) -> np.ndarray:
     """E[multiset action-F1] of each candidate (ratio of expectations), counts from `surv`."""
-    from collections import Counter
-
     cum = np.cumsum(surv, axis=1)  # (A, MAX_COUNT): E[min(k, C) | present] for k = j + 1
     n_gold = float((p * surv.sum(1)).sum())  # E[sum_a C_a] = sum_a p_a E[C_a | present]
     out = np.zeros(len(cand_actions))
@@ -176,8 +173,6 @@ def main(argv: list[str] | None = None) -> int:
         def counted(i: int, beta=beta, m=m) -> np.ndarray:
             surv = survival[i]
             if beta > 0:  # blend with the counts in the m nearest neighbours holding each action
-                from collections import Counter
-
                 near_hist = np.zeros_like(surv)
                 for r in order[i, :m]:
                     for a, k in Counter(actions[r]).items():
