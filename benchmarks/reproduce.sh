@@ -136,6 +136,9 @@ for s in $STEPS; do case $s in
     step chooser-lora python benchmarks/chooser_lora.py "$RUN_REAL" --out "$OUT/chooser_lora"  # RESULTS 7.18, ~14 min
     # synthetic rows for the action model (RESULTS 7.18): needs a synth-16k run for its data files
     [ -f "$OUT/synth_36k_16k_s0/meta.json" ] && step chooser-synth-rows python benchmarks/chooser_synth_rows.py "$RUN_REAL" "$OUT/synth_36k_16k_s0" --out "$OUT/chooser_synth_rows"
+    for f in 0.25 0.5 0.75; do  # the action model's learning curve on real rows (RESULTS 7.18)
+      step chooser-frac-$f python benchmarks/chooser_synth_rows.py "$RUN_REAL" --extra 0 --real-fraction $f --out "$OUT/chooser_frac_$f"
+    done
     step chooser-fit sashimi fit-chooser "$RUN_REAL" --set k=50 --set mix=1 --set include_decoder=false --set c=16 --set minilm_weight=1 --quiet
     step chooser-generate sashimi generate --model "$RUN_REAL" --input "$OUT/split/dev.jsonl" --out "$OUT/chooser_dev.jsonl" --quiet
     step chooser-eval sh -c "sashimi evaluate --predictions '$OUT/chooser_dev.jsonl' --name chooser --data '$OUT/split/dev.jsonl' --catalog-dir $S --baselines --train '$OUT/split/train.jsonl' --out '$OUT/eval_chooser_dev' --quiet --json > '$OUT/eval_chooser_dev.json'"

@@ -63,3 +63,20 @@ def test_paired_difference_counts_rows_and_brackets_the_mean():
     assert out["diff"] == pytest.approx(0.225)  # (0.5 + 0 - 0.1 + 0.5) / 4
     assert out["ci"][0] <= out["diff"] <= out["ci"][1]
     assert (out["rows_better"], out["rows_worse"]) == (2, 1)
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["RUN", "--extra", "0", "500", "--out", "OUT"],  # synthetic rows asked for, no synthetic run given
+        ["RUN", "--extra", "0", "--real-fraction", "0", "--out", "OUT"],
+        ["RUN", "--extra", "0", "--real-fraction", "1.5", "--out", "OUT"],
+    ],
+)
+def test_chooser_synth_rows_refuses_bad_arguments_before_reading_anything(argv, capsys):
+    import chooser_synth_rows
+
+    with pytest.raises(SystemExit) as err:
+        chooser_synth_rows.main(argv)
+    assert err.value.code == 2
+    assert "error:" in capsys.readouterr().err
