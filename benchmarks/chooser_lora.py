@@ -18,7 +18,6 @@ Writes lora.json (means, paired bootstraps of (b) and (c) against (a), commit, w
 from __future__ import annotations
 
 import argparse
-import math
 import sys
 import time
 from dataclasses import replace
@@ -32,46 +31,17 @@ from chooser_cv import candidate_ef1, nearest_other_families, paired_difference,
 
 
 def fit_actions(encoder, states, labels: np.ndarray, config, seed: int):
-    """Adapters + a (384, A) head trained on multi-hot `labels` (N, A)."""
+    """Adapters + a (384, A) head trained on multi-hot `labels` (N, A), in `gate_lora.fit`'s loop."""
     import torch
 
     torch.manual_seed(seed)
-    rng = np.random.default_rng(seed)
     model = gate_lora.AdaptedTop(gate_lora.base_layers(encoder, config), config)
     model.head = torch.nn.Linear(model.head.in_features, labels.shape[1])
     with torch.no_grad():  # start at each action's base rate
         rate = labels.mean(0).clip(1e-4, 1 - 1e-4)
         model.head.bias.copy_(torch.as_tensor(np.log(rate / (1 - rate)), dtype=torch.float32))
-    model.train()
-    trainable = [p for p in model.parameters() if p.requires_grad]
-    opt = torch.optim.AdamW(trainable, lr=config.lr, weight_decay=config.weight_decay)
     y = torch.as_tensor(labels, dtype=torch.float32)
-    steps = config.epochs * math.ceil(len(states) / config.batch_size)
-    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=config.lr, total_steps=steps, pct_start=0.1)
-    for _ in range(config.epochs):
-        order = rng.permutation(len(states))
-        for start in range(0, len(order), config.batch_size):
-            rows = order[start : start + config.batch_size]
-            hidden, mask = gate_lora._batch(states, rows)
-            logits = model.head(model.embed(hidden, mask) * config.temperature)
-            loss = torch.nn.functional.binary_cross_entropy_with_logits(logits, y[rows])
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-            sched.step()
-    model.eval()
-    return model
-
-
-def action_logits(model, states, config, batch_size: int = 64) -> np.ndarray:
-    import torch
-
-    out = []
-    with torch.no_grad():
-        for start in range(0, len(states), batch_size):
-            hidden, mask = gate_lora._batch(states, list(range(start, min(start + batch_size, len(states)))))
-            out.append(model.head(model.embed(hidden, mask) * config.temperature).double().numpy())
-    return np.concatenate(out)
+    return gate_lora.fit(model, states, y, torch.nn.functional.binary_cross_entropy_with_logits, config, seed=seed)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -119,7 +89,7 @@ def main(argv: list[str] | None = None) -> int:
                     labels[r, column[a]] = 1.0
         model = fit_actions(encoder, [states[i] for i in fit_rows], labels, config, args.seed)
         lin_logit = linear.features(pooled[held_out], [prompts[i] for i in held_out]) @ linear.weights + linear.bias
-        lora_logit = action_logits(model, [states[i] for i in held_out], config)
+        lora_logit = gate_lora.head_logits(model, [states[i] for i in held_out])
         views = {"linear": lin_logit, "lora": lora_logit, "fused": (lin_logit + lora_logit) / 2}
         for name, logit in views.items():
             p_all = 1.0 / (1.0 + np.exp(-logit))

@@ -132,9 +132,13 @@ class AdaptedTop(_torch().nn.Module):
         m = mask[..., None].to(h.dtype)
         return torch.nn.functional.normalize((h * m).sum(1) / m.sum(1).clamp(min=1.0), dim=-1)
 
+    def logits(self, hidden, mask):
+        """Every head output (b, n_out): the head reads temperature x the unit embedding."""
+        return self.head(self.embed(hidden, mask) * self.config.temperature)
+
     def forward(self, hidden, mask):
         """OOD logits (b,)."""
-        return self.head(self.embed(hidden, mask) * self.config.temperature)[:, 0]
+        return self.logits(hidden, mask)[:, 0]
 
     def adapter_arrays(self) -> dict[str, np.ndarray]:
         """What training changed: adapters and head, as float32 arrays (names like `2.intermediate.dense.a`)."""
@@ -178,6 +182,36 @@ def _batch(states: list[np.ndarray], rows):
     return torch.from_numpy(hidden), torch.from_numpy(mask)
 
 
+def fit(model: AdaptedTop, states: list[np.ndarray], targets, loss, config: LoRAConfig, *, seed: int = 0,
+        progress: bool = False, desc: str = "LoRA"):
+    """The training loop shared by every head on the adapted layers: `config.epochs` seeded passes in
+    batches, AdamW on what requires grad, a one-cycle lr; `loss(logits (b, n_out), targets[rows])`."""
+    torch = _torch()
+    from tqdm import tqdm
+
+    rng = np.random.default_rng(seed)
+    model.train()
+    trainable = [p for p in model.parameters() if p.requires_grad]
+    opt = torch.optim.AdamW(trainable, lr=config.lr, weight_decay=config.weight_decay)
+    steps = config.epochs * math.ceil(len(states) / config.batch_size)
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=config.lr, total_steps=steps, pct_start=0.1)
+    bar = tqdm(total=steps, desc=desc, unit="step", disable=not progress, file=sys.stderr)
+    for _ in range(config.epochs):
+        order = rng.permutation(len(states))
+        for start in range(0, len(order), config.batch_size):
+            rows = order[start : start + config.batch_size]
+            hidden, mask = _batch(states, rows)
+            batch_loss = loss(model.logits(hidden, mask), targets[rows])
+            opt.zero_grad()
+            batch_loss.backward()
+            opt.step()
+            sched.step()
+            bar.update(1)
+    bar.close()
+    model.eval()
+    return model
+
+
 def train(
     encoder,
     states: list[np.ndarray],
@@ -190,52 +224,37 @@ def train(
     """Fit adapters and head on hidden states entering the top layers (`Encoder.hidden_states(texts,
     config.first_layer)`), labels `is_ood`. Deterministic for a seed (single-threaded order of batches)."""
     torch = _torch()
-    from tqdm import tqdm
 
     is_ood = np.asarray(is_ood, dtype=bool)
     if len(states) != len(is_ood) or is_ood.all() or not is_ood.any():
         raise DataError("the LoRA gate needs states and labels of both classes, of equal length")
     torch.manual_seed(seed)
-    rng = np.random.default_rng(seed)
     model = AdaptedTop(base_layers(encoder, config), config)
-    model.train()
-    trainable = [p for p in model.parameters() if p.requires_grad]
-    opt = torch.optim.AdamW(trainable, lr=config.lr, weight_decay=config.weight_decay)
     y = torch.as_tensor(is_ood.astype(np.float32))
     pos_weight = torch.tensor(float((~is_ood).sum() / is_ood.sum()))  # class-balanced
-    steps = config.epochs * math.ceil(len(states) / config.batch_size)
-    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=config.lr, total_steps=steps, pct_start=0.1)
-    bar = tqdm(total=steps, desc="LoRA gate", unit="step", disable=not progress, file=sys.stderr)
-    for _ in range(config.epochs):
-        order = rng.permutation(len(states))
-        for start in range(0, len(order), config.batch_size):
-            rows = order[start : start + config.batch_size]
-            hidden, mask = _batch(states, rows)
-            loss = torch.nn.functional.binary_cross_entropy_with_logits(
-                model(hidden, mask), y[rows], pos_weight=pos_weight
-            )
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-            sched.step()
-            bar.update(1)
-    bar.close()
-    model.eval()
-    return model
+
+    def loss(logits, target):
+        return torch.nn.functional.binary_cross_entropy_with_logits(logits[:, 0], target, pos_weight=pos_weight)
+
+    return fit(model, states, y, loss, config, seed=seed, progress=progress, desc="LoRA gate")
 
 
-def ood_logits(model: AdaptedTop, states: list[np.ndarray], batch_size: int = 128) -> np.ndarray:
-    """OOD logits for hidden states entering the adapted layers (longest-first batches, no grad)."""
+def head_logits(model: AdaptedTop, states: list[np.ndarray], batch_size: int = 128) -> np.ndarray:
+    """Every head output (N, n_out) for hidden states entering the adapted layers (longest-first
+    batches, no grad)."""
     torch = _torch()
-    if not states:
-        return np.zeros(0)
+    out = np.zeros((len(states), model.head.out_features))
     order = sorted(range(len(states)), key=lambda i: -len(states[i]))
-    out = np.zeros(len(states))
     with torch.no_grad():
         for start in range(0, len(order), batch_size):
             rows = order[start : start + batch_size]
-            out[rows] = model(*_batch(states, rows)).double().numpy()
+            out[rows] = model.logits(*_batch(states, rows)).double().numpy()
     return out
+
+
+def ood_logits(model: AdaptedTop, states: list[np.ndarray], batch_size: int = 128) -> np.ndarray:
+    """OOD logits for hidden states entering the adapted layers."""
+    return head_logits(model, states, batch_size)[:, 0]
 
 
 def load(encoder, config: LoRAConfig, arrays: dict[str, np.ndarray]) -> AdaptedTop:
