@@ -29,6 +29,8 @@ step() {  # step NAME COMMAND... : run, time, append to timings.tsv
 split() { [ -f "$OUT/split/train.jsonl" ] || step split sashimi data split --data $S/train.jsonl --out "$OUT/split" --seed 0 --dev-fraction 0.1; }
 # issue 16's OOD set: 16 OOD categories x 80, 2,000 in-domain (half real train-split prompts), register layer
 ood16() { split; [ -f "$OUT/ood16.jsonl" ] || step ood16 sashimi data ood --out "$OUT/ood16.jsonl" --data "$OUT/split/train.jsonl" --in-domain 2000 --per-category 80 --seed 0; }
+# ood16 + the third template batch (issue 16: six more OOD categories and their in-domain twins); the shipped gate's set since 2026-12-02
+ood17() { split; [ -f "$OUT/ood17.jsonl" ] || step ood17 sashimi data ood --out "$OUT/ood17.jsonl" --data "$OUT/split/train.jsonl" --in-domain 2000 --per-category 80 --seed 0 --more-templates; }
 
 for s in $STEPS; do case $s in
   toolchain)
@@ -68,15 +70,15 @@ for s in $STEPS; do case $s in
     done
     step gate-evaluate sh -c "sashimi exp gate --evaluate '$OUT/ood_own.jsonl' --json > '$OUT/gate_evaluate_own.json'"
     step gate-cv sh -c "sashimi exp gate --ood '$OUT/ood.jsonl' --real-dev '$OUT/split/dev.jsonl' --cv 5 --kinds linear --json --out '$OUT/gate_cv' > '$OUT/gate_cv.json'" ;;
-  gate-ship)  # THE shipped gate (issue 16): linear head on embedding+lexical, seed 0, precision rule, trained on ood16
-    ood16
-    step gate-ship sh -c "sashimi exp gate --ood '$OUT/ood16.jsonl' --real-dev '$OUT/split/dev.jsonl' --kinds linear --features embedding+lexical --seed 0 --threshold-rule precision --save src/sashimi/model/assets/gate --json > '$OUT/gate_ship.json'" ;;
-  gate16)  # issue 16's checks of the shipped gate: pooled 5-fold CV on ood16, blind set, metamorphic flips, latency
-    ood16
-    step gate16-cv sh -c "sashimi exp gate --ood '$OUT/ood16.jsonl' --real-dev '$OUT/split/dev.jsonl' --cv 5 --kinds linear --features embedding+lexical --json --out '$OUT/gate16_cv' > '$OUT/gate16_cv.json'"
+  gate-ship)  # THE shipped gate (issue 16): linear head on embedding+lexical, seed 0, precision rule, trained on ood17
+    ood17
+    step gate-ship sh -c "sashimi exp gate --ood '$OUT/ood17.jsonl' --real-dev '$OUT/split/dev.jsonl' --kinds linear --features embedding+lexical --seed 0 --threshold-rule precision --save src/sashimi/model/assets/gate --json > '$OUT/gate_ship.json'" ;;
+  gate16)  # issue 16's checks of the shipped gate: pooled 5-fold CV on its set (ood17), blind set, metamorphic flips, latency
+    ood17
+    step gate16-cv sh -c "sashimi exp gate --ood '$OUT/ood17.jsonl' --real-dev '$OUT/split/dev.jsonl' --cv 5 --kinds linear --features embedding+lexical --json --out '$OUT/gate16_cv' > '$OUT/gate16_cv.json'"
     step gate16-blind sh -c "sashimi exp gate --evaluate tests/data/gate_blind.jsonl --json > '$OUT/gate16_blind.json'"
     step gate16-flips-blind sh -c "sashimi exp gate-flips --data tests/data/gate_blind.jsonl --json > '$OUT/gate16_flips_blind.json'"
-    step gate16-flips-ood sh -c "sashimi exp gate-flips --data '$OUT/ood16.jsonl' --limit 600 --json > '$OUT/gate16_flips_ood600.json'"
+    step gate16-flips-ood sh -c "sashimi exp gate-flips --data '$OUT/ood17.jsonl' --limit 600 --json > '$OUT/gate16_flips_ood600.json'"
     step gate16-latency sh -c "python benchmarks/gate_latency.py > '$OUT/gate16_latency.json'" ;;
   gate-study)  # training templates only; about 45 minutes on 2 cores (fine-tuning MiniLM layers)
     [ -f "$OUT/ood.jsonl" ] || { echo "error: run the ood step first" >&2; exit 2; }

@@ -11,6 +11,7 @@ from sashimi.cli import main
 from sashimi.data.ood import (
     CATEGORY_TEMPLATES,
     FILLERS,
+    MORE_CATEGORIES,
     IN_DOMAIN,
     MAX_RATE_GAP_POINTS,
     OOD,
@@ -28,6 +29,7 @@ from sashimi.data.ood import (
 )
 from sashimi.data.ood_templates import CONTRAST_TEMPLATES
 from sashimi.data.ood_templates_broad import BROAD_CATEGORY_TEMPLATES, REGISTER_TEMPLATES
+from sashimi.data.ood_templates_more import MORE_CATEGORY_TEMPLATES, MORE_CONTRAST_TEMPLATES
 from sashimi.errors import DataError
 
 NEAR_DOMAIN = {
@@ -196,3 +198,49 @@ def test_cli_and_loader(tmp_path, capsys):
     bad.write_text('{"prompt": "x", "label": "maybe", "category": "c", "template_id": "t"}\n')
     with pytest.raises(DataError, match=r"bad.jsonl:1"):
         load_ood_set(bad)
+
+
+# ------------------------------------------------------------------ the third template batch (opt-in)
+
+
+def test_more_templates_add_six_categories_and_in_domain_twins():
+    plain = build_ood_set(seed=0, per_category=50, in_domain=500)
+    more = build_ood_set(seed=0, per_category=50, in_domain=500, more_templates=True)
+    assert not set(MORE_CATEGORY_TEMPLATES) & set(CATEGORY_TEMPLATES)  # without the flag: the set as before
+    assert {r.category for r in plain.rows if r.label == OOD} == set(CATEGORY_TEMPLATES)
+    per_category = Counter(r.category for r in more.rows if r.label == OOD)
+    assert set(per_category) == set(MORE_CATEGORIES) == set(CATEGORY_TEMPLATES) | set(MORE_CATEGORY_TEMPLATES)
+    assert min(per_category.values()) == 50
+    twins = {f"own/contrast/{t.template_id}" for t in MORE_CONTRAST_TEMPLATES}
+    used = {r.template_id for r in more.rows if r.label == IN_DOMAIN}
+    assert twins <= used and not twins & {r.template_id for r in plain.rows}
+    assert more.report["filler"]["max_gap_points"] <= MAX_RATE_GAP_POINTS
+    assert len({r.prompt for r in more.rows}) == len(more.rows)
+    in_keys = {_norm(r.prompt) for r in more.rows if r.label == IN_DOMAIN}
+    assert not [r for r in more.rows if r.label == OOD and _norm(r.prompt) in in_keys]
+
+
+def test_more_templates_expand_without_fillers():
+    for category, templates in MORE_CATEGORY_TEMPLATES.items():
+        assert len(templates) >= 10, category
+        variants = [v for t in templates for v in expand_template(t)]
+        assert len(set(variants)) >= 80, category  # enough for --per-category 80
+        for v in variants:
+            assert "{" not in v and "}" not in v, v
+            assert not any(f.present(v) for f in FILLERS), v
+    for template in MORE_CONTRAST_TEMPLATES:  # every in-domain twin fills in completely
+        variants = expand_template(template)
+        assert len(variants) >= 10 and all("{" not in v for v in variants), template.template_id
+    # the twins' "every morning, <verb> ..." slot is the base form of each "<verb>s ..." phrase
+    morning = expand_template(next(t for t in MORE_CONTRAST_TEMPLATES if t.template_id == "device_write_every"))
+    assert any(", create a new note" in v for v in morning) and any(", copy a template" in v for v in morning)
+    assert not any(", creates " in v or ", copies " in v for v in morning)
+
+
+def test_cli_more_templates(tmp_path):
+    out = tmp_path / "ood.jsonl"
+    args = ["data", "ood", "--out", str(out), "--per-category", "50", "--in-domain", "500", "--more-templates"]
+    assert main(args) == 0
+    rows = load_ood_set(out)
+    assert sum(r.label == OOD for r in rows) == 50 * len(MORE_CATEGORIES)
+    assert json.loads((tmp_path / "ood.report.json").read_text())["run"]["config"]["more_templates"] is True

@@ -277,6 +277,11 @@ def _register_ood(data) -> None:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--per-category", type=int, default=60, help="OOD prompts per category (16 categories)")
     p.add_argument("--in-domain", type=int, default=600, help="number of in-domain prompts")
+    p.add_argument(
+        "--more-templates",
+        action="store_true",
+        help="add the third template batch (six more OOD categories and their in-domain twins; issue 16)",
+    )
     p.set_defaults(func=cmd_ood)
 
 
@@ -290,6 +295,7 @@ def cmd_ood(args: argparse.Namespace) -> int:
         in_domain=args.in_domain,
         data=args.data,
         progress=True,
+        more_templates=args.more_templates,
     )
     write_jsonl(args.out, (row.to_json() for row in result.rows))
     config = {
@@ -298,6 +304,7 @@ def cmd_ood(args: argparse.Namespace) -> int:
         "seed": args.seed,
         "per_category": args.per_category,
         "in_domain": args.in_domain,
+        "more_templates": args.more_templates,
     }
     write_json(report_path(args.out), {**result.report, "run": run_metadata(config, started=started)})
 

@@ -44,6 +44,7 @@ from sashimi.data.ood_templates import CATEGORY_TEMPLATES as _FIRST_CATEGORIES
 from sashimi.data.ood_templates import CONTRAST_TEMPLATES, PAIRED_SLOTS, Template
 from sashimi.data.ood_templates import SLOTS as _FIRST_SLOTS
 from sashimi.data.ood_templates_broad import BROAD_CATEGORY_TEMPLATES, BROAD_SLOTS, REGISTER_TEMPLATES
+from sashimi.data.ood_templates_more import MORE_CATEGORY_TEMPLATES, MORE_CONTRAST_TEMPLATES, MORE_SLOTS
 from sashimi.data.synth import generate_corpus
 from sashimi.dsl.corpus import load_corpus
 from sashimi.errors import DataError, Location
@@ -51,12 +52,15 @@ from sashimi.io import read_jsonl
 
 # Issue 5's categories and issue 16's broader ones (chat/advice, web, devops, smart-home configuration,
 # calculations/homework, translation/summaries), one namespace of templates and one of slots.
+# The third batch (`ood_templates_more`) is opt-in (`more_templates=True`, `sashimi data ood
+# --more-templates`): without it a seed gives the same set as before the batch existed.
 CATEGORY_TEMPLATES = {**_FIRST_CATEGORIES, **BROAD_CATEGORY_TEMPLATES}
-SLOTS = {**_FIRST_SLOTS, **BROAD_SLOTS}
-if len(CATEGORY_TEMPLATES) != len(_FIRST_CATEGORIES) + len(BROAD_CATEGORY_TEMPLATES) or len(SLOTS) != len(
-    _FIRST_SLOTS
-) + len(BROAD_SLOTS):
-    raise RuntimeError("ood_templates and ood_templates_broad share a category or slot name")
+MORE_CATEGORIES = {**CATEGORY_TEMPLATES, **MORE_CATEGORY_TEMPLATES}
+SLOTS = {**_FIRST_SLOTS, **BROAD_SLOTS, **MORE_SLOTS}
+if len(MORE_CATEGORIES) != len(_FIRST_CATEGORIES) + len(BROAD_CATEGORY_TEMPLATES) + len(
+    MORE_CATEGORY_TEMPLATES
+) or len(SLOTS) != len(_FIRST_SLOTS) + len(BROAD_SLOTS) + len(MORE_SLOTS):
+    raise RuntimeError("the template batches share a category or slot name")
 
 IN_DOMAIN, OOD = "in_domain", "ood"
 LABELS = (IN_DOMAIN, OOD)
@@ -127,11 +131,13 @@ def expand_template(template: Template) -> list[str]:
     return out
 
 
-def ood_base_prompts(per_category: int, seed: int, exclude: Iterable[str] = ()) -> list[BasePrompt]:
+def ood_base_prompts(
+    per_category: int, seed: int, exclude: Iterable[str] = (), *, more_templates: bool = False
+) -> list[BasePrompt]:
     """`per_category` distinct OOD prompts per category, spread round-robin over its templates."""
     excluded = {_norm(p) for p in exclude}
     rows: list[BasePrompt] = []
-    for category, templates in CATEGORY_TEMPLATES.items():
+    for category, templates in (MORE_CATEGORIES if more_templates else CATEGORY_TEMPLATES).items():
         rng = random.Random(f"ood:{seed}:{category}")
         pools = []
         for template in templates:
@@ -169,15 +175,14 @@ def ood_base_prompts(per_category: int, seed: int, exclude: Iterable[str] = ()) 
 # ------------------------------------------------------------------------------- in-domain prompts
 
 
-def contrast_prompts(n: int, seed: int) -> list[BasePrompt]:
+def contrast_prompts(n: int, seed: int, *, more_templates: bool = False) -> list[BasePrompt]:
     """`n` distinct in-domain contrast prompts (ours: DO-on-iOS requests, in the registers of
     `REGISTER_TEMPLATES` too: terse, third-person, rambling, "could a shortcut ...?"), round-robin over
     templates."""
     rng = random.Random(f"contrast:{seed}")
     pools = []
-    for template, kind in [(t, "contrast") for t in CONTRAST_TEMPLATES] + [
-        (t, "register") for t in REGISTER_TEMPLATES
-    ]:
+    contrast = CONTRAST_TEMPLATES + (MORE_CONTRAST_TEMPLATES if more_templates else ())
+    for template, kind in [(t, "contrast") for t in contrast] + [(t, "register") for t in REGISTER_TEMPLATES]:
         variants = expand_template(template)
         rng.shuffle(variants)
         pools.append((template, kind, variants))
@@ -504,6 +509,7 @@ def build_ood_set(
     in_domain: int = 600,
     data: str | Path | None = None,
     progress: bool = False,
+    more_templates: bool = False,
 ) -> OODSet:
     """Build the labelled prompt set. In-domain: one prompt in CONTRAST_SHARE is an own contrast prompt
     (DO-on-iOS, `own/contrast/...`); with `data`, half come from the real corpus (as many as it has);
@@ -511,10 +517,10 @@ def build_ood_set(
     if per_category < 1 or in_domain < 1:
         raise DataError("per_category and in_domain must be positive")
     real = real_prompts(data, in_domain // 2, seed) if data is not None else []
-    contrast = contrast_prompts(in_domain // CONTRAST_SHARE, seed)
+    contrast = contrast_prompts(in_domain // CONTRAST_SHARE, seed, more_templates=more_templates)
     synth = synthetic_prompts(in_domain - len(real) - len(contrast), seed)
     inside = synth + contrast + real
-    ood = ood_base_prompts(per_category, seed, exclude=(p.text for p in inside))
+    ood = ood_base_prompts(per_category, seed, exclude=(p.text for p in inside), more_templates=more_templates)
     if progress:
         print(f"base prompts: {len(inside)} in-domain ({len(real)} real), {len(ood)} out-of-domain")
 
