@@ -11,9 +11,9 @@ from sashimi.cli import main
 from sashimi.data.ood import (
     CATEGORY_TEMPLATES,
     FILLERS,
-    MORE_CATEGORIES,
     IN_DOMAIN,
     MAX_RATE_GAP_POINTS,
+    MORE_CATEGORIES,
     OOD,
     BasePrompt,
     _apply_prefix,
