@@ -26,6 +26,8 @@ from sashimi.data.ood import (
     filler_rates,
     filler_targets,
     load_ood_set,
+    one_typo,
+    typo_copy_rows,
 )
 from sashimi.data.ood_templates import CONTRAST_TEMPLATES
 from sashimi.data.ood_templates_broad import BROAD_CATEGORY_TEMPLATES, REGISTER_TEMPLATES
@@ -244,3 +246,32 @@ def test_cli_more_templates(tmp_path):
     rows = load_ood_set(out)
     assert sum(r.label == OOD for r in rows) == 50 * len(MORE_CATEGORIES)
     assert json.loads((tmp_path / "ood.report.json").read_text())["run"]["config"]["more_templates"] is True
+
+
+def test_typo_copies_keep_label_category_and_template():
+    base = build_ood_set(seed=1, per_category=12, in_domain=60)
+    more = build_ood_set(seed=1, per_category=12, in_domain=60, typo_copies=1)
+    assert set(base.rows) < set(more.rows)  # every original row stays
+    copies = [r for r in more.rows if r not in set(base.rows)]
+    assert len(base.rows) * 0.9 <= len(copies) <= len(base.rows)  # a prompt with no 5+ letter word has none
+    by_template = {}
+    for r in base.rows:
+        by_template.setdefault((r.template_id, r.label, r.category), []).append(r.prompt)
+    for c in copies:  # one adjacent swap away from a prompt of the same template, label and category
+        originals = by_template[(c.template_id, c.label, c.category)]
+        same_length = [o for o in originals if len(o) == len(c.prompt)]
+        assert any(sum(a != b for a, b in zip(o, c.prompt, strict=True)) == 2 for o in same_length)
+    assert more.report["counts"]["label"][OOD] == sum(r.label == OOD for r in more.rows)
+
+
+def test_typo_copy_rows_skip_prompts_without_a_word_to_misspell_and_reject_negative_counts():
+    from sashimi.data.ood import OODRow
+
+    rows = [OODRow("wifi off", IN_DOMAIN, "c", "t1"), OODRow("Translate the paragraph", OOD, "d", "t2")]
+    out = typo_copy_rows(rows, 3, seed=0)
+    assert all(r.template_id == "t2" and r.label == OOD for r in out) and 1 <= len(out) <= 3
+    assert len({r.prompt for r in out}) == len(out) and rows[1].prompt not in {r.prompt for r in out}
+    assert typo_copy_rows(rows, 0, seed=0) == []
+    with pytest.raises(DataError, match="typo_copies"):
+        typo_copy_rows(rows, -1, seed=0)
+    assert one_typo("wifi off", __import__("random").Random(0)) == "wifi off"

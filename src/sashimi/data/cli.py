@@ -282,6 +282,13 @@ def _register_ood(data) -> None:
         action="store_true",
         help="add the third template batch (six more OOD categories and their in-domain twins; issue 16)",
     )
+    p.add_argument(
+        "--typo-copies",
+        type=int,
+        default=0,
+        metavar="K",
+        help="add K copies of every prompt with one typo each (same label and template id; issue 16)",
+    )
     p.set_defaults(func=cmd_ood)
 
 
@@ -296,6 +303,7 @@ def cmd_ood(args: argparse.Namespace) -> int:
         data=args.data,
         progress=True,
         more_templates=args.more_templates,
+        typo_copies=args.typo_copies,
     )
     write_jsonl(args.out, (row.to_json() for row in result.rows))
     config = {
@@ -305,6 +313,7 @@ def cmd_ood(args: argparse.Namespace) -> int:
         "per_category": args.per_category,
         "in_domain": args.in_domain,
         "more_templates": args.more_templates,
+        "typo_copies": args.typo_copies,
     }
     write_json(report_path(args.out), {**result.report, "run": run_metadata(config, started=started)})
 

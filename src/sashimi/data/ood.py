@@ -510,6 +510,7 @@ def build_ood_set(
     data: str | Path | None = None,
     progress: bool = False,
     more_templates: bool = False,
+    typo_copies: int = 0,
 ) -> OODSet:
     """Build the labelled prompt set. In-domain: one prompt in CONTRAST_SHARE is an own contrast prompt
     (DO-on-iOS, `own/contrast/...`); with `data`, half come from the real corpus (as many as it has);
@@ -533,6 +534,7 @@ def build_ood_set(
     ood_texts = apply_registers(ood_texts, hash_label(seed, OOD))
     rows = [OODRow(t, IN_DOMAIN, p.category, p.template_id) for t, p in zip(in_texts, inside, strict=True)]
     rows += [OODRow(t, OOD, p.category, p.template_id) for t, p in zip(ood_texts, ood, strict=True)]
+    rows += typo_copy_rows(rows, typo_copies, seed)
     random.Random(f"order:{seed}").shuffle(rows)
 
     # Sanity: after the filler layer no OOD prompt may coincide with an in-domain prompt.
@@ -571,6 +573,24 @@ def build_ood_set(
             f"(> {MAX_RATE_GAP_POINTS}); see {balance['gap_points']}"
         )
     return OODSet(tuple(rows), report)
+
+
+def typo_copy_rows(rows: Sequence[OODRow], copies: int, seed: int) -> list[OODRow]:
+    """Up to `copies` extra rows per row, each the prompt with one typo (`one_typo`, seeded) and the same
+    label, category and template id (so template-grouped folds keep a prompt and its copies together).
+    A copy equal to its prompt or to an earlier copy (no word of 5+ letters to misspell) is skipped."""
+    if copies < 0:
+        raise DataError("typo_copies must be 0 or more")
+    rng = random.Random(f"typo-copies:{seed}")
+    out: list[OODRow] = []
+    for row in rows:
+        seen = {row.prompt}
+        for _ in range(copies):
+            text = one_typo(row.prompt, rng)
+            if text not in seen:
+                seen.add(text)
+                out.append(OODRow(text, row.label, row.category, row.template_id))
+    return out
 
 
 def hash_label(seed: int, label: str) -> int:
