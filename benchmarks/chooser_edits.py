@@ -27,8 +27,8 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from chooser_cv import candidate_ef1, nearest_other_families, paired_difference, training_rows  # noqa: E402
-from chooser_variants import out_of_fold_probs  # noqa: E402
+from chooser_cv import candidate_ef1, paired_difference  # noqa: E402
+from chooser_variants import out_of_fold_rows  # noqa: E402
 
 
 def set_ef1(p: np.ndarray, hit: float, n: int) -> float:
@@ -52,7 +52,7 @@ def edit_actions(
         base = set_ef1(p, hit, len(distinct))
         best_gain, best = delta, None
         if kinds in ("both", "drop") and len(distinct) > 1:  # never drop to an empty program
-            for a in distinct:
+            for a in sorted(distinct):  # sorted: ties (two unknown actions) break the same way in every run
                 gain = set_ef1(p, hit - (float(p[column[a]]) if a in column else 0.0), len(distinct) - 1) - base
                 if gain > best_gain:
                     best_gain, best = gain, ("drop", a)
@@ -95,14 +95,11 @@ def main(argv: list[str] | None = None) -> int:
 
     from sashimi.eval.fidelity import multiset_f1
     from sashimi.io import run_metadata, write_json
-    from sashimi.model.chooser import ACTION_PREFIX
 
     started = time.time()
-    pooled, prompts, texts, groups = training_rows(args.run)
-    actions = [[t for t in seq if t.startswith(ACTION_PREFIX)] for seq in texts]
-    order, sims = nearest_other_families(pooled, groups, args.k)
-    probs, columns = out_of_fold_probs(pooled, prompts, texts, groups, args.c, args.minilm_weight)
-    n = len(prompts)
+    oof = out_of_fold_rows(args.run, args.k, args.c, args.minilm_weight)
+    actions, order, sims, probs, columns = oof.actions, oof.order, oof.sims, oof.probs, oof.columns
+    n = len(oof.prompts)
     chosen = []
     for i in range(n):
         ef1 = candidate_ef1(probs[i], columns[i], [set(actions[r]) for r in order[i]])

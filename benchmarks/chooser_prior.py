@@ -36,9 +36,9 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from chooser_cv import candidate_ef1, nearest_other_families, paired_difference, training_rows  # noqa: E402
+from chooser_cv import candidate_ef1, paired_difference  # noqa: E402
 from chooser_edits import edit_actions  # noqa: E402
-from chooser_variants import count_ef1, fold_count_survival, out_of_fold_probs  # noqa: E402
+from chooser_variants import count_ef1, fold_count_survival, out_of_fold_rows  # noqa: E402
 
 
 def action_texts(catalog_dir: Path, actions: list[str]) -> list[str]:
@@ -82,15 +82,13 @@ def main(argv: list[str] | None = None) -> int:
 
     from sashimi.eval.fidelity import multiset_f1
     from sashimi.io import run_metadata, write_json
-    from sashimi.model.chooser import ACTION_PREFIX
     from sashimi.model.encoder import Encoder
 
     started = time.time()
-    pooled, prompts, texts, groups = training_rows(args.run)
-    actions = [[t for t in seq if t.startswith(ACTION_PREFIX)] for seq in texts]
-    order, sims = nearest_other_families(pooled, groups, args.k)
-    probs, columns = out_of_fold_probs(pooled, prompts, texts, groups, args.c, args.minilm_weight)
-    n = len(prompts)
+    oof = out_of_fold_rows(args.run, args.k, args.c, args.minilm_weight)
+    pooled, groups, actions, order, sims = oof.pooled, oof.groups, oof.actions, oof.order, oof.sims
+    probs, columns = oof.probs, oof.columns
+    n = len(oof.prompts)
 
     # every fold models the same actions? (GroupKFold folds differ in which actions occur >= 2 times)
     all_actions = sorted({a for col in columns for a in col})

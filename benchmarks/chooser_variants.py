@@ -33,7 +33,7 @@ import itertools
 import sys
 import time
 from collections import Counter
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -56,6 +56,32 @@ def out_of_fold_probs(pooled, prompts, texts, groups, c: float, minilm_weight: f
         for p, i in zip(model.probs(pooled[held_out], [prompts[i] for i in held_out]), held_out, strict=True):
             probs[i], columns[i] = p, column
     return probs, columns
+
+
+@dataclass
+class OutOfFold:
+    """A run's training rows with what every out-of-fold chooser study starts from."""
+
+    pooled: np.ndarray  # (N, 384) MiniLM vectors
+    prompts: list[str]
+    texts: list[list[str]]  # typed-IR token texts per row
+    groups: np.ndarray  # family ids
+    actions: list[list[str]]  # each row's action tokens, in program order
+    order: np.ndarray  # (N, k) nearest rows of other families
+    sims: np.ndarray  # (N, N) cosines
+    probs: list[np.ndarray]  # per row: p over its fold model's actions
+    columns: list[dict[str, int]]  # per row: action -> index into probs[row]
+
+
+def out_of_fold_rows(run, k: int, c: float, minilm_weight: float) -> OutOfFold:
+    """`training_rows(run)`, their k nearest rows of other families and out-of-fold action probabilities."""
+    from sashimi.model.chooser import ACTION_PREFIX
+
+    pooled, prompts, texts, groups = training_rows(run)
+    actions = [[t for t in seq if t.startswith(ACTION_PREFIX)] for seq in texts]
+    order, sims = nearest_other_families(pooled, groups, k)
+    probs, columns = out_of_fold_probs(pooled, prompts, texts, groups, c, minilm_weight)
+    return OutOfFold(pooled, prompts, texts, groups, actions, order, sims, probs, columns)
 
 
 MAX_COUNT = 32  # counts above this are clipped (a program rarely repeats one action more often)
@@ -131,13 +157,11 @@ def main(argv: list[str] | None = None) -> int:
 
     from sashimi.eval.fidelity import multiset_f1
     from sashimi.io import run_metadata, write_json
-    from sashimi.model.chooser import ACTION_PREFIX
 
     started = time.time()
-    pooled, prompts, texts, groups = training_rows(args.run)
-    actions = [[t for t in seq if t.startswith(ACTION_PREFIX)] for seq in texts]
-    order, sims = nearest_other_families(pooled, groups, args.k)
-    probs, columns = out_of_fold_probs(pooled, prompts, texts, groups, args.c, args.minilm_weight)
+    oof = out_of_fold_rows(args.run, args.k, args.c, args.minilm_weight)
+    prompts, groups, actions, order, sims = oof.prompts, oof.groups, oof.actions, oof.order, oof.sims
+    probs, columns = oof.probs, oof.columns
     n = len(prompts)
     gain = np.array([[multiset_f1(actions[r], actions[i]) for r in order[i]] for i in range(n)])  # (N, k)
 
