@@ -6,7 +6,7 @@
 # Steps: toolchain typed-ir synth negatives ood encoder toy gate gate16 gate-study gate-heldout gate-heldout6
 # evaluate-baselines filler (default: all, in order), and gate-ship (not in the default list): re-make the
 # shipped gate in src/sashimi/model/assets/gate/ (then run gate16 to check it: CV, blind set, metamorphic flips).
-# Longer steps, also not in the default list: gate16-finetune, chooser, ternary, synth-more, decoding, shipped-model, serve-load, ablate (each says its time).
+# Longer steps, also not in the default list: gate16-finetune, gate16-lora, chooser, ternary, synth-more, decoding, shipped-model, serve-load, ablate (each says its time).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1
@@ -103,11 +103,26 @@ for s in $STEPS; do case $s in
       --finetune full3:layers=3,rank=0,lr=1e-4 full2:layers=2,rank=0,lr=1e-4
     step gate16-finetune-s12 python benchmarks/gate_study.py --ood "$OUT/ood16.jsonl" --out "$OUT/gate16_finetune_s12" --first-seed 1 \
       --seeds 2 --finetune-seeds 2 --canonical --held-out --real-dev "$OUT/split/dev.jsonl" --blind tests/data/gate_blind.jsonl \
-      --finetune full3:layers=3,rank=0,lr=1e-4
-    # RESULTS 9 (2026-12-02): low-rank adapters (rank 8 and 32) on the top 3 layers instead, split seed 0 (~35 min)
+      --finetune full3:layers=3,rank=0,lr=1e-4 ;;
+  gate16-lora)  # RESULTS 9 (2026-12-02): low-rank adapters (rank 8 and 32) on the top 3 layers instead, split seed 0 (~35 min)
+    ood16
+    split
     step gate16-lora python benchmarks/gate_study.py --ood "$OUT/ood16.jsonl" --out "$OUT/gate16_lora" --seeds 1 \
       --finetune-seeds 1 --canonical --held-out --real-dev "$OUT/split/dev.jsonl" --blind tests/data/gate_blind.jsonl \
-      --finetune lora3:layers=3,rank=8,lr=1e-3 lora3r32:layers=3,rank=32,lr=1e-3 ;;
+      --finetune lora3:layers=3,rank=8,lr=1e-3 lora3r32:layers=3,rank=32,lr=1e-3
+    # RESULTS 9 (2026-12-02, sixth session): rank 32 on split seeds 1 and 2 of ood16, then on ood17 (the shipped gate's
+    # set) for split seeds 0-2; one split seed per invocation, ~25-30 min each on one core
+    ood17
+    for seed in 1 2; do
+      step gate16-lora-s$seed python benchmarks/gate_study.py --ood "$OUT/ood16.jsonl" --out "$OUT/gate16_lora_s$seed" \
+        --first-seed $seed --seeds 1 --finetune-seeds 1 --canonical --held-out --real-dev "$OUT/split/dev.jsonl" \
+        --blind tests/data/gate_blind.jsonl --finetune lora3r32:layers=3,rank=32,lr=1e-3
+    done
+    for seed in 0 1 2; do
+      step gate17-lora-s$seed python benchmarks/gate_study.py --ood "$OUT/ood17.jsonl" --out "$OUT/gate17_lora_s$seed" \
+        --first-seed $seed --seeds 1 --finetune-seeds 1 --canonical --held-out --real-dev "$OUT/split/dev.jsonl" \
+        --blind tests/data/gate_blind.jsonl --finetune lora3r32:layers=3,rank=32,lr=1e-3
+    done ;;
   evaluate-baselines)  # evaluation harness: baselines + ceilings on real dev and synthetic test splits; ~2 min once embeddings are cached
     split
     [ -f "$OUT/synth/train.jsonl" ] || step synth sashimi data synth --n 5000 --seed 0 --out "$OUT/synth"
@@ -141,6 +156,8 @@ for s in $STEPS; do case $s in
     for f in 0.25 0.5 0.75; do  # the action model's learning curve on real rows (RESULTS 7.18)
       step chooser-frac-$f python benchmarks/chooser_synth_rows.py "$RUN_REAL" --extra 0 --real-fraction $f --out "$OUT/chooser_frac_$f"
     done
+    step chooser-edits python benchmarks/chooser_edits.py "$RUN_REAL" --out "$OUT/chooser_edits"  # RESULTS 7.18
+    [ -f "$S/action_catalog.json" ] && step chooser-prior python benchmarks/chooser_prior.py "$RUN_REAL" --out "$OUT/chooser_prior" --catalog "$S" --stack 5  # RESULTS 7.18
     step chooser-fit sashimi fit-chooser "$RUN_REAL" --set k=50 --set mix=1 --set include_decoder=false --set c=16 --set minilm_weight=1 --quiet
     step chooser-generate sashimi generate --model "$RUN_REAL" --input "$OUT/split/dev.jsonl" --out "$OUT/chooser_dev.jsonl" --quiet
     step chooser-eval sh -c "sashimi evaluate --predictions '$OUT/chooser_dev.jsonl' --name chooser --data '$OUT/split/dev.jsonl' --catalog-dir $S --baselines --train '$OUT/split/train.jsonl' --out '$OUT/eval_chooser_dev' --quiet --json > '$OUT/eval_chooser_dev.json'"
