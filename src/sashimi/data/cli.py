@@ -275,7 +275,12 @@ def _register_ood(data) -> None:
         "--data", type=Path, help="optional ShortcutForge-format corpus: half the in-domain prompts"
     )
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--per-category", type=int, default=60, help="OOD prompts per category (16 categories)")
+    p.add_argument(
+        "--per-category",
+        type=int,
+        default=60,
+        help="OOD prompts per category (16 categories; 22 with --more-templates)",
+    )
     p.add_argument("--in-domain", type=int, default=600, help="number of in-domain prompts")
     p.add_argument(
         "--more-templates",

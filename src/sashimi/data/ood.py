@@ -514,14 +514,19 @@ def build_ood_set(
 ) -> OODSet:
     """Build the labelled prompt set. In-domain: one prompt in CONTRAST_SHARE is an own contrast prompt
     (DO-on-iOS, `own/contrast/...`); with `data`, half come from the real corpus (as many as it has);
-    the rest come from the synthetic corpus."""
+    the rest come from the synthetic corpus. `more_templates` adds the third template batch (its OOD
+    categories and in-domain twins); `typo_copies` adds that many one-typo copies of every row."""
     if per_category < 1 or in_domain < 1:
         raise DataError("per_category and in_domain must be positive")
+    if typo_copies < 0:
+        raise DataError(f"typo copies must be 0 or more (got {typo_copies})")
     real = real_prompts(data, in_domain // 2, seed) if data is not None else []
     contrast = contrast_prompts(in_domain // CONTRAST_SHARE, seed, more_templates=more_templates)
     synth = synthetic_prompts(in_domain - len(real) - len(contrast), seed)
     inside = synth + contrast + real
-    ood = ood_base_prompts(per_category, seed, exclude=(p.text for p in inside), more_templates=more_templates)
+    ood = ood_base_prompts(
+        per_category, seed, exclude=(p.text for p in inside), more_templates=more_templates
+    )
     if progress:
         print(f"base prompts: {len(inside)} in-domain ({len(real)} real), {len(ood)} out-of-domain")
 
