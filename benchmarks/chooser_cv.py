@@ -52,6 +52,29 @@ def paired_difference(a, b) -> dict:
             "rows_better": int((diff > 0).sum()), "rows_worse": int((diff < 0).sum())}
 
 
+def candidate_gains(actions: list[list[str]], order: np.ndarray) -> np.ndarray:
+    """(N, k): the multiset action-F1 of each row's k candidate programs against the row's own actions."""
+    from sashimi.eval.fidelity import multiset_f1
+
+    return np.array([[multiset_f1(actions[r], actions[i]) for r in order[i]] for i in range(len(order))])
+
+
+def write_report(out: str | Path, name: str, config: dict, started: float, report: dict) -> Path:
+    """OUT/NAME: the run's metadata (resolved config, commit, wall time) with `report` as its metrics."""
+    from sashimi.io import run_metadata, write_json
+
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    write_json(out / name, run_metadata(config, started=started, metrics=report))
+    return out / name
+
+
+def print_best(means: dict[str, float], top: int = 10) -> None:
+    """The `top` best settings, best first."""
+    for name, m in sorted(means.items(), key=lambda kv: -kv[1])[:top]:
+        print(f"{m:.4f}  {name}")
+
+
 def cross_validate(
     pooled: np.ndarray,
     prompts: list[str],
@@ -129,7 +152,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from sashimi.eval.bootstrap import mean_and_ci, resample_indices
     from sashimi.eval.fidelity import multiset_f1
-    from sashimi.io import run_metadata, write_json
+    from sashimi.io import write_json
     from sashimi.model.chooser import ACTION_PREFIX
 
     started = time.time()
@@ -160,12 +183,9 @@ def main(argv: list[str] | None = None) -> int:
         diff = np.asarray(rows[best]) - np.asarray(rows[base])
         mean, lo, hi = mean_and_ci(diff, resample_indices(len(diff), seed=0))
         report["best_minus_baseline"] = {"diff": round(mean, 4), "ci": [round(lo, 4), round(hi, 4)]}
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    write_json(out / "rows.json", rows, indent=None)
-    write_json(out / "cv.json", run_metadata(vars(args), started=started, metrics=report))
-    for name, m in sorted(means.items(), key=lambda kv: -kv[1])[:10]:
-        print(f"{m:.4f}  {name}")
+    write_report(args.out, "cv.json", vars(args), started, report)
+    write_json(Path(args.out) / "rows.json", rows, indent=None)
+    print_best(means)
     print(f"kNN-1 {report['knn1']:.4f}; best {best}; vs {base}: {report.get('best_minus_baseline')}")
     return 0
 

@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from chooser_cv import candidate_ef1, paired_difference  # noqa: E402
+from chooser_cv import candidate_ef1, candidate_gains, paired_difference, print_best, write_report  # noqa: E402
 from chooser_variants import out_of_fold_rows  # noqa: E402
 
 
@@ -94,7 +94,6 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
 
     from sashimi.eval.fidelity import multiset_f1
-    from sashimi.io import run_metadata, write_json
 
     started = time.time()
     oof = out_of_fold_rows(args.run, args.k, args.c, args.minilm_weight)
@@ -122,7 +121,7 @@ def main(argv: list[str] | None = None) -> int:
 
     means = {name: round(float(np.mean(v)), 4) for name, v in rows.items()}
     best = max((k for k in means if k not in ("plain", "free set")), key=means.get)
-    gain = np.array([[multiset_f1(actions[r], actions[i]) for r in order[i]] for i in range(n)])
+    gain = candidate_gains(actions, order)
     report = {
         "run": str(args.run), "rows": n, "knn1": round(float(gain[:, 0].mean()), 4),
         "oracle_best_of_k": round(float(gain.max(1).mean()), 4), "means": means, "best": best,
@@ -130,11 +129,8 @@ def main(argv: list[str] | None = None) -> int:
         "free_set_minus_plain": paired_difference(rows["free set"], rows["plain"]),
         "best_drops_adds_per_row": [round(c / n, 3) for c in counts[best]],
     }
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    write_json(out / "edits.json", run_metadata(vars(args), started=started, metrics=report))
-    for name, m in sorted(means.items(), key=lambda kv: -kv[1])[:10]:
-        print(f"{m:.4f}  {name}")
+    write_report(args.out, "edits.json", vars(args), started, report)
+    print_best(means)
     print(f"plain {means['plain']:.4f}; free set {means['free set']:.4f}; kNN-1 {report['knn1']:.4f}; "
           f"oracle {report['oracle_best_of_k']:.4f}; best {best} vs plain {report['best_minus_plain']}; "
           f"drops/adds per row {report['best_drops_adds_per_row']}")

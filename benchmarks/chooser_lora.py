@@ -27,7 +27,14 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import gate_lora  # noqa: E402
-from chooser_cv import candidate_ef1, nearest_other_families, paired_difference, training_rows  # noqa: E402
+from chooser_cv import (  # noqa: E402
+    candidate_ef1,
+    candidate_gains,
+    nearest_other_families,
+    paired_difference,
+    training_rows,
+    write_report,
+)
 
 
 def fit_actions(encoder, states, labels: np.ndarray, config, seed: int):
@@ -61,8 +68,6 @@ def main(argv: list[str] | None = None) -> int:
     from sklearn.model_selection import GroupKFold
     from tqdm import tqdm
 
-    from sashimi.eval.fidelity import multiset_f1
-    from sashimi.io import run_metadata, write_json
     from sashimi.model.chooser import ACTION_PREFIX, ActionModel, ChooserConfig
     from sashimi.model.encoder import Encoder
 
@@ -76,7 +81,7 @@ def main(argv: list[str] | None = None) -> int:
     distinct = [set(a) for a in actions]
     order, sims = nearest_other_families(pooled, groups, args.k)
     n = len(prompts)
-    gain = np.array([[multiset_f1(actions[r], actions[i]) for r in order[i]] for i in range(n)])  # (N, k)
+    gain = candidate_gains(actions, order)  # (N, k)
     cfg = replace(ChooserConfig(), c=16.0, minilm_weight=1.0)
     scores = {name: np.zeros(n) for name in ("linear", "lora", "fused")}
     for fit_rows, held_out in tqdm(list(GroupKFold(5).split(prompts, groups=groups)), desc="folds", file=sys.stderr):
@@ -100,9 +105,7 @@ def main(argv: list[str] | None = None) -> int:
     report = {"rows": n, "means": {k: round(float(v.mean()), 4) for k, v in scores.items()}}
     for name in ("lora", "fused"):
         report[f"{name}_minus_linear"] = paired_difference(scores[name], scores["linear"])
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    write_json(out / "lora.json", run_metadata(vars(args), started=started, metrics=report))
+    write_report(args.out, "lora.json", vars(args), started, report)
     print(report)
     return 0
 

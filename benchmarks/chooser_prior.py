@@ -36,7 +36,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from chooser_cv import candidate_ef1, paired_difference  # noqa: E402
+from chooser_cv import candidate_ef1, candidate_gains, paired_difference, print_best, write_report  # noqa: E402
 from chooser_edits import edit_actions  # noqa: E402
 from chooser_variants import count_ef1, fold_count_survival, out_of_fold_rows  # noqa: E402
 
@@ -81,7 +81,6 @@ def main(argv: list[str] | None = None) -> int:
         raise SystemExit(f"error: {args.catalog / 'action_catalog.json'} not found (../shared absent?)")
 
     from sashimi.eval.fidelity import multiset_f1
-    from sashimi.io import run_metadata, write_json
     from sashimi.model.encoder import Encoder
 
     started = time.time()
@@ -135,7 +134,7 @@ def main(argv: list[str] | None = None) -> int:
 
     means = {name: round(float(np.mean(v)), 4) for name, v in rows.items()}
     best = max((k for k in means if k.startswith("prior gamma")), key=means.get)
-    gain = np.array([[multiset_f1(actions[r], actions[i]) for r in order[i]] for i in range(n)])
+    gain = candidate_gains(actions, order)
     report = {
         "run": str(args.run), "rows": n, "actions": len(all_actions),
         "knn1": round(float(gain[:, 0].mean()), 4), "oracle_best_of_k": round(float(gain.max(1).mean()), 4),
@@ -143,12 +142,8 @@ def main(argv: list[str] | None = None) -> int:
     }
     if args.stack is not None:
         report["stacked_minus_plain"] = paired_difference(rows[f"stacked gamma={args.stack:g}"], rows["plain"])
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    write_json(out / "prior.json", run_metadata(vars(args) | {"catalog": str(args.catalog)}, started=started,
-                                                metrics=report))
-    for name, m in sorted(means.items(), key=lambda kv: -kv[1]):
-        print(f"{m:.4f}  {name}")
+    write_report(args.out, "prior.json", vars(args) | {"catalog": str(args.catalog)}, started, report)
+    print_best(means, top=len(means))
     print(f"kNN-1 {report['knn1']:.4f}; oracle {report['oracle_best_of_k']:.4f}; best {best} vs plain "
           f"{report['best_minus_plain']}; stacked vs plain {report.get('stacked_minus_plain')}")
     return 0

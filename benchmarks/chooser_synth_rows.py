@@ -27,7 +27,14 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from chooser_cv import candidate_ef1, nearest_other_families, paired_difference, training_rows  # noqa: E402
+from chooser_cv import (  # noqa: E402
+    candidate_ef1,
+    candidate_gains,
+    nearest_other_families,
+    paired_difference,
+    training_rows,
+    write_report,
+)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -49,8 +56,6 @@ def main(argv: list[str] | None = None) -> int:
     from sklearn.model_selection import GroupKFold
     from tqdm import tqdm
 
-    from sashimi.eval.fidelity import multiset_f1
-    from sashimi.io import run_metadata, write_json
     from sashimi.model.chooser import ACTION_PREFIX, ActionModel, ChooserConfig
 
     started = time.time()
@@ -64,7 +69,7 @@ def main(argv: list[str] | None = None) -> int:
     distinct = [set(a) for a in actions]
     order, sims = nearest_other_families(pooled, groups, args.k)
     n = len(prompts)
-    gain = np.array([[multiset_f1(actions[r], actions[i]) for r in order[i]] for i in range(n)])  # (N, k)
+    gain = candidate_gains(actions, order)  # (N, k)
     cfg = replace(ChooserConfig(), c=16.0, minilm_weight=1.0)
     rows: dict[int, np.ndarray] = {}
     for extra in args.extra:
@@ -96,9 +101,7 @@ def main(argv: list[str] | None = None) -> int:
         "rows": n, "synthetic_rows": len(s_prompts), "real_fraction": args.real_fraction, "means": means, "best": best, "base": base,
         "best_minus_base": paired_difference(rows[best], rows[base]),
     }
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    write_json(out / "synth_rows.json", run_metadata(vars(args), started=started, metrics=report))
+    write_report(args.out, "synth_rows.json", vars(args), started, report)
     print(report)
     return 0
 

@@ -39,7 +39,15 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from chooser_cv import candidate_ef1, nearest_other_families, paired_difference, training_rows  # noqa: E402
+from chooser_cv import (  # noqa: E402
+    candidate_ef1,
+    candidate_gains,
+    nearest_other_families,
+    paired_difference,
+    print_best,
+    training_rows,
+    write_report,
+)
 
 
 def out_of_fold_probs(pooled, prompts, texts, groups, c: float, minilm_weight: float, folds: int = 5):
@@ -156,14 +164,13 @@ def main(argv: list[str] | None = None) -> int:
     from sklearn.model_selection import GroupKFold
 
     from sashimi.eval.fidelity import multiset_f1
-    from sashimi.io import run_metadata, write_json
 
     started = time.time()
     oof = out_of_fold_rows(args.run, args.k, args.c, args.minilm_weight)
     prompts, groups, actions, order, sims = oof.prompts, oof.groups, oof.actions, oof.order, oof.sims
     probs, columns = oof.probs, oof.columns
     n = len(prompts)
-    gain = np.array([[multiset_f1(actions[r], actions[i]) for r in order[i]] for i in range(n)])  # (N, k)
+    gain = candidate_gains(actions, order)  # (N, k)
 
     def pick(score_fn) -> list[float]:
         return [float(gain[i, int(np.argmax(score_fn(i)))]) for i in range(n)]
@@ -254,11 +261,8 @@ def main(argv: list[str] | None = None) -> int:
         "best_count": count_best,
         "best_count_minus_plain": paired_difference(rows[count_best], rows["plain"]),
     }
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    write_json(out / "variants.json", run_metadata(vars(args), started=started, metrics=report))
-    for name, m in sorted(means.items(), key=lambda kv: -kv[1])[:10]:
-        print(f"{m:.4f}  {name}")
+    write_report(args.out, "variants.json", vars(args), started, report)
+    print_best(means)
     print(f"plain {means['plain']:.4f}; kNN-1 {report['knn1']:.4f}; oracle {report['oracle_best_of_k']:.4f}; "
           f"best {best} vs plain {report['best_minus_plain']}; "
           f"best count variant {count_best} vs plain {report['best_count_minus_plain']}")

@@ -67,3 +67,15 @@ def test_action_texts_read_names_and_descriptions_and_name_a_missing_action(prio
     assert prior.action_texts(tmp_path, ["A:comment"]) == ["Comment: A note in the shortcut."]
     with pytest.raises(SystemExit, match="'nosuch' is not in"):
         prior.action_texts(tmp_path, ["A:nosuch"])
+
+
+def test_shared_helpers_score_candidates_and_write_a_report(tmp_path):
+    import chooser_cv
+
+    actions = [["A:x", "A:y"], ["A:x"], ["A:z"]]
+    order = np.array([[1, 2], [0, 2], [0, 1]])
+    gains = chooser_cv.candidate_gains(actions, order)
+    assert gains.shape == (3, 2) and gains[0].tolist() == pytest.approx([2 / 3, 0.0]) and gains[2].tolist() == [0.0, 0.0]
+    path = chooser_cv.write_report(tmp_path / "out", "r.json", {"k": 1}, 0.0, {"mean": 0.5})
+    saved = json.loads(path.read_text())
+    assert saved["metrics"] == {"mean": 0.5} and saved["config"] == {"k": 1} and "git_commit" in saved
