@@ -26,7 +26,6 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import gate_lora  # noqa: E402
 from chooser_cv import (  # noqa: E402
     candidate_ef1,
     candidate_gains,
@@ -35,6 +34,7 @@ from chooser_cv import (  # noqa: E402
     training_rows,
     write_report,
 )
+from sashimi.train import gate_adapter as gate_lora  # noqa: E402
 
 
 def fit_actions(encoder, states, labels: np.ndarray, config, seed: int):

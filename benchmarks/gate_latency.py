@@ -2,7 +2,9 @@
 
 Times, one prompt at a time, what `Gate.decide` adds to the MiniLM embedding: the meaningless-input
 check, canonicalisation, the TF-IDF lexical view and the head, on a fixed unit embedding (the encoder's
-own time is measured by `sashimi exp gate`, field `latency`).
+own time is measured by `sashimi exp gate`, field `latency`); for a gate with adapters also their
+layers, on the states the product taps from its one MiniLM pass (`MiniLM(tap=...)`, not timed: the pass
+is the encoder's), with the generator's thread count (`--threads`, default 1 as `SASHIMI_THREADS`).
 
     python benchmarks/gate_latency.py [--data tests/data/gate_blind.jsonl] [--n 100] [--repeat 2]
 """
@@ -25,9 +27,20 @@ def main() -> None:
     ap.add_argument("--gate", default=None)
     ap.add_argument("--n", type=int, default=100)
     ap.add_argument("--repeat", type=int, default=2)
+    ap.add_argument("--threads", type=int, default=1)
     args = ap.parse_args()
+    import torch
+
+    torch.set_num_threads(args.threads)  # before any onnxruntime session: they take torch's count
     gate = load_gate(args.gate)
     texts = [r["prompt"] for r in load_labelled(args.data)][: args.n]
+    taps = {}
+    if gate.adapter is not None:
+        from sashimi.model.minilm import MiniLM
+
+        minilm = MiniLM(tap=gate.tap_layer)
+        taps = {t: minilm.encode_with_tap([gate.request_text(t)])[2] for t in texts}
+        gate.adapter.ood_logits(next(iter(taps.values())))  # the adapter's graph is built once, not timed
     emb = np.random.default_rng(0).normal(size=(1, gate.embedding_dim))
     emb /= np.linalg.norm(emb)
     known = gate.known_words
@@ -35,7 +48,7 @@ def main() -> None:
     for text in texts * args.repeat:
         t0 = time.perf_counter()
         if meaningless_reason(text, known) is None:
-            gate.scores(emb, [canonical_request(text) if gate.canonical else text])
+            gate.scores(emb, [canonical_request(text) if gate.canonical else text], taps.get(text))
         times.append(time.perf_counter() - t0)
     ms = 1000 * np.asarray(times)
     print(

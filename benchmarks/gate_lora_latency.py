@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import gate_lora  # noqa: E402
+from sashimi.train import gate_adapter as gate_lora  # noqa: E402
 
 
 def percentiles(ms: list[float]) -> dict[str, float]:

@@ -47,11 +47,11 @@ from pathlib import Path
 import numpy as np
 from sklearn.metrics import roc_auc_score
 
-import gate_lora  # beside this script: the study's fine-tuned gate encoder
 from sashimi.errors import SashimiError
 from sashimi.eval.gate_exp import embed_real_dev, load_labelled
 from sashimi.eval.metrics import meets_bar, ood_metrics, precision_threshold, recall_at_precision
 from sashimi.model.encoder import Encoder
+from sashimi.train import gate_adapter as gate_lora  # the fine-tuned gate encoder (LoRA adapters)
 
 FOLDS = 5
 PRECISION = 0.99

@@ -228,9 +228,11 @@ def test_fast_lexical_view_equals_scikit_learn():
     a, b = gate.lexical.transform(texts), fast.lexical.transform(texts)
     assert a.shape == b.shape
     assert np.abs(a - b).max() < 1e-12
-    emb = np.random.default_rng(0).normal(size=(len(texts), 384)).astype(np.float32)
+    rng = np.random.default_rng(0)
+    emb = rng.normal(size=(len(texts), 384)).astype(np.float32)
+    taps = None if gate.tap_layer is None else [rng.normal(size=(6, 384)).astype(np.float32) for _ in texts]
     assert np.array_equal(
-        gate.scores(emb, texts) >= gate.threshold, fast.scores(emb, texts) >= fast.threshold
+        gate.scores(emb, texts, taps) >= gate.threshold, fast.scores(emb, texts, taps) >= fast.threshold
     )
 
 

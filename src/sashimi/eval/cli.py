@@ -97,6 +97,15 @@ def _register_experiments(groups: dict) -> None:
         "a gate that never saw its template); evaluates the protocol only, never saves a gate "
         "(--cv with --save is an error)",
     )
+    p.add_argument(
+        "--adapter",
+        metavar="KEY=VALUE,...",
+        default=None,
+        help="with --ood: also fuse the linear embedding+lexical head with LoRA adapters on MiniLM's top "
+        "layers (e.g. layers=3,rank=32,lr=1e-3; keys of sashimi.train.gate_adapter.LoRAConfig) and adopt "
+        "that (with --cv: cross-validate it too); trained adapters are kept in --out DIR/adapters, so a rerun "
+        "trains none again",
+    )
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("--quiet", action="store_true", help="no progress bar (there is none off a terminal)")
     p.set_defaults(func=_cmd_exp_gate)
@@ -148,6 +157,14 @@ def _fmt(value) -> str:
     return "-" if value is None else f"{value:.4f}"
 
 
+def _key_values(text: str) -> dict[str, str]:
+    """"a=1,b=2" -> {"a": "1", "b": "2"}; ValueError on an item without "=" or with an empty key."""
+    pairs = [item.split("=", 1) for item in text.split(",") if item.strip()]
+    if not pairs or any(len(p) != 2 or not p[0].strip() for p in pairs):
+        raise ValueError(text)
+    return {k.strip(): v.strip() for k, v in pairs}
+
+
 def _cmd_exp_gate(args: argparse.Namespace) -> int:
     from sashimi.eval.gate_exp import cross_validate_command, evaluate_command, experiment_command
 
@@ -159,6 +176,14 @@ def _cmd_exp_gate(args: argparse.Namespace) -> int:
         return 2
     if args.save is not None and (args.cv is not None or args.ood is None):
         print("error: --save DIR saves the gate adopted by --ood FILE (without --cv)", file=sys.stderr)
+        return 2
+    if args.adapter is not None and args.ood is None:
+        print("error: --adapter trains with --ood FILE", file=sys.stderr)
+        return 2
+    try:
+        adapter = _key_values(args.adapter) if args.adapter is not None else None
+    except ValueError:
+        print(f"error: --adapter takes KEY=VALUE,... (got {args.adapter!r})", file=sys.stderr)
         return 2
     if args.cv is not None and args.ood is None:
         print("error: --cv needs --ood FILE (the labelled set to cross-validate on)", file=sys.stderr)
@@ -172,6 +197,7 @@ def _cmd_exp_gate(args: argparse.Namespace) -> int:
         "features": tuple(args.features),
         "kinds": tuple(args.kinds) if args.kinds else None,
         "progress": False if args.quiet else None,
+        "adapter": adapter,
     }
     if args.cv is not None:
         result = cross_validate_command(args.ood, folds=args.cv, **common)

@@ -37,30 +37,34 @@ The metrics themselves (threshold search, P/R/F1, FAR/FRR, AUROC) are `sashimi.e
 from __future__ import annotations
 
 import os
+import sys
 import time
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
+from safetensors.numpy import save
 from sklearn.model_selection import GroupKFold, GroupShuffleSplit
 
 from sashimi.data.ood import LABELS
 from sashimi.dsl.corpus import load_corpus
 from sashimi.errors import DataError, Location
 from sashimi.eval.metrics import PRECISION_BAR, RECALL_BAR, choose_threshold, meets_bar, ood_metrics
-from sashimi.io import file_sha256, read_jsonl, run_metadata, write_json
+from sashimi.io import atomic_write_bytes, file_sha256, read_jsonl, run_metadata, write_json
 from sashimi.io import progress as progress_bar
 from sashimi.model.encoder import Encoder
 from sashimi.model.gate import (
     KINDS,
     NO_MEANING,
+    Gate,
     LexicalView,
     canonical_request,
     fit_gate,
     load_gate,
     save_gate,
 )
+from sashimi.model.gate_adapter import GateAdapter
 
 
 def load_labelled(path: str | os.PathLike, *, need_template: bool = False) -> list[dict]:
@@ -117,13 +121,23 @@ INNER_FOLDS = 5  # folds of `_oof_scores`, which choose each head's threshold in
 
 
 def _oof_scores(
-    kind: str, feature_set: str, x, is_ood, groups, texts, seed: int, folds: int = INNER_FOLDS, bar=None
+    kind: str,
+    feature_set: str,
+    x,
+    is_ood,
+    groups,
+    texts,
+    seed: int,
+    folds: int = INNER_FOLDS,
+    bar=None,
+    logits: bool = False,
 ) -> np.ndarray:
-    """Out-of-fold scores on the training part, folds grouped by template (`bar` ticks once a fit)."""
+    """Out-of-fold scores (or in-domain logits) on the training part, folds grouped by template (`bar`
+    ticks once a fit)."""
     out = np.zeros(len(x))
     for tr, va in GroupKFold(n_splits=folds).split(x, is_ood, groups):
         gate = _fit(kind, feature_set, x[tr], is_ood[tr], groups[tr], [texts[i] for i in tr], seed)
-        out[va] = gate.scores(x[va], [texts[i] for i in va])
+        out[va] = (gate.logits if logits else gate.scores)(x[va], [texts[i] for i in va])
         if bar is not None:
             bar.update(1)
     return out
@@ -139,15 +153,18 @@ def _per_category(rows: list[dict], scores: np.ndarray, threshold: float) -> dic
 
 
 def _latency(gate, texts: list[str]) -> dict:
-    """Time per prompt, one prompt at a time: uncached MiniLM encoding, and the gate head alone."""
+    """Time per prompt, one prompt at a time: uncached MiniLM encoding, and the gate head alone (with
+    its adapted layers, for a gate with an adapter: their input states come from the same encoder pass
+    in the product, `MiniLM.encode_with_tap`, so computing them is not timed here)."""
     enc = Encoder(use_cache=False, progress=False)
     enc.embed(["warm-up"])  # model load is not part of the per-prompt time
     enc_times, head_times = [], []
     for t in texts:
+        taps = enc.hidden_states([t], gate.adapter.first_layer) if gate.adapter is not None else None
         t0 = time.perf_counter()
         e = enc.embed([t])
         t1 = time.perf_counter()
-        gate.scores(e, [t])
+        gate.scores(e, [t], taps)
         head_times.append(time.perf_counter() - t1)
         enc_times.append(t1 - t0)
     return {
@@ -229,8 +246,15 @@ def experiment_command(
     features: tuple[str, ...] = DEFAULT_FEATURE_SETS,
     kinds: tuple[str, ...] | None = None,
     progress: bool | None = None,
+    adapter: dict | None = None,
 ) -> dict:
-    """Run EXP-1.2 on a labelled OOD set; save the adopted gate to `save_dir` only when one is given."""
+    """Run EXP-1.2 on a labelled OOD set; save the adopted gate to `save_dir` only when one is given.
+
+    With `adapter` (a `sashimi.train.gate_adapter.LoRAConfig` as a dict; `--adapter key=value,...`) one
+    more candidate, "linear+lexical+adapter": the linear embedding+lexical head fused with LoRA adapters
+    on MiniLM's top layers (`_adapter_candidate`); it is then the only one eligible for adoption."""
+    if adapter is not None:
+        _check_adapter(adapter, features, kinds)  # a bad config fails before any work
     started = time.time()
     data = _load_embedded(ood, cache_dir, progress)
     rows, labels, texts = data.rows, data.labels, data.texts
@@ -280,6 +304,31 @@ def experiment_command(
         candidates[name] = m
         gates[name] = gate
     bar.close()
+    if adapter is not None:
+        name = ADAPTER_CANDIDATE
+        names.append(name)
+        t0 = time.perf_counter()
+        train = (x[train_idx], is_ood[train_idx], groups[train_idx], train_texts)
+        keep = Path(out_dir) / "adapters" if out_dir is not None else None
+        gate, oof = _adapter_candidate(
+            gates["linear+lexical"], adapter, data.encoder, train, seed, threshold_rule, keep, progress
+        )
+        first = gate.adapter.first_layer
+        scores = gate.scores(x[test_idx], test_texts, data.encoder.hidden_states(test_texts, first))
+        m = ood_metrics(scores, is_ood[test_idx], gate.threshold)
+        m["features"] = "embedding+lexical+adapter"
+        cv = ood_metrics(oof, is_ood[train_idx], gate.threshold)
+        m["cv_train"] = {k: cv[k] for k in ("precision", "recall", "f1", "auroc")}
+        m["cv_train"]["meets_bar"] = meets_bar(cv)
+        m["meets_bar"] = meets_bar(m)
+        m["fit_seconds"] = round(time.perf_counter() - t0, 3)
+        m["per_category_accept_rate"] = _per_category(test_rows, scores, gate.threshold)
+        if dev_x is not None:
+            dev_scores = gate.scores(dev_x, dev_texts, data.encoder.hidden_states(dev_texts, first))
+            m["real_dev_false_reject_rate"] = round(float((dev_scores < gate.threshold).mean()), 4)
+        m["adapter"] = dict(adapter)
+        candidates[name] = m
+        gates[name] = gate
 
     # An SVM's weights include its support vectors: embeddings of individual training prompts. When the
     # training part holds prompts of the external corpus (template ids "real/..."), those may not ship
@@ -296,6 +345,8 @@ def experiment_command(
     )
     # Adoption reads the out-of-fold training metrics only; the held-out part is reported, never chosen on.
     eligible = [k for k in names if k not in excluded]  # `names` runs simplest first
+    if adapter is not None:  # asked for: the fused gate is the one to adopt (the others are its baselines)
+        eligible = [ADAPTER_CANDIDATE]
     passing = [k for k in eligible if candidates[k]["cv_train"]["meets_bar"]]
     adopted = (
         passing[0]
@@ -339,6 +390,7 @@ def experiment_command(
         "threshold_rule": threshold_rule,
         "feature_sets": list(features),
         "kinds": list(kinds or KINDS),
+        "adapter": dict(adapter) if adapter is not None else None,
     }
     if save_dir is not None:
         target = Path(save_dir)
@@ -356,6 +408,7 @@ def experiment_command(
             "threshold_rule",
             "feature_sets",
             "kinds",
+            "adapter",
         )
         info = {k: result[k] for k in keys}
         info["heldout_metrics"] = {
@@ -374,6 +427,110 @@ def experiment_command(
             run_metadata({"ood": str(ood), "seed": seed}, started=started, metrics=result),
         )
     return result
+
+
+ADAPTER_CANDIDATE = "linear+lexical+adapter"
+
+
+def _adapter_candidate(
+    head: Gate,
+    config: dict,
+    encoder: Encoder,
+    train: tuple,
+    seed: int,
+    rule: str,
+    keep_dir: Path | None,
+    progress: bool | None,
+) -> tuple[Gate, np.ndarray]:
+    """The linear head `head` (fitted on `train` = (x, is_ood, groups, texts)) fused with LoRA adapters on
+    MiniLM's top layers: adapters trained per inner fold (the same template-grouped folds as the head's
+    threshold) give out-of-fold logits of both parts; their means and spreads z-score each part, the
+    rule picks the threshold on the fused out-of-fold scores, and the adapters trained on all of `train`
+    ship. Returns (gate, fused out-of-fold scores). Each trained adapter is kept in `keep_dir` (safetensors),
+    so a rerun with the same data, config and seed trains none again."""
+    from sashimi.train import gate_adapter as lora
+
+    cfg = _adapter_config(config)
+    x, is_ood, groups, texts = train
+    states = encoder.hidden_states(list(texts), cfg.first_layer)
+    head_oof = _oof_scores("linear", "embedding+lexical", x, is_ood, groups, texts, seed, logits=True)
+    jobs = [*GroupKFold(n_splits=INNER_FOLDS).split(x, is_ood, groups), (np.arange(len(x)), None)]
+    adapter_oof, full = np.zeros(len(x)), {}
+    bar = progress_bar(desc="gate adapters", total=len(jobs), unit="fit", enabled=progress)
+    for k, (tr, va) in enumerate(jobs):
+        key = _adapter_key(cfg, seed, [texts[i] for i in tr], is_ood[tr])
+        path = keep_dir / f"{'all' if va is None else f'fold{k}'}.safetensors" if keep_dir is not None else None
+        arrays = _load_adapter(path, key)
+        if arrays is None:
+            model = lora.train(encoder, [states[i] for i in tr], is_ood[tr], cfg, seed=seed)
+            arrays = model.adapter_arrays()
+            if path is not None:
+                atomic_write_bytes(path, save(arrays, metadata={"key": key}))
+        if va is None:
+            full = arrays
+        else:
+            model = lora.load(encoder, cfg, arrays)
+            adapter_oof[va] = lora.ood_logits(model, [states[i] for i in va])
+        bar.update(1)
+    bar.close()
+    adapter_in = -adapter_oof  # the adapter's in-domain logit
+    fused_adapter = GateAdapter(
+        cfg.layers,
+        cfg.rank,
+        cfg.alpha,
+        cfg.temperature,
+        {k: np.asarray(v, dtype=np.float32) for k, v in full.items()},  # training names are the product's
+        float(adapter_in.mean()),
+        float(adapter_in.std()),
+        float(head_oof.mean()),
+        float(head_oof.std()),
+    )
+    fused_oof = (head_oof - fused_adapter.head_mean) / fused_adapter.head_std
+    fused_oof = fused_oof + (adapter_in - fused_adapter.mean) / fused_adapter.std
+    oof = 1.0 / (1.0 + np.exp(-np.clip(fused_oof, -60, 60)))
+    threshold = choose_threshold(rule, oof, is_ood)
+    return replace(head, threshold=threshold, adapter=fused_adapter), oof
+
+
+def _check_adapter(adapter: dict, features: tuple[str, ...], kinds: tuple[str, ...] | None) -> None:
+    if "embedding+lexical" not in features or "linear" not in (kinds or KINDS):
+        raise DataError("--adapter fuses with the linear embedding+lexical head: include that candidate")
+    _adapter_config(adapter)
+
+
+def _adapter_config(config: dict):
+    from sashimi.train.gate_adapter import LoRAConfig
+
+    cfg = LoRAConfig.from_dict(config)
+    if cfg.rank < 1:
+        raise DataError("--adapter needs rank >= 1 (the product merges low-rank adapters)")
+    return cfg
+
+
+def _adapter_key(cfg, seed: int, texts: list[str], is_ood: np.ndarray) -> str:
+    import hashlib
+    import json
+
+    h = hashlib.sha256(json.dumps({"config": cfg.to_dict(), "seed": seed}, sort_keys=True).encode())
+    for t, o in zip(texts, is_ood, strict=True):
+        h.update(f"{int(o)}\x00{t}\x00".encode())
+    return h.hexdigest()
+
+
+def _load_adapter(path: Path | None, key: str) -> dict[str, np.ndarray] | None:
+    """A kept adapter's arrays when `path` holds one trained on the same data, config and seed."""
+    if path is None or not path.is_file():
+        return None
+    from safetensors import SafetensorError, safe_open
+
+    try:
+        with safe_open(str(path), framework="numpy") as f:
+            if (f.metadata() or {}).get("key") != key:
+                return None
+            return {k: f.get_tensor(k) for k in f.keys()}
+    except (OSError, ValueError, SafetensorError) as err:
+        print(f"warning: {path}: unreadable kept adapter, trained again ({err})".splitlines()[0], file=sys.stderr)
+        return None
 
 
 def _outer_folds(groups: np.ndarray, folds: int, seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
@@ -400,9 +557,14 @@ def cross_validate_command(
     features: tuple[str, ...] = DEFAULT_FEATURE_SETS,
     kinds: tuple[str, ...] | None = None,
     progress: bool | None = None,
+    adapter: dict | None = None,
 ) -> dict:
     """EXP-1.2 by pooled, template-grouped cross-validation: every prompt is scored once, by a gate that
     never saw its template.
+
+    With `adapter` (as `experiment_command`'s), the fused candidate "linear+lexical+adapter" is
+    cross-validated too: per outer fold, 6 adapter trainings (5 inner folds and the fold's whole training
+    part), kept in `out_dir/adapters/outer<f>` so that an interrupted run resumes where it stopped.
 
     Outer folds: GroupKFold over `template_id`, the template-to-fold assignment shuffled by `seed`. In each
     fold every candidate gets its threshold from out-of-fold scores on the outer-training part (nested,
@@ -414,6 +576,8 @@ def cross_validate_command(
     meeting the bar on pooled metrics, else the best pooled F1.
     """
     started = time.time()
+    if adapter is not None:
+        _check_adapter(adapter, features, kinds)  # a bad config fails before any work
     data = _load_embedded(ood, cache_dir, progress)
     rows, texts, x, is_ood, groups = data.rows, data.texts, data.x, data.is_ood, data.groups
     splits = _outer_folds(groups, folds, seed)
@@ -449,22 +613,44 @@ def cross_validate_command(
     names = []
     todo = _candidate_names(features, kinds)
     bar = progress_bar(
-        desc="EXP-1.2-cv fits", total=len(todo) * folds * (INNER_FOLDS + 1), unit="fit", enabled=progress
+        desc="EXP-1.2-cv fits",
+        total=(len(todo) + (adapter is not None)) * folds * (INNER_FOLDS + 1),
+        unit="fit",
+        enabled=progress,
     )
-    for name, feature_set, kind in todo:
+
+    def train_part(tr):
+        return (x[tr], is_ood[tr], groups[tr], [texts[i] for i in tr])
+
+    def fitter(kind: str, feature_set: str):
+        return lambda f, tr: _fit_calibrated(kind, feature_set, train_part(tr), seed, threshold_rule, bar)[0]
+
+    def fused(f: int, tr) -> Gate:
+        head, _ = _fit_calibrated("linear", "embedding+lexical", train_part(tr), seed, threshold_rule, bar)
+        keep = Path(out_dir) / "adapters" / f"outer{f}" if out_dir is not None else None
+        return _adapter_candidate(head, adapter, data.encoder, train_part(tr), seed, threshold_rule, keep, progress)[0]
+
+    def taps_of(gate: Gate, some_texts: list[str]):
+        return data.encoder.hidden_states(some_texts, gate.tap_layer) if gate.adapter is not None else None
+
+    jobs = [(name, feature_set, fitter(kind, feature_set)) for name, feature_set, kind in todo]
+    if adapter is not None:
+        jobs.append((ADAPTER_CANDIDATE, "embedding+lexical+adapter", fused))
+    for name, feature_set, fit_fold in jobs:
         names.append(name)
         margins = np.full(len(rows), np.nan)
         per_fold, dev_frr = [], []
         for f, (tr, te) in enumerate(splits, start=1):
-            train = (x[tr], is_ood[tr], groups[tr], [texts[i] for i in tr])
-            gate, _ = _fit_calibrated(kind, feature_set, train, seed, threshold_rule, bar)
-            scores = gate.scores(x[te], [texts[i] for i in te])
+            gate = fit_fold(f, tr)
+            test_texts = [texts[i] for i in te]
+            scores = gate.scores(x[te], test_texts, taps_of(gate, test_texts))
             margins[te] = np.asarray(scores, dtype=np.float64) - gate.threshold
             fm = ood_metrics(scores, is_ood[te], gate.threshold)
             fold = {k: fm[k] for k in ("n_ood", "n_in_domain", "precision", "recall", "confusion")}
             fold.update(fold=f, threshold=round(float(gate.threshold), 6), meets_bar=meets_bar(fm))
             if dev_x is not None:
-                dev_frr.append(float((gate.scores(dev_x, dev_texts) < gate.threshold).mean()))
+                dev_scores = gate.scores(dev_x, dev_texts, taps_of(gate, dev_texts))
+                dev_frr.append(float((dev_scores < gate.threshold).mean()))
                 fold["real_dev_false_reject_rate"] = round(dev_frr[-1], 4)
             per_fold.append(fold)
         if np.isnan(margins).any():  # GroupKFold tests every row once; guard the pooled numbers anyway
@@ -498,6 +684,7 @@ def cross_validate_command(
         "threshold_rule": threshold_rule,
         "feature_sets": list(features),
         "kinds": list(kinds or KINDS),
+        "adapter": dict(adapter) if adapter is not None else None,
         "positive_class": "ood",
         "bar": {"precision": PRECISION_BAR, "recall": RECALL_BAR},
         "candidates": candidates,
@@ -530,7 +717,7 @@ def evaluate_command(
     result = ood_metrics(scores, is_ood, gate.threshold)
     result["refused_no_meaning"] = sum(1 for d in decisions if d.reason.startswith(NO_MEANING))
     result["gate"] = gate.kind
-    result["features"] = "embedding+lexical" if gate.lexical is not None else "embedding"
+    result["features"] = gate.features_name
     result["file"] = str(path)
     if any("category" in r for r in rows):
         result["per_category_accept_rate"] = _per_category(rows, scores, gate.threshold)

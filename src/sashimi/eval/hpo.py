@@ -600,7 +600,8 @@ def _objective(ctx: _Context, config: dict, run_dir: Path, meta: dict, walls: di
         return float(teacher["tier12_seq_acc"]), metrics
     t = time.time()
     if ctx.minilm is None:
-        ctx.minilm, ctx.gate = MiniLM(), fast_gate(load_gate())  # converted once, not per trial
+        ctx.gate = fast_gate(load_gate())  # converted once, not per trial
+        ctx.minilm = MiniLM(tap=ctx.gate.tap_layer)
         catalog = Catalog.load(config["data"]["catalog_dir"])
         ctx.gold = prepare_gold(read_gold(s.dev), catalog, file=str(s.dev))
         ctx.scorer = Scorer(catalog)

@@ -9,7 +9,7 @@ not device, so a cache filled on one device serves the others (differences are f
 - `Encoder.embed(texts)`: pooled, L2-normalised 384-d embeddings, float32 array (n, 384).
 - `Encoder.token_states(texts)`: per-text token states (n_tokens incl. [CLS]/[SEP], 384), float32.
 - `Encoder.hidden_states(texts, layer)`: the same shape, after transformer layer `layer` (0 = the word
-  embeddings, 6 = the last layer); the fine-tuned gate of the gate study starts from these (`benchmarks/gate_lora.py`).
+  embeddings, 6 = the last layer); the adapter gate starts from these (`sashimi.train.gate_adapter`).
 
 Both are cached on disk, keyed by sha256(model id, output kind, text), in `.npz` shards loaded with
 `allow_pickle=False` (no pickle anywhere). Each call that encodes new texts appends one shard, written

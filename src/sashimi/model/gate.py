@@ -41,6 +41,7 @@ from sashimi.errors import DataError, Location
 from sashimi.io import atomic_write_bytes, read_json, write_json
 from sashimi.model.chooser import unit_rows
 from sashimi.model.encoder import Encoder, model_dir, model_id
+from sashimi.model.gate_adapter import GateAdapter
 
 OUT_OF_DOMAIN = "out of domain: this does not look like something a Shortcut can do"
 KINDS = ("linear", "mlp", "svm")  # simplest first: the adoption rule takes the first that meets the bar
@@ -59,6 +60,7 @@ _ARRAYS = {"linear": ("w", "b"), "mlp": ("w1", "b1", "w2", "b2"), "svm": ("sv", 
 # against 0.871 without; RESULTS §9, "Nearest own prompts").
 NEIGHBOUR_WEIGHT = 10.0
 _NEIGHBOUR_ARRAYS = ("nb_in", "nb_ood")
+_ADAPTER_PREFIX = "adapter."  # the adapter's arrays in gate.safetensors
 
 
 def _sigmoid(z: np.ndarray) -> np.ndarray:
@@ -244,6 +246,9 @@ class Gate:
     # "nb_ood": unit float16 embeddings) are of our own templates' prompts only, never of the external
     # corpus's (the data rule): `fit_gate` callers pass them, `gate_exp` leaves out "real/" rows.
     neighbour_weight: float = 0.0
+    # Fine-tuned top encoder layers fused with the head (issue 16; `sashimi.model.gate_adapter`): the
+    # decision reads the head's logit and the adapter's, each z-scored; None = the head alone.
+    adapter: GateAdapter | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         if self.kind not in _ARRAYS:
@@ -275,6 +280,17 @@ class Gate:
         return int(self.arrays[first].shape[0] if self.kind != "svm" else self.arrays[first].shape[1])
 
     @property
+    def features_name(self) -> str:
+        """What the decision reads, as `sashimi exp gate` names feature sets ("embedding+lexical+adapter")."""
+        name = "embedding+lexical" if self.lexical is not None else "embedding"
+        return name + ("+neighbours" if self.neighbour_weight else "") + ("+adapter" if self.adapter else "")
+
+    @property
+    def tap_layer(self) -> int | None:
+        """Which MiniLM hidden states the gate's adapter reads (None: no adapter): `MiniLM(tap=...)`."""
+        return self.adapter.first_layer if self.adapter is not None else None
+
+    @property
     def embedding_dim(self) -> int:
         return self.dim - (self.lexical.size if self.lexical is not None else 0)
 
@@ -289,8 +305,17 @@ class Gate:
             raise DataError("this gate has a lexical view: scores() needs the texts beside their embeddings")
         return np.hstack([x, self.lexical.transform(list(texts))])
 
-    def scores(self, emb: np.ndarray, texts: list[str] | None = None) -> np.ndarray:
-        """In-domain scores in [0, 1] for embeddings of shape (n, 384) (and their texts, for a lexical gate)."""
+    def scores(
+        self, emb: np.ndarray, texts: list[str] | None = None, taps: list[np.ndarray] | None = None
+    ) -> np.ndarray:
+        """In-domain scores in [0, 1] for embeddings of shape (n, 384) (and their texts, for a lexical
+        gate; and MiniLM's states after layer `adapter.first_layer`, for a gate with an adapter)."""
+        return _sigmoid(self.logits(emb, texts, taps))
+
+    def logits(
+        self, emb: np.ndarray, texts: list[str] | None = None, taps: list[np.ndarray] | None = None
+    ) -> np.ndarray:
+        """The in-domain logits behind `scores`."""
         x = self.features(emb, texts)
         a = {k: v.astype(np.float64) for k, v in self.arrays.items() if k not in _NEIGHBOUR_ARRAYS}
         if self.kind == "linear":
@@ -302,7 +327,14 @@ class Gate:
             z = np.exp(-a["gamma"][0] * np.maximum(sq, 0.0)) @ a["alpha"] + a["b"][0]
         if self.neighbour_weight:
             z = z + self.neighbour_weight * self.neighbour_margin(emb)
-        return _sigmoid(z)
+        if self.adapter is not None:
+            if taps is None or len(taps) != len(z):
+                raise DataError(
+                    f"this gate has an adapter: scores() needs MiniLM's states after layer "
+                    f"{self.adapter.first_layer} for every request"
+                )
+            z = self.adapter.fused(z, taps)
+        return z
 
     @cached_property
     def _references(self) -> tuple[np.ndarray, np.ndarray]:
@@ -337,7 +369,8 @@ class Gate:
         scores = np.zeros(len(texts))
         if todo:
             kept = [self.request_text(texts[i]) for i in todo]
-            scores[todo] = self.scores(self.encoder.embed(kept), kept)
+            taps = self.encoder.hidden_states(kept, self.adapter.first_layer) if self.adapter else None
+            scores[todo] = self.scores(self.encoder.embed(kept), kept, taps)
         out = []
         for s, r in zip(scores, reasons, strict=True):
             if r is not None:
@@ -432,15 +465,16 @@ def fit_gate(
 def save_gate(gate: Gate, directory: str | os.PathLike, info: dict | None = None) -> Path:
     """Write `gate.safetensors` and `gate.json` (kind, threshold, encoder, `info`) atomically."""
     directory = Path(directory)
-    atomic_write_bytes(
-        directory / "gate.safetensors", save({k: np.ascontiguousarray(v) for k, v in gate.arrays.items()})
-    )
+    arrays = dict(gate.arrays)
+    if gate.adapter is not None:
+        arrays.update({_ADAPTER_PREFIX + k: v for k, v in gate.adapter.arrays.items()})
+    atomic_write_bytes(directory / "gate.safetensors", save({k: np.ascontiguousarray(v) for k, v in arrays.items()}))
     meta = {"kind": gate.kind, "threshold": gate.threshold, "encoder": model_id(), **(info or {})}
-    meta["features"] = "embedding+lexical" if gate.lexical is not None else "embedding"
+    meta["features"] = gate.features_name
     meta["canonical"] = gate.canonical
     meta["neighbour_weight"] = gate.neighbour_weight
-    if gate.neighbour_weight:
-        meta["features"] += "+neighbours"
+    if gate.adapter is not None:
+        meta["adapter"] = gate.adapter.to_json()
     if gate.lexical is not None:
         meta["lexical"] = gate.lexical.to_json()
     write_json(directory / "gate.json", meta)
@@ -474,7 +508,14 @@ def load_gate(directory: str | os.PathLike | None = None, *, encoder: Encoder | 
         if not isinstance(canonical, bool):
             raise DataError("'canonical' must be true or false")
         weight = meta.get("neighbour_weight", 0.0)  # gates saved before the neighbour margin have none
-        gate = Gate(meta["kind"], arrays, threshold, meta, lexical, encoder or Encoder(), canonical, weight)
+        adapter = None
+        if meta.get("adapter") is not None:  # gates saved before issue 16's adapters have none
+            own = {k.removeprefix(_ADAPTER_PREFIX): v for k, v in arrays.items() if k.startswith(_ADAPTER_PREFIX)}
+            adapter = GateAdapter.from_json(meta["adapter"], own)
+        arrays = {k: v for k, v in arrays.items() if not k.startswith(_ADAPTER_PREFIX)}
+        gate = Gate(
+            meta["kind"], arrays, threshold, meta, lexical, encoder or Encoder(), canonical, weight, adapter
+        )
     except DataError as err:
         raise err.with_file(str(meta_path)) from None
     return gate

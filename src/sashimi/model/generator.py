@@ -267,13 +267,16 @@ class Generator:
         threadpool_limits(threads)
         self.model = model  # checkpoint.LoadedModel (from a run folder or a packed export)
         self.model_dir = model_dir
+        self.gate = fast_gate(gate if gate is not None else load_gate())
         if encoder is None:
             # the precision the model declares, unless $SASHIMI_ENCODER_PRECISION (read by MiniLM) says
             # otherwise or the torch forward pass is asked for (the float32 reference: no 8-bit graph)
             overridden = os.environ.get("SASHIMI_ENCODER_PRECISION") or os.environ.get("SASHIMI_ENCODER_BACKEND") == "torch"
-            encoder = MiniLM(precision=None if overridden else getattr(model, "encoder_precision", None))
+            encoder = MiniLM(
+                precision=None if overridden else getattr(model, "encoder_precision", None),
+                tap=self.gate.tap_layer,  # a gate with adapters reads states of this pass
+            )
         self.encoder = encoder
-        self.gate = fast_gate(gate if gate is not None else load_gate())
         self._known_words = self.gate.known_words  # beside WordPiece's: words that give a request meaning
         self.catalog = catalog if catalog is not None else model_catalog(model, model_dir or Path("."))
         self.text = getattr(model, "text", None)  # the BPE of a dsl_text model (None: typed IR)
@@ -375,12 +378,12 @@ class Generator:
             else:
                 texts[i] = text
         started = time.perf_counter()
-        together = getattr(self.encoder, "encode_together", self.encoder.encode)  # another encoder: `encode`
-        pooled, states = together(list(texts.values())) if texts else (None, [])
+        pooled, states, taps = self._encode(list(texts.values()), together=True) if texts else (None, [], None)
         shared_ms = (time.perf_counter() - started) * 1000.0
         for k, (i, text) in enumerate(texts.items()):
             timers[i].credit(shared_ms)  # the next lap ("encode") is the shared encoder pass
-            front = self._front(prompts[i], timers[i], encoded=(text, pooled[k : k + 1], [states[k]]))
+            tap = None if taps is None else [taps[k]]
+            front = self._front(prompts[i], timers[i], encoded=(text, pooled[k : k + 1], [states[k]], tap))
             if isinstance(front, Generation):
                 out[i] = front
             else:
@@ -401,6 +404,19 @@ class Generator:
                 out[i] = self._program(prompts[i], *fronts[i], 1, timers[i].done, timers[i].lap, searched=searched)
         return out  # type: ignore[return-value]
 
+    def _encode(self, texts: list[str], together: bool = False) -> tuple:
+        """(pooled, states, taps): the encoder's pass over `texts` (`together`: one shared pass where the
+        encoder has one), and for a gate with adapters the states they read (None without), tapped from
+        that pass when the encoder is a MiniLM tapping that layer, else a second pass."""
+        adapter = self.gate.adapter
+        if adapter is None:
+            encode = getattr(self.encoder, "encode_together", self.encoder.encode) if together else self.encoder.encode
+            return (*encode(texts), None)
+        if getattr(self.encoder, "tap", None) == adapter.first_layer:
+            return (self.encoder.encode_together_with_tap if together else self.encoder.encode_with_tap)(texts)
+        pooled, states = self.encoder.encode(texts)
+        return pooled, states, self.encoder.hidden_states(texts, adapter.first_layer)
+
     def _checked_text(self, prompt: str, timer: _Timer) -> Generation | str:
         """The input checks: a refused request's `Generation`, or the text the models read."""
         problem = request_problem(prompt)
@@ -418,22 +434,23 @@ class Generator:
     def _front(self, prompt: str, timer: _Timer, encoded: tuple | None = None) -> Generation | tuple:
         """Checks, encoder and gate: a refused request's `Generation`, or what the model needs for an
         accepted one (text, pooled, states, enc_inputs, gate score). `encoded`: (text, pooled (1, 384),
-        states) when a batch has already checked and encoded the request."""
+        states, the gate adapter's input states or None) when a batch has already checked and encoded the
+        request."""
         done, lap = timer.done, timer.lap
         if encoded is None:
             text = self._checked_text(prompt, timer)
             if isinstance(text, Generation):
                 return text
-            pooled, states = self.encoder.encode([text])
+            pooled, states, taps = self._encode([text])
         else:
-            text, pooled, states = encoded
+            text, pooled, states, taps = encoded
         enc_inputs = None
         if self.model.decoder.prompt_encoder is not None:  # the run's own encoder reads the prompt too
             from sashimi.model.prompt_encoder import prompt_inputs  # torch: imported when a model needs it
 
             enc_inputs = prompt_inputs(self.model.decoder.prompt_encoder, [text], self.encoder)
         lap("encode")
-        score = float(self.gate.scores(pooled, [text])[0])
+        score = float(self.gate.scores(pooled, [text], taps)[0])
         lap("gate")
         if score < self.gate.threshold:
             return done(

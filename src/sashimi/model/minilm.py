@@ -51,8 +51,14 @@ class MiniLM:
     float32, RESULTS §8). A model declares the precision it was measured with (`Generator`)."""
 
     def __init__(
-        self, directory: str | Path | None = None, backend: str | None = None, precision: str | None = None
+        self,
+        directory: str | Path | None = None,
+        backend: str | None = None,
+        precision: str | None = None,
+        tap: int | None = None,
     ) -> None:
+        """`tap` = k: `encode_with_tap` also returns the states after layer k, from the same pass (what
+        a domain gate with adapters reads, `sashimi.model.gate_adapter`)."""
         from safetensors.torch import load_file
         from tokenizers import Tokenizer
 
@@ -80,6 +86,8 @@ class MiniLM:
             raise DataError(f"unknown encoder precision {self.precision!r}: use one of {', '.join(PRECISIONS)}")
         if self.precision != "float32" and self.backend != "onnxruntime":
             raise DataError(f"encoder precision {self.precision} needs the onnxruntime backend, not {self.backend}")
+        if tap is not None and not 0 <= tap < self.n_layers:
+            raise DataError(f"MiniLM can tap the states after layers 0..{self.n_layers - 1}, not {tap}")
         self._session = None
         if self.backend == "onnxruntime":
             from sashimi.model.minilm_onnx import build_graph
@@ -93,9 +101,12 @@ class MiniLM:
             self._words[:, 0].sum()
             weights = {k: v.numpy() for k, v in self.w.items() if not k.startswith("embeddings.word_")}
             int8 = self.precision == "int8"
-            graph, self._graph_weights = build_graph(weights, self.n_layers, self.n_heads, self.eps, int8=int8)
+            graph, self._graph_weights = build_graph(
+                weights, self.n_layers, self.n_heads, self.eps, int8=int8, tap=tap
+            )
             threads = torch.get_num_threads()  # the generator has set them
             self._session = session(graph, self._graph_weights, threads)
+        self.tap = tap
 
     # -- the network ------------------------------------------------------------------------------
 
@@ -140,20 +151,35 @@ class MiniLM:
 
     def encode(self, texts: Sequence[str]) -> tuple[np.ndarray, list[np.ndarray]]:
         """Pooled L2-normalised embeddings (n, 384) and per-text token states [(n_tokens, 384)]."""
+        pooled, states, _ = self._encode(texts, with_tap=False)
+        return pooled, states
+
+    def encode_with_tap(self, texts: Sequence[str]) -> tuple[np.ndarray, list[np.ndarray], list[np.ndarray]]:
+        """`encode`, plus each text's states after layer `tap` [(n_tokens, 384)] (MiniLM(tap=k))."""
+        return self._encode(texts, with_tap=True)
+
+    def _encode(self, texts: Sequence[str], with_tap: bool):
         if isinstance(texts, str):
             raise TypeError("pass a sequence of texts, not a single string")
-        pooled, states = [], []
+        if with_tap and self.tap is None:
+            raise DataError("this MiniLM taps no layer: create it with MiniLM(tap=k)")
+        pooled, states, taps = [], [], []
         for text in texts:  # one at a time: no padding, so the numbers do not depend on the batch
             ids = self.tokenizer.encode(text).ids
             if self._session is not None:
-                states.append(self._run([ids])[0])  # [T, D]
-                pooled.append(_pool(states[-1]))
+                h, tap = self._run([ids])[0]  # [T, D] each
+                states.append(h)
+                taps.append(tap)
+                pooled.append(_pool(h))
             else:
                 ids_t = torch.tensor([ids], dtype=torch.long)
                 h = self.forward(ids_t, torch.ones_like(ids_t))[0]  # [T, D]
                 pooled.append(F.normalize(h.mean(0), dim=0).numpy().astype(np.float32))
                 states.append(h.numpy().astype(np.float32))
-        return (np.stack(pooled) if pooled else np.zeros((0, 384), np.float32)), states
+                if with_tap:  # the reference backend: a second pass up to the tapped layer
+                    taps.append(self.forward(ids_t, torch.ones_like(ids_t), self.tap)[0].numpy())
+        pooled = np.stack(pooled) if pooled else np.zeros((0, 384), np.float32)
+        return pooled, states, (taps if with_tap else None)
 
     def encode_together(self, texts: Sequence[str]) -> tuple[np.ndarray, list[np.ndarray]]:
         """`encode` for several texts in one pass (a server's waiting requests): their word pieces run as
@@ -166,22 +192,36 @@ class MiniLM:
         still cheaper than its share of a float32 pass (RESULTS §8)."""
         if isinstance(texts, str):
             raise TypeError("pass a sequence of texts, not a single string")
+        pooled, states, _ = self._encode_together(texts, with_tap=False)
+        return pooled, states
+
+    def encode_together_with_tap(self, texts: Sequence[str]):
+        """`encode_together`, plus each text's states after layer `tap` (as `encode_with_tap`)."""
+        return self._encode_together(texts, with_tap=True)
+
+    def _encode_together(self, texts: Sequence[str], with_tap: bool):
+        if isinstance(texts, str):
+            raise TypeError("pass a sequence of texts, not a single string")
         if self._session is None or len(texts) < 2 or self.precision != "float32":
-            return self.encode(texts)
-        states: list[np.ndarray] = []
+            return self._encode(texts, with_tap)
+        if with_tap and self.tap is None:
+            raise DataError("this MiniLM taps no layer: create it with MiniLM(tap=k)")
+        out: list[tuple[np.ndarray, np.ndarray | None]] = []
         group: list[list[int]] = []
         pieces = 0  # in `group`
         for ids in (self.tokenizer.encode(text).ids for text in texts):
             if group and pieces + len(ids) > TOGETHER_MAX_PIECES:
-                states += self._run(group)
+                out += self._run(group)
                 group, pieces = [], 0
             group.append(ids)
             pieces += len(ids)
-        states += self._run(group)
-        return np.stack([_pool(h) for h in states]), states
+        out += self._run(group)
+        states = [h for h, _ in out]
+        return np.stack([_pool(h) for h in states]), states, ([t for _, t in out] if with_tap else None)
 
-    def _run(self, pieces: list[list[int]]) -> list[np.ndarray]:
-        """The onnxruntime pass over the texts' word pieces, concatenated; each text's states [T_i, D]."""
+    def _run(self, pieces: list[list[int]]) -> list[tuple[np.ndarray, np.ndarray | None]]:
+        """The onnxruntime pass over the texts' word pieces, concatenated; each text's (states [T_i, D],
+        states after layer `tap` [T_i, D], or None without a tap)."""
         sizes = [len(ids) for ids in pieces]
         ids = [i for one in pieces for i in one]
         positions = np.concatenate([np.arange(n, dtype=np.int64) for n in sizes])
@@ -190,8 +230,11 @@ class MiniLM:
         else:  # block diagonal: 0 within a text, -inf across texts
             owner = np.repeat(np.arange(len(sizes)), sizes)
             bias = np.where(owner[:, None] == owner[None, :], np.float32(0.0), np.float32(-np.inf))
-        h = self._session.run(None, {"words": self._words[ids], "positions": positions, "bias": bias})[0]
-        return np.split(h, np.cumsum(sizes)[:-1])
+        outs = self._session.run(None, {"words": self._words[ids], "positions": positions, "bias": bias})
+        cuts = np.cumsum(sizes)[:-1]
+        states = np.split(outs[0], cuts)
+        taps = np.split(outs[1], cuts) if self.tap is not None else [None] * len(states)
+        return list(zip(states, taps, strict=True))
 
     def hidden_states(self, texts: Sequence[str], layer: int) -> list[np.ndarray]:
         """Per-text states after transformer layer `layer` (0 = embeddings .. 6 = last), each (n_tokens, 384):

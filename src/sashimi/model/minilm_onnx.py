@@ -58,12 +58,26 @@ def quantise_table(table: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarra
 
 
 def build_graph(
-    w: dict[str, np.ndarray], n_layers: int, n_heads: int, eps: float, *, int8: bool = False
+    w: dict[str, np.ndarray],
+    n_layers: int,
+    n_heads: int,
+    eps: float,
+    *,
+    int8: bool = False,
+    tap: int | None = None,
+    first_layer: int = 0,
 ) -> tuple[bytes, dict[str, np.ndarray]]:
     """(the serialised ONNX model of MiniLM's forward pass over unpadded word pieces (module docstring), its weights).
 
+    `tap` = k adds a second output `tap`: the states after layer k (what the domain gate's adapted top
+    layers read, `sashimi.model.gate_adapter`), from the same pass. `first_layer` = k > 0 writes only
+    layers k..n_layers-1: the input is then `hidden` (float32 [T, 384], the states after layer k) with
+    `bias`, and `w` needs only those layers' weights (the gate's adapted layers, merged).
+
     The weight matrices are not copied into the model: it declares them as external initialisers, and
     `session` hands onnxruntime the arrays themselves (no 43 MB serialised and parsed at start-up)."""
+    if tap is not None and not first_layer <= tap < n_layers:
+        raise ValueError(f"tap {tap} is not a layer of this graph ({first_layer}..{n_layers - 1})")
     g = GraphBuilder()
     const, op = g.const, g.op
     quantised: dict[str, tuple[str, str, str]] = {}  # input name -> its 8-bit (values, scale, zero point)
@@ -89,25 +103,23 @@ def build_graph(
         scale, bias = const(f"{name}.g", w[f"{name}.weight"]), const(f"{name}.beta", w[f"{name}.bias"])
         return op("LayerNormalization", [x, scale, bias], f"{name}.out", axis=-1, epsilon=eps)
 
-    d = w["embeddings.position_embeddings.weight"].shape[1]
+    d = w[f"encoder.layer.{first_layer}.attention.self.query.weight"].shape[1]
     hd = d // n_heads
-    # embeddings: word piece (looked up by the caller: the 47 MB table stays out of the graph, which
-    # halves the time to build and load it) + position (`positions`) + token type 0, then a layer norm
-    x = "words"  # [T, D]
-    if int8:
-        table, scale, zero = quantise_table(w["embeddings.position_embeddings.weight"])
-        pos = op("Gather", [const("pos.q", table), "positions"], "emb.pos.q")  # [T, D] uint8
-        pos = op("DequantizeLinear", [pos, const("pos.scale", scale), const("pos.zero", zero)], "emb.pos")
+    f = g.TensorProto.FLOAT
+    if first_layer:
+        x = "hidden"  # [T, D]: the states after layer `first_layer`
+        inputs = [("hidden", f, ["T", d]), ("bias", f, ["T", "T"])]
     else:
-        pos_table = const("pos", w["embeddings.position_embeddings.weight"])
-        pos = op("Gather", [pos_table, "positions"], "emb.pos")  # [T, D]: each request's own 0, 1, ...
-    x = op("Add", [x, pos], "emb.wp")
-    x = op("Add", [x, const("type0", w["embeddings.token_type_embeddings.weight"][0])], "emb.sum")
-    x = layer_norm(x, "embeddings.LayerNorm")
+        x = _embeddings(g, w, int8, eps)
+        inputs = [("words", f, ["T", d]), ("positions", g.TensorProto.INT64, ["T"]), ("bias", f, ["T", "T"])]
+    outputs = [("states", f, ["T", d])]
     split_heads = const("split_heads", np.array([-1, n_heads, hd], np.int64))
     merge_heads = const("merge_heads", np.array([-1, d], np.int64))
     inv_sqrt = const("inv_sqrt", np.array(1.0 / math.sqrt(hd), np.float32))
-    for i in range(n_layers):
+    for i in range(first_layer, n_layers):
+        if i == tap:
+            g.nodes.append(g.helper.make_node("Identity", [x], ["tap"]))
+            outputs.append(("tap", f, ["T", d]))
         p = f"encoder.layer.{i}"
 
         def heads(x: str, name: str, perm: list[int]) -> str:  # [T, D] -> [H, T, hd] (keys: [H, hd, T])
@@ -129,6 +141,22 @@ def build_graph(
         x = op("Add", [x, linear(h, f"{p}.output.dense")], f"{p}.res2")
         x = layer_norm(x, f"{p}.output.LayerNorm")
     g.nodes.append(g.helper.make_node("Identity", [x], ["states"]))
-    f = g.TensorProto.FLOAT
-    inputs = [("words", f, ["T", d]), ("positions", g.TensorProto.INT64, ["T"]), ("bias", f, ["T", "T"])]
-    return g.finish("minilm", inputs, [("states", f, ["T", d])], OPSET)
+    return g.finish("minilm", inputs, outputs, OPSET)
+
+
+def _embeddings(g: GraphBuilder, w: dict[str, np.ndarray], int8: bool, eps: float) -> str:
+    """Word piece (looked up by the caller: the 47 MB table stays out of the graph, which halves the
+    time to build and load it) + position (`positions`) + token type 0, then a layer norm: [T, D]."""
+    const, op = g.const, g.op
+    if int8:
+        table, scale, zero = quantise_table(w["embeddings.position_embeddings.weight"])
+        pos = op("Gather", [const("pos.q", table), "positions"], "emb.pos.q")  # [T, D] uint8
+        pos = op("DequantizeLinear", [pos, const("pos.scale", scale), const("pos.zero", zero)], "emb.pos")
+    else:
+        pos_table = const("pos", w["embeddings.position_embeddings.weight"])
+        pos = op("Gather", [pos_table, "positions"], "emb.pos")  # [T, D]: each request's own 0, 1, ...
+    x = op("Add", ["words", pos], "emb.wp")
+    x = op("Add", [x, const("type0", w["embeddings.token_type_embeddings.weight"][0])], "emb.sum")
+    name = "embeddings.LayerNorm"
+    scale, bias = const(f"{name}.g", w[f"{name}.weight"]), const(f"{name}.beta", w[f"{name}.bias"])
+    return op("LayerNormalization", [x, scale, bias], f"{name}.out", axis=-1, epsilon=eps)

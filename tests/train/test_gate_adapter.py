@@ -1,5 +1,5 @@
-"""benchmarks/gate_lora.py: the study's fine-tuned gate encoder (LoRA adapters on the top MiniLM layers)
-and the hidden states it reads (`Encoder.hidden_states`). `benchmarks/` is on the test path (pyproject)."""
+"""sashimi.train.gate_adapter: the gate's fine-tuned encoder layers (LoRA adapters on the top MiniLM layers)
+and the hidden states they read (`Encoder.hidden_states`)."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 import torch
 
-import gate_lora
-from gate_lora import LoRAConfig
 from sashimi.errors import DataError
+from sashimi.train import gate_adapter as gate_lora
+from sashimi.train.gate_adapter import LoRAConfig
 
 TEXTS = ["Turn on Wi-Fi", "Set a timer for ten minutes", "What is the capital of France and why?"]
 

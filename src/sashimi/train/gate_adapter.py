@@ -1,4 +1,6 @@
-"""A fine-tuned gate encoder (research code of benchmarks/gate_study.py, not part of the package): LoRA adapters on the top MiniLM layers, trained to tell OOD from in-domain.
+"""Training the domain gate's fine-tuned encoder layers: LoRA adapters on the top MiniLM layers, trained
+to tell OOD from in-domain (`sashimi exp gate --adapter`, benchmarks/gate_study.py; the product runs them
+merged, `sashimi.model.gate_adapter`).
 
 Why: the frozen MiniLM embedding ranks OOD prompts of unseen templates well (AUROC ~0.97) but not
 sharply enough for the plan's 99 % precision bar, and EXP-1.1 says the encoder needs fine-tuning. Full
@@ -9,8 +11,7 @@ B initialised to zero so training starts from the frozen encoder) on every linea
 Pipeline for one prompt: frozen MiniLM up to layer 6 - `layers` (cached on disk by `Encoder.hidden_states`)
 -> the top layers with adapters -> mean pooling over tokens -> L2 normalisation -> a linear OOD head on
 `temperature` x the unit vector. Trained with class-balanced binary cross-entropy (AdamW; only adapters
-and head learn; dropout as in MiniLM). Inference is numpy-free torch on CPU, a few ms per prompt on top
-of the frozen encoder's layers.
+and head learn; dropout as in MiniLM), in torch on the sentence-transformers copy of the layers.
 
 Weights are exported as plain arrays (`adapter_arrays`) for safetensors; nothing here unpickles.
 """
@@ -26,16 +27,7 @@ import numpy as np
 
 from sashimi.errors import DataError
 from sashimi.model.encoder import N_LAYERS
-
-# The linear maps of a BERT layer that get an adapter (all of them).
-ADAPTED = (
-    "attention.self.query",
-    "attention.self.key",
-    "attention.self.value",
-    "attention.output.dense",
-    "intermediate.dense",
-    "output.dense",
-)
+from sashimi.model.gate_adapter import ADAPTED  # the linear maps of a BERT layer that get an adapter
 
 
 @dataclass(frozen=True)
