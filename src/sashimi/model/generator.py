@@ -268,6 +268,8 @@ class Generator:
         self.model = model  # checkpoint.LoadedModel (from a run folder or a packed export)
         self.model_dir = model_dir
         self.gate = fast_gate(gate if gate is not None else load_gate())
+        if self.gate.adapter is not None:
+            self.gate.adapter.prepare()  # at load, with the thread count set above: not in a request
         if encoder is None:
             # the precision the model declares, unless $SASHIMI_ENCODER_PRECISION (read by MiniLM) says
             # otherwise or the torch forward pass is asked for (the float32 reference: no 8-bit graph)
