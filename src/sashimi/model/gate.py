@@ -17,6 +17,11 @@ weights are stored as JSON and are fitted on prompts we generate ourselves only 
 our synthetic corpus), never on the external corpus, and hold n-grams that occur in several prompts, not
 prompts.
 
+A gate may also carry an adapter (`sashimi.model.gate_adapter`, issue 16): MiniLM's top layers with
+LoRA adapters trained to tell OOD from in-domain; the decision then fuses the head's logit with the
+adapter's, each z-scored (`Gate.logits`), and needs MiniLM's states after the layer the adapted layers
+start from (`taps`; the generator's MiniLM returns them from its one pass). The shipped gate has one.
+
 A score is "in-domain-ness" in [0, 1]; the gate accepts when score >= threshold. For the metrics, the
 positive class is OOD (what the gate must catch): precision = refused prompts that really are OOD,
 recall = OOD prompts refused, false-accept rate = OOD accepted, false-reject rate = in-domain refused.

@@ -190,8 +190,6 @@ class MiniLM:
         so does the 8-bit graph: it quantises a pass's states with one scale, so in a shared pass a text's
         features (and then its program) would depend on the texts beside it; alone, its 8-bit pass is
         still cheaper than its share of a float32 pass (RESULTS §8)."""
-        if isinstance(texts, str):
-            raise TypeError("pass a sequence of texts, not a single string")
         pooled, states, _ = self._encode_together(texts, with_tap=False)
         return pooled, states
 
