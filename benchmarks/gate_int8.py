@@ -29,8 +29,8 @@ from sashimi.io import read_jsonl, write_json
 def labelled(path: Path) -> tuple[list[str], np.ndarray]:
     """(prompts, is_ood) of a labelled file, or of a corpus file (every row in-domain)."""
     rows = read_jsonl(path)
-    if rows and "label" in rows[0]:
-        return [r["prompt"] for r in rows], np.array([r["label"] == "ood" for r in rows])
+    if rows and "prompt" in rows[0]:  # {prompt, label} or {id, prompt} (no label: in-domain)
+        return [r["prompt"] for r in rows], np.array([r.get("label") == "ood" for r in rows])
     from sashimi.dsl.corpus import load_corpus
 
     prompts = [r.prompt for r in load_corpus(path)]
