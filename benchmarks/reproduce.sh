@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Reproduces every figure in docs/RESULTS.md and docs/DATA.md. Needs ../shared (the external corpus,
 # read by path, never copied). CPU only; about 15-25 minutes on a 2-core machine for the first steps, most of it the
-# first (uncached) MiniLM encoding; gate-study, gate-heldout and gate-heldout6 fine-tune MiniLM layers (~25, ~40, ~70 min).
+# first (uncached) MiniLM encoding; gate-study, gate-heldout and gate-heldout6 fine-tune MiniLM layers (~25, ~40, ~70 min),
+# gate16 cross-validates the shipped adapter gate (30 adapter trainings, ~100 min; resumable).
 # Usage: bash benchmarks/reproduce.sh [OUT_DIR] [STEP ...]
 # Steps: toolchain typed-ir synth negatives ood encoder toy gate gate16 gate-study gate-heldout gate-heldout6
 # evaluate-baselines filler (default: all, in order), and gate-ship (not in the default list): re-make the
