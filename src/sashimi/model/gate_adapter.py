@@ -15,7 +15,7 @@ z-scored with out-of-fold statistics of its training part (`mean`, `std`), so ne
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from functools import cached_property
 
 import numpy as np
@@ -158,31 +158,18 @@ class GateAdapter:
         return head + (-self.ood_logits(taps) - self.mean) / self.std
 
     def to_json(self) -> dict:
-        return {
-            "layers": self.layers,
-            "rank": self.rank,
-            "alpha": self.alpha,
-            "temperature": self.temperature,
-            "mean": self.mean,
-            "std": self.std,
-            "head_mean": self.head_mean,
-            "head_std": self.head_std,
-        }
+        """Every field but the arrays (they go to safetensors)."""
+        return {f.name: getattr(self, f.name) for f in fields(self) if f.name != "arrays"}
 
     @classmethod
     def from_json(cls, obj, arrays: dict[str, np.ndarray]) -> GateAdapter:
         """From `to_json` output and the arrays (names without the "adapter." prefix)."""
         try:
-            return cls(
-                int(obj["layers"]),
-                int(obj["rank"]),
-                float(obj["alpha"]),
-                float(obj["temperature"]),
-                arrays,
-                float(obj["mean"]),
-                float(obj["std"]),
-                float(obj["head_mean"]),
-                float(obj["head_std"]),
-            )
+            values = {
+                f.name: int(obj[f.name]) if f.type == "int" else float(obj[f.name])
+                for f in fields(cls)
+                if f.name != "arrays"
+            }
+            return cls(arrays=arrays, **values)
         except (KeyError, TypeError, ValueError) as err:
             raise DataError(f"malformed 'adapter' in gate.json ({type(err).__name__}: {err})") from None
