@@ -220,3 +220,17 @@ def test_exp_gate_cv_cross_validates_the_fused_gate_and_resumes(tmp_path, encode
     monkeypatch.setattr(lora, "train", lambda *a, **k: (_ for _ in ()).throw(AssertionError("retrained")))
     again = gate_exp.cross_validate_command(path, out_dir=tmp_path / "cv", adapter=config, **kw)
     assert again["candidates"]["linear+lexical+adapter"] == fused
+
+
+def test_int8_minilm_taps_its_own_pass():
+    """The generator's 8-bit MiniLM: tapping adds an output, never changes the states it returned
+    before, and its tapped states stay close to float32's (the adapters were trained on float32)."""
+    int8 = MiniLM(precision="int8", tap=3)
+    pooled, states, taps = int8.encode_with_tap(TEXTS)
+    before = MiniLM(precision="int8").encode(TEXTS)
+    assert np.allclose(pooled, before[0], atol=1e-6)
+    assert all(np.allclose(a, b, atol=1e-5) for a, b in zip(states, before[1], strict=True))
+    reference = MiniLM(tap=3).encode_with_tap(TEXTS)[2]
+    for t, r in zip(taps, reference, strict=True):
+        cos = (t * r).sum(1) / (np.linalg.norm(t, axis=1) * np.linalg.norm(r, axis=1))
+        assert t.shape == r.shape and cos.mean() > 0.98
