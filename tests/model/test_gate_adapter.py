@@ -164,6 +164,7 @@ def test_exp_gate_adapter_fuses_keeps_its_adapters_and_saves_a_usable_gate(tmp_p
         "linear+lexical",
         "linear+lexical+adapter",
     }
+    assert result["decision"].startswith("linear+lexical+adapter: asked for with --adapter; it ")
     kept = sorted(p.name for p in (tmp_path / "run" / "adapters").iterdir())
     assert kept == ["all.safetensors"] + [f"fold{k}.safetensors" for k in range(5)]
     gate = load_gate(tmp_path / "g", encoder=encoder)

@@ -376,13 +376,7 @@ def experiment_command(
         "adopted_meets_bar": candidates[adopted]["meets_bar"],
         "excluded_from_adoption": excluded,
         "trained_with_external_prompts": external,
-        "decision": (
-            f"{adopted}: simplest head with out-of-fold training precision >= {PRECISION_BAR} and recall "
-            f">= {RECALL_BAR}"
-            if passing
-            else f"no eligible head meets the bar on out-of-fold training scores; {adopted} has the best "
-            f"out-of-fold F1 among {', '.join(eligible)}"
-        ),
+        "decision": _decision(adopted, bool(passing), eligible, adapter is not None),
         "latency": latency,
         "real_dev": str(real_dev) if real_dev is not None else None,
         "real_dev_false_reject_rate": candidates[adopted].get("real_dev_false_reject_rate"),
@@ -430,6 +424,21 @@ def experiment_command(
 
 
 ADAPTER_CANDIDATE = "linear+lexical+adapter"
+
+
+def _decision(adopted: str, passing: bool, eligible: list[str], asked_for_adapter: bool) -> str:
+    if asked_for_adapter:
+        meets = "meets" if passing else "does not meet"
+        return f"{adopted}: asked for with --adapter; it {meets} the bar on out-of-fold training scores"
+    if passing:
+        return (
+            f"{adopted}: simplest head with out-of-fold training precision >= {PRECISION_BAR} and recall "
+            f">= {RECALL_BAR}"
+        )
+    return (
+        f"no eligible head meets the bar on out-of-fold training scores; {adopted} has the best "
+        f"out-of-fold F1 among {', '.join(eligible)}"
+    )
 
 
 def _adapter_candidate(
