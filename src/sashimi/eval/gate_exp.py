@@ -63,6 +63,7 @@ from sashimi.model.gate import (
     fit_gate,
     load_gate,
     save_gate,
+    sigmoid,
 )
 from sashimi.model.gate_adapter import GateAdapter
 
@@ -223,13 +224,14 @@ def _candidate_names(features: tuple[str, ...], kinds: tuple[str, ...] | None) -
 
 def _fit_calibrated(kind: str, feature_set: str, train: tuple, seed: int, rule: str, bar=None):
     """Fit one candidate on `train` = (x, is_ood, groups, texts) with its threshold chosen by `rule` on
-    out-of-fold scores of those same rows; returns (gate, out-of-fold scores)."""
-    oof = _oof_scores(kind, feature_set, *train, seed, bar=bar)
+    out-of-fold scores of those same rows; returns (gate, out-of-fold scores, their logits)."""
+    oof_logits = _oof_scores(kind, feature_set, *train, seed, bar=bar, logits=True)
+    oof = sigmoid(oof_logits)  # what gate.scores gives: sigmoid of gate.logits
     threshold = choose_threshold(rule, oof, train[1])
     gate = _fit(kind, feature_set, *train, seed, threshold=threshold)
     if bar is not None:
         bar.update(1)
-    return gate, oof
+    return gate, oof, oof_logits
 
 
 def experiment_command(
@@ -270,6 +272,7 @@ def experiment_command(
 
     candidates: dict[str, dict] = {}
     gates = {}
+    oof_logits: dict[str, np.ndarray] = {}  # each candidate's out-of-fold logits (the adapter fuses one)
     test_rows = [rows[i] for i in test_idx]
     train_texts, test_texts = [texts[i] for i in train_idx], [texts[i] for i in test_idx]
     names = []
@@ -279,7 +282,7 @@ def experiment_command(
         names.append(name)
         t0 = time.perf_counter()
         train = (x[train_idx], is_ood[train_idx], groups[train_idx], train_texts)
-        gate, oof = _fit_calibrated(kind, feature_set, train, seed, threshold_rule, bar)
+        gate, oof, oof_logits[name] = _fit_calibrated(kind, feature_set, train, seed, threshold_rule, bar)
         fit_seconds = time.perf_counter() - t0
         t0 = time.perf_counter()
         scores = gate.scores(x[test_idx], test_texts)
@@ -310,9 +313,8 @@ def experiment_command(
         t0 = time.perf_counter()
         train = (x[train_idx], is_ood[train_idx], groups[train_idx], train_texts)
         keep = Path(out_dir) / "adapters" if out_dir is not None else None
-        gate, oof = _adapter_candidate(
-            gates["linear+lexical"], adapter, data.encoder, train, seed, threshold_rule, keep, progress
-        )
+        head = (gates["linear+lexical"], oof_logits["linear+lexical"])
+        gate, oof = _adapter_candidate(head, adapter, data.encoder, train, seed, threshold_rule, keep, progress)
         first = gate.adapter.first_layer
         scores = gate.scores(x[test_idx], test_texts, data.encoder.hidden_states(test_texts, first))
         m = ood_metrics(scores, is_ood[test_idx], gate.threshold)
@@ -442,7 +444,7 @@ def _decision(adopted: str, passing: bool, eligible: list[str], asked_for_adapte
 
 
 def _adapter_candidate(
-    head: Gate,
+    head: tuple[Gate, np.ndarray],
     config: dict,
     encoder: Encoder,
     train: tuple,
@@ -451,7 +453,8 @@ def _adapter_candidate(
     keep_dir: Path | None,
     progress: bool | None,
 ) -> tuple[Gate, np.ndarray]:
-    """The linear head `head` (fitted on `train` = (x, is_ood, groups, texts)) fused with LoRA adapters on
+    """The linear head `head` = (gate, its out-of-fold logits; `_fit_calibrated` on `train` = (x, is_ood,
+    groups, texts)) fused with LoRA adapters on
     MiniLM's top layers: adapters trained per inner fold (the same template-grouped folds as the head's
     threshold) give out-of-fold logits of both parts; their means and spreads z-score each part, the
     rule picks the threshold on the fused out-of-fold scores, and the adapters trained on all of `train`
@@ -462,7 +465,7 @@ def _adapter_candidate(
     cfg = _adapter_config(config)
     x, is_ood, groups, texts = train
     states = encoder.hidden_states(list(texts), cfg.first_layer)
-    head_oof = _oof_scores("linear", "embedding+lexical", x, is_ood, groups, texts, seed, logits=True)
+    head_gate, head_oof = head
     jobs = [*GroupKFold(n_splits=INNER_FOLDS).split(x, is_ood, groups), (np.arange(len(x)), None)]
     adapter_oof, full = np.zeros(len(x)), {}
     bar = progress_bar(desc="gate adapters", total=len(jobs), unit="fit", enabled=progress)
@@ -494,11 +497,9 @@ def _adapter_candidate(
         float(head_oof.mean()),
         float(head_oof.std()),
     )
-    fused_oof = (head_oof - fused_adapter.head_mean) / fused_adapter.head_std
-    fused_oof = fused_oof + (adapter_in - fused_adapter.mean) / fused_adapter.std
-    oof = 1.0 / (1.0 + np.exp(-np.clip(fused_oof, -60, 60)))
+    oof = sigmoid(fused_adapter.fuse(head_oof, adapter_oof))
     threshold = choose_threshold(rule, oof, is_ood)
-    return replace(head, threshold=threshold, adapter=fused_adapter), oof
+    return replace(head_gate, threshold=threshold, adapter=fused_adapter), oof
 
 
 def _check_adapter(adapter: dict, features: tuple[str, ...], kinds: tuple[str, ...] | None) -> None:
@@ -635,9 +636,11 @@ def cross_validate_command(
         return lambda f, tr: _fit_calibrated(kind, feature_set, train_part(tr), seed, threshold_rule, bar)[0]
 
     def fused(f: int, tr) -> Gate:
-        head, _ = _fit_calibrated("linear", "embedding+lexical", train_part(tr), seed, threshold_rule, bar)
+        head, _, head_oof = _fit_calibrated("linear", "embedding+lexical", train_part(tr), seed, threshold_rule, bar)
         keep = Path(out_dir) / "adapters" / f"outer{f}" if out_dir is not None else None
-        return _adapter_candidate(head, adapter, data.encoder, train_part(tr), seed, threshold_rule, keep, progress)[0]
+        return _adapter_candidate(
+            (head, head_oof), adapter, data.encoder, train_part(tr), seed, threshold_rule, keep, progress
+        )[0]
 
     def taps_of(gate: Gate, some_texts: list[str]):
         return data.encoder.hidden_states(some_texts, gate.tap_layer) if gate.adapter is not None else None

@@ -68,7 +68,8 @@ _NEIGHBOUR_ARRAYS = ("nb_in", "nb_ood")
 _ADAPTER_PREFIX = "adapter."  # the adapter's arrays in gate.safetensors
 
 
-def _sigmoid(z: np.ndarray) -> np.ndarray:
+def sigmoid(z: np.ndarray) -> np.ndarray:
+    """Logits to scores in (0, 1), clipped so no exp overflows."""
     return 1.0 / (1.0 + np.exp(-np.clip(z, -60, 60)))
 
 
@@ -315,7 +316,7 @@ class Gate:
     ) -> np.ndarray:
         """In-domain scores in [0, 1] for embeddings of shape (n, 384) (and their texts, for a lexical
         gate; and MiniLM's states after layer `adapter.first_layer`, for a gate with an adapter)."""
-        return _sigmoid(self.logits(emb, texts, taps))
+        return sigmoid(self.logits(emb, texts, taps))
 
     def logits(
         self, emb: np.ndarray, texts: list[str] | None = None, taps: list[np.ndarray] | None = None

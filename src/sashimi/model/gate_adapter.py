@@ -152,10 +152,14 @@ class GateAdapter:
         return out
 
     def fused(self, head_logits: np.ndarray, taps: list[np.ndarray]) -> np.ndarray:
-        """(n,) the fused in-domain logit: the linear head's logit and the adapter's in-domain logit (its
-        OOD logit negated), each z-scored with its out-of-fold statistics, summed."""
+        """(n,) the fused in-domain logit of requests with these head logits and these states."""
+        return self.fuse(head_logits, self.ood_logits(taps))
+
+    def fuse(self, head_logits: np.ndarray, ood_logits: np.ndarray) -> np.ndarray:
+        """(n,) the linear head's logit and the adapter's in-domain logit (its OOD logit negated), each
+        z-scored with its out-of-fold statistics, summed."""
         head = (np.asarray(head_logits, dtype=np.float64) - self.head_mean) / self.head_std
-        return head + (-self.ood_logits(taps) - self.mean) / self.std
+        return head + (-np.asarray(ood_logits, dtype=np.float64) - self.mean) / self.std
 
     def to_json(self) -> dict:
         """Every field but the arrays (they go to safetensors)."""
