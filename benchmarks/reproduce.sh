@@ -72,9 +72,10 @@ for s in $STEPS; do case $s in
     step gate-evaluate sh -c "sashimi exp gate --evaluate '$OUT/ood_own.jsonl' --json > '$OUT/gate_evaluate_own.json'"
     step gate-cv sh -c "sashimi exp gate --ood '$OUT/ood.jsonl' --real-dev '$OUT/split/dev.jsonl' --cv 5 --kinds linear --json --out '$OUT/gate_cv' > '$OUT/gate_cv.json'" ;;
   gate-ship)  # THE shipped gate (issue 16): linear head on embedding+lexical fused with rank-32 adapters on MiniLM's top 3
-    # layers, seed 0, precision rule, trained on ood17 (~20 min; the adapters trained are kept in $OUT/gate_adapter/adapters, a rerun reuses them)
+    # layers, seed 0, precision rule, trained on ood17 (~20 min; the adapters trained are kept in $OUT/gate_adapter/adapters, a rerun reuses them);
+    # misspelt words corrected before the encoder at decision time (--spelling, since 2026-12-02's seventh session)
     ood17
-    step gate-ship sh -c "sashimi exp gate --ood '$OUT/ood17.jsonl' --real-dev '$OUT/split/dev.jsonl' --kinds linear --features embedding+lexical --seed 0 --threshold-rule precision --adapter layers=3,rank=32,lr=1e-3 --out '$OUT/gate_adapter' --save src/sashimi/model/assets/gate --json > '$OUT/gate_ship.json'" ;;
+    step gate-ship sh -c "sashimi exp gate --ood '$OUT/ood17.jsonl' --real-dev '$OUT/split/dev.jsonl' --kinds linear --features embedding+lexical --seed 0 --threshold-rule precision --adapter layers=3,rank=32,lr=1e-3 --spelling --out '$OUT/gate_adapter' --save src/sashimi/model/assets/gate --json > '$OUT/gate_ship.json'" ;;
   gate16)  # issue 16's checks of the shipped gate: pooled 5-fold CV on its set (ood17), blind set, metamorphic flips, latency
     ood17
     step gate16-cv sh -c "sashimi exp gate --ood '$OUT/ood17.jsonl' --real-dev '$OUT/split/dev.jsonl' --cv 5 --kinds linear --features embedding+lexical --json --out '$OUT/gate16_cv' > '$OUT/gate16_cv.json'"
@@ -84,7 +85,9 @@ for s in $STEPS; do case $s in
     step gate16-flips-blind sh -c "sashimi exp gate-flips --data tests/data/gate_blind.jsonl --json > '$OUT/gate16_flips_blind.json'"
     step gate16-flips-ood sh -c "sashimi exp gate-flips --data '$OUT/ood17.jsonl' --limit 600 --json > '$OUT/gate16_flips_ood600.json'"
     step gate16-latency sh -c "python benchmarks/gate_latency.py --n 200 > '$OUT/gate16_latency.json'"
-    step gate16-int8 python benchmarks/gate_int8.py --data "$OUT/ood17.jsonl" "$OUT/split/dev.jsonl" --out "$OUT/gate16_int8.json" ;;
+    step gate16-int8 python benchmarks/gate_int8.py --data "$OUT/ood17.jsonl" "$OUT/split/dev.jsonl" --out "$OUT/gate16_int8.json"
+    # the shipped gate with and without its spelling correction on ood17's held-out templates and real dev (~2 min)
+    step gate16-spelling python benchmarks/gate_spelling.py --ood "$OUT/ood17.jsonl" --real-dev "$OUT/split/dev.jsonl" --out "$OUT/gate_spelling.json" ;;
   gate-study)  # training templates only; about 45 minutes on 2 cores (fine-tuning MiniLM layers)
     [ -f "$OUT/ood.jsonl" ] || { echo "error: run the ood step first" >&2; exit 2; }
     step gate-study python benchmarks/gate_study.py --ood "$OUT/ood.jsonl" --out "$OUT/gate_study" --seeds 3 --finetune-seeds 2 ;;

@@ -154,3 +154,15 @@ def test_a_batch_gives_each_request_what_it_gets_alone(shipped):
         assert set(gen.stages) == set(alone.stages) and gen.ms > 0
         lengths.add(gen.tokens)
     assert len(lengths) > 5  # programs of many lengths finished at different steps of one batch
+
+
+def test_a_misspelt_request_is_read_corrected_and_its_values_copied_as_written(shipped):
+    """The models read the spelling-corrected request (`read_as` says so); the value filler copies from
+    the request as written, alone or in a batch."""
+    prompt = "set a remidner to water the plants at 6pm"
+    alone, (batched, clean) = shipped.generate(prompt), shipped.generate_batch([prompt, "turn on wifi"])
+    assert alone.accepted and alone.read_as == "set a reminder to water the plants at 6pm"
+    assert batched.read_as == alone.read_as and batched.dsl == alone.dsl
+    assert alone.to_json()["read_as"] == alone.read_as
+    assert "reminder to water" not in alone.dsl  # no value comes from the corrected text
+    assert clean.read_as == "" and clean.to_json()["read_as"] == ""

@@ -42,8 +42,11 @@ class FakeGenerator:
                 time.sleep(self.delay_s)
             if "explode" in prompt:
                 raise RuntimeError("secret internal detail /home/x/model.py line 12")
-            if "water" in prompt.lower():
-                return Generation(True, "", WATER, {"strict": True}, self._bytes, 1.0, {}, name="Log Water")
+            read_as = prompt.replace("watre", "water") if "watre" in prompt else ""  # a spelling correction
+            if "water" in (read_as or prompt).lower():
+                return Generation(
+                    True, "", WATER, {"strict": True}, self._bytes, 1.0, {}, name="Log Water", read_as=read_as
+                )
             return Generation(False, "this request is not something a Shortcut can do", "", {}, None, 1.0, {})
         finally:
             with self._lock:

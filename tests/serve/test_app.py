@@ -61,7 +61,7 @@ def test_generate_accepted_download_decompiles_to_shown_program():
     r = c.post("/api/generate", json={"prompt": "log my water", "beam": 2})
     assert r.status_code == 200
     body = r.json()
-    assert body["accepted"] is True and body["dsl"] == WATER
+    assert body["accepted"] is True and body["dsl"] == WATER and body["read_as"] == ""
     assert body["validity"]["strict"] is True and body["validity"]["errors"] == []
     assert gen.calls == [("log my water", 2)]
     d = c.get(body["download_url"])
@@ -71,6 +71,11 @@ def test_generate_accepted_download_decompiles_to_shown_program():
     assert d.content.startswith(b"bplist00")
     back = decompile(d.content, Catalog.load(None), file="Log_Water.shortcut").ir
     assert parse(print_program(back)) == parse(body["dsl"])
+
+
+def test_generate_says_how_a_misspelt_request_was_read():
+    body = client(FakeGenerator()).post("/api/generate", json={"prompt": "log my watre"}).json()
+    assert body["accepted"] is True and body["read_as"] == "log my water"
 
 
 def test_generate_refusal():

@@ -149,6 +149,18 @@ def test_generate_download_and_refusal(browser, shipped_generator, tmp_path):
         assert not browser.find_element(By.ID, "result").is_displayed()
 
 
+def test_a_spelling_correction_is_shown(browser):
+    with LiveServer(create_app(FakeGenerator())) as server:
+        browser.get(server.url + "/")
+        browser.find_element(By.ID, "prompt").send_keys("log my watre" + Keys.ENTER)
+        timing = browser.find_element(By.ID, "timing")
+        wait(browser).until(lambda d: timing.text.strip())
+        assert "read as: \u201clog my water\u201d" in timing.text
+        browser.find_element(By.ID, "prompt").clear()
+        browser.find_element(By.ID, "prompt").send_keys("log my water" + Keys.ENTER)
+        wait(browser).until(lambda d: "read as" not in timing.text)
+
+
 def test_edited_program_shows_located_error_then_recompiles(browser):
     # Only /api/compile is exercised here (no generation), so the generator is a test double.
     with LiveServer(create_app(FakeGenerator())) as server:

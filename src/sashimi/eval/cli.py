@@ -106,6 +106,13 @@ def _register_experiments(groups: dict) -> None:
         "that (with --cv: cross-validate it too); trained adapters are kept in --out DIR/adapters, so a rerun "
         "trains none again",
     )
+    p.add_argument(
+        "--spelling",
+        action="store_true",
+        help="with --save: the saved gate corrects misspelt words before the encoder reads a request "
+        "(decision time only: the figures printed are of the texts as written; "
+        "benchmarks/gate_spelling.py measures both)",
+    )
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("--quiet", action="store_true", help="no progress bar (there is none off a terminal)")
     p.set_defaults(func=_cmd_exp_gate)
@@ -180,6 +187,9 @@ def _cmd_exp_gate(args: argparse.Namespace) -> int:
     if args.adapter is not None and args.ood is None:
         print("error: --adapter trains with --ood FILE", file=sys.stderr)
         return 2
+    if args.spelling and args.save is None:
+        print("error: --spelling is a setting of the saved gate: give --save DIR", file=sys.stderr)
+        return 2
     try:
         adapter = _key_values(args.adapter) if args.adapter is not None else None
     except ValueError:
@@ -214,7 +224,7 @@ def _cmd_exp_gate(args: argparse.Namespace) -> int:
         result = evaluate_command(args.evaluate, gate_dir=args.gate, cache_dir=args.cache_dir)
         lines = [f"{k}: {v}" for k, v in result.items() if not isinstance(v, dict | list)]
     elif args.ood is not None:
-        result = experiment_command(args.ood, save_dir=args.save, **common)
+        result = experiment_command(args.ood, save_dir=args.save, spelling=args.spelling, **common)
         lines = [f"adopted: {result['adopted']}"] + [
             f"  {name}: precision {m['precision']:.4f} recall {m['recall']:.4f} FAR {m['false_accept_rate']:.4f}"
             f" FRR {m['false_reject_rate']:.4f} AUROC {m['auroc']:.4f}"

@@ -249,8 +249,12 @@ def experiment_command(
     kinds: tuple[str, ...] | None = None,
     progress: bool | None = None,
     adapter: dict | None = None,
+    spelling: bool = False,
 ) -> dict:
     """Run EXP-1.2 on a labelled OOD set; save the adopted gate to `save_dir` only when one is given.
+
+    `spelling`: the saved gate corrects misspelt words before the encoder (`Gate.spelling`). At decision
+    time only: every figure here is of the texts as written (`benchmarks/gate_spelling.py` measures both).
 
     With `adapter` (a `sashimi.train.gate_adapter.LoRAConfig` as a dict; `--adapter key=value,...`) one
     more candidate, "linear+lexical+adapter": the linear embedding+lexical head fused with LoRA adapters
@@ -413,7 +417,9 @@ def experiment_command(
         info["latency"] = latency
         info["real_dev_false_reject_rate"] = result["real_dev_false_reject_rate"]
         info["trained_on"] = "training part (80% of templates) of the OOD set above"
-        save_gate(gates[adopted], target, info)
+        if spelling:
+            info["spelling_note"] = "misspelt words corrected at decision time only; fitted on texts as written"
+        save_gate(replace(gates[adopted], spelling=spelling), target, info)
         result["saved_to"] = str(target)
     result["seconds"] = round(time.time() - started, 2)
     if out_dir is not None:

@@ -91,16 +91,19 @@ def _cmd_gate(args: argparse.Namespace) -> int:
         raise SashimiError(f"the request is not valid UTF-8 text (byte {err.start + 1})") from None
     gate = load_gate(args.gate)
     decision = gate.decide([args.text])[0]
+    read_as, corrections = gate.read_request(args.text)
     obj = {
         "accept": decision.accept,
         "score": round(decision.score, 4),
         "threshold": gate.threshold,
         "reason": decision.reason,
+        "read_as": read_as if corrections else "",  # the request as the gate read it, when corrected
     }
     verdict = "accept" if decision.accept else f"refuse: {decision.reason}"
-    _print(
-        obj, args.json, [f"{verdict} (in-domain score {decision.score:.3f}, threshold {gate.threshold:.3f})"]
-    )
+    lines = [f"{verdict} (in-domain score {decision.score:.3f}, threshold {gate.threshold:.3f})"]
+    if corrections:
+        lines.append(f"read as: {read_as}")
+    _print(obj, args.json, lines)
     return 0 if decision.accept else GATE_REFUSED
 
 
@@ -244,19 +247,22 @@ def _cmd_generate(args: argparse.Namespace) -> int:
         written = str(args.output)
     if args.json:
         print(json.dumps({**gen.to_json(), "path": written}, ensure_ascii=False))
-    elif not gen.accepted:
-        print(gen.reason, file=sys.stderr)
-    elif args.dsl:
-        print(gen.dsl, end="" if gen.dsl.endswith("\n") else "\n")
     else:
-        print(gen.dsl, end="" if gen.dsl.endswith("\n") else "\n")
-        print(validity_line(gen.validity))
-        if gen.source != "decoder":  # the skeleton is a retrieved training program's: say so
-            print(f"structure from the {gen.source}; values from this request")
-        if written:
-            print(f"wrote {written} ({len(gen.shortcut)} bytes, {gen.ms:.0f} ms)")
-        elif gen.ok:
-            print(f"not written (give -o FILE.shortcut) ({gen.ms:.0f} ms)")
+        if gen.read_as:  # the models read a spelling-corrected request: say so
+            print(f"read as: {gen.read_as}", file=sys.stderr)
+        if not gen.accepted:
+            print(gen.reason, file=sys.stderr)
+        elif args.dsl:
+            print(gen.dsl, end="" if gen.dsl.endswith("\n") else "\n")
+        else:
+            print(gen.dsl, end="" if gen.dsl.endswith("\n") else "\n")
+            print(validity_line(gen.validity))
+            if gen.source != "decoder":  # the skeleton is a retrieved training program's: say so
+                print(f"structure from the {gen.source}; values from this request")
+            if written:
+                print(f"wrote {written} ({len(gen.shortcut)} bytes, {gen.ms:.0f} ms)")
+            elif gen.ok:
+                print(f"not written (give -o FILE.shortcut) ({gen.ms:.0f} ms)")
     if not gen.accepted:
         return EXIT_REFUSED if gen.rejected_by == "gate" else 2
     if not gen.ok:

@@ -47,6 +47,7 @@ from sashimi.io import atomic_write_bytes, read_json, write_json
 from sashimi.model.chooser import unit_rows
 from sashimi.model.encoder import Encoder, model_dir, model_id
 from sashimi.model.gate_adapter import GateAdapter
+from sashimi.model.spelling import Correction, correct_spelling
 
 OUT_OF_DOMAIN = "out of domain: this does not look like something a Shortcut can do"
 KINDS = ("linear", "mlp", "svm")  # simplest first: the adoption rule takes the first that meets the bar
@@ -255,6 +256,10 @@ class Gate:
     # Fine-tuned top encoder layers fused with the head (issue 16; `sashimi.model.gate_adapter`): the
     # decision reads the head's logit and the adapter's, each z-scored; None = the head alone.
     adapter: GateAdapter | None = field(default=None, repr=False)
+    # Whether the models read the request with its misspelt words corrected (`sashimi.model.spelling`),
+    # after `canonical_request`. Decision time only: the head and adapters were fitted on the texts as
+    # written. Gates saved before the key existed load with False.
+    spelling: bool = False
 
     def __post_init__(self) -> None:
         if self.kind not in _ARRAYS:
@@ -270,6 +275,8 @@ class Gate:
             )
         if isinstance(self.neighbour_weight, bool) or not isinstance(self.neighbour_weight, int | float):
             raise DataError(f"neighbour_weight must be a number, not {self.neighbour_weight!r}")
+        if not isinstance(self.spelling, bool):
+            raise DataError(f"'spelling' must be true or false, not {self.spelling!r}")
         if not 0.0 <= self.neighbour_weight < float("inf"):
             raise DataError(f"neighbour_weight {self.neighbour_weight} must be finite and >= 0")
         if self.neighbour_weight:
@@ -359,9 +366,20 @@ class Gate:
             return frozenset()
         return frozenset(t for t in self.lexical.vocab["word"] if " " not in t)
 
+    @cached_property
+    def spelling_words(self) -> frozenset[str]:
+        """Words the spelling correction takes as known besides its dictionary's."""
+        return _wordpiece_words() | self.known_words | DOMAIN_WORDS
+
+    def read_request(self, text: str) -> tuple[str, list[Correction]]:
+        """What the head reads of a request (its `canonical_request` form for a canonical gate, with its
+        misspelt words corrected for a spelling gate), and the corrections made."""
+        text = canonical_request(text) if self.canonical else text
+        return correct_spelling(text, self.spelling_words) if self.spelling else (text, [])
+
     def request_text(self, text: str) -> str:
-        """What the head reads of a request: its `canonical_request` form for a canonical gate."""
-        return canonical_request(text) if self.canonical else text
+        """`read_request`'s text alone."""
+        return self.read_request(text)[0]
 
     def decide(self, texts: list[str]) -> list[GateDecision]:
         """Accept/refuse for raw texts: a request with no meaning is refused as such (score 0, not
@@ -479,6 +497,7 @@ def save_gate(gate: Gate, directory: str | os.PathLike, info: dict | None = None
     meta["features"] = gate.features_name
     meta["canonical"] = gate.canonical
     meta["neighbour_weight"] = gate.neighbour_weight
+    meta["spelling"] = gate.spelling
     if gate.adapter is not None:
         meta["adapter"] = gate.adapter.to_json()
     if gate.lexical is not None:
@@ -513,6 +532,7 @@ def load_gate(directory: str | os.PathLike | None = None, *, encoder: Encoder | 
         canonical = meta.get("canonical", False)
         if not isinstance(canonical, bool):
             raise DataError("'canonical' must be true or false")
+        spelling = meta.get("spelling", False)  # gates saved before the spelling correction have none
         weight = meta.get("neighbour_weight", 0.0)  # gates saved before the neighbour margin have none
         adapter = None
         if meta.get("adapter") is not None:  # gates saved before issue 16's adapters have none
@@ -520,7 +540,7 @@ def load_gate(directory: str | os.PathLike | None = None, *, encoder: Encoder | 
             adapter = GateAdapter.from_json(meta["adapter"], own)
         arrays = {k: v for k, v in arrays.items() if not k.startswith(_ADAPTER_PREFIX)}
         gate = Gate(
-            meta["kind"], arrays, threshold, meta, lexical, encoder or Encoder(), canonical, weight, adapter
+            meta["kind"], arrays, threshold, meta, lexical, encoder or Encoder(), canonical, weight, adapter, spelling
         )
     except DataError as err:
         raise err.with_file(str(meta_path)) from None

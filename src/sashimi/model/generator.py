@@ -65,6 +65,9 @@ class Generation:
     # where the program's Tier 1 + 2 came from: "decoder", or "neighbour R of K (cosine C)" when the
     # neighbour chooser preferred the R-th retrieved training program (its values are still this request's)
     source: str = "decoder"
+    # the request as the models read it when the gate's spelling correction changed a word ("" when not):
+    # the value filler still copies from the request as written
+    read_as: str = ""
 
     @property
     def ok(self) -> bool:
@@ -82,6 +85,7 @@ class Generation:
             "gate_score": None if self.gate_score is None else round(self.gate_score, 4),
             "tokens": self.tokens,
             "source": self.source,
+            "read_as": self.read_as,
             "ms": round(self.ms, 3),
             "stages": {k: round(v, 3) for k, v in self.stages.items()},
         }
@@ -213,6 +217,7 @@ class _Timer:
     def __init__(self) -> None:
         self.start = self.last = time.perf_counter()
         self.stages: dict[str, float] = {}
+        self.read_as = ""  # set when the models read a spelling-corrected request
 
     def lap(self, name: str) -> None:
         now = time.perf_counter()
@@ -227,6 +232,7 @@ class _Timer:
         kw.setdefault("validity", {})
         kw.setdefault("shortcut", None)
         kw.setdefault("dsl", "")
+        kw.setdefault("read_as", self.read_as)
         return Generation(ms=(time.perf_counter() - self.start) * 1000.0, stages=self.stages, **kw)
 
 
@@ -333,6 +339,14 @@ class Generator:
             model = load_run(directory)
         return cls(model, model_dir=directory, **options)  # options: max_action_count, close_bias
 
+    def preload(self) -> None:
+        """Load now what a request would otherwise load on first use (the spelling correction's word
+        list, ~0.3 s): a server does, so that no request pays for it; a one-shot CLI call does not."""
+        if self.gate.spelling:
+            from sashimi.model.spelling import preload
+
+            preload()
+
     # -- one request ----------------------------------------------------------------------------------
 
     def generate(self, prompt: str, *, beam: int = 1) -> Generation:
@@ -431,7 +445,10 @@ class Generator:
         meaningless = meaningless_reason(prompt, self._known_words)
         if meaningless is not None:
             return timer.done(accepted=False, rejected_by="gate", gate_score=0.0, reason=f"refused: {meaningless}")
-        return self.gate.request_text(prompt)
+        text, corrections = self.gate.read_request(prompt)
+        if corrections:
+            timer.read_as = text
+        return text
 
     def _front(self, prompt: str, timer: _Timer, encoded: tuple | None = None) -> Generation | tuple:
         """Checks, encoder and gate: a refused request's `Generation`, or what the model needs for an

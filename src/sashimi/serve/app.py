@@ -4,7 +4,7 @@
 and shared by every request). Endpoints:
 
 - `GET /` — the single page (static files shipped in `sashimi/serve/static/`, no CDN, no build step);
-- `POST /api/generate` `{"prompt", "beam"}` → `{accepted, reason, dsl, validity, download_url, ms}`;
+- `POST /api/generate` `{"prompt", "beam"}` → `{accepted, reason, dsl, validity, download_url, ms, model_ms, stages, read_as}`;
 - `POST /api/compile` `{"dsl", "lint"}` → `{dsl, validity, download_url, ms}` (for edited programs);
 - `GET /api/shortcut/{id}` → the `.shortcut` binary plist of an earlier answer;
 - `GET /api/lexicon` → the DSL keywords and condition words, read from the grammar (the page's
@@ -472,7 +472,9 @@ def load_generator(model_dir: str | None = None, workers: int = 1) -> GeneratorL
         from sashimi.serve.pool import GeneratorPool
 
         return GeneratorPool(model_dir, workers)
-    return Generator.load(model_dir)
+    generator = Generator.load(model_dir)
+    generator.preload()
+    return generator
 
 
 def create_app(
@@ -651,6 +653,8 @@ def create_app(
             "ms": round((time.perf_counter() - t0) * 1000.0, 1),
             "model_ms": round(float(gen.ms), 1),
             "stages": {k: round(float(v), 1) for k, v in (gen.stages or {}).items()},
+            # the request as the models read it when a misspelt word was corrected ("" when not)
+            "read_as": getattr(gen, "read_as", ""),
         }
 
     @app.post("/api/compile")

@@ -86,6 +86,7 @@ def _load(model_dir: str | None, ready, parent: int) -> None:
     threading.Thread(target=_exit_with, args=(parent,), daemon=True).start()
     try:
         _generator = Generator.load(model_dir)
+        _generator.preload()
     except SashimiError as err:  # reported by the parent's first call (`_catalog`), not as a traceback
         _load_error = _described(err)
     ready.wait()

@@ -220,7 +220,9 @@
       const lines = showValidity(res.validity);
       renderProgram(res.dsl, lines);
       setDownload(res.download_url);
-      $("timing").textContent = "generated in " + Math.round(res.ms) + " ms";
+      // a misspelt word was corrected before the model read the request: say how it was read
+      $("timing").textContent = "generated in " + Math.round(res.ms) + " ms" +
+        (res.read_as ? " \u00b7 read as: \u201c" + res.read_as + "\u201d" : "");
       $("editor").value = res.dsl;
       $("result").hidden = false;
     } catch (err) {

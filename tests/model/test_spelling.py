@@ -1,0 +1,99 @@
+"""Spelling correction before the encoder (issue 16: a typo must not flip the gate): what it corrects,
+what it never touches, and how the gate, `sashimi gate`, the generator and `exp gate --save` use it."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+
+import pytest
+
+from sashimi.cli import main
+from sashimi.errors import DataError
+from sashimi.model.gate import load_gate, save_gate
+from sashimi.model.spelling import MAX_CORRECTIONS, correct_spelling
+
+
+@pytest.mark.parametrize(
+    ("typo", "word"),
+    [
+        ("remidner", "reminder"),  # two letters swapped
+        ("pyhton", "python"),
+        ("remnder", "reminder"),  # one deleted
+        ("remminder", "reminder"),  # one inserted
+        ("reminver", "reminder"),  # one replaced
+        ("clipbaord", "clipboard"),
+    ],
+)
+def test_a_single_typo_is_corrected(typo, word):
+    text, fixes = correct_spelling(f"set a {typo} now")
+    assert text == f"set a {word} now"
+    assert [(f.word, f.corrected, f.start) for f in fixes] == [(typo, word, 6)]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "resize my photos in gmail and jira",  # rare but real words a spelling dictionary lacks
+        "the struct of a yaml file",
+        "resizes sortable lists",  # regular forms of known words
+        "turn on the flashlight",
+        'note "remidner pyhton" verbatim',  # quoted text
+        "open https://exmaple.com/remidner and mail bob@remidner.com",  # URLs, addresses
+        "save to /tmp/remidner",  # paths
+        "open iCal and REMIDNER and remidner2",  # inner capitals, capitals only, digits
+        "teh cta",  # fewer than 4 letters
+        "qzxvbnmw",  # nothing one edit away
+    ],
+)
+def test_what_is_never_changed(text):
+    assert correct_spelling(text) == (text, [])
+
+
+def test_capitals_kept_known_words_respected_and_corrections_capped():
+    assert correct_spelling("Wirte a poem")[0] == "Write a poem"
+    assert correct_spelling("remidner", frozenset({"remidner"})) == ("remidner", [])
+    text, fixes = correct_spelling(" ".join(["remidner"] * (MAX_CORRECTIONS + 4)))
+    assert len(fixes) == MAX_CORRECTIONS and text.split().count("remidner") == 4
+    for f in correct_spelling("a remidner and a pyhton script")[1]:  # offsets point at the word written
+        assert "a remidner and a pyhton script"[f.start : f.start + len(f.word)] == f.word
+
+
+def test_the_gate_reads_corrected_canonical_requests_and_stores_the_setting(tmp_path):
+    gate = load_gate()
+    assert gate.spelling  # the shipped gate corrects (RESULTS 9)
+    assert gate.read_request("Hey Siri, set a remidner please")[0] == "set a reminder"
+    off = replace(gate, spelling=False)
+    assert off.read_request("Hey Siri, set a remidner please") == ("set a remidner", [])
+    saved = save_gate(off, tmp_path / "g")
+    assert json.loads((saved / "gate.json").read_text())["spelling"] is False
+    assert load_gate(saved).spelling is False
+    meta = json.loads((saved / "gate.json").read_text())
+    del meta["spelling"]  # a gate saved before the setting existed
+    (saved / "gate.json").write_text(json.dumps(meta))
+    assert load_gate(saved).spelling is False
+    meta["spelling"] = "yes"
+    (saved / "gate.json").write_text(json.dumps(meta))
+    with pytest.raises(DataError, match="'spelling' must be true or false"):
+        load_gate(saved)
+
+
+def test_a_typo_does_not_flip_the_shipped_gate_and_sashimi_gate_says_what_it_read(capsys):
+    gate = load_gate()
+    pairs = [
+        ("Write a python script that renames files", "Write a pyhton script that renames files"),
+        ("Set a reminder to water the plants", "Set a remidner to water the plants"),
+    ]
+    for clean, typo in pairs:
+        a, b = gate.decide([clean, typo])
+        assert a.accept == b.accept and abs(a.score - b.score) < 1e-6
+    assert main(["gate", "Set a remidner to water the plants", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["accept"] and out["read_as"] == "Set a reminder to water the plants"
+    assert main(["gate", "Set a reminder to water the plants", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["read_as"] == ""
+
+
+def test_exp_gate_spelling_needs_save(capsys):
+    assert main(["exp", "gate", "--ood", "x.jsonl", "--spelling"]) == 2
+    assert "--spelling is a setting of the saved gate" in capsys.readouterr().err
