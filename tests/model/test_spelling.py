@@ -96,4 +96,33 @@ def test_a_typo_does_not_flip_the_shipped_gate_and_sashimi_gate_says_what_it_rea
 
 def test_exp_gate_spelling_needs_save(capsys):
     assert main(["exp", "gate", "--ood", "x.jsonl", "--spelling"]) == 2
-    assert "--spelling is a setting of the saved gate" in capsys.readouterr().err
+    assert "--spelling reads requests as a saved gate would" in capsys.readouterr().err
+
+
+def test_exp_gate_reads_held_out_and_cv_test_prompts_corrected(tmp_path, encoder, capsys, monkeypatch):
+    """`exp gate --spelling`: the saved gate corrects; held-out, real dev and CV test prompts are read
+    corrected (only changed texts embedded again), while fitting uses the texts as written."""
+    import numpy as np
+
+    import sashimi.eval.gate_exp as gate_exp
+    from sashimi.data.ood import build_ood_set
+
+    gate = replace(load_gate(encoder=encoder), spelling=True)
+    texts = ["set a remidner for noon", "turn on the flashlight"]
+    x = encoder.embed(texts)
+    read_x, read = gate_exp._read_as(gate, encoder, texts, x, spelling=True)
+    assert read == ["set a reminder for noon", "turn on the flashlight"]
+    assert np.allclose(read_x[0], encoder.embed([read[0]])[0]) and np.array_equal(read_x[1], x[1])
+    assert gate_exp._read_as(gate, encoder, texts, x, spelling=False) == (x, texts)
+
+    monkeypatch.setattr(gate_exp, "_latency", lambda gate, texts: {"n_timed": 0})
+    rows = build_ood_set(seed=0, per_category=12, in_domain=100).rows
+    path = tmp_path / "ood.jsonl"
+    path.write_text("".join(json.dumps(r.to_json()) + "\n" for r in rows))
+    args = ["exp", "gate", "--ood", str(path), "--cache-dir", str(encoder.cache_root), "--kinds", "linear"]
+    args += ["--features", "embedding+lexical", "--json", "--spelling"]
+    assert main([*args, "--save", str(tmp_path / "g")]) == 0
+    assert json.loads(capsys.readouterr().out)["spelling"] is True
+    assert load_gate(tmp_path / "g").spelling is True
+    assert main([*args, "--cv", "2"]) == 0
+    assert json.loads(capsys.readouterr().out)["spelling"] is True

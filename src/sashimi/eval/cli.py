@@ -109,9 +109,9 @@ def _register_experiments(groups: dict) -> None:
     p.add_argument(
         "--spelling",
         action="store_true",
-        help="with --save: the saved gate corrects misspelt words before the encoder reads a request "
-        "(decision time only: the figures printed are of the texts as written; "
-        "benchmarks/gate_spelling.py measures both)",
+        help="with --save: the saved gate corrects misspelt words before the encoder reads a request, "
+        "and the held-out and real dev figures are of requests read that way (with --cv: each fold's test "
+        "prompts); decision time only: the gates are fitted on the texts as written",
     )
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("--quiet", action="store_true", help="no progress bar (there is none off a terminal)")
@@ -187,8 +187,8 @@ def _cmd_exp_gate(args: argparse.Namespace) -> int:
     if args.adapter is not None and args.ood is None:
         print("error: --adapter trains with --ood FILE", file=sys.stderr)
         return 2
-    if args.spelling and args.save is None:
-        print("error: --spelling is a setting of the saved gate: give --save DIR", file=sys.stderr)
+    if args.spelling and args.save is None and args.cv is None:
+        print("error: --spelling reads requests as a saved gate would: give --save DIR or --cv K", file=sys.stderr)
         return 2
     try:
         adapter = _key_values(args.adapter) if args.adapter is not None else None
@@ -210,7 +210,7 @@ def _cmd_exp_gate(args: argparse.Namespace) -> int:
         "adapter": adapter,
     }
     if args.cv is not None:
-        result = cross_validate_command(args.ood, folds=args.cv, **common)
+        result = cross_validate_command(args.ood, folds=args.cv, spelling=args.spelling, **common)
         lines = [
             f"best: {result['best']}" + ("" if result["best_meets_bar"] else " (no candidate meets the bar)")
         ]

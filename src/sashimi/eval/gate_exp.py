@@ -66,6 +66,7 @@ from sashimi.model.gate import (
     sigmoid,
 )
 from sashimi.model.gate_adapter import GateAdapter
+from sashimi.model.spelling import correct_spelling
 
 
 def load_labelled(path: str | os.PathLike, *, need_template: bool = False) -> list[dict]:
@@ -161,6 +162,7 @@ def _latency(gate, texts: list[str]) -> dict:
     enc.embed(["warm-up"])  # model load is not part of the per-prompt time
     enc_times, head_times = [], []
     for t in texts:
+        t = gate.request_text(t)  # canonical (the timed prompts are raw), and corrected for a spelling gate
         taps = enc.hidden_states([t], gate.adapter.first_layer) if gate.adapter is not None else None
         t0 = time.perf_counter()
         e = enc.embed([t])
@@ -213,6 +215,19 @@ def embed_real_dev(encoder, real_dev: str | os.PathLike | None):
     return dev_texts, encoder.embed(dev_texts)
 
 
+def _read_as(gate: Gate, encoder, texts: list[str], x: np.ndarray, spelling: bool) -> tuple[np.ndarray, list[str]]:
+    """(embeddings, texts) as `gate` reads canonical `texts` at decision time: with `spelling`, misspelt
+    words corrected (`Gate.spelling`; only the changed texts are embedded again)."""
+    if not spelling:
+        return x, texts
+    fixed = [correct_spelling(t, gate.spelling_words)[0] for t in texts]
+    changed = [i for i, (a, b) in enumerate(zip(texts, fixed, strict=True)) if a != b]
+    if changed:
+        x = np.array(x, copy=True)
+        x[changed] = encoder.embed([fixed[i] for i in changed])
+    return x, fixed
+
+
 def _candidate_names(features: tuple[str, ...], kinds: tuple[str, ...] | None) -> list[tuple[str, str, str]]:
     """(name, feature set, kind), simplest first: feature sets outer, kinds inner (the adoption order)."""
     return [
@@ -253,8 +268,9 @@ def experiment_command(
 ) -> dict:
     """Run EXP-1.2 on a labelled OOD set; save the adopted gate to `save_dir` only when one is given.
 
-    `spelling`: the saved gate corrects misspelt words before the encoder (`Gate.spelling`). At decision
-    time only: every figure here is of the texts as written (`benchmarks/gate_spelling.py` measures both).
+    `spelling`: the gates read the held-out and real dev requests with misspelt words corrected, as the
+    saved gate (`Gate.spelling`) does at decision time; fitting and its out-of-fold figures use the texts
+    as written (`benchmarks/gate_spelling.py` measures a saved gate both ways).
 
     With `adapter` (a `sashimi.train.gate_adapter.LoRAConfig` as a dict; `--adapter key=value,...`) one
     more candidate, "linear+lexical+adapter": the linear embedding+lexical head fused with LoRA adapters
@@ -288,8 +304,9 @@ def experiment_command(
         train = (x[train_idx], is_ood[train_idx], groups[train_idx], train_texts)
         gate, oof, oof_logits[name] = _fit_calibrated(kind, feature_set, train, seed, threshold_rule, bar)
         fit_seconds = time.perf_counter() - t0
+        test_x, read_texts = _read_as(gate, data.encoder, test_texts, x[test_idx], spelling)
         t0 = time.perf_counter()
-        scores = gate.scores(x[test_idx], test_texts)
+        scores = gate.scores(test_x, read_texts)
         head_us = 1e6 * (time.perf_counter() - t0) / len(test_idx)
         m = ood_metrics(scores, is_ood[test_idx], gate.threshold)
         m["features"] = feature_set
@@ -306,7 +323,7 @@ def experiment_command(
         m["head_us_per_prompt_batched"] = round(head_us, 3)
         m["per_category_accept_rate"] = _per_category(test_rows, scores, gate.threshold)
         if dev_x is not None:
-            dev_scores = gate.scores(dev_x, dev_texts)
+            dev_scores = gate.scores(*_read_as(gate, data.encoder, dev_texts, dev_x, spelling))
             m["real_dev_false_reject_rate"] = round(float((dev_scores < gate.threshold).mean()), 4)
         candidates[name] = m
         gates[name] = gate
@@ -320,7 +337,8 @@ def experiment_command(
         head = (gates["linear+lexical"], oof_logits["linear+lexical"])
         gate, oof = _adapter_candidate(head, adapter, data.encoder, train, seed, threshold_rule, keep, progress)
         first = gate.adapter.first_layer
-        scores = gate.scores(x[test_idx], test_texts, data.encoder.hidden_states(test_texts, first))
+        test_x, read_texts = _read_as(gate, data.encoder, test_texts, x[test_idx], spelling)
+        scores = gate.scores(test_x, read_texts, data.encoder.hidden_states(read_texts, first))
         m = ood_metrics(scores, is_ood[test_idx], gate.threshold)
         m["features"] = "embedding+lexical+adapter"
         cv = ood_metrics(oof, is_ood[train_idx], gate.threshold)
@@ -330,7 +348,8 @@ def experiment_command(
         m["fit_seconds"] = round(time.perf_counter() - t0, 3)
         m["per_category_accept_rate"] = _per_category(test_rows, scores, gate.threshold)
         if dev_x is not None:
-            dev_scores = gate.scores(dev_x, dev_texts, data.encoder.hidden_states(dev_texts, first))
+            dev_read_x, dev_read = _read_as(gate, data.encoder, dev_texts, dev_x, spelling)
+            dev_scores = gate.scores(dev_read_x, dev_read, data.encoder.hidden_states(dev_read, first))
             m["real_dev_false_reject_rate"] = round(float((dev_scores < gate.threshold).mean()), 4)
         m["adapter"] = dict(adapter)
         candidates[name] = m
@@ -360,7 +379,7 @@ def experiment_command(
         else max(eligible, key=lambda k: (candidates[k]["cv_train"]["f1"], -names.index(k)))
     )
     timed = [rows[i]["prompt"] for i in test_idx[:n_timed]]
-    latency = _latency(gates[adopted], timed)
+    latency = _latency(replace(gates[adopted], spelling=spelling), timed)
     result = {
         "experiment": "EXP-1.2",
         "ood_file": str(ood),
@@ -391,6 +410,7 @@ def experiment_command(
         "feature_sets": list(features),
         "kinds": list(kinds or KINDS),
         "adapter": dict(adapter) if adapter is not None else None,
+        "spelling": spelling,
     }
     if save_dir is not None:
         target = Path(save_dir)
@@ -574,6 +594,7 @@ def cross_validate_command(
     kinds: tuple[str, ...] | None = None,
     progress: bool | None = None,
     adapter: dict | None = None,
+    spelling: bool = False,
 ) -> dict:
     """EXP-1.2 by pooled, template-grouped cross-validation: every prompt is scored once, by a gate that
     never saw its template.
@@ -581,6 +602,8 @@ def cross_validate_command(
     With `adapter` (as `experiment_command`'s), the fused candidate "linear+lexical+adapter" is
     cross-validated too: per outer fold, 6 adapter trainings (5 inner folds and the fold's whole training
     part), kept in `out_dir/adapters/outer<f>` so that an interrupted run resumes where it stopped.
+    With `spelling`, each fold's gate reads its test prompts and real dev with misspelt words corrected
+    (decision time, as `Gate.spelling`); fitting uses the texts as written, so kept adapters are reused.
 
     Outer folds: GroupKFold over `template_id`, the template-to-fold assignment shuffled by `seed`. In each
     fold every candidate gets its threshold from out-of-fold scores on the outer-training part (nested,
@@ -660,14 +683,15 @@ def cross_validate_command(
         per_fold, dev_frr = [], []
         for f, (tr, te) in enumerate(splits, start=1):
             gate = fit_fold(f, tr)
-            test_texts = [texts[i] for i in te]
-            scores = gate.scores(x[te], test_texts, taps_of(gate, test_texts))
+            test_x, test_texts = _read_as(gate, data.encoder, [texts[i] for i in te], x[te], spelling)
+            scores = gate.scores(test_x, test_texts, taps_of(gate, test_texts))
             margins[te] = np.asarray(scores, dtype=np.float64) - gate.threshold
             fm = ood_metrics(scores, is_ood[te], gate.threshold)
             fold = {k: fm[k] for k in ("n_ood", "n_in_domain", "precision", "recall", "confusion")}
             fold.update(fold=f, threshold=round(float(gate.threshold), 6), meets_bar=meets_bar(fm))
             if dev_x is not None:
-                dev_scores = gate.scores(dev_x, dev_texts, taps_of(gate, dev_texts))
+                dev_read_x, dev_read = _read_as(gate, data.encoder, dev_texts, dev_x, spelling)
+                dev_scores = gate.scores(dev_read_x, dev_read, taps_of(gate, dev_read))
                 dev_frr.append(float((dev_scores < gate.threshold).mean()))
                 fold["real_dev_false_reject_rate"] = round(dev_frr[-1], 4)
             per_fold.append(fold)
@@ -703,6 +727,7 @@ def cross_validate_command(
         "feature_sets": list(features),
         "kinds": list(kinds or KINDS),
         "adapter": dict(adapter) if adapter is not None else None,
+        "spelling": spelling,
         "positive_class": "ood",
         "bar": {"precision": PRECISION_BAR, "recall": RECALL_BAR},
         "candidates": candidates,

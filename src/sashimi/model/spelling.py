@@ -16,7 +16,7 @@ paths. The value filler still reads the request as written, so a correction neve
 the generated program — only what the encoder and the gate read.
 
 Known words: the caller's (WordPiece whole words, the gate's lexical and domain words) are never
-corrected; the frequency list (~320 k words, ~0.2 s) loads on the first word they do not know.
+corrected; the frequency list (~320 k words: ~0.3 s and ~56 MB) loads on the first word they do not know.
 """
 
 from __future__ import annotations
