@@ -7,11 +7,18 @@ import json
 from dataclasses import replace
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from sashimi.cli import main
 from sashimi.errors import DataError
 from sashimi.model.gate import load_gate, save_gate
 from sashimi.model.spelling import MAX_CORRECTIONS, correct_spelling
+
+# pieces of text with typos, known and rare words, protected spans and odd characters
+_PIECES = [" ", "  ", ",", ".", "'", '"', "-", "/", "@", "3", "é", "\n", "remidner", "Pyhton", "REMIDNER",
+           "reminder", "set", "a", "the", "clipbaord", "gmail", "qzxvbnmw", "https://x.io/remidner", "it's",
+           "peolpe", "teh", "resizes", "Wirte", "“", "”"]
 
 
 @pytest.mark.parametrize(
@@ -126,3 +133,20 @@ def test_exp_gate_reads_held_out_and_cv_test_prompts_corrected(tmp_path, encoder
     assert load_gate(tmp_path / "g").spelling is True
     assert main([*args, "--cv", "2"]) == 0
     assert json.loads(capsys.readouterr().out)["spelling"] is True
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(_PIECES), max_size=12).map("".join))
+def test_correction_is_safe_on_any_text(text):
+    """Any text: only whole correctable words change, each into a word one edit away; a second pass
+    changes nothing; the characters between words are kept."""
+    fixed, fixes = correct_spelling(text)
+    assert len(fixes) <= MAX_CORRECTIONS
+    assert correct_spelling(fixed) == (fixed, [])
+    rebuilt, last = [], 0
+    for f in fixes:
+        assert text[f.start : f.start + len(f.word)] == f.word and f.word.lower() != f.corrected.lower()
+        assert abs(len(f.word) - len(f.corrected)) <= 1
+        rebuilt += [text[last : f.start], f.corrected]
+        last = f.start + len(f.word)
+    assert "".join(rebuilt) + text[last:] == fixed
