@@ -1,0 +1,90 @@
+"""How much should the adapters weigh against the linear head in the fused gate? (issue 16; RESULTS §9)
+
+The shipped gate's in-domain logit is z_head + z_adapter (each z-scored with its out-of-fold mean and
+spread). This scores z_head + w * z_adapter for several w, out of fold on the training part of ood17's
+template split (seed 0: the shipped gate's), with the fold adapters its `sashimi exp gate --adapter --out
+DIR` run kept in DIR/adapters (nothing is trained): recall at 99 % precision, AUROC, and the real dev false
+rejects at the threshold the precision rule picks on those out-of-fold scores. Nothing here reads the
+blind set.
+
+    python benchmarks/gate_fusion_weight.py --ood runs/bench/ood17.jsonl --adapters runs/bench/gate_adapter/adapters \\
+        --real-dev runs/bench/split/dev.jsonl --out runs/bench/gate_fusion_weight.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+from sklearn.metrics import roc_auc_score
+from sklearn.model_selection import GroupKFold, GroupShuffleSplit
+
+WEIGHTS = (0.5, 0.75, 1.0, 1.5, 2.0, 3.0)
+
+
+def zscore(a: np.ndarray, ref: np.ndarray) -> np.ndarray:
+    return (a - ref.mean()) / (ref.std() + 1e-12)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--ood", type=Path, required=True)
+    ap.add_argument("--adapters", type=Path, required=True, help="the kept adapters of the shipped gate's run")
+    ap.add_argument("--real-dev", type=Path, required=True)
+    ap.add_argument("--out", type=Path, default=None)
+    args = ap.parse_args(argv)
+
+    from sashimi.eval.gate_exp import _adapter_key, _load_adapter, _load_embedded, _oof_scores, embed_real_dev
+    from sashimi.eval.metrics import precision_threshold, recall_at_precision
+    from sashimi.model.gate import load_gate
+    from sashimi.train import gate_adapter as lora
+
+    data = _load_embedded(args.ood, None, progress=False)
+    x, is_ood, groups, texts = data.x, data.is_ood, data.groups, data.texts
+    tr, _ = next(GroupShuffleSplit(n_splits=1, test_size=0.2, random_state=0).split(x, is_ood, groups))
+    xt, ot, gt, tt = x[tr], is_ood[tr], groups[tr], [texts[i] for i in tr]
+    head = _oof_scores("linear", "embedding+lexical", xt, ot, gt, tt, 0, logits=True)
+    cfg = lora.LoRAConfig(layers=3, rank=32, lr=1e-3)
+    states = data.encoder.hidden_states(tt, cfg.first_layer)
+    adapter = np.zeros(len(tr))
+    for k, (a, b) in enumerate(GroupKFold(n_splits=5).split(xt, ot, gt)):
+        arrays = _load_adapter(args.adapters / f"fold{k}.safetensors", _adapter_key(cfg, 0, [tt[i] for i in a], ot[a]))
+        if arrays is None:
+            print(f"error: no kept adapter for fold {k} in {args.adapters}", file=sys.stderr)
+            return 2
+        adapter[b] = lora.ood_logits(lora.load(data.encoder, cfg, arrays), [states[i] for i in b])
+    z_head, z_adapter = zscore(head, head), zscore(-adapter, -adapter)  # in-domain logits, out of fold
+
+    # real dev through the shipped gate's own parts: its head logit and its adapter's, z-scored as it does
+    gate = load_gate(encoder=data.encoder)
+    dev_texts, dev_x = embed_real_dev(data.encoder, args.real_dev)
+    dev_texts = [gate.request_text(t) for t in dev_texts]  # as the shipped gate reads them
+    dev_x = data.encoder.embed(dev_texts)
+    ad = gate.adapter
+    dev_head = (gate.features(dev_x, dev_texts) @ gate.arrays["w"].astype(np.float64)) + float(gate.arrays["b"][0])
+    dev_adapter = ad.ood_logits(data.encoder.hidden_states(dev_texts, ad.first_layer))
+    dev_z_head = (dev_head - ad.head_mean) / ad.head_std
+    dev_z_adapter = (-dev_adapter - ad.mean) / ad.std
+
+    report = {"rows": len(tr), "ood_rows": int(ot.sum()), "weights": {}}
+    for w in WEIGHTS:
+        score = z_head + w * z_adapter
+        prob = 1.0 / (1.0 + np.exp(-np.clip(score, -60, 60)))
+        threshold = precision_threshold(prob, ot)
+        dev_prob = 1.0 / (1.0 + np.exp(-np.clip(dev_z_head + w * dev_z_adapter, -60, 60)))
+        report["weights"][str(w)] = {
+            "recall_at_p99": round(float(recall_at_precision(prob, ot, 0.99)), 4),
+            "auroc": round(float(roc_auc_score(ot, -score)), 4),
+            "real_dev_false_reject_rate": round(float((dev_prob < threshold).mean()), 4),
+        }
+    print(json.dumps(report, indent=2))
+    if args.out is not None:
+        args.out.write_text(json.dumps(report, indent=2) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
