@@ -81,6 +81,8 @@ for s in $STEPS; do case $s in
     step gate16-cv sh -c "sashimi exp gate --ood '$OUT/ood17.jsonl' --real-dev '$OUT/split/dev.jsonl' --cv 5 --kinds linear --features embedding+lexical --json --out '$OUT/gate16_cv' > '$OUT/gate16_cv.json'"
     # the same with the shipped fused gate beside: 30 adapter trainings, ~100 min on 2 cores (resumable: kept in $OUT/gate17_adapter_cv/adapters)
     step gate16-cv-adapter sh -c "sashimi exp gate --ood '$OUT/ood17.jsonl' --real-dev '$OUT/split/dev.jsonl' --cv 5 --kinds linear --features embedding+lexical --adapter layers=3,rank=32,lr=1e-3 --json --out '$OUT/gate17_adapter_cv' > '$OUT/gate17_adapter_cv.json'"
+    # the same folds with each test prompt read as the shipped gate reads it (misspelt words corrected; the kept adapters reused, ~10 min)
+    step gate16-cv-adapter-spelling sh -c "sashimi exp gate --ood '$OUT/ood17.jsonl' --real-dev '$OUT/split/dev.jsonl' --cv 5 --kinds linear --features embedding+lexical --adapter layers=3,rank=32,lr=1e-3 --spelling --json --out '$OUT/gate17_adapter_cv' > '$OUT/gate17_adapter_cv_spelling.json'"
     step gate16-blind sh -c "sashimi exp gate --evaluate tests/data/gate_blind.jsonl --json > '$OUT/gate16_blind.json'"
     step gate16-flips-blind sh -c "sashimi exp gate-flips --data tests/data/gate_blind.jsonl --json > '$OUT/gate16_flips_blind.json'"
     step gate16-flips-ood sh -c "sashimi exp gate-flips --data '$OUT/ood17.jsonl' --limit 600 --json > '$OUT/gate16_flips_ood600.json'"
