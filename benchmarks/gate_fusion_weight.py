@@ -8,7 +8,10 @@ rejects at the threshold the precision rule picks on those out-of-fold scores. N
 blind set.
 
     python benchmarks/gate_fusion_weight.py --ood runs/bench/ood17.jsonl --adapters runs/bench/gate_adapter/adapters \\
-        --real-dev runs/bench/split/dev.jsonl --out runs/bench/gate_fusion_weight.json
+        --real-dev runs/bench/split/dev.jsonl --out runs/bench/gate_fusion_weight.json [--neighbours]
+
+`--neighbours`: also the head with the neighbour margin (EXP-1.2's "embedding+lexical+neighbours", which
+meets the CV bar alone but refuses real dev requests) fused with the adapters at w = 1.
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--adapters", type=Path, required=True, help="the kept adapters of the shipped gate's run")
     ap.add_argument("--real-dev", type=Path, required=True)
     ap.add_argument("--out", type=Path, default=None)
+    ap.add_argument("--neighbours", action="store_true", help="also: the neighbour-margin head fused with the adapters")
     args = ap.parse_args(argv)
 
     from sashimi.eval.gate_exp import _adapter_key, _load_adapter, _load_embedded, _oof_scores, embed_real_dev
@@ -70,6 +74,22 @@ def main(argv: list[str] | None = None) -> int:
     dev_z_adapter = (-dev_adapter - ad.mean) / ad.std
 
     report = {"rows": len(tr), "ood_rows": int(ot.sum()), "weights": {}}
+    if args.neighbours:  # the head with the neighbour margin in its logit instead (EXP-1.2's "+neighbours")
+        from sashimi.eval.gate_exp import _fit
+
+        nb = _oof_scores("linear", "embedding+lexical+neighbours", xt, ot, gt, tt, 0, logits=True)
+        nb_gate = _fit("linear", "embedding+lexical+neighbours", xt, ot, gt, tt, 0)
+        dev_nb = nb_gate.logits(dev_x, dev_texts)
+        score = zscore(nb, nb) + z_adapter
+        prob = 1.0 / (1.0 + np.exp(-np.clip(score, -60, 60)))
+        threshold = precision_threshold(prob, ot)
+        dev_prob = 1.0 / (1.0 + np.exp(-np.clip((dev_nb - nb.mean()) / (nb.std() + 1e-12) + dev_z_adapter, -60, 60)))
+        report["neighbour_head"] = {
+            "recall_at_p99": round(float(recall_at_precision(prob, ot, 0.99)), 4),
+            "auroc": round(float(roc_auc_score(ot, -score)), 4),
+            "real_dev_false_reject_rate": round(float((dev_prob < threshold).mean()), 4),
+            "head_alone_recall_at_p99": round(float(recall_at_precision(1 / (1 + np.exp(-nb)), ot, 0.99)), 4),
+        }
     for w in WEIGHTS:
         score = z_head + w * z_adapter
         prob = 1.0 / (1.0 + np.exp(-np.clip(score, -60, 60)))

@@ -73,16 +73,19 @@ for s in $STEPS; do case $s in
     step gate-cv sh -c "sashimi exp gate --ood '$OUT/ood.jsonl' --real-dev '$OUT/split/dev.jsonl' --cv 5 --kinds linear --json --out '$OUT/gate_cv' > '$OUT/gate_cv.json'" ;;
   gate-ship)  # THE shipped gate (issue 16): linear head on embedding+lexical fused with rank-32 adapters on MiniLM's top 3
     # layers, seed 0, precision rule, trained on ood17 (~20 min; the adapters trained are kept in $OUT/gate_adapter/adapters, a rerun reuses them);
-    # misspelt words corrected before the encoder at decision time (--spelling, since 2026-12-02's seventh session)
+    # misspelt words corrected before the encoder at decision time (--spelling), and the head with the neighbour margin
+    # (embedding+lexical+neighbours) as the adapters' partner (both since 2026-12-02's eighth session)
     ood17
-    step gate-ship sh -c "sashimi exp gate --ood '$OUT/ood17.jsonl' --real-dev '$OUT/split/dev.jsonl' --kinds linear --features embedding+lexical --seed 0 --threshold-rule precision --adapter layers=3,rank=32,lr=1e-3 --spelling --out '$OUT/gate_adapter' --save src/sashimi/model/assets/gate --json > '$OUT/gate_ship.json'" ;;
+    step gate-ship sh -c "sashimi exp gate --ood '$OUT/ood17.jsonl' --real-dev '$OUT/split/dev.jsonl' --kinds linear --features embedding+lexical+neighbours --seed 0 --threshold-rule precision --adapter layers=3,rank=32,lr=1e-3 --spelling --out '$OUT/gate_adapter' --save src/sashimi/model/assets/gate --json > '$OUT/gate_ship.json'" ;;
   gate16)  # issue 16's checks of the shipped gate: pooled 5-fold CV on its set (ood17), blind set, metamorphic flips, latency
     ood17
     step gate16-cv sh -c "sashimi exp gate --ood '$OUT/ood17.jsonl' --real-dev '$OUT/split/dev.jsonl' --cv 5 --kinds linear --features embedding+lexical --json --out '$OUT/gate16_cv' > '$OUT/gate16_cv.json'"
     # the same with the shipped fused gate beside: 30 adapter trainings, ~100 min on 2 cores (resumable: kept in $OUT/gate17_adapter_cv/adapters)
     step gate16-cv-adapter sh -c "sashimi exp gate --ood '$OUT/ood17.jsonl' --real-dev '$OUT/split/dev.jsonl' --cv 5 --kinds linear --features embedding+lexical --adapter layers=3,rank=32,lr=1e-3 --json --out '$OUT/gate17_adapter_cv' > '$OUT/gate17_adapter_cv.json'"
-    # the same folds with each test prompt read as the shipped gate reads it (misspelt words corrected; the kept adapters reused, ~10 min)
+    # the same folds with each test prompt read as the shipped gate reads it (misspelt words corrected; the kept adapters reused, ~2 min)
     step gate16-cv-adapter-spelling sh -c "sashimi exp gate --ood '$OUT/ood17.jsonl' --real-dev '$OUT/split/dev.jsonl' --cv 5 --kinds linear --features embedding+lexical --adapter layers=3,rank=32,lr=1e-3 --spelling --json --out '$OUT/gate17_adapter_cv' > '$OUT/gate17_adapter_cv_spelling.json'"
+    # THE shipped gate's configuration: the neighbour-margin head as the adapters' partner (the same kept adapters, ~2 min)
+    step gate16-cv-shipped sh -c "sashimi exp gate --ood '$OUT/ood17.jsonl' --real-dev '$OUT/split/dev.jsonl' --cv 5 --kinds linear --features embedding+lexical+neighbours --adapter layers=3,rank=32,lr=1e-3 --spelling --json --out '$OUT/gate17_adapter_cv' > '$OUT/gate17_adapter_nb_cv.json'"
     step gate16-blind sh -c "sashimi exp gate --evaluate tests/data/gate_blind.jsonl --json > '$OUT/gate16_blind.json'"
     step gate16-flips-blind sh -c "sashimi exp gate-flips --data tests/data/gate_blind.jsonl --json > '$OUT/gate16_flips_blind.json'"
     step gate16-flips-ood sh -c "sashimi exp gate-flips --data '$OUT/ood17.jsonl' --limit 600 --json > '$OUT/gate16_flips_ood600.json'"

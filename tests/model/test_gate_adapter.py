@@ -182,7 +182,15 @@ def test_exp_gate_adapter_fuses_keeps_its_adapters_and_saves_a_usable_gate(tmp_p
     assert len(trained) == 1  # only the damaged one is trained again, to the same numbers
     fused = again["candidates"]["linear+lexical+adapter"]
     assert fused == m | {"fit_seconds": fused["fit_seconds"]}
-    with pytest.raises(DataError, match="linear embedding\\+lexical head"):
+    # the head with the neighbour margin as the partner: the same kept adapters (same training texts)
+    nb_kw = kw | {"features": ("embedding+lexical+neighbours",)}
+    nb = gate_exp.experiment_command(path, out_dir=tmp_path / "run", save_dir=tmp_path / "nb", adapter=config, **nb_kw)
+    assert len(trained) == 1 and nb["adopted"] == "linear+lexical+neighbours+adapter"
+    assert nb["candidates"][nb["adopted"]]["features"] == "embedding+lexical+neighbours+adapter"
+    nb_gate = load_gate(tmp_path / "nb", encoder=encoder)
+    assert nb_gate.features_name == "embedding+lexical+neighbours+adapter" and nb_gate.neighbour_weight > 0
+    assert [d.accept for d in nb_gate.decide(["Set a timer for 10 minutes"])] in ([True], [False])
+    with pytest.raises(DataError, match="linear embedding\\+lexical\\[\\+neighbours\\] head"):
         gate_exp.experiment_command(path, adapter=config, **(kw | {"features": ("embedding",)}))
     with pytest.raises(DataError, match="rank >= 1"):
         gate_exp.experiment_command(path, adapter={"rank": "0"}, **kw)

@@ -274,7 +274,9 @@ def experiment_command(
 
     With `adapter` (a `sashimi.train.gate_adapter.LoRAConfig` as a dict; `--adapter key=value,...`) one
     more candidate, "linear+lexical+adapter": the linear embedding+lexical head fused with LoRA adapters
-    on MiniLM's top layers (`_adapter_candidate`); it is then the only one eligible for adoption."""
+    on MiniLM's top layers (`_adapter_candidate`; "linear+lexical+neighbours+adapter", the head with the
+    neighbour margin, when `features` has "embedding+lexical+neighbours"); it is then the only one
+    eligible for adoption."""
     if adapter is not None:
         _check_adapter(adapter, features, kinds)  # a bad config fails before any work
     started = time.time()
@@ -329,18 +331,19 @@ def experiment_command(
         gates[name] = gate
     bar.close()
     if adapter is not None:
-        name = ADAPTER_CANDIDATE
+        partner_features, partner = _partner(features)
+        name = partner + "+adapter"
         names.append(name)
         t0 = time.perf_counter()
         train = (x[train_idx], is_ood[train_idx], groups[train_idx], train_texts)
         keep = Path(out_dir) / "adapters" if out_dir is not None else None
-        head = (gates["linear+lexical"], oof_logits["linear+lexical"])
+        head = (gates[partner], oof_logits[partner])
         gate, oof = _adapter_candidate(head, adapter, data.encoder, train, seed, threshold_rule, keep, progress)
         first = gate.adapter.first_layer
         test_x, read_texts = _read_as(gate, data.encoder, test_texts, x[test_idx], spelling)
         scores = gate.scores(test_x, read_texts, data.encoder.hidden_states(read_texts, first))
         m = ood_metrics(scores, is_ood[test_idx], gate.threshold)
-        m["features"] = "embedding+lexical+adapter"
+        m["features"] = partner_features + "+adapter"
         cv = ood_metrics(oof, is_ood[train_idx], gate.threshold)
         m["cv_train"] = {k: cv[k] for k in ("precision", "recall", "f1", "auroc")}
         m["cv_train"]["meets_bar"] = meets_bar(cv)
@@ -371,7 +374,7 @@ def experiment_command(
     # Adoption reads the out-of-fold training metrics only; the held-out part is reported, never chosen on.
     eligible = [k for k in names if k not in excluded]  # `names` runs simplest first
     if adapter is not None:  # asked for: the fused gate is the one to adopt (the others are its baselines)
-        eligible = [ADAPTER_CANDIDATE]
+        eligible = [names[-1]]
     passing = [k for k in eligible if candidates[k]["cv_train"]["meets_bar"]]
     adopted = (
         passing[0]
@@ -451,7 +454,6 @@ def experiment_command(
     return result
 
 
-ADAPTER_CANDIDATE = "linear+lexical+adapter"
 
 
 def _decision(adopted: str, passing: bool, eligible: list[str], asked_for_adapter: bool) -> str:
@@ -529,9 +531,18 @@ def _adapter_candidate(
 
 
 def _check_adapter(adapter: dict, features: tuple[str, ...], kinds: tuple[str, ...] | None) -> None:
-    if "embedding+lexical" not in features or "linear" not in (kinds or KINDS):
-        raise DataError("--adapter fuses with the linear embedding+lexical head: include that candidate")
+    if not {"embedding+lexical", "embedding+lexical+neighbours"} & set(features) or "linear" not in (kinds or KINDS):
+        raise DataError(
+            "--adapter fuses with the linear embedding+lexical[+neighbours] head: include that candidate"
+        )
     _adapter_config(adapter)
+
+
+def _partner(features: tuple[str, ...]) -> tuple[str, str]:
+    """(feature set, candidate name) of the linear head the adapters fuse with: the one with the neighbour
+    margin when it is among `features`, else the embedding+lexical one."""
+    feature_set = "embedding+lexical+neighbours" if "embedding+lexical+neighbours" in features else "embedding+lexical"
+    return feature_set, "linear" + feature_set.removeprefix("embedding")
 
 
 def _adapter_config(config: dict):
@@ -664,8 +675,10 @@ def cross_validate_command(
     def fitter(kind: str, feature_set: str):
         return lambda f, tr: _fit_calibrated(kind, feature_set, train_part(tr), seed, threshold_rule, bar)[0]
 
+    partner_features, partner = _partner(features)
+
     def fused(f: int, tr) -> Gate:
-        head, _, head_oof = _fit_calibrated("linear", "embedding+lexical", train_part(tr), seed, threshold_rule, bar)
+        head, _, head_oof = _fit_calibrated("linear", partner_features, train_part(tr), seed, threshold_rule, bar)
         keep = Path(out_dir) / "adapters" / f"outer{f}" if out_dir is not None else None
         return _adapter_candidate(
             (head, head_oof), adapter, data.encoder, train_part(tr), seed, threshold_rule, keep, progress
@@ -676,7 +689,7 @@ def cross_validate_command(
 
     jobs = [(name, feature_set, fitter(kind, feature_set)) for name, feature_set, kind in todo]
     if adapter is not None:
-        jobs.append((ADAPTER_CANDIDATE, "embedding+lexical+adapter", fused))
+        jobs.append((partner + "+adapter", partner_features + "+adapter", fused))
     for name, feature_set, fit_fold in jobs:
         names.append(name)
         margins = np.full(len(rows), np.nan)
