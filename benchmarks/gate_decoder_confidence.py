@@ -11,7 +11,9 @@ decoder was trained on real train-split prompts and on our synthetic corpus, so 
 its confidence is inflated: only in-domain rows it never saw (template ids `own/...`) take part, with
 every OOD row. Reported per weight w of the z-scored confidence added to the fused logit: recall at
 99 % precision (out of fold), AUROC; and the real dev false rejects at the threshold the precision rule
-picks on those rows. Nothing is fitted on the blind set; this study does not read it.
+picks on those rows (through the shipped gate: RESULTS §9's figures were measured with the adapter gate
+of the seventh session, before the neighbour margin joined it). Nothing is fitted on the blind set; this
+study does not read it.
 
     python benchmarks/gate_decoder_confidence.py --ood runs/bench/ood17.jsonl --adapters runs/bench/gate_adapter/adapters \\
         --real-dev runs/bench/split/dev.jsonl --out runs/bench/gate_decoder_confidence.json
@@ -35,6 +37,30 @@ def zscore(a: np.ndarray, ref: np.ndarray) -> np.ndarray:
     return (a - ref.mean()) / (ref.std() + 1e-12)
 
 
+def out_of_fold(ood: Path, adapters: Path):
+    """The adapter gate's out-of-fold parts on the training part of `ood`'s template split (seed 0):
+    (embedded data, (x, is_ood, groups, texts) of the training part, the embedding+lexical head's logits,
+    the kept fold adapters' OOD logits); None (after a message) when a fold's adapter is not kept."""
+    from sashimi.eval.gate_exp import _adapter_key, _load_adapter, _load_embedded, _oof_scores
+    from sashimi.train import gate_adapter as lora
+
+    data = _load_embedded(ood, None, progress=False)
+    x, is_ood, groups, texts = data.x, data.is_ood, data.groups, data.texts
+    tr, _ = next(GroupShuffleSplit(n_splits=1, test_size=0.2, random_state=0).split(x, is_ood, groups))
+    xt, ot, gt, tt = x[tr], is_ood[tr], groups[tr], [texts[i] for i in tr]
+    head = _oof_scores("linear", "embedding+lexical", xt, ot, gt, tt, 0, logits=True)
+    cfg = lora.LoRAConfig(layers=3, rank=32, lr=1e-3)
+    states = data.encoder.hidden_states(tt, cfg.first_layer)
+    adapter = np.zeros(len(tr))
+    for k, (a, b) in enumerate(GroupKFold(n_splits=5).split(xt, ot, gt)):
+        arrays = _load_adapter(adapters / f"fold{k}.safetensors", _adapter_key(cfg, 0, [tt[i] for i in a], ot[a]))
+        if arrays is None:
+            print(f"error: no kept adapter for fold {k} in {adapters}", file=sys.stderr)
+            return None
+        adapter[b] = lora.ood_logits(lora.load(data.encoder, cfg, arrays), [states[i] for i in b])
+    return data, (xt, ot, gt, tt), head, adapter
+
+
 def confidences(gen, texts: list[str]) -> np.ndarray:
     """Mean log-probability per token of the generator's greedy program for each (canonical) text."""
     from tqdm import tqdm
@@ -55,26 +81,15 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", type=Path, default=None)
     args = ap.parse_args(argv)
 
-    from sashimi.eval.gate_exp import _adapter_key, _load_adapter, _load_embedded, _oof_scores, embed_real_dev
+    from sashimi.eval.gate_exp import embed_real_dev
     from sashimi.eval.metrics import precision_threshold, recall_at_precision
     from sashimi.model.gate import load_gate
     from sashimi.model.generator import Generator
-    from sashimi.train import gate_adapter as lora
 
-    data = _load_embedded(args.ood, None, progress=False)
-    x, is_ood, groups, texts = data.x, data.is_ood, data.groups, data.texts
-    tr, _ = next(GroupShuffleSplit(n_splits=1, test_size=0.2, random_state=0).split(x, is_ood, groups))
-    xt, ot, gt, tt = x[tr], is_ood[tr], groups[tr], [texts[i] for i in tr]
-    head = _oof_scores("linear", "embedding+lexical", xt, ot, gt, tt, 0, logits=True)
-    cfg = lora.LoRAConfig(layers=3, rank=32, lr=1e-3)
-    states = data.encoder.hidden_states(tt, cfg.first_layer)
-    adapter = np.zeros(len(tr))
-    for k, (a, b) in enumerate(GroupKFold(n_splits=5).split(xt, ot, gt)):
-        arrays = _load_adapter(args.adapters / f"fold{k}.safetensors", _adapter_key(cfg, 0, [tt[i] for i in a], ot[a]))
-        if arrays is None:
-            print(f"error: no kept adapter for fold {k} in {args.adapters}", file=sys.stderr)
-            return 2
-        adapter[b] = lora.ood_logits(lora.load(data.encoder, cfg, arrays), [states[i] for i in b])
+    parts = out_of_fold(args.ood, args.adapters)
+    if parts is None:
+        return 2
+    data, (xt, ot, gt, tt), head, adapter = parts
     fused = zscore(head, head) + zscore(-adapter, -adapter)  # the gate's fused in-domain logit, out of fold
 
     gen = Generator.load()

@@ -23,13 +23,8 @@ from pathlib import Path
 
 import numpy as np
 from sklearn.metrics import roc_auc_score
-from sklearn.model_selection import GroupKFold, GroupShuffleSplit
 
 WEIGHTS = (0.5, 0.75, 1.0, 1.5, 2.0, 3.0)
-
-
-def zscore(a: np.ndarray, ref: np.ndarray) -> np.ndarray:
-    return (a - ref.mean()) / (ref.std() + 1e-12)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -41,42 +36,36 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--neighbours", action="store_true", help="also: the neighbour-margin head fused with the adapters")
     args = ap.parse_args(argv)
 
-    from sashimi.eval.gate_exp import _adapter_key, _load_adapter, _load_embedded, _oof_scores, embed_real_dev
+    from gate_decoder_confidence import out_of_fold, zscore
+    from sashimi.eval.gate_exp import _adapter_key, _fit, _load_adapter, _oof_scores, embed_real_dev
     from sashimi.eval.metrics import precision_threshold, recall_at_precision
-    from sashimi.model.gate import load_gate
+    from sashimi.model.spelling import correct_spelling
     from sashimi.train import gate_adapter as lora
 
-    data = _load_embedded(args.ood, None, progress=False)
-    x, is_ood, groups, texts = data.x, data.is_ood, data.groups, data.texts
-    tr, _ = next(GroupShuffleSplit(n_splits=1, test_size=0.2, random_state=0).split(x, is_ood, groups))
-    xt, ot, gt, tt = x[tr], is_ood[tr], groups[tr], [texts[i] for i in tr]
-    head = _oof_scores("linear", "embedding+lexical", xt, ot, gt, tt, 0, logits=True)
-    cfg = lora.LoRAConfig(layers=3, rank=32, lr=1e-3)
-    states = data.encoder.hidden_states(tt, cfg.first_layer)
-    adapter = np.zeros(len(tr))
-    for k, (a, b) in enumerate(GroupKFold(n_splits=5).split(xt, ot, gt)):
-        arrays = _load_adapter(args.adapters / f"fold{k}.safetensors", _adapter_key(cfg, 0, [tt[i] for i in a], ot[a]))
-        if arrays is None:
-            print(f"error: no kept adapter for fold {k} in {args.adapters}", file=sys.stderr)
-            return 2
-        adapter[b] = lora.ood_logits(lora.load(data.encoder, cfg, arrays), [states[i] for i in b])
+    parts = out_of_fold(args.ood, args.adapters)
+    if parts is None:
+        return 2
+    data, (xt, ot, gt, tt), head, adapter = parts
     z_head, z_adapter = zscore(head, head), zscore(-adapter, -adapter)  # in-domain logits, out of fold
 
-    # real dev through the shipped gate's own parts: its head logit and its adapter's, z-scored as it does
-    gate = load_gate(encoder=data.encoder)
-    dev_texts, dev_x = embed_real_dev(data.encoder, args.real_dev)
-    dev_texts = [gate.request_text(t) for t in dev_texts]  # as the shipped gate reads them
+    # real dev through the adapter gate fitted on the whole training part (the head refitted, the kept
+    # adapter trained on all of it), read as that gate reads requests (canonical, misspellings corrected)
+    head_gate = _fit("linear", "embedding+lexical", xt, ot, gt, tt, 0)
+    dev_texts, _ = embed_real_dev(data.encoder, args.real_dev)
+    dev_texts = [correct_spelling(t, head_gate.spelling_words)[0] for t in dev_texts]
     dev_x = data.encoder.embed(dev_texts)
-    ad = gate.adapter
-    dev_head = (gate.features(dev_x, dev_texts) @ gate.arrays["w"].astype(np.float64)) + float(gate.arrays["b"][0])
-    dev_adapter = ad.ood_logits(data.encoder.hidden_states(dev_texts, ad.first_layer))
-    dev_z_head = (dev_head - ad.head_mean) / ad.head_std
-    dev_z_adapter = (-dev_adapter - ad.mean) / ad.std
+    cfg = lora.LoRAConfig(layers=3, rank=32, lr=1e-3)
+    arrays = _load_adapter(args.adapters / "all.safetensors", _adapter_key(cfg, 0, tt, ot))
+    if arrays is None:
+        print(f"error: no kept adapter for the whole training part in {args.adapters}", file=sys.stderr)
+        return 2
+    dev_states = data.encoder.hidden_states(dev_texts, cfg.first_layer)
+    dev_adapter = lora.ood_logits(lora.load(data.encoder, cfg, arrays), dev_states)
+    dev_z_head = zscore(head_gate.logits(dev_x, dev_texts), head)
+    dev_z_adapter = zscore(-dev_adapter, -adapter)
 
-    report = {"rows": len(tr), "ood_rows": int(ot.sum()), "weights": {}}
+    report = {"rows": len(tt), "ood_rows": int(ot.sum()), "weights": {}}
     if args.neighbours:  # the head with the neighbour margin in its logit instead (EXP-1.2's "+neighbours")
-        from sashimi.eval.gate_exp import _fit
-
         nb = _oof_scores("linear", "embedding+lexical+neighbours", xt, ot, gt, tt, 0, logits=True)
         nb_gate = _fit("linear", "embedding+lexical+neighbours", xt, ot, gt, tt, 0)
         dev_nb = nb_gate.logits(dev_x, dev_texts)
