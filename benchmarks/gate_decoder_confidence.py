@@ -28,7 +28,7 @@ from pathlib import Path
 
 import numpy as np
 from sklearn.metrics import roc_auc_score
-from sklearn.model_selection import GroupKFold, GroupShuffleSplit
+from sklearn.model_selection import GroupKFold
 
 WEIGHTS = (0.0, 0.25, 0.5, 1.0, 2.0)
 
@@ -37,16 +37,31 @@ def zscore(a: np.ndarray, ref: np.ndarray) -> np.ndarray:
     return (a - ref.mean()) / (ref.std() + 1e-12)
 
 
+def gate_figures(score: np.ndarray, is_ood: np.ndarray, dev_score: np.ndarray) -> dict:
+    """For in-domain logits `score` (out of fold): recall at 99 % precision, AUROC, and the share of real
+    dev requests (logits `dev_score`) refused at the threshold the precision rule picks on `score`."""
+    from sashimi.eval.metrics import precision_threshold, recall_at_precision
+
+    prob = 1.0 / (1.0 + np.exp(-np.clip(score, -60, 60)))
+    threshold = precision_threshold(prob, is_ood)
+    dev_prob = 1.0 / (1.0 + np.exp(-np.clip(dev_score, -60, 60)))
+    return {
+        "recall_at_p99": round(float(recall_at_precision(prob, is_ood, 0.99)), 4),
+        "auroc": round(float(roc_auc_score(is_ood, -score)), 4),
+        "real_dev_false_reject_rate": round(float((dev_prob < threshold).mean()), 4),
+    }
+
+
 def out_of_fold(ood: Path, adapters: Path):
     """The adapter gate's out-of-fold parts on the training part of `ood`'s template split (seed 0):
     (embedded data, (x, is_ood, groups, texts) of the training part, the embedding+lexical head's logits,
     the kept fold adapters' OOD logits); None (after a message) when a fold's adapter is not kept."""
-    from sashimi.eval.gate_exp import _adapter_key, _load_adapter, _load_embedded, _oof_scores
+    from sashimi.eval.gate_exp import _adapter_key, _load_adapter, _load_embedded, _oof_scores, template_split
     from sashimi.train import gate_adapter as lora
 
     data = _load_embedded(ood, None, progress=False)
     x, is_ood, groups, texts = data.x, data.is_ood, data.groups, data.texts
-    tr, _ = next(GroupShuffleSplit(n_splits=1, test_size=0.2, random_state=0).split(x, is_ood, groups))
+    tr, _ = template_split(groups, 0)
     xt, ot, gt, tt = x[tr], is_ood[tr], groups[tr], [texts[i] for i in tr]
     head = _oof_scores("linear", "embedding+lexical", xt, ot, gt, tt, 0, logits=True)
     cfg = lora.LoRAConfig(layers=3, rank=32, lr=1e-3)
@@ -82,7 +97,6 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
 
     from sashimi.eval.gate_exp import embed_real_dev
-    from sashimi.eval.metrics import precision_threshold, recall_at_precision
     from sashimi.model.gate import load_gate
     from sashimi.model.generator import Generator
 
@@ -114,15 +128,8 @@ def main(argv: list[str] | None = None) -> int:
     }
     for w in WEIGHTS:
         score = fused[keep] + w * zscore(conf[keep], conf[keep])
-        prob = 1.0 / (1.0 + np.exp(-np.clip(score, -60, 60)))
-        threshold = precision_threshold(prob, ot[keep])
         dev_score = dev_fused + w * zscore(dev_conf, conf[keep])
-        dev_prob = 1.0 / (1.0 + np.exp(-np.clip(dev_score, -60, 60)))
-        report["weights"][str(w)] = {
-            "recall_at_p99": round(float(recall_at_precision(prob, ot[keep], 0.99)), 4),
-            "auroc": round(float(roc_auc_score(ot[keep], -score)), 4),
-            "real_dev_false_reject_rate": round(float((dev_prob < threshold).mean()), 4),
-        }
+        report["weights"][str(w)] = gate_figures(score, ot[keep], dev_score)
     print(json.dumps(report, indent=2))
     if args.out is not None:
         args.out.write_text(json.dumps(report, indent=2) + "\n")

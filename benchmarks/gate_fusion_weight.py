@@ -22,7 +22,6 @@ import sys
 from pathlib import Path
 
 import numpy as np
-from sklearn.metrics import roc_auc_score
 
 WEIGHTS = (0.5, 0.75, 1.0, 1.5, 2.0, 3.0)
 
@@ -36,9 +35,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--neighbours", action="store_true", help="also: the neighbour-margin head fused with the adapters")
     args = ap.parse_args(argv)
 
-    from gate_decoder_confidence import out_of_fold, zscore
+    from gate_decoder_confidence import gate_figures, out_of_fold, zscore
     from sashimi.eval.gate_exp import _adapter_key, _fit, _load_adapter, _oof_scores, embed_real_dev
-    from sashimi.eval.metrics import precision_threshold, recall_at_precision
+    from sashimi.eval.metrics import recall_at_precision
     from sashimi.model.spelling import correct_spelling
     from sashimi.train import gate_adapter as lora
 
@@ -69,26 +68,12 @@ def main(argv: list[str] | None = None) -> int:
         nb = _oof_scores("linear", "embedding+lexical+neighbours", xt, ot, gt, tt, 0, logits=True)
         nb_gate = _fit("linear", "embedding+lexical+neighbours", xt, ot, gt, tt, 0)
         dev_nb = nb_gate.logits(dev_x, dev_texts)
-        score = zscore(nb, nb) + z_adapter
-        prob = 1.0 / (1.0 + np.exp(-np.clip(score, -60, 60)))
-        threshold = precision_threshold(prob, ot)
-        dev_prob = 1.0 / (1.0 + np.exp(-np.clip((dev_nb - nb.mean()) / (nb.std() + 1e-12) + dev_z_adapter, -60, 60)))
-        report["neighbour_head"] = {
-            "recall_at_p99": round(float(recall_at_precision(prob, ot, 0.99)), 4),
-            "auroc": round(float(roc_auc_score(ot, -score)), 4),
-            "real_dev_false_reject_rate": round(float((dev_prob < threshold).mean()), 4),
-            "head_alone_recall_at_p99": round(float(recall_at_precision(1 / (1 + np.exp(-nb)), ot, 0.99)), 4),
-        }
+        report["neighbour_head"] = gate_figures(zscore(nb, nb) + z_adapter, ot, zscore(dev_nb, nb) + dev_z_adapter)
+        report["neighbour_head"]["head_alone_recall_at_p99"] = round(
+            float(recall_at_precision(1 / (1 + np.exp(-nb)), ot, 0.99)), 4
+        )
     for w in WEIGHTS:
-        score = z_head + w * z_adapter
-        prob = 1.0 / (1.0 + np.exp(-np.clip(score, -60, 60)))
-        threshold = precision_threshold(prob, ot)
-        dev_prob = 1.0 / (1.0 + np.exp(-np.clip(dev_z_head + w * dev_z_adapter, -60, 60)))
-        report["weights"][str(w)] = {
-            "recall_at_p99": round(float(recall_at_precision(prob, ot, 0.99)), 4),
-            "auroc": round(float(roc_auc_score(ot, -score)), 4),
-            "real_dev_false_reject_rate": round(float((dev_prob < threshold).mean()), 4),
-        }
+        report["weights"][str(w)] = gate_figures(z_head + w * z_adapter, ot, dev_z_head + w * dev_z_adapter)
     print(json.dumps(report, indent=2))
     if args.out is not None:
         args.out.write_text(json.dumps(report, indent=2) + "\n")

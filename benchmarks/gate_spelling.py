@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import json
 import random
+import re
 import string
 import sys
 import time
@@ -34,7 +35,7 @@ import numpy as np
 from sashimi.errors import SashimiError
 from sashimi.io import write_json
 
-_LONG_WORD = __import__("re").compile(r"\b[A-Za-z]{5,}\b")
+_LONG_WORD = re.compile(r"\b[A-Za-z]{5,}\b")
 
 
 def other_typo(text: str, rng: random.Random) -> str:
@@ -52,13 +53,10 @@ def other_typo(text: str, rng: random.Random) -> str:
 
 def heldout_rows(path: Path, seed: int, test_size: float = 0.2) -> list[dict]:
     """The held-out template part of `sashimi exp gate`'s split of `path` (same splitter, same seed)."""
-    from sklearn.model_selection import GroupShuffleSplit
-
-    from sashimi.eval.gate_exp import load_labelled
+    from sashimi.eval.gate_exp import load_labelled, template_split
 
     rows = load_labelled(path, need_template=True)
-    groups = np.array([r["template_id"] for r in rows])
-    _, test_idx = next(GroupShuffleSplit(n_splits=1, test_size=test_size, random_state=seed).split(rows, groups=groups))
+    _, test_idx = template_split(np.array([r["template_id"] for r in rows]), seed, test_size)
     return [rows[i] for i in test_idx]
 
 

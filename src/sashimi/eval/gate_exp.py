@@ -207,6 +207,12 @@ def _load_embedded(
     return _Embedded(rows, labels, encoder, texts, x, is_ood, groups)
 
 
+def template_split(groups: np.ndarray, seed: int, test_size: float = 0.2) -> tuple[np.ndarray, np.ndarray]:
+    """(training, held-out) row indices of `experiment_command`'s 80/20 split by template (seeded)."""
+    splitter = GroupShuffleSplit(n_splits=1, test_size=test_size, random_state=seed)
+    return next(splitter.split(np.zeros(len(groups)), groups=groups))
+
+
 def embed_real_dev(encoder, real_dev: str | os.PathLike | None):
     """(texts, embeddings) of the real in-domain dev prompts, or (None, None) without a file."""
     if real_dev is None:
@@ -283,8 +289,7 @@ def experiment_command(
     data = _load_embedded(ood, cache_dir, progress)
     rows, labels, texts = data.rows, data.labels, data.texts
     x, is_ood, groups = data.x, data.is_ood, data.groups
-    splitter = GroupShuffleSplit(n_splits=1, test_size=test_size, random_state=seed)
-    train_idx, test_idx = next(splitter.split(x, is_ood, groups))
+    train_idx, test_idx = template_split(groups, seed, test_size)
     if len(set(is_ood[test_idx])) < 2 or len(set(is_ood[train_idx])) < 2:
         raise DataError(
             "the template split left one class out of train or test; use more templates", Location(str(ood))
