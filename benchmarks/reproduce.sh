@@ -7,7 +7,7 @@
 # Steps: toolchain typed-ir synth negatives ood encoder toy gate gate16 gate-study gate-heldout gate-heldout6
 # evaluate-baselines filler (default: all, in order), and gate-ship (not in the default list): re-make the
 # shipped gate in src/sashimi/model/assets/gate/ (then run gate16 to check it: CV, blind set, metamorphic flips).
-# Longer steps, also not in the default list: gate16-finetune, gate16-lora, chooser, ternary, synth-more, decoding, shipped-model, serve-load, ablate (each says its time).
+# Longer steps, also not in the default list: gate-external (needs pip install -e '.[external-chat]'), gate16-finetune, gate16-lora, chooser, ternary, synth-more, decoding, shipped-model, serve-load, ablate (each says its time).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1
@@ -77,6 +77,20 @@ for s in $STEPS; do case $s in
     # (embedding+lexical+neighbours) as the adapters' partner (both since 2026-12-02's eighth session)
     ood17
     step gate-ship sh -c "sashimi exp gate --ood '$OUT/ood17.jsonl' --real-dev '$OUT/split/dev.jsonl' --kinds linear --features embedding+lexical+neighbours --seed 0 --threshold-rule precision --adapter layers=3,rank=32,lr=1e-3 --spelling --out '$OUT/gate_adapter' --save src/sashimi/model/assets/gate --json > '$OUT/gate_ship.json'" ;;
+  gate-external)  # RESULTS 9 "Chat written by other people": chatterbot-corpus's English first turns (749 after de-duplication;
+    # needs `pip install -e '.[external-chat]'`) as an independent OOD check of the shipped gate, and as extra OOD
+    # training data for the frozen neighbour-margin head (ood17 vs ood17 + the turns): pooled 5-fold CV, blind set (~5 min)
+    ood17
+    step gate-external-data python benchmarks/gate_external_chat.py --ood "$OUT/ood17.jsonl" --out "$OUT/ood17cb.jsonl"
+    step gate-external-only sh -c "grep '\"cb/' '$OUT/ood17cb.jsonl' > '$OUT/cb_only.jsonl'"
+    step gate-external-shipped sh -c "sashimi exp gate --evaluate '$OUT/cb_only.jsonl' --json > '$OUT/cb_shipped.json'"
+    for v in ref:ood17 cand:ood17cb; do
+      n=${v%%:*}; f=${v##*:}
+      step "gate-external-$n" sh -c "sashimi exp gate --ood '$OUT/$f.jsonl' --real-dev '$OUT/split/dev.jsonl' --kinds linear --features embedding+lexical+neighbours --seed 0 --threshold-rule precision --spelling --save '$OUT/s1_$n/gate' --out '$OUT/s1_$n' --json > '$OUT/s1_$n.json'"
+      step "gate-external-cv-$n" sh -c "sashimi exp gate --ood '$OUT/$f.jsonl' --real-dev '$OUT/split/dev.jsonl' --cv 5 --kinds linear --features embedding+lexical+neighbours --spelling --json --out '$OUT/s1cv_$n' > '$OUT/s1cv_$n.json'"
+      step "gate-external-blind-$n" sh -c "sashimi exp gate --evaluate tests/data/gate_blind.jsonl --gate '$OUT/s1_$n/gate' --json > '$OUT/s1_blind_$n.json'"
+      step "gate-external-cb-$n" sh -c "sashimi exp gate --evaluate '$OUT/cb_only.jsonl' --gate '$OUT/s1_$n/gate' --json > '$OUT/cb_$n.json'"
+    done ;;
   gate16)  # issue 16's checks of the shipped gate: pooled 5-fold CV on its set (ood17), blind set, metamorphic flips, latency
     ood17
     step gate16-cv sh -c "sashimi exp gate --ood '$OUT/ood17.jsonl' --real-dev '$OUT/split/dev.jsonl' --cv 5 --kinds linear --features embedding+lexical --json --out '$OUT/gate16_cv' > '$OUT/gate16_cv.json'"
