@@ -11,7 +11,7 @@ import pytest
 
 from sashimi.cli import main
 from sashimi.model.cli import GATE_REFUSED
-from sashimi.model.gate import NO_MEANING, load_gate, meaningless_reason
+from sashimi.model.gate import NO_MEANING, load_gate, meaningless_reason, pleasantry_reason
 
 _RNG = random.Random(0)
 RANDOM_100K = "".join(_RNG.choice(string.ascii_letters) for _ in range(100_000))
@@ -52,12 +52,73 @@ def test_terse_and_misspelt_requests_have_meaning(text):
     assert meaningless_reason(text) is None
 
 
-def test_blind_set_has_no_request_judged_meaningless():
+PLEASANTRIES = [
+    "Hello",
+    "hi there!",
+    "Hey Siri",
+    "Hey Siri, good morning!",
+    "Good morning, how are you?",
+    "What's up?",
+    "What’s up",  # a typographic apostrophe
+    "how’s it going",
+    "Thanks!",
+    "thank you so much :)",
+    "ok",
+    "yes please",
+    "Bye, see you later",
+]
+NOT_PLEASANTRIES = [
+    "Hello, set a timer for 5 minutes",
+    "Good morning routine",
+    "Say good morning",
+    "Text mom hello",
+    "Hey Siri, turn on the lights",
+    "thanks for the help",
+    "Okay Google",
+    "Hi, I'm Bob",
+    "no sound",
+]
+
+
+@pytest.mark.parametrize("text", PLEASANTRIES)
+def test_a_greeting_or_pleasantry_alone_asks_for_nothing(text):
+    reason = meaningless_reason(text)
+    assert reason == f"{NO_MEANING}: only a greeting or pleasantry, no request"
+
+
+@pytest.mark.parametrize("text", NOT_PLEASANTRIES)
+def test_one_other_word_and_the_head_decides(text):
+    assert meaningless_reason(text) is None and pleasantry_reason(text) is None
+
+
+@pytest.mark.parametrize("n", [10_000, 100_000])
+def test_the_pleasantry_pattern_stays_linear_on_long_input(n):
+    import time
+
+    for text in ("hi " * (n // 3) + "x", "!" * n, "hi" + "!" * n + "x", "thank you " * (n // 10)):
+        t0 = time.perf_counter()
+        pleasantry_reason(text)
+        assert time.perf_counter() - t0 < 1.0
+
+
+def _blind_rows():
     from pathlib import Path
 
     path = Path(__file__).parents[1] / "data" / "gate_blind.jsonl"
-    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
-    assert [r["prompt"] for r in rows if meaningless_reason(r["prompt"])] == []
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+
+
+def test_blind_set_in_domain_requests_have_meaning():
+    rows = _blind_rows()
+    assert [r["prompt"] for r in rows if r["label"] == "in_domain" and meaningless_reason(r["prompt"])] == []
+    # out-of-domain ones may be a greeting alone, but never gibberish by the word lists
+    reasons = {meaningless_reason(r["prompt"]) for r in rows if r["label"] == "ood"} - {None}
+    assert reasons <= {pleasantry_reason("hello")}
+
+
+def test_no_real_request_has_no_meaning(corpus_rows):
+    prompts = [next(m["content"] for m in r["messages"] if m["role"] == "user") for r in corpus_rows]
+    assert len(prompts) == 1671 and [p for p in prompts if meaningless_reason(p)] == []
 
 
 class _NoEncoder:
@@ -69,8 +130,15 @@ class _NoEncoder:
 
 def test_gate_refuses_meaningless_requests_without_embedding_them():
     gate = load_gate(encoder=_NoEncoder())
-    for decision in gate.decide(DEGENERATE):
+    for decision in gate.decide(DEGENERATE + PLEASANTRIES):
         assert not decision.accept and decision.score == 0.0 and decision.reason.startswith(NO_MEANING)
+
+
+def test_a_misspelt_greeting_is_judged_once_corrected():
+    gate = load_gate(encoder=_NoEncoder())
+    assert gate.spelling and gate.request_text("Hey Siri, Hlelo") == "Hello"
+    (decision,) = gate.decide(["Hey Siri, Hlelo"])
+    assert not decision.accept and decision.reason == pleasantry_reason("Hello")
 
 
 @pytest.mark.parametrize("text", ["", "   ", "?", "asdkjh qwe zxcv"])

@@ -84,7 +84,7 @@ def test_bad_requests_get_clear_messages(shipped, request_text, needle):
     assert not gen.accepted and needle in gen.reason and "\n" not in gen.reason
 
 
-@pytest.mark.parametrize("request_text", ["asdkjh qwe zxcv", "?!", "qwrtzp xkcdvb mnbvcxz lkjhg"])
+@pytest.mark.parametrize("request_text", ["asdkjh qwe zxcv", "?!", "qwrtzp xkcdvb mnbvcxz lkjhg", "Hello", "Hey Siri, Hlelo!"])
 def test_requests_with_no_meaning_are_refused_as_the_gate_refuses_them(shipped, request_text):
     gen = shipped.generate(request_text)
     assert not gen.accepted and gen.rejected_by in ("gate", "request") and gen.dsl == ""

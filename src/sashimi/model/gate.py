@@ -155,6 +155,18 @@ DOMAIN_WORDS = frozenset(
     "jpg jpeg png mp3 mp4 screenshot screenshots wallpaper playlist podcast podcasts todo timer alarm "
     "nfc vpn eta qr".split()
 )
+# A greeting, thanks or acknowledgement alone ("Hello", "Hey Siri!", "Good morning, how are you?",
+# "Thanks", "ok") asks for nothing: the head scores such turns near the middle (people's chat, RESULTS §9:
+# "Hello" 0.50 against the threshold 0.32) and the generator then builds a program from nothing. Only a
+# text made of these words alone matches; one other word and the head decides.
+_PLEASANTRY = re.compile(
+    r"^(?:[\W_]*\b(?:hey|hi|hello|hiya|howdy|yo|greetings|good\s*(?:morning|afternoon|evening|night|day)"
+    r"|how\s+are\s+(?:you|u|ya)(?:\s+doing)?(?:\s+today)?|how['’]?s\s+it\s+going|how\s+is\s+it\s+going"
+    r"|how\s+do\s+you\s+do|what['’]?s\s+up|sup|thanks|thank\s+you(?:\s+(?:so|very)\s+much)?|thx|ty"
+    r"|cheers|bye|goodbye|good\s*bye|see\s+you(?:\s+later)?|ok|okay|sure|yes|yeah|no|nope|please|pls|siri"
+    r"|there|again|everyone|all|friend|buddy|mate)\b)+[\W_]*$",
+    re.IGNORECASE,
+)
 MIN_KNOWN_SHARE = 0.2  # below this share of known words (with at least LONG_REQUEST words), no meaning
 LONG_REQUEST = 8
 NO_MEANING = "no meaning"
@@ -186,6 +198,14 @@ def meaningless_reason(text: str, extra_words: frozenset[str] = frozenset()) -> 
         return f"{NO_MEANING}: none of its words is a known word"
     if len(words) >= LONG_REQUEST and known / len(words) < MIN_KNOWN_SHARE:
         return f"{NO_MEANING}: only {known} of its {len(words)} words are known words"
+    return pleasantry_reason(text)
+
+
+def pleasantry_reason(text: str) -> str | None:
+    """Why `text` asks for nothing (a greeting, thanks or acknowledgement alone), or None. Checked on the
+    request as written and again on what the head reads, so that a misspelt "Helo" is judged as "Hello"."""
+    if _PLEASANTRY.match(text):
+        return f"{NO_MEANING}: only a greeting or pleasantry, no request"
     return None
 
 
@@ -389,10 +409,13 @@ class Gate:
         texts = list(texts)
         extra = self.known_words
         reasons = [meaningless_reason(t, extra) for t in texts]
+        read = {i: self.request_text(t) for i, t in enumerate(texts) if reasons[i] is None}
+        for i, text in read.items():  # a misspelt greeting is one once corrected
+            reasons[i] = pleasantry_reason(text)
         todo = [i for i, r in enumerate(reasons) if r is None]
         scores = np.zeros(len(texts))
         if todo:
-            kept = [self.request_text(texts[i]) for i in todo]
+            kept = [read[i] for i in todo]
             taps = self.encoder.hidden_states(kept, self.adapter.first_layer) if self.adapter else None
             scores[todo] = self.scores(self.encoder.embed(kept), kept, taps)
         out = []

@@ -38,7 +38,7 @@ from typing import Any
 from sashimi.errors import DataError, Location
 from sashimi.model.catalogs import model_catalog
 from sashimi.model.constraints import DEFAULT_CLOSE_BIAS, DEFAULT_MAX_ACTION_COUNT
-from sashimi.model.gate import meaningless_reason
+from sashimi.model.gate import meaningless_reason, pleasantry_reason
 from sashimi.model.text_target import DSL_TEXT, TextConstraint, split_eos
 
 DEFAULT_MODEL_DIR = Path(__file__).parent / "assets" / "default"
@@ -448,6 +448,9 @@ class Generator:
         text, corrections = self.gate.read_request(prompt)
         if corrections:
             timer.read_as = text
+        pleasantry = pleasantry_reason(text)  # a misspelt greeting is one once corrected (as Gate.decide)
+        if pleasantry is not None:
+            return timer.done(accepted=False, rejected_by="gate", gate_score=0.0, reason=f"refused: {pleasantry}")
         return text
 
     def _front(self, prompt: str, timer: _Timer, encoded: tuple | None = None) -> Generation | tuple:
