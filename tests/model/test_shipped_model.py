@@ -142,7 +142,8 @@ def test_packed_equals_its_training_run(shipped, shortcutforge_dir):
 def test_a_batch_gives_each_request_what_it_gets_alone(shipped):
     """`generate_batch` (a server's waiting requests decoded together): each request's answer equals
     `generate`'s — refusals, bad input and programs of different lengths mixed in one batch."""
-    batch = REQUESTS[:12] + ["", "what is the capital of France?", "asdkjh qwe zxcv", "🎉🔥😀"] + REQUESTS[12:]
+    batch = REQUESTS[:12] + ["", "what is the capital of France?", "asdkjh qwe zxcv", "🎉🔥😀", "Hey Siri, Hlelo"]
+    batch += REQUESTS[12:]
     together = shipped.generate_batch(batch)
     assert len(together) == len(batch)
     lengths = set()
