@@ -37,6 +37,15 @@ def zscore(a: np.ndarray, ref: np.ndarray) -> np.ndarray:
     return (a - ref.mean()) / (ref.std() + 1e-12)
 
 
+def print_and_write(report: dict, out: Path | None) -> None:
+    """The study's report on stdout and, with `out`, in that JSON file (written atomically)."""
+    from sashimi.io import write_json
+
+    print(json.dumps(report, indent=2))
+    if out is not None:
+        write_json(out, report)
+
+
 def gate_figures(score: np.ndarray, is_ood: np.ndarray, dev_score: np.ndarray) -> dict:
     """For in-domain logits `score` (out of fold): recall at 99 % precision, AUROC, and the share of real
     dev requests (logits `dev_score`) refused at the threshold the precision rule picks on `score`."""
@@ -130,9 +139,7 @@ def main(argv: list[str] | None = None) -> int:
         score = fused[keep] + w * zscore(conf[keep], conf[keep])
         dev_score = dev_fused + w * zscore(dev_conf, conf[keep])
         report["weights"][str(w)] = gate_figures(score, ot[keep], dev_score)
-    print(json.dumps(report, indent=2))
-    if args.out is not None:
-        args.out.write_text(json.dumps(report, indent=2) + "\n")
+    print_and_write(report, args.out)
     return 0
 
 

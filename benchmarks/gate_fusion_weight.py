@@ -17,7 +17,6 @@ meets the CV bar alone but refuses real dev requests) fused with the adapters at
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
@@ -35,7 +34,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--neighbours", action="store_true", help="also: the neighbour-margin head fused with the adapters")
     args = ap.parse_args(argv)
 
-    from gate_decoder_confidence import gate_figures, out_of_fold, zscore
+    from gate_decoder_confidence import gate_figures, out_of_fold, print_and_write, zscore
     from sashimi.eval.gate_exp import _adapter_key, _fit, _load_adapter, _oof_scores, embed_real_dev
     from sashimi.eval.metrics import recall_at_precision
     from sashimi.model.spelling import correct_spelling
@@ -74,9 +73,7 @@ def main(argv: list[str] | None = None) -> int:
         )
     for w in WEIGHTS:
         report["weights"][str(w)] = gate_figures(z_head + w * z_adapter, ot, dev_z_head + w * dev_z_adapter)
-    print(json.dumps(report, indent=2))
-    if args.out is not None:
-        args.out.write_text(json.dumps(report, indent=2) + "\n")
+    print_and_write(report, args.out)
     return 0
 
 

@@ -401,21 +401,27 @@ class Gate:
         """`read_request`'s text alone."""
         return self.read_request(text)[0]
 
+    def check(self, text: str) -> tuple[str, list[Correction], str | None]:
+        """A request's input checks with what the head reads of it: (read text, corrections, why the
+        request has no meaning or None). A request with no meaning as written is not read; a read one
+        is checked again for a greeting alone, so that a misspelt "Helo" is judged as "Hello"."""
+        reason = meaningless_reason(text, self.known_words)
+        if reason is not None:
+            return text, [], reason
+        read, corrections = self.read_request(text)
+        return read, corrections, pleasantry_reason(read)
+
     def decide(self, texts: list[str]) -> list[GateDecision]:
         """Accept/refuse for raw texts: a request with no meaning is refused as such (score 0, not
         embedded); the others are embedded with the gate's own encoder and scored by the head."""
         if self.encoder is None:
             raise DataError("this gate has no encoder: load it with load_gate(), or use with_encoder()")
-        texts = list(texts)
-        extra = self.known_words
-        reasons = [meaningless_reason(t, extra) for t in texts]
-        read = {i: self.request_text(t) for i, t in enumerate(texts) if reasons[i] is None}
-        for i, text in read.items():  # a misspelt greeting is one once corrected
-            reasons[i] = pleasantry_reason(text)
+        checked = [self.check(t) for t in texts]
+        reasons = [reason for _, _, reason in checked]
         todo = [i for i, r in enumerate(reasons) if r is None]
-        scores = np.zeros(len(texts))
+        scores = np.zeros(len(reasons))
         if todo:
-            kept = [read[i] for i in todo]
+            kept = [checked[i][0] for i in todo]
             taps = self.encoder.hidden_states(kept, self.adapter.first_layer) if self.adapter else None
             scores[todo] = self.scores(self.encoder.embed(kept), kept, taps)
         out = []

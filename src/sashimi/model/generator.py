@@ -38,7 +38,6 @@ from typing import Any
 from sashimi.errors import DataError, Location
 from sashimi.model.catalogs import model_catalog
 from sashimi.model.constraints import DEFAULT_CLOSE_BIAS, DEFAULT_MAX_ACTION_COUNT
-from sashimi.model.gate import meaningless_reason, pleasantry_reason
 from sashimi.model.text_target import DSL_TEXT, TextConstraint, split_eos
 
 DEFAULT_MODEL_DIR = Path(__file__).parent / "assets" / "default"
@@ -285,7 +284,6 @@ class Generator:
                 tap=self.gate.tap_layer,  # a gate with adapters reads states of this pass
             )
         self.encoder = encoder
-        self._known_words = self.gate.known_words  # beside WordPiece's: words that give a request meaning
         self.catalog = catalog if catalog is not None else model_catalog(model, model_dir or Path("."))
         self.text = getattr(model, "text", None)  # the BPE of a dsl_text model (None: typed IR)
         self.bias = None  # logit bias of the search (typed IR: closing_bias below)
@@ -442,15 +440,11 @@ class Generator:
         # with no meaning is refused before any model runs, and a canonical gate reads the request
         # without its address and politeness wrappers. The models read that same text (one encoder
         # pass); the value filler reads the request as written.
-        meaningless = meaningless_reason(prompt, self._known_words)
-        if meaningless is not None:
-            return timer.done(accepted=False, rejected_by="gate", gate_score=0.0, reason=f"refused: {meaningless}")
-        text, corrections = self.gate.read_request(prompt)
+        text, corrections, meaningless = self.gate.check(prompt)
         if corrections:
             timer.read_as = text
-        pleasantry = pleasantry_reason(text)  # a misspelt greeting is one once corrected (as Gate.decide)
-        if pleasantry is not None:
-            return timer.done(accepted=False, rejected_by="gate", gate_score=0.0, reason=f"refused: {pleasantry}")
+        if meaningless is not None:
+            return timer.done(accepted=False, rejected_by="gate", gate_score=0.0, reason=f"refused: {meaningless}")
         return text
 
     def _front(self, prompt: str, timer: _Timer, encoded: tuple | None = None) -> Generation | tuple:
