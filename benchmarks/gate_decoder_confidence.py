@@ -37,6 +37,17 @@ def zscore(a: np.ndarray, ref: np.ndarray) -> np.ndarray:
     return (a - ref.mean()) / (ref.std() + 1e-12)
 
 
+def study_arguments(doc: str) -> argparse.ArgumentParser:
+    """The arguments every study on the shipped gate's kept adapters takes (its docstring's first line as
+    the description)."""
+    ap = argparse.ArgumentParser(description=doc.splitlines()[0])
+    ap.add_argument("--ood", type=Path, required=True)
+    ap.add_argument("--adapters", type=Path, required=True, help="the kept adapters of the shipped gate's run")
+    ap.add_argument("--real-dev", type=Path, required=True)
+    ap.add_argument("--out", type=Path, default=None)
+    return ap
+
+
 def print_and_write(report: dict, out: Path | None) -> None:
     """The study's report on stdout and, with `out`, in that JSON file (written atomically)."""
     from sashimi.io import write_json
@@ -98,12 +109,7 @@ def confidences(gen, texts: list[str]) -> np.ndarray:
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--ood", type=Path, required=True)
-    ap.add_argument("--adapters", type=Path, required=True, help="the kept adapters of the shipped gate's run")
-    ap.add_argument("--real-dev", type=Path, required=True)
-    ap.add_argument("--out", type=Path, default=None)
-    args = ap.parse_args(argv)
+    args = study_arguments(__doc__).parse_args(argv)
 
     from sashimi.eval.gate_exp import embed_real_dev
     from sashimi.model.gate import load_gate

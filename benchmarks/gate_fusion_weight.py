@@ -16,9 +16,7 @@ meets the CV bar alone but refuses real dev requests) fused with the adapters at
 
 from __future__ import annotations
 
-import argparse
 import sys
-from pathlib import Path
 
 import numpy as np
 
@@ -26,15 +24,12 @@ WEIGHTS = (0.5, 0.75, 1.0, 1.5, 2.0, 3.0)
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--ood", type=Path, required=True)
-    ap.add_argument("--adapters", type=Path, required=True, help="the kept adapters of the shipped gate's run")
-    ap.add_argument("--real-dev", type=Path, required=True)
-    ap.add_argument("--out", type=Path, default=None)
+    from gate_decoder_confidence import gate_figures, out_of_fold, print_and_write, study_arguments, zscore
+
+    ap = study_arguments(__doc__)
     ap.add_argument("--neighbours", action="store_true", help="also: the neighbour-margin head fused with the adapters")
     args = ap.parse_args(argv)
 
-    from gate_decoder_confidence import gate_figures, out_of_fold, print_and_write, zscore
     from sashimi.eval.gate_exp import _adapter_key, _fit, _load_adapter, _oof_scores, embed_real_dev
     from sashimi.eval.metrics import recall_at_precision
     from sashimi.model.spelling import correct_spelling
